@@ -1,0 +1,54 @@
+import { Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { BusServiceId } from '@qnet/contracts';
+import { PinoNestLogger } from '@qnet/runtime';
+import { BusModule } from './bus.module.js';
+import { connectBus, type BusConnectionConfig } from './connection.js';
+import { BusContextInterceptor } from './context.js';
+import { BusExceptionFilter } from './errors.js';
+import { ensureEventStream } from './events.js';
+import { createPingController } from './ping.js';
+import { BusServer } from './transport.js';
+import { createValidationPipe } from './validation.js';
+
+export const QNET_VERSION = '0.1.0';
+
+export interface ServiceBootstrap {
+  service: BusServiceId;
+  bus: BusConnectionConfig;
+  logger: Logger;
+  /** The service's feature module and any infrastructure modules it needs (persistence). */
+  imports: (Type | DynamicModule)[];
+}
+
+@Module({})
+class ServiceRootModule {}
+
+/**
+ * Starts a control-plane service: one NATS connection, the event stream, a NestJS microservice
+ * whose handlers validate every payload, answer Ping, and drain on SIGTERM/SIGINT.
+ */
+export async function bootstrapService(opts: ServiceBootstrap): Promise<{ app: INestMicroservice; nc: NatsConnection }> {
+  const nc = await connectBus(opts.bus);
+  await ensureEventStream(nc);
+  const info = { id: opts.service, instance: `${hostname()}:${process.pid}`, version: QNET_VERSION, startedAt: Date.now() };
+  const root: DynamicModule = {
+    module: ServiceRootModule,
+    imports: [BusModule.forConnection(nc, info), ...opts.imports],
+    controllers: [createPingController(opts.service)],
+  };
+  const app = await NestFactory.createMicroservice(root, {
+    strategy: new BusServer(nc, opts.service),
+    logger: new PinoNestLogger(opts.logger),
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new BusExceptionFilter());
+  app.useGlobalInterceptors(new BusContextInterceptor());
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen();
+  opts.logger.info({ nats: nc.getServer() }, `${opts.service} is listening on qnet.rpc.${opts.service}.>`);
+  return { app, nc };
+}

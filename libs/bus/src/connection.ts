@@ -1,0 +1,48 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+export interface BusConnectionConfig {
+  /** nats://[user:password@]host:port — credentials may also come from user/password. */
+  url: string;
+  user?: string;
+  password?: string;
+  /** Connection name shown by the NATS server (monitoring, logs). */
+  name: string;
+}
+
+export interface NatsConnectOptions {
+  servers: string;
+  name: string;
+  user?: string;
+  pass?: string;
+  inboxPrefix: string;
+  maxReconnectAttempts: number;
+  reconnectTimeWait: number;
+  waitOnFirstConnect: boolean;
+}
+
+/**
+ * Options shared by our own connections and NestJS's: each user gets its own inbox prefix
+ * (_INBOX.<user>) so NATS permissions can keep one component from reading another's replies.
+ */
+export function natsOptions(cfg: BusConnectionConfig): NatsConnectOptions {
+  const url = new URL(cfg.url);
+  const user = cfg.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const pass = cfg.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  return {
+    servers: `${url.protocol}//${url.host}`,
+    name: cfg.name,
+    ...(user ? { user, pass } : {}),
+    inboxPrefix: inboxPrefixFor(user),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+  };
+}
+
+export function inboxPrefixFor(user: string | undefined): string {
+  return user ? `_INBOX.${user}` : '_INBOX';
+}
+
+export async function connectBus(cfg: BusConnectionConfig): Promise<NatsConnection> {
+  return connect(natsOptions(cfg));
+}

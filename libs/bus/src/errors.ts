@@ -1,0 +1,45 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { throwError, type Observable } from 'rxjs';
+import { isErrorBody, QnetError, type ErrorBody } from '@qnet/contracts';
+
+/** PostgreSQL SQLSTATEs that are the caller's doing, not ours. */
+const PG_ERRORS: Record<string, [QnetError['code'], string]> = {
+  '23505': ['already_exists', 'conflicts with an existing resource'],
+  '23P01': ['already_exists', 'overlaps an existing resource'],
+  '23503': ['failed_precondition', 'refers to a resource that does not exist or is still in use'],
+  '23514': ['invalid_argument', 'violates a constraint'],
+  '22P02': ['invalid_argument', 'has an invalid value'],
+};
+
+/** Maps anything a handler throws to the one error shape; unexpected errors are logged, never leaked. */
+export function normalizeError(exception: unknown, logger?: Logger): ErrorBody {
+  if (exception instanceof QnetError) return exception.toBody();
+  if (exception instanceof RpcException) {
+    const e = exception.getError();
+    if (isErrorBody(e)) return e;
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = status === 404 ? 'not_found' : status === 400 ? 'invalid_argument' : status === 401 ? 'unauthenticated' : status === 403 ? 'permission_denied' : status === 409 ? 'already_exists' : 'internal';
+    return { code, message: exception.message };
+  }
+  const sqlState = (exception as { code?: string; driverError?: { code?: string } })?.driverError?.code ??
+    (exception as { code?: string })?.code;
+  const pg = sqlState ? PG_ERRORS[sqlState] : undefined;
+  if (pg) {
+    const constraint = (exception as { driverError?: { constraint?: string } }).driverError?.constraint;
+    return { code: pg[0], message: constraint ? `${pg[1]} (${constraint})` : pg[1] };
+  }
+  logger?.error(exception instanceof Error ? exception : String(exception));
+  return { code: 'internal', message: 'internal error' };
+}
+
+@Catch()
+export class BusExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('BusExceptionFilter');
+  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
+    const body = normalizeError(exception, this.logger);
+    return throwError(() => body);
+  }
+}

@@ -1,0 +1,80 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
+import { AGENT_MODES, CAPABILITIES, type AgentMode, type Capability } from './capabilities.js';
+
+export class RegisterHostRequest {
+  @IsIdToken() host_id!: string;
+  @IsSafeText(253) hostname!: string;
+  @IsIpAddress() underlay_ip!: string;
+  @IsArray() @ArrayMaxSize(CAPABILITIES.length) @IsIn(CAPABILITIES, { each: true }) capabilities!: Capability[];
+  @IsIn(AGENT_MODES) mode!: AgentMode;
+  @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @MaxLength(32, { each: true }) drivers!: string[];
+  @IsSafeText(64) agent_version!: string;
+}
+
+export interface RegisterHostReply {
+  host_id: string;
+  health: HostHealth;
+  /** True when this registration created the host (first time, or after the registry lost it). */
+  created: boolean;
+}
+
+export class HeartbeatRequest {
+  @IsIdToken() host_id!: string;
+  @IsArray() @ArrayMaxSize(CAPABILITIES.length) @IsIn(CAPABILITIES, { each: true }) capabilities!: Capability[];
+  @IsInt() @Min(0) uptime_s!: number;
+  /** Generation each driver has applied, e.g. {"linux": 12}. */
+  @IsOptional() @IsObject() applied?: Record<string, number>;
+}
+
+export interface HeartbeatReply {
+  /** False when the registry does not know this host: the agent registers again. */
+  known: boolean;
+}
+
+export const HOST_HEALTH = ['healthy', 'degraded', 'offline'] as const;
+export type HostHealth = (typeof HOST_HEALTH)[number];
+
+/** Full desired state of one driver on one host, stamped with a generation (DESIGN §4). */
+export class DesiredState<T = unknown> {
+  @IsString() @MaxLength(32) driver!: string;
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) generation!: number;
+  @IsObject() spec!: T;
+}
+
+export interface ApplyResult {
+  driver: string;
+  generation: number;
+  ok: boolean;
+  /** What the apply changed, as the commands executed (or recorded in dry-run). */
+  changes: string[][];
+  error?: string;
+}
+
+/** Published on qnet.agent.<host>.status.<driver> after every apply or resync. */
+export interface DriverStatus extends ApplyResult {
+  host_id: string;
+  observed_at: string;
+  observed?: unknown;
+}
+
+export class DesiredStateRequest {
+  @IsIdToken() host_id!: string;
+}
+
+export class AgentCommand {
+  @ValidateNested() @Type(() => DesiredState) desired!: DesiredState;
+}

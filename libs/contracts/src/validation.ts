@@ -1,0 +1,89 @@
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { isCanonicalCidr, isInterfaceName, isIp, isMac, isSubjectToken } from '@qnet/netaddr';
+
+/** Field decorators for values that reach kernels, daemons and subjects. */
+export const IsInterfaceName = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isInterfaceName',
+      validator: {
+        validate: (v) => isInterfaceName(v),
+        defaultMessage: () => 'must be a Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . -',
+      },
+    },
+    o,
+  );
+
+export const IsCanonicalCidr = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isCanonicalCidr',
+      validator: {
+        validate: (v) => typeof v === 'string' && isCanonicalCidr(v),
+        defaultMessage: () => 'must be a CIDR with host bits zero, e.g. 10.0.1.0/24',
+      },
+    },
+    o,
+  );
+
+export const IsIpAddress = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isIpAddress',
+      validator: { validate: (v) => typeof v === 'string' && isIp(v), defaultMessage: () => 'must be an IPv4 or IPv6 address' },
+    },
+    o,
+  );
+
+export const IsMacAddress = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isMacAddress',
+      validator: { validate: (v) => typeof v === 'string' && isMac(v), defaultMessage: () => 'must be a MAC address' },
+    },
+    o,
+  );
+
+export const IsIdToken = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isIdToken',
+      validator: {
+        validate: (v) => isSubjectToken(v),
+        defaultMessage: () => 'must be 1-63 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
+      },
+    },
+    o,
+  );
+
+/** Free text that ends up in configs and logs: no control characters (newlines included). */
+export const IsSafeText = (max: number, o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isSafeText',
+      validator: {
+        validate: (v) => typeof v === 'string' && v.length <= max && !/[\p{Cc}]/u.test(v),
+        defaultMessage: () => `must be at most ${max} characters without control characters or newlines`,
+      },
+    },
+    o,
+  );
+
+export const IsLabels = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isLabels',
+      validator: {
+        validate: (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          !Array.isArray(v) &&
+          Object.keys(v).length <= 64 &&
+          Object.entries(v).every(
+            ([k, val]) => /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/.test(k) && typeof val === 'string' && val.length <= 255 && !/[\p{Cc}]/u.test(val),
+          ),
+        defaultMessage: () => 'must be a map of at most 64 string labels (keys [A-Za-z0-9_./-], values ≤ 255 characters)',
+      },
+    },
+    o,
+  );

@@ -1,0 +1,3 @@
+export * from './cidr.js';
+export * from './mac.js';
+export * from './ifname.js';

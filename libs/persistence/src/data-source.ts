@@ -1,0 +1,75 @@
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import pg from 'pg';
+
+export interface DatabaseConfig {
+  /** postgres://user[:password]@host:port/database */
+  url: string;
+  /** Each service keeps its tables in its own schema. */
+  schema: string;
+  poolSize?: number;
+}
+
+const SCHEMA_RE = /^[a-z][a-z0-9_]{0,62}$/;
+
+export interface OpenOptions extends DatabaseConfig {
+  entities: MixedList<Function | string | EntitySchema>;
+  migrations: MixedList<Function | string>;
+}
+
+/**
+ * Opens a service's data source: creates its schema if needed and runs its checked-in migrations
+ * (each in its own transaction). Never `synchronize`.
+ */
+export async function openDataSource(opts: OpenOptions): Promise<DataSource> {
+  if (!SCHEMA_RE.test(opts.schema)) throw new Error(`invalid schema name "${opts.schema}"`);
+  await ensureSchema(opts.url, opts.schema);
+  const ds = new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    schema: opts.schema,
+    entities: opts.entities,
+    migrations: opts.migrations,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    applicationName: `qnet-${opts.schema}`,
+    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+  });
+  await ds.initialize();
+  try {
+    await ds.runMigrations({ transaction: 'each' });
+  } catch (err) {
+    await ds.destroy();
+    throw err;
+  }
+  return ds;
+}
+
+export async function ensureSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits until PostgreSQL accepts connections (bounded), for services that start with it. */
+export async function waitForDatabase(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not answer within ${timeoutMs} ms: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

@@ -1,0 +1,29 @@
+// What each test tier needs from the machine. Returns the list of what is missing.
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+function reachable(host, port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port, timeout: 1500 }, () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+    s.on('timeout', () => (s.destroy(), resolve(false)));
+  });
+}
+
+export async function checkPrerequisites(tier) {
+  const missing = [];
+  if (tier === 'unit') return missing;
+  if (!has('nats-server')) missing.push('nats-server is not on PATH (apt-get install nats-server)');
+  const pg = new URL(process.env.QNET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) {
+    missing.push(`PostgreSQL does not answer at ${pg.hostname}:${pg.port || 5432} (set QNET_TEST_DATABASE_URL)`);
+  }
+  if (tier === 'dataplane') {
+    if (process.getuid?.() !== 0) missing.push('data-plane tests need root to create network namespaces');
+    if (!has('ip')) missing.push('ip(8) is missing (apt-get install iproute2)');
+    else if (spawnSync('ip', ['netns', 'list']).status !== 0) missing.push('network namespaces are not available');
+  }
+  return missing;
+}

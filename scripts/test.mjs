@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Runs the test tiers of DESIGN §7 in order: unit, integration, dataplane, system.
+// A tier whose prerequisites are missing says why and is skipped; under CI=true a skip fails the run.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { checkPrerequisites } from './prerequisites.mjs';
+
+const ALL = ['unit', 'integration', 'dataplane', 'system'];
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const tiers = wanted.length ? wanted : ALL;
+const ci = process.env.CI === 'true';
+
+if (!existsSync('node_modules')) run('npm', ['ci', '--no-audit', '--no-fund']);
+run('npm', ['run', '--silent', 'build']);
+
+const results = [];
+for (const tier of tiers) {
+  const missing = await checkPrerequisites(tier);
+  if (missing.length) {
+    console.log(`\n== tier ${tier}: SKIPPED — ${missing.join('; ')}`);
+    results.push({ tier, outcome: 'skipped' });
+    continue;
+  }
+  console.log(`\n== tier ${tier}`);
+  const res = spawnSync(
+    process.execPath,
+    ['--experimental-vm-modules', '--no-warnings', 'node_modules/jest/bin/jest.js', ...extra],
+    { stdio: 'inherit', env: { ...process.env, QNET_TEST_TIER: tier } },
+  );
+  results.push({ tier, outcome: res.status === 0 ? 'passed' : 'failed' });
+}
+
+console.log('\n== summary');
+for (const r of results) console.log(`  ${r.tier.padEnd(12)} ${r.outcome}`);
+const failed = results.filter((r) => r.outcome === 'failed');
+const skipped = results.filter((r) => r.outcome === 'skipped');
+if (failed.length || (ci && skipped.length)) {
+  if (ci && skipped.length) console.log('CI=true: a skipped tier is a failure.');
+  process.exit(1);
+}
+
+function run(cmd, args) {
+  const res = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (res.status !== 0) process.exit(res.status ?? 1);
+}
