@@ -73,3 +73,16 @@ export async function waitForDatabase(url: string, timeoutMs = 30_000): Promise<
     }
   }
 }
+
+/**
+ * Runs one SQL statement and returns its rows, whatever the statement kind (TypeORM's plain
+ * query() returns [rows, count] for UPDATE/DELETE and rows for SELECT/INSERT).
+ */
+export async function sqlRows<T>(ds: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+  const runner = ds.createQueryRunner();
+  try {
+    return (await runner.query(sql, params, true)).records as T[];
+  } finally {
+    await runner.release();
+  }
+}

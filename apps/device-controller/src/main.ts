@@ -1,0 +1,4 @@
+import { runService } from '@qnet/service';
+import { deviceService } from './definition.js';
+
+await runService(deviceService);

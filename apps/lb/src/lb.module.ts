@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** The lb service's feature module: its controllers and providers are added by its own issue. */
+@Module({})
+export class LbModule {}

@@ -1,0 +1,4 @@
+import { runService } from '@qnet/service';
+import { lbService } from './definition.js';
+
+await runService(lbService);

@@ -1,0 +1,21 @@
+import { env } from '@qnet/runtime';
+
+export const registryConfigSpec = {
+  hostHealthyMs: env.int('HOST_HEALTHY_WINDOW_MS', {
+    description: 'a host seen within this is healthy',
+    default: 30_000,
+    min: 100,
+  }),
+  hostOfflineMs: env.int('HOST_OFFLINE_AFTER_MS', {
+    description: 'a host unseen for this long is offline (degraded before)',
+    default: 300_000,
+    min: 100,
+  }),
+  hostSweepMs: env.int('HOST_SWEEP_INTERVAL_MS', {
+    description: 'how often host health transitions are recorded',
+    default: 5_000,
+    min: 50,
+  }),
+};
+
+export type RegistryConfig = { hostHealthyMs: number; hostOfflineMs: number; hostSweepMs: number };

@@ -1,0 +1,2 @@
+export const HEALTH_WINDOWS = Symbol('HEALTH_WINDOWS');
+export const HOST_SWEEP_INTERVAL = Symbol('HOST_SWEEP_INTERVAL');

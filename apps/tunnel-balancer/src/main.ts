@@ -1,0 +1,4 @@
+import { runService } from '@qnet/service';
+import { tunnelService } from './definition.js';
+
+await runService(tunnelService);

@@ -1,0 +1,4 @@
+import { runService } from '@qnet/service';
+import { vpnService } from './definition.js';
+
+await runService(vpnService);

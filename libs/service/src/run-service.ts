@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
+import type { DataSource, MixedList } from 'typeorm';
+import { bootstrapService, HEALTH_CHECKS } from '@qnet/bus';
+import type { BusServiceId } from '@qnet/contracts';
+import { DATA_SOURCE, databaseCheck, PersistenceModule, waitForDatabase } from '@qnet/persistence';
+import { createLogger, loadConfig, redactedConfig, type ConfigSpec } from '@qnet/runtime';
+import { serviceConfigSpec } from './config.js';
+
+export interface ServiceDefinition<C> {
+  service: BusServiceId;
+  /** The service's own variables, on top of serviceConfigSpec. */
+  config?: ConfigSpec<C>;
+  /** Feature module; receives the loaded config through `module(config)`. */
+  module: (config: C & ServiceConfig) => Type | DynamicModule;
+  schema: string;
+  entities: MixedList<Function>;
+  migrations: MixedList<Function>;
+}
+
+export type ServiceConfig = { [K in keyof typeof serviceConfigSpec]: NonNullable<(typeof serviceConfigSpec)[K]['default']> } & {
+  natsUser?: string;
+  natsPassword?: string;
+};
+
+/** Starts a service from its definition, with its database check in Ping. Logs and exits on a startup failure. */
+export async function runService<C = object>(def: ServiceDefinition<C>): Promise<INestMicroservice> {
+  const logger = createLogger(def.service);
+  try {
+    const spec = { ...serviceConfigSpec, ...(def.config ?? {}) } as ConfigSpec<C & ServiceConfig>;
+    const config = loadConfig(spec);
+    logger.level = config.logLevel;
+    logger.info({ config: redactedConfig(spec, config) }, 'starting');
+    await waitForDatabase(config.databaseUrl);
+    const { app } = await bootstrapService({
+      service: def.service,
+      bus: { url: config.natsUrl, user: config.natsUser, password: config.natsPassword, name: def.service },
+      logger,
+      imports: [
+        PersistenceModule.forRoot({
+          url: config.databaseUrl,
+          schema: def.schema,
+          poolSize: config.databasePoolSize,
+          entities: def.entities,
+          migrations: def.migrations,
+        }),
+        {
+          module: class HealthChecksModule {},
+          providers: [{ provide: HEALTH_CHECKS, useFactory: (ds: DataSource) => [databaseCheck(ds)], inject: [DATA_SOURCE] }],
+          exports: [HEALTH_CHECKS],
+          global: true,
+        },
+        def.module(config),
+      ],
+    });
+    return app;
+  } catch (err) {
+    logger.fatal({ err }, 'failed to start');
+    process.exit(1);
+  }
+}
