@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 export * from './errors.js';
 export * from './services.js';
 export * from './subjects.js';
@@ -9,3 +10,4 @@ export * from './common/ping.js';
 export * from './agent/capabilities.js';
 export * from './agent/messages.js';
 export * from './registry/hosts.js';
+export * from './proto-catalog.js';

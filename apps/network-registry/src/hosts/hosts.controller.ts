@@ -13,7 +13,7 @@ import {
   UpdateHostRequest,
   type HeartbeatReply,
   type HostView,
-  type Page,
+  type ListHostsResponse,
   type RegisterHostReply,
 } from '@qnet/contracts';
 import { HostService } from './host.service.js';
@@ -39,8 +39,9 @@ export class HostsController {
   }
 
   @RpcHandler(RegistryHostRpc.ListHosts)
-  list(@Payload() req: ListHostsRequest): Promise<Page<HostView>> {
-    return this.hosts.list(req);
+  async list(@Payload() req: ListHostsRequest): Promise<ListHostsResponse> {
+    const page = await this.hosts.list(req);
+    return { hosts: page.items, next_page_token: page.next_page_token };
   }
 
   @RpcHandler(RegistryHostRpc.GetHost)

@@ -1,6 +1,6 @@
 import { IsIn, IsOptional } from 'class-validator';
 import { defineRpc } from '../rpc.js';
-import { PageRequest, type Page } from '../pagination.js';
+import { PageRequest } from '../pagination.js';
 import { IsIdToken, IsLabels, IsSafeText } from '../validation.js';
 import { HOST_HEALTH, type HostHealth } from '../agent/messages.js';
 import type { AgentMode, Capability } from '../agent/capabilities.js';
@@ -20,6 +20,11 @@ export interface HostView {
   last_seen_at: string;
 }
 
+export interface ListHostsResponse {
+  hosts: HostView[];
+  next_page_token: string;
+}
+
 export class ListHostsRequest extends PageRequest {
   @IsOptional() @IsIn(HOST_HEALTH) health?: HostHealth;
   @IsOptional() @IsSafeText(253) hostname?: string;
@@ -37,7 +42,7 @@ export class UpdateHostRequest {
 }
 
 export const RegistryHostRpc = {
-  ListHosts: defineRpc<ListHostsRequest, Page<HostView>>('registry', 'ListHosts', ListHostsRequest, {
+  ListHosts: defineRpc<ListHostsRequest, ListHostsResponse>('registry', 'ListHosts', ListHostsRequest, {
     protoRequest: 'ListHostsRequest',
   }),
   GetHost: defineRpc<GetHostRequest, HostView>('registry', 'GetHost', GetHostRequest, { protoRequest: 'GetHostRequest' }),
