@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NATS_CONNECTION } from '@qnet/bus';
+import type { ProtoCatalog } from '@qnet/contracts';
+import { AUTH, AuthGuard, type AuthSettings } from './auth/auth.guard.js';
+import { GATEWAY_CONFIG, PROTO_CATALOG, type GatewayConfig } from './config.js';
+import { ConnectController } from './connect/connect.controller.js';
+import { RpcForwarder } from './connect/rpc-forwarder.js';
+import { HealthController } from './health/health.controller.js';
+import { HttpErrorFilter } from './http/error.filter.js';
+import { MetricsController } from './http/metrics.js';
+import { HostsRestController } from './rest/hosts.controller.js';
+
+@Module({})
+export class GatewayModule {
+  static create(deps: { nc: NatsConnection; config: GatewayConfig; catalog: ProtoCatalog; auth: AuthSettings }): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [TerminusModule.forRoot({ logger: false, errorLogStyle: 'json' })],
+      // REST controllers come before the generic Connect route so their paths win.
+      controllers: [HealthController, MetricsController, HostsRestController, ConnectController],
+      providers: [
+        { provide: NATS_CONNECTION, useValue: deps.nc },
+        { provide: GATEWAY_CONFIG, useValue: deps.config },
+        { provide: PROTO_CATALOG, useValue: deps.catalog },
+        { provide: AUTH, useValue: deps.auth },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        RpcForwarder,
+      ],
+    };
+  }
+}

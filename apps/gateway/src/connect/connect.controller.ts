@@ -1,0 +1,30 @@
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiExcludeEndpoint } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { PROTO_PACKAGE, QnetError } from '@qnet/contracts';
+import { RpcForwarder } from './rpc-forwarder.js';
+
+/**
+ * Connect-style unary JSON: POST /limiquantix.network.v1.<Service>/<Method> → qnet.rpc.<svc>.<Method>.
+ * The per-RPC paths are listed in /docs from the proto.
+ */
+@Controller()
+export class ConnectController {
+  constructor(private readonly rpc: RpcForwarder) {}
+
+  @Post(':service/:method')
+  @HttpCode(200)
+  @ApiExcludeEndpoint()
+  async call(@Param('service') service: string, @Param('method') method: string, @Body() body: unknown, @Req() req: Request): Promise<unknown> {
+    const prefix = `${PROTO_PACKAGE}.`;
+    if (!service.startsWith(prefix)) throw new QnetError('not_found', `unknown service ${service}`);
+    this.rpc.resolve(service.slice(prefix.length), method);
+    if (!req.is('application/json')) {
+      throw new QnetError('invalid_argument', 'Content-Type must be application/json');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new QnetError('invalid_argument', 'the request body must be a JSON object');
+    }
+    return this.rpc.call(service.slice(prefix.length), method, body as Record<string, unknown>);
+  }
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { busRequest, NATS_CONNECTION } from '@qnet/bus';
+import { QnetError, serviceByProto, Subjects, type ProtoCatalog, type ProtoMethod } from '@qnet/contracts';
+import { currentContext } from '@qnet/runtime';
+import { GATEWAY_CONFIG, PROTO_CATALOG, type GatewayConfig } from '../config.js';
+import { httpMetrics } from '../http/metrics.js';
+
+export interface ResolvedRpc {
+  method: ProtoMethod;
+  subject: string;
+}
+
+/**
+ * Maps a proto RPC to its bus subject and forwards a JSON document to it. The proto is the
+ * list of what exists: anything else is a 404 before the bus is touched.
+ */
+@Injectable()
+export class RpcForwarder {
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(PROTO_CATALOG) private readonly catalog: ProtoCatalog,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  resolve(protoService: string, methodName: string): ResolvedRpc {
+    const svc = serviceByProto(protoService);
+    if (!svc) throw new QnetError('not_found', `unknown service ${protoService}`);
+    const method = this.catalog.method(protoService, methodName);
+    if (!method) throw new QnetError('not_found', `${protoService} has no method ${methodName}`);
+    return { method, subject: Subjects.rpc(svc.id, method.name) };
+  }
+
+  async call<T = unknown>(protoService: string, methodName: string, body: Record<string, unknown>): Promise<T> {
+    const { method, subject } = this.resolve(protoService, methodName);
+    const payload = this.scoped(method, body);
+    const started = process.hrtime.bigint();
+    let outcome = 'ok';
+    try {
+      return await busRequest<T>(this.nc, subject, payload, { timeoutMs: this.config.rpcTimeoutMs });
+    } catch (err) {
+      outcome = err instanceof QnetError ? err.code : 'internal';
+      throw err;
+    } finally {
+      httpMetrics.bus.observe({ subject, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  /** A project-scoped token's requests name its project where the message has a project_id. */
+  private scoped(method: ProtoMethod, body: Record<string, unknown>): Record<string, unknown> {
+    const project = currentContext()?.project;
+    if (!project || body.project_id !== undefined) return body;
+    const hasProject = this.catalog.fields(method.requestType).some((f) => f.name === 'project_id');
+    return hasProject ? { ...body, project_id: project } : body;
+  }
+
+  /** Query strings are text: turn numeric and boolean proto fields into JSON numbers and booleans. */
+  queryToMessage(requestType: string, query: Record<string, unknown>): Record<string, unknown> {
+    const fields = new Map(this.catalog.fields(requestType).map((f) => [f.name, f]));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(query)) {
+      const f = fields.get(k);
+      if (typeof v !== 'string' || !f) {
+        out[k] = v;
+        continue;
+      }
+      if (/int|fixed|double|float/.test(f.type) && /^-?\d+(\.\d+)?$/.test(v)) out[k] = Number(v);
+      else if (f.type === 'bool' && (v === 'true' || v === 'false')) out[k] = v === 'true';
+      else out[k] = v;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { connectBus } from '@qnet/bus';
+import { defaultProtoDir, ProtoCatalog } from '@qnet/contracts';
+import { createLogger, loadConfig, PinoNestLogger, redactedConfig } from '@qnet/runtime';
+import { GatewayModule } from './app.module.js';
+import { parseApiTokens, resolveAuthMode } from './auth/tokens.js';
+import { gatewayConfigSpec, type GatewayConfig } from './config.js';
+import { requestContext } from './http/request-context.js';
+import { setupOpenApi } from './openapi.js';
+
+const logger = createLogger('gateway');
+try {
+  const config = loadConfig(gatewayConfigSpec) as GatewayConfig;
+  logger.level = config.logLevel;
+  const tokens = parseApiTokens(config.apiTokens);
+  const mode = resolveAuthMode(config.auth, config.host, tokens);
+  logger.info({ config: redactedConfig(gatewayConfigSpec, config) }, 'starting');
+  const catalog = ProtoCatalog.load(defaultProtoDir());
+  const nc = await connectBus({ url: config.natsUrl, user: config.natsUser, password: config.natsPassword, name: 'gateway' });
+
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ nc, config, catalog, auth: { mode, tokens } }), {
+    logger: new PinoNestLogger(logger),
+  });
+  app.use(requestContext(logger));
+  app.useBodyParser('json', { limit: '1mb' });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  setupOpenApi(app, catalog);
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  await app.listen(config.port, config.host);
+  const url = await app.getUrl();
+  logger.info(
+    mode === 'off'
+      ? `gateway listening on ${url} — authentication is OFF (loopback dev mode); set GATEWAY_AUTH=required to enforce tokens`
+      : `gateway listening on ${url} — bearer token authentication required`,
+  );
+  // Close the bus after HTTP has stopped accepting requests.
+  process.once('beforeExit', () => void nc.drain().catch(() => undefined));
+  app.getHttpServer().on('close', () => void nc.drain().catch(() => undefined));
+} catch (err) {
+  logger.fatal({ err }, 'failed to start');
+  process.exit(1);
+}
