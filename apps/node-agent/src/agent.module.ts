@@ -1,0 +1,29 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NATS_CONNECTION } from '@qnet/bus';
+import { linuxBridgeDriver, type Driver, type Executor } from '@qnet/drivers';
+import { AgentService } from './agent.service.js';
+import type { AgentConfig } from './config.js';
+import { DriverRunner } from './driver-runner.js';
+import type { AgentIdentity } from './identity.js';
+import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
+
+/** The drivers this agent runs; each service issue adds its own. */
+export const DRIVERS: Driver[] = [linuxBridgeDriver as Driver];
+
+@Module({})
+export class AgentModule {
+  static create(deps: { nc: NatsConnection; id: AgentIdentity; config: AgentConfig; exec: Executor }): DynamicModule {
+    return {
+      module: AgentModule,
+      providers: [
+        { provide: NATS_CONNECTION, useValue: deps.nc },
+        { provide: AGENT_IDENTITY, useValue: deps.id },
+        { provide: AGENT_CONFIG, useValue: deps.config },
+        { provide: EXECUTOR, useValue: deps.exec },
+        { provide: DRIVER_RUNNERS, useValue: new Map(DRIVERS.map((d) => [d.name, new DriverRunner(d, deps.exec)])) },
+        AgentService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,193 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { busRequest, encodeJson, NATS_CONNECTION, QNET_VERSION } from '@qnet/bus';
+import {
+  DesiredState,
+  QnetError,
+  Subjects,
+  type ApplyResult,
+  type Capability,
+  type DriverStatus,
+  type HeartbeatReply,
+  type RegisterHostReply,
+} from '@qnet/contracts';
+import { probeCapabilities, type Executor } from '@qnet/drivers';
+import type { AgentConfig } from './config.js';
+import { DriverRunner } from './driver-runner.js';
+import type { AgentIdentity } from './identity.js';
+import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
+
+/**
+ * The agent's life: register, heartbeat, obey its own command subjects, pull full desired state
+ * on start / reconnect / every resync period, and report what it applied.
+ */
+@Injectable()
+export class AgentService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Agent');
+  private readonly startedAt = Date.now();
+  private capabilities: Capability[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private commands?: Subscription;
+  private registered = false;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(AGENT_IDENTITY) private readonly id: AgentIdentity,
+    @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
+    @Inject(EXECUTOR) private readonly exec: Executor,
+    @Inject(DRIVER_RUNNERS) private readonly runners: Map<string, DriverRunner>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.capabilities = await probeCapabilities(this.exec);
+    this.logger.log(
+      `host ${this.id.hostId} in ${this.id.mode} mode${this.id.netns ? ` (namespace ${this.id.netns})` : ''}` +
+        `${this.id.mode === 'dry-run' ? ': commands are recorded, not executed' : ''}; capabilities: ${this.capabilities.join(', ') || 'none'}`,
+    );
+    this.commands = this.nc.subscribe(Subjects.agentCmdAll(this.id.hostId), {
+      callback: (err, msg) => {
+        if (!err) void this.onCommand(msg);
+      },
+    });
+    await this.register();
+    await this.pullAll();
+    this.every(this.config.heartbeatMs, () => this.heartbeat());
+    this.every(this.config.resyncMs, () => this.resync());
+    void this.watchReconnects();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.commands?.unsubscribe();
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const t = setInterval(() => fn().catch((err: unknown) => this.logger.warn(String(err))), ms);
+    this.timers.push(t);
+  }
+
+  /** Registration is retried until the registry answers; heartbeats re-register if it forgot us. */
+  async register(): Promise<void> {
+    try {
+      const reply = await busRequest<RegisterHostReply>(this.nc, Subjects.agentRegister(this.id.hostId), {
+        host_id: this.id.hostId,
+        hostname: this.id.hostname,
+        underlay_ip: this.id.underlayIp,
+        capabilities: this.capabilities,
+        mode: this.id.mode,
+        drivers: [...this.runners.keys()],
+        agent_version: QNET_VERSION,
+      });
+      this.registered = true;
+      this.logger.log(`registered with the registry (${reply.created ? 'new host' : 'known host'}, ${reply.health})`);
+    } catch (err) {
+      this.registered = false;
+      this.logger.warn(`registration failed, retrying with the next heartbeat: ${(err as Error).message}`);
+    }
+  }
+
+  async heartbeat(): Promise<void> {
+    if (!this.registered) return this.register();
+    try {
+      const reply = await busRequest<HeartbeatReply>(this.nc, Subjects.agentHeartbeat(this.id.hostId), {
+        host_id: this.id.hostId,
+        capabilities: this.capabilities,
+        uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+        applied: Object.fromEntries([...this.runners].map(([name, r]) => [name, Math.max(r.appliedGeneration, 0)])),
+      });
+      if (!reply.known) {
+        this.logger.warn('the registry does not know this host: registering again');
+        await this.register();
+      }
+    } catch (err) {
+      this.logger.warn(`heartbeat failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Full desired state of every driver from the control plane; silence keeps the current state. */
+  async pullAll(): Promise<void> {
+    await Promise.all([...this.runners.keys()].map((name) => this.pull(name)));
+  }
+
+  private async pull(driver: string): Promise<boolean> {
+    try {
+      const state = await busRequest<DesiredState>(this.nc, Subjects.agentDesired(this.id.hostId, driver), { host_id: this.id.hostId });
+      await this.applyAndReport(state);
+      return true;
+    } catch (err) {
+      if (err instanceof QnetError && err.code === 'unavailable') return false;
+      this.logger.warn(`pulling ${driver} desired state failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Periodic resync: pull if the control plane answers, else re-apply the last desired state. */
+  async resync(): Promise<void> {
+    for (const [name, runner] of this.runners) {
+      if (await this.pull(name)) continue;
+      const result = await runner.resync();
+      if (result) this.report(result);
+    }
+  }
+
+  private async watchReconnects(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'reconnect') {
+        this.logger.log('reconnected to NATS: pulling full desired state');
+        await this.register();
+        await this.pullAll();
+      }
+    }
+  }
+
+  private async onCommand(msg: Msg): Promise<void> {
+    const verb = msg.subject.split('.').pop()!;
+    const respond = (body: unknown) => msg.reply && msg.respond(encodeJson(body));
+    try {
+      if (verb === 'ping') {
+        respond({ data: this.describe() });
+        return;
+      }
+      const runner = this.runners.get(verb);
+      if (!runner) throw new QnetError('not_found', `this agent has no ${verb} driver`);
+      const state = plainToInstance(DesiredState, msg.json<object>());
+      const errors = validateSync(state, { whitelist: true, forbidNonWhitelisted: true });
+      if (errors.length) throw new QnetError('invalid_argument', `invalid desired state: ${errors.map((e) => e.property).join(', ')}`);
+      if (state.driver !== verb) throw QnetError.invalid('driver', `must be ${verb} on this subject`);
+      respond({ data: await this.applyAndReport(state) });
+    } catch (err) {
+      const body = err instanceof QnetError ? err.toBody() : { code: 'invalid_argument', message: (err as Error).message };
+      respond({ error: body });
+    }
+  }
+
+  private async applyAndReport(state: DesiredState): Promise<ApplyResult> {
+    const runner = this.runners.get(state.driver);
+    if (!runner) throw new QnetError('not_found', `this agent has no ${state.driver} driver`);
+    const result = await runner.apply(state);
+    this.report(result);
+    if (!result.ok) this.logger.warn(`${state.driver} generation ${state.generation}: ${result.error}`);
+    else if (result.changes.length) this.logger.log(`${state.driver} generation ${state.generation}: ${result.changes.length} change(s)`);
+    return result;
+  }
+
+  private report(result: ApplyResult): void {
+    const status: DriverStatus = { ...result, host_id: this.id.hostId, observed_at: new Date().toISOString() };
+    this.nc.publish(Subjects.agentStatus(this.id.hostId, result.driver), encodeJson(status));
+  }
+
+  private describe() {
+    return {
+      host_id: this.id.hostId,
+      mode: this.id.mode,
+      netns: this.id.netns,
+      capabilities: this.capabilities,
+      applied: Object.fromEntries([...this.runners].map(([name, r]) => [name, r.appliedGeneration])),
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      version: QNET_VERSION,
+    };
+  }
+}

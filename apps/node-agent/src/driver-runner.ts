@@ -1,0 +1,60 @@
+import { QnetError, type ApplyResult, type DesiredState } from '@qnet/contracts';
+import { reconcile, type Driver, type Executor } from '@qnet/drivers';
+
+/**
+ * Holds one driver's desired state and applies it one at a time: commands never interleave,
+ * stale generations are ignored, and the same generation again re-reconciles (drift repair).
+ */
+export class DriverRunner {
+  private desired: unknown;
+  private applied: unknown;
+  private generation = -1;
+  private desiredGeneration = -1;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly driver: Driver,
+    private readonly exec: Executor,
+  ) {}
+
+  get appliedGeneration(): number {
+    return this.generation;
+  }
+
+  apply(state: DesiredState): Promise<ApplyResult> {
+    const run = this.chain.then(() => this.applyNow(state));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Re-applies the last desired state (periodic resync when the control plane is silent). */
+  resync(): Promise<ApplyResult> | undefined {
+    if (this.desired === undefined) return undefined;
+    return this.apply({ driver: this.driver.name, generation: this.desiredGeneration, spec: this.desired });
+  }
+
+  private async applyNow(state: DesiredState): Promise<ApplyResult> {
+    const base = { driver: this.driver.name, generation: state.generation };
+    if (state.generation < this.generation) {
+      return { ...base, ok: true, changes: [], error: `ignored: generation ${this.generation} already applied` };
+    }
+    let spec: unknown;
+    try {
+      spec = this.driver.parse(state.spec);
+    } catch (err) {
+      throw new QnetError('invalid_argument', `invalid desired state: ${(err as Error).message}`, [
+        { field: 'spec', message: (err as Error).message },
+      ]);
+    }
+    try {
+      this.desired = spec;
+      this.desiredGeneration = state.generation;
+      const { changes } = await reconcile(this.driver, this.exec, spec, this.applied);
+      this.applied = spec;
+      this.generation = state.generation;
+      return { ...base, ok: true, changes };
+    } catch (err) {
+      return { ...base, ok: false, changes: [], error: (err as Error).message };
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Capability } from '@qnet/contracts';
+import type { Executor } from './executor.js';
+
+async function onPath(cmd: string): Promise<boolean> {
+  const res = await execa('which', [cmd], { reject: false });
+  return res.exitCode === 0;
+}
+
+/** Tries to create (then deletes) a throwaway device: the only reliable test of kernel support. */
+async function canCreate(exec: Executor, args: string[]): Promise<boolean> {
+  const name = `qnprobe${randomBytes(3).toString('hex')}`;
+  try {
+    await exec.run(['ip', 'link', 'add', name, ...args]);
+    await exec.run(['ip', 'link', 'del', 'dev', name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function moduleLoaded(name: string): boolean {
+  return existsSync(`/sys/module/${name}`) || readFileSync('/proc/modules', 'utf8').split('\n').some((l) => l.startsWith(`${name} `));
+}
+
+/**
+ * What this host can do. Kernel features are probed by creating a device when the executor is
+ * real (inside the agent's namespace in netns mode); in dry-run they are read from loaded modules.
+ */
+export async function probeCapabilities(exec: Executor): Promise<Capability[]> {
+  const kernel = async (args: string[], module: string) => (exec.mode === 'real' ? canCreate(exec, args) : moduleLoaded(module));
+  const checks: [Capability, () => Promise<boolean>][] = [
+    ['bridge', () => kernel(['type', 'bridge'], 'bridge')],
+    ['vxlan', () => kernel(['type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', '127.0.0.1'], 'vxlan')],
+    ['vlan_filtering', () => kernel(['type', 'bridge', 'vlan_filtering', '1'], '8021q')],
+    ['nftables', () => onPath('nft')],
+    ['ovn_nbctl', () => onPath('ovn-nbctl')],
+    ['frr', async () => (await onPath('vtysh')) && existsSync('/usr/lib/frr/bgpd')],
+    ['wireguard_kernel', () => kernel(['type', 'wireguard'], 'wireguard')],
+    ['wireguard_go', () => onPath('wireguard-go')],
+  ];
+  const found: Capability[] = [];
+  for (const [cap, check] of checks) if (await check().catch(() => false)) found.push(cap);
+  return found;
+}

@@ -1,0 +1,79 @@
+import { execa } from 'execa';
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number | undefined,
+    readonly stderr: string,
+    reason: string,
+  ) {
+    super(`${argv.join(' ')}: ${reason}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    this.name = 'CommandError';
+  }
+}
+
+/**
+ * Runs one command as an argument array — never through a shell. `read` commands only observe;
+ * `run` commands change the host and are what dry-run mode records.
+ */
+export interface Executor {
+  readonly mode: 'real' | 'dry-run';
+  read(argv: readonly string[]): Promise<CommandResult>;
+  run(argv: readonly string[], input?: string): Promise<CommandResult>;
+}
+
+export interface ExecaExecutorOptions {
+  /** Run every command inside this network namespace (ip netns exec). */
+  netns?: string;
+  timeoutMs?: number;
+}
+
+export class ExecaExecutor implements Executor {
+  readonly mode = 'real' as const;
+  constructor(private readonly opts: ExecaExecutorOptions = {}) {}
+
+  read(argv: readonly string[]): Promise<CommandResult> {
+    return this.exec(argv);
+  }
+
+  run(argv: readonly string[], input?: string): Promise<CommandResult> {
+    return this.exec(argv, input);
+  }
+
+  private async exec(argv: readonly string[], input?: string): Promise<CommandResult> {
+    if (argv.length === 0) throw new Error('empty command');
+    const full = this.opts.netns ? ['ip', 'netns', 'exec', this.opts.netns, ...argv] : [...argv];
+    const res = await execa(full[0]!, full.slice(1), {
+      input,
+      reject: false,
+      timeout: this.opts.timeoutMs ?? 10_000,
+      stripFinalNewline: false,
+      env: { LC_ALL: 'C' },
+    });
+    if (res.timedOut) throw new CommandError(argv, undefined, String(res.stderr ?? ''), `timed out after ${this.opts.timeoutMs ?? 10_000} ms`);
+    if (res.exitCode !== 0) {
+      throw new CommandError(argv, res.exitCode, String(res.stderr ?? ''), res.failed && res.exitCode === undefined ? String(res.message) : `exit ${res.exitCode}`);
+    }
+    return { stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? '') };
+  }
+}
+
+/** Records what would run instead of running it; reads answer empty. */
+export class DryRunExecutor implements Executor {
+  readonly mode = 'dry-run' as const;
+  readonly recorded: string[][] = [];
+
+  async read(): Promise<CommandResult> {
+    return { stdout: '', stderr: '' };
+  }
+
+  async run(argv: readonly string[]): Promise<CommandResult> {
+    this.recorded.push([...argv]);
+    return { stdout: '', stderr: '' };
+  }
+}
