@@ -51,7 +51,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         if (!err) void this.onCommand(msg);
       },
     });
-    await this.register();
+    await this.registerUntilAnswered();
     await this.pullAll();
     this.every(this.config.heartbeatMs, () => this.heartbeat());
     this.every(this.config.resyncMs, () => this.resync());
@@ -67,6 +67,14 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   private every(ms: number, fn: () => Promise<void>): void {
     const t = setInterval(() => fn().catch((err: unknown) => this.logger.warn(String(err))), ms);
     this.timers.push(t);
+  }
+
+  /** At start the registry may still be coming up: retry with backoff, bounded by the heartbeat period. */
+  private async registerUntilAnswered(): Promise<void> {
+    for (let delay = 250; !this.registered && delay < this.config.heartbeatMs; delay *= 2) {
+      await this.register();
+      if (!this.registered) await new Promise((r) => setTimeout(r, delay));
+    }
   }
 
   /** Registration is retried until the registry answers; heartbeats re-register if it forgot us. */
@@ -85,7 +93,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.log(`registered with the registry (${reply.created ? 'new host' : 'known host'}, ${reply.health})`);
     } catch (err) {
       this.registered = false;
-      this.logger.warn(`registration failed, retrying with the next heartbeat: ${(err as Error).message}`);
+      this.logger.warn(`registration failed, retrying: ${(err as Error).message}`);
     }
   }
 

@@ -35,12 +35,10 @@ export async function busRequest<T>(
 
 function toBusError(err: unknown, subject: string, timeout: number): unknown {
   if (err instanceof QnetError) return err;
-  const service = subject.split('.').slice(0, 3).join('.');
-  if (err instanceof errors.RequestError && err.isNoResponders()) {
-    return new QnetError('unavailable', `no service is answering ${subject} (${service} is down or not deployed)`);
-  }
-  if (err instanceof errors.NoRespondersError) {
-    return new QnetError('unavailable', `no service is answering ${subject} (${service} is down or not deployed)`);
+  if ((err instanceof errors.RequestError && err.isNoResponders()) || err instanceof errors.NoRespondersError) {
+    const [, kind, service] = subject.split('.');
+    const who = kind === 'rpc' ? ` (the ${service} service is down or not deployed)` : '';
+    return new QnetError('unavailable', `no service is answering ${subject}${who}`);
   }
   if (err instanceof errors.TimeoutError || (err instanceof Error && err.cause instanceof errors.TimeoutError)) {
     return new QnetError('deadline_exceeded', `${subject} did not answer within ${timeout} ms`);

@@ -34,28 +34,31 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
 /** NestJS LoggerService backed by pino, so framework and application logs share one JSON stream. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: Logger) {}
-  log(message: unknown, context?: string): void {
-    this.write('info', message, context);
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
   }
-  error(message: unknown, trace?: string, context?: string): void {
-    this.log_('error', message, context, trace);
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
   }
-  warn(message: unknown, context?: string): void {
-    this.write('warn', message, context);
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
   }
-  debug(message: unknown, context?: string): void {
-    this.write('debug', message, context);
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
   }
-  verbose(message: unknown, context?: string): void {
-    this.write('trace', message, context);
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
   }
-  private write(level: 'info' | 'warn' | 'debug' | 'trace', message: unknown, context?: string): void {
-    this.log_(level, message, context);
-  }
-  private log_(level: 'info' | 'warn' | 'debug' | 'trace' | 'error', message: unknown, context?: string, trace?: string): void {
-    const fields: Record<string, unknown> = context ? { context } : {};
-    if (trace) fields.stack = trace;
-    if (message instanceof Error) this.pino[level]({ ...fields, err: message }, message.message);
+
+  /** Nest passes (message, [error | stack], [context]): the last string is the context. */
+  private write(level: 'info' | 'warn' | 'debug' | 'trace' | 'error', message: unknown, rest: unknown[]): void {
+    const fields: Record<string, unknown> = {};
+    const strings = rest.filter((r): r is string => typeof r === 'string');
+    if (strings.length) fields.context = strings[strings.length - 1];
+    if (strings.length > 1) fields.stack = strings[0];
+    const err = rest.find((r) => r instanceof Error) ?? (message instanceof Error ? message : undefined);
+    if (err) fields.err = err;
+    if (message instanceof Error) this.pino[level](fields, message.message);
     else if (typeof message === 'object' && message !== null) this.pino[level]({ ...fields, ...message });
     else this.pino[level](fields, String(message));
   }

@@ -1,0 +1,53 @@
+import pg from 'pg';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '@qnet/persistence';
+import { freePort } from './ports.js';
+
+export interface DatabaseHandle {
+  url: string;
+  kind: 'given' | 'local' | 'embedded';
+  stop(): Promise<void>;
+}
+
+const LOCAL_SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
+const DEV_DATABASE = 'qnet';
+
+async function answers(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Creates a database if it does not exist (CREATE DATABASE has no IF NOT EXISTS). */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name ${name}`);
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await c.query(`CREATE DATABASE "${name}"`).catch((e: { code?: string }) => {
+      if (e.code !== '42P04') throw e;
+    });
+  } finally {
+    await c.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** DATABASE_URL if given; else a local PostgreSQL if one answers; else an embedded one. */
+export async function resolveDatabase(opts: { databaseUrl?: string; stateDir: string }): Promise<DatabaseHandle> {
+  const none = async () => undefined;
+  if (opts.databaseUrl) return { url: opts.databaseUrl, kind: 'given', stop: none };
+  if (await answers(LOCAL_SERVER)) return { url: await ensureDatabase(LOCAL_SERVER, DEV_DATABASE), kind: 'local', stop: none };
+  const pgl = await startEmbeddedPostgres(path.join(opts.stateDir, 'pgdata'), await freePort());
+  return { url: pgl.url, kind: 'embedded', stop: pgl.stop };
+}

@@ -1,0 +1,6 @@
+export * from './ports.js';
+export * from './nats-server.js';
+export * from './database.js';
+export * from './processes.js';
+export * from './stack.js';
+export * from './main.js';

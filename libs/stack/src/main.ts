@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { redactUrl } from '@qnet/runtime';
+import { startStack, waitUntilReady, type Stack } from './stack.js';
+
+function hostIdFromMachine(): string {
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').trim() || 'local';
+  } catch {
+    return 'local';
+  }
+}
+
+/** `npm start`: the whole product on one machine, Ctrl-C stops it all. */
+export async function runFromCli(root: string): Promise<void> {
+  const env = process.env;
+  const hostId = env.QNET_HOST_ID ?? hostIdFromMachine();
+  const isRoot = process.getuid?.() === 0;
+  let stack: Stack | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping QuantumNet…`);
+    await stack?.stop();
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    stack = await startStack({
+      root,
+      stateDir: env.QNET_STATE_DIR ?? path.join(root, '.qnet'),
+      natsUrl: env.NATS_URL,
+      databaseUrl: env.DATABASE_URL,
+      gatewayHost: env.GATEWAY_HOST,
+      gatewayPort: env.GATEWAY_PORT ? Number(env.GATEWAY_PORT) : 8080,
+      hostId,
+      agentMode: (env.AGENT_MODE as 'auto') ?? 'auto',
+      console: true,
+    });
+    const mode = env.AGENT_MODE && env.AGENT_MODE !== 'auto' ? env.AGENT_MODE : isRoot ? 'netns' : 'dry-run';
+    const lines = [
+      '',
+      'QuantumNet is starting:',
+      `  gateway (REST + Connect)  ${stack.gatewayUrl}   docs ${stack.gatewayUrl}/docs   ready ${stack.gatewayUrl}/ready`,
+      `  NATS                      ${stack.natsUrl}${stack.nats ? `   monitoring ${stack.nats.monitorUrl}` : ' (given by NATS_URL)'}`,
+      `  PostgreSQL (${stack.database.kind.padEnd(8)})    ${redactUrl(stack.database.url)}`,
+      `  node agent                host ${hostId}, ${mode} mode${mode === 'netns' ? ` (namespace qnet-${hostId}; your own network is untouched)` : mode === 'dry-run' ? ' (commands recorded, not executed)' : ''}`,
+      `  logs                      ${path.join(env.QNET_STATE_DIR ?? path.join(root, '.qnet'), 'logs')}`,
+    ];
+    if (stack.observer) {
+      lines.push(`  watch events              nats sub --server ${stack.natsUrl} --user ${stack.observer.user} --password ${stack.observer.password} 'qnet.evt.>'`);
+    }
+    console.log(lines.join('\n'));
+    await waitUntilReady(stack, 60_000);
+    console.log(`\nQuantumNet is ready: ${stack.gatewayUrl}/ready answers 200. Ctrl-C stops everything.\n`);
+    await Promise.race(stack.apps.map((a) => a.exited.then((code) => ({ name: a.name, code }))))
+      .then(({ name, code }) => !stopping && console.error(`${name} exited with code ${code}; the rest keeps running (see its log).`));
+  } catch (err) {
+    console.error(`\nQuantumNet could not start: ${(err as Error).message}`);
+    await stack?.stop();
+    process.exit(1);
+  }
+}

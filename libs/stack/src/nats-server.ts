@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { clusterUsers, renderNatsConfig, type ClusterPasswords } from '@qnet/bus';
+import { BUS_SERVICES, type BusServiceId } from '@qnet/contracts';
+import { freePort, portAnswers, waitFor } from './ports.js';
+
+export const NATS_SERVER_MISSING = `nats-server was not found on PATH.
+  Install it:   sudo apt-get install --no-install-recommends nats-server   (Debian/Ubuntu)
+            or  brew install nats-server                                   (macOS)
+            or  download a release from the NATS project and put nats-server on PATH.
+  Or point QuantumNet at a running server: NATS_URL=nats://user:pass@host:4222 npm start`;
+
+export interface NatsHandle {
+  /** URL without credentials; each component connects as its own user. */
+  url: string;
+  monitorUrl: string;
+  passwords: ClusterPasswords;
+  configPath: string;
+  stop(): Promise<void>;
+}
+
+const secret = () => randomBytes(18).toString('base64url');
+
+export function generatePasswords(agentHostIds: string[]): ClusterPasswords {
+  return {
+    gateway: secret(),
+    observer: secret(),
+    services: Object.fromEntries(BUS_SERVICES.map((s) => [s.id, secret()])) as Record<BusServiceId, string>,
+    agents: agentHostIds.map((hostId) => ({ hostId, password: secret() })),
+  };
+}
+
+/**
+ * Starts nats-server with JetStream and one user per component (subject permissions) on free
+ * loopback ports. The config holds passwords, so it is written 0600.
+ */
+export async function startNatsServer(opts: { dir: string; agentHostIds: string[]; port?: number }): Promise<NatsHandle> {
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  const port = opts.port ?? (await freePort());
+  const monitor = await freePort();
+  const passwords = generatePasswords(opts.agentHostIds);
+  const configPath = path.join(opts.dir, 'nats.conf');
+  writeFileSync(
+    configPath,
+    renderNatsConfig({
+      listen: `127.0.0.1:${port}`,
+      monitor: `127.0.0.1:${monitor}`,
+      storeDir: path.join(opts.dir, 'jetstream'),
+      users: clusterUsers(passwords),
+    }),
+    { mode: 0o600 },
+  );
+  let child: ChildProcess;
+  try {
+    child = await spawnChecked('nats-server', ['-c', configPath]);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(NATS_SERVER_MISSING);
+    throw err;
+  }
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  try {
+    await waitFor(async () => child.exitCode === null && (await portAnswers('127.0.0.1', port)), 10_000, 'nats-server');
+  } catch {
+    child.kill('SIGKILL');
+    throw new Error(`nats-server did not start: ${stderr.trim()}`);
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    monitorUrl: `http://127.0.0.1:${monitor}`,
+    passwords,
+    configPath,
+    stop: () => stopChild(child, 5_000),
+  };
+}
+
+function spawnChecked(cmd: string, args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    // Own process group: a terminal's Ctrl-C reaches the services, which drain while NATS is
+    // still up; the stack stops NATS last.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    child.once('error', reject);
+    child.once('spawn', () => resolve(child));
+  });
+}
+
+/** SIGTERM, then SIGKILL after the grace period. Resolves when the process has exited. */
+export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
