@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connectBus } from '@qnet/bus';
 import { defaultProtoDir, ProtoCatalog } from '@qnet/contracts';
-import { createLogger, loadConfig, PinoNestLogger, redactedConfig } from '@qnet/runtime';
+import { createLogger, exitOnSignals, loadConfig, PinoNestLogger, redactedConfig } from '@qnet/runtime';
 import { GatewayModule } from './app.module.js';
 import { parseApiTokens, resolveAuthMode } from './auth/tokens.js';
 import { gatewayConfigSpec, type GatewayConfig } from './config.js';
@@ -25,7 +25,6 @@ try {
   });
   app.use(requestContext(logger));
   app.useBodyParser('json', { limit: '1mb' });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   setupOpenApi(app, catalog);
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   await app.listen(config.port, config.host);
@@ -35,9 +34,11 @@ try {
       ? `gateway listening on ${url} — authentication is OFF (loopback dev mode); set GATEWAY_AUTH=required to enforce tokens`
       : `gateway listening on ${url} — bearer token authentication required`,
   );
-  // Close the bus after HTTP has stopped accepting requests.
-  process.once('beforeExit', () => void nc.drain().catch(() => undefined));
-  app.getHttpServer().on('close', () => void nc.drain().catch(() => undefined));
+  // HTTP stops accepting and finishes in-flight requests first; then the bus is drained.
+  exitOnSignals(async () => {
+    await app.close();
+    await nc.drain();
+  }, logger);
 } catch (err) {
   logger.fatal({ err }, 'failed to start');
   process.exit(1);

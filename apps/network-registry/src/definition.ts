@@ -8,7 +8,7 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
   service: 'registry',
   config: registryConfigSpec,
   module: (c) => RegistryModule.forConfig(c),
-  schema: 'registry',
+  schema: 'network_registry',
   entities: [HostEntity],
   migrations: [Hosts1732200000000],
 };

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { execa } from 'execa';
 import { connectBus, NATS_USERS } from '@qnet/bus';
 import { DryRunExecutor, ExecaExecutor, type Executor } from '@qnet/drivers';
-import { createLogger, loadConfig, PinoNestLogger, redactedConfig } from '@qnet/runtime';
+import { createLogger, exitOnSignals, loadConfig, PinoNestLogger, redactedConfig } from '@qnet/runtime';
 import { AgentModule } from './agent.module.js';
 import { agentConfigSpec, type AgentConfig } from './config.js';
 import { resolveIdentity, type AgentIdentity } from './identity.js';
@@ -37,7 +37,7 @@ try {
   const app = await NestFactory.createApplicationContext(AgentModule.create({ nc, id, config, exec: executorFor(id, config) }), {
     logger: new PinoNestLogger(logger),
   });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  exitOnSignals(() => app.close(), logger);
   await app.init();
 } catch (err) {
   logger.fatal({ err }, 'failed to start');

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { BusServiceId } from '@qnet/contracts';
-import { PinoNestLogger } from '@qnet/runtime';
+import { exitOnSignals, PinoNestLogger } from '@qnet/runtime';
 import { BusModule } from './bus.module.js';
 import { connectBus, type BusConnectionConfig } from './connection.js';
 import { BusContextInterceptor } from './context.js';
@@ -47,7 +47,7 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<{ app: I
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new BusExceptionFilter());
   app.useGlobalInterceptors(new BusContextInterceptor());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  exitOnSignals(() => app.close(), opts.logger);
   await app.listen();
   opts.logger.info({ nats: nc.getServer() }, `${opts.service} is listening on qnet.rpc.${opts.service}.>`);
   return { app, nc };

@@ -34,7 +34,8 @@ export async function openDataSource(opts: OpenOptions): Promise<DataSource> {
     synchronize: false,
     logging: false,
     applicationName: `qnet-${opts.schema}`,
-    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+    // Every connection resolves unqualified names in the service's own schema (raw SQL and migrations too).
+    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: `-c search_path=${opts.schema}` },
   });
   await ds.initialize();
   try {

@@ -1,11 +1,66 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NATS_USERS } from '@qnet/bus';
-import { BUS_SERVICES } from '@qnet/contracts';
+import { BUS_SERVICES, type ServiceApp } from '@qnet/contracts';
 import { resolveDatabase, type DatabaseHandle } from './database.js';
 import { startNatsServer, type NatsHandle } from './nats-server.js';
-import { freePort, waitFor } from './ports.js';
+import { waitFor } from './ports.js';
 import { spawnApp, type AppProcess } from './processes.js';
+
+export type AppName = ServiceApp | 'gateway' | 'node-agent';
+
+/** What every app of one deployment shares. */
+export interface Deployment {
+  root: string;
+  logDir: string;
+  natsUrl: string;
+  /** Set when we started NATS ourselves: every app then connects as its own user. */
+  nats?: NatsHandle;
+  databaseUrl: string;
+  gatewayHost: string;
+  gatewayPort: number;
+  env: Record<string, string>;
+  console: boolean;
+}
+
+export interface AgentSpec {
+  hostId: string;
+  mode: 'auto' | 'host' | 'netns' | 'dry-run';
+  netns?: string;
+}
+
+/** The environment of one app in a deployment: NATS user, database, ports, agent identity. */
+export function appEnv(d: Deployment, app: AppName, agent?: AgentSpec): Record<string, string | undefined> {
+  const creds = (user: string, password: unknown) => (d.nats ? { NATS_USER: user, NATS_PASSWORD: String(password) } : {});
+  const base = { NATS_URL: d.natsUrl, ...d.env };
+  if (app === 'gateway') {
+    return { ...base, GATEWAY_HOST: d.gatewayHost, GATEWAY_PORT: String(d.gatewayPort), ...creds(NATS_USERS.gateway, d.nats?.passwords.gateway) };
+  }
+  if (app === 'node-agent') {
+    if (!agent) throw new Error('node-agent needs an agent spec');
+    const password = d.nats?.passwords.agents.find((a) => a.hostId === agent.hostId)?.password;
+    if (d.nats && !password) throw new Error(`NATS has no user for agent ${agent.hostId}`);
+    return {
+      ...base,
+      QNET_HOST_ID: agent.hostId,
+      AGENT_MODE: agent.mode,
+      ...(agent.netns ? { AGENT_NETNS: agent.netns } : {}),
+      ...creds(NATS_USERS.agent(agent.hostId), password),
+    };
+  }
+  const svc = BUS_SERVICES.find((s) => s.app === app)!;
+  return { ...base, DATABASE_URL: d.databaseUrl, ...creds(NATS_USERS.service(svc.id), d.nats?.passwords.services[svc.id]) };
+}
+
+export function startApp(d: Deployment, app: AppName, agent?: AgentSpec): AppProcess {
+  return spawnApp({
+    name: app === 'node-agent' && agent ? `node-agent-${agent.hostId}` : app,
+    script: path.join(d.root, 'apps', app, 'dist', 'main.js'),
+    env: appEnv(d, app, agent),
+    logDir: d.logDir,
+    console: d.console,
+  });
+}
 
 export interface StackOptions {
   /** Repository root (apps/<name>/dist/main.js). */
@@ -17,15 +72,14 @@ export interface StackOptions {
   gatewayHost?: string;
   gatewayPort?: number;
   hostId: string;
-  agentMode?: 'auto' | 'host' | 'netns' | 'dry-run';
-  /** Start a local node agent (default true). */
-  agent?: boolean;
+  agentMode?: AgentSpec['mode'];
   /** Extra environment for every app (intervals in tests, log level). */
   env?: Record<string, string>;
   console?: boolean;
 }
 
 export interface Stack {
+  deployment: Deployment;
   gatewayUrl: string;
   natsUrl: string;
   nats?: NatsHandle;
@@ -36,17 +90,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const appScript = (root: string, app: string) => path.join(root, 'apps', app, 'dist', 'main.js');
-
 /**
  * Brings up the whole product: NATS (given or started with per-component users), PostgreSQL
  * (given, local or embedded), every service, the gateway and one node agent.
  */
 export async function startStack(o: StackOptions): Promise<Stack> {
   mkdirSync(o.stateDir, { recursive: true });
-  const logDir = path.join(o.stateDir, 'logs');
   const nats = o.natsUrl ? undefined : await startNatsServer({ dir: path.join(o.stateDir, 'nats'), agentHostIds: [o.hostId] });
-  const natsUrl = o.natsUrl ?? nats!.url;
   let database: DatabaseHandle | undefined;
   const apps: AppProcess[] = [];
   const stop = async () => {
@@ -56,35 +106,28 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   };
   try {
     database = await resolveDatabase({ databaseUrl: o.databaseUrl, stateDir: o.stateDir });
-    const gatewayPort = o.gatewayPort ?? 8080;
-    const gatewayHost = o.gatewayHost ?? '127.0.0.1';
-    const common = { NATS_URL: natsUrl, ...o.env };
-    const creds = (user: string, password: string | undefined) => (nats ? { NATS_USER: user, NATS_PASSWORD: password } : {});
-    const start = (name: string, app: string, env: Record<string, string | undefined>) =>
-      apps.push(spawnApp({ name, script: appScript(o.root, app), env: { ...common, ...env }, logDir, console: o.console ?? false }));
-
-    for (const s of BUS_SERVICES) {
-      start(s.app, s.app, { DATABASE_URL: database.url, ...creds(NATS_USERS.service(s.id), nats?.passwords.services[s.id] as string) });
-    }
-    start('gateway', 'gateway', {
-      GATEWAY_HOST: gatewayHost,
-      GATEWAY_PORT: String(gatewayPort),
-      ...creds(NATS_USERS.gateway, nats?.passwords.gateway as string),
-    });
-    if (o.agent !== false) {
-      start('node-agent', 'node-agent', {
-        QNET_HOST_ID: o.hostId,
-        AGENT_MODE: o.agentMode ?? 'auto',
-        ...creds(NATS_USERS.agent(o.hostId), nats?.passwords.agents[0]?.password as string),
-      });
-    }
+    const d: Deployment = {
+      root: o.root,
+      logDir: path.join(o.stateDir, 'logs'),
+      natsUrl: o.natsUrl ?? nats!.url,
+      nats,
+      databaseUrl: database.url,
+      gatewayHost: o.gatewayHost ?? '127.0.0.1',
+      gatewayPort: o.gatewayPort ?? 8080,
+      env: o.env ?? {},
+      console: o.console ?? false,
+    };
+    for (const s of BUS_SERVICES) apps.push(startApp(d, s.app));
+    apps.push(startApp(d, 'gateway'));
+    apps.push(startApp(d, 'node-agent', { hostId: o.hostId, mode: o.agentMode ?? 'auto' }));
     return {
-      gatewayUrl: `http://${gatewayHost}:${gatewayPort}`,
-      natsUrl,
+      deployment: d,
+      gatewayUrl: `http://${d.gatewayHost}:${d.gatewayPort}`,
+      natsUrl: d.natsUrl,
       nats,
       database,
       apps,
-      observer: nats ? { user: NATS_USERS.observer, password: nats.passwords.observer as string } : undefined,
+      observer: nats ? { user: NATS_USERS.observer, password: String(nats.passwords.observer) } : undefined,
       stop,
     };
   } catch (err) {
@@ -94,7 +137,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 }
 
 /** Polls /ready until every service is up; fails early if an app exits. */
-export async function waitUntilReady(stack: Stack, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(stack: Pick<Stack, 'gatewayUrl' | 'apps'>, timeoutMs: number): Promise<void> {
   let exited: string | undefined;
   for (const a of stack.apps) void a.exited.then((code) => (exited ??= `${a.name} exited with code ${code}`));
   await waitFor(
@@ -105,5 +148,3 @@ export async function waitUntilReady(stack: Stack, timeoutMs: number): Promise<v
   );
   if (exited) throw new Error(exited);
 }
-
-export { freePort };

@@ -1,0 +1,119 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { busRequest, inboxPrefixFor, NATS_USERS } from '@qnet/bus';
+import { BUS_SERVICES, pingRpc, type BusServiceId } from '@qnet/contracts';
+import { freePort, startApp, startNatsServer, waitFor, type AgentSpec, type AppName, type AppProcess, type Deployment, type NatsHandle } from '@qnet/stack';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface ClusterOptions {
+  /** Agent host ids that get a NATS user. */
+  hostIds?: string[];
+  /** Environment for every app (short intervals, timeouts). */
+  env?: Record<string, string>;
+}
+
+/**
+ * A real deployment for one test file: its own nats-server (JetStream, per-component users) on
+ * free ports, its own PostgreSQL database, and app processes started from the built dist.
+ */
+export class TestCluster {
+  readonly apps = new Map<string, AppProcess>();
+  private readonly connections: NatsConnection[] = [];
+
+  private constructor(
+    readonly deployment: Deployment,
+    readonly nats: NatsHandle,
+    readonly db: TestDatabase,
+    private readonly dir: string,
+  ) {}
+
+  static async create(o: ClusterOptions = {}): Promise<TestCluster> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qnet-test-'));
+    const nats = await startNatsServer({ dir: path.join(dir, 'nats'), agentHostIds: o.hostIds ?? [] });
+    const db = await createTestDatabase();
+    const deployment: Deployment = {
+      root: REPO_ROOT,
+      logDir: path.join(dir, 'logs'),
+      natsUrl: nats.url,
+      nats,
+      databaseUrl: db.url,
+      gatewayHost: '127.0.0.1',
+      gatewayPort: await freePort(),
+      env: { LOG_LEVEL: 'info', ...o.env },
+      console: false,
+    };
+    return new TestCluster(deployment, nats, db, dir);
+  }
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.deployment.gatewayPort}`;
+  }
+
+  start(app: AppName, agent?: AgentSpec, env: Record<string, string> = {}): AppProcess {
+    const d = { ...this.deployment, env: { ...this.deployment.env, ...env } };
+    const proc = startApp(d, app, agent);
+    this.apps.set(proc.name, proc);
+    return proc;
+  }
+
+  async startServices(ids: BusServiceId[] = BUS_SERVICES.map((s) => s.id)): Promise<void> {
+    for (const id of ids) this.start(BUS_SERVICES.find((s) => s.id === id)!.app);
+    await Promise.all(ids.map((id) => this.waitForService(id)));
+  }
+
+  async startGateway(env: Record<string, string> = {}): Promise<void> {
+    const proc = this.start('gateway', undefined, env);
+    await waitFor(async () => proc.child.exitCode === null && (await fetch(`${this.gatewayUrl}/health`)).ok, 20_000, 'gateway /health');
+  }
+
+  async stop(name: string): Promise<number | null> {
+    const proc = this.apps.get(name);
+    if (!proc) return null;
+    await proc.stop();
+    this.apps.delete(name);
+    return proc.exited;
+  }
+
+  /** A NATS connection as one component's user (e.g. "lb", "agent-h1", "observer"). */
+  async connectAs(user: string): Promise<NatsConnection> {
+    const p = this.nats.passwords;
+    const password =
+      user === NATS_USERS.gateway
+        ? p.gateway
+        : user === NATS_USERS.observer
+          ? p.observer
+          : (p.agents.find((a) => NATS_USERS.agent(a.hostId) === user)?.password ??
+            p.services[BUS_SERVICES.find((s) => s.app === user)?.id as BusServiceId]);
+    if (!password) throw new Error(`no NATS user ${user}`);
+    const nc = await connect({ servers: this.nats.url, user, pass: String(password), inboxPrefix: inboxPrefixFor(user) });
+    this.connections.push(nc);
+    return nc;
+  }
+
+  async waitForService(id: BusServiceId, timeoutMs = 30_000): Promise<void> {
+    const nc = await this.connectAs(NATS_USERS.gateway);
+    await waitFor(async () => Boolean(await busRequest(nc, pingRpc(id).subject, {}, { timeoutMs: 500 })), timeoutMs, `${id} Ping`);
+  }
+
+  /** Log lines of an app, parsed. */
+  async logs(name: string): Promise<Record<string, unknown>[]> {
+    const { readFileSync } = await import('node:fs');
+    return readFileSync(path.join(this.deployment.logDir, `${name}.log`), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all([...this.apps.values()].map((a) => a.stop()));
+    await Promise.all(this.connections.map((c) => c.close().catch(() => undefined)));
+    await this.nats.stop();
+    await this.db.drop();
+    if (!process.env.QNET_KEEP_TEST_DIRS) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

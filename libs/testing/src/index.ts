@@ -1,0 +1,3 @@
+export * from './database.js';
+export * from './cluster.js';
+export * from './netns.js';
