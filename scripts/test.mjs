@@ -10,6 +10,8 @@ const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const tiers = wanted.length ? wanted : ALL;
 const ci = process.env.CI === 'true';
+// A hung test must fail the run, not stall CI.
+const TIER_TIMEOUT_MS = 20 * 60 * 1000;
 
 if (!existsSync('node_modules')) run('npm', ['ci', '--no-audit', '--no-fund']);
 run('npm', ['run', '--silent', 'build']);
@@ -26,8 +28,9 @@ for (const tier of tiers) {
   const res = spawnSync(
     process.execPath,
     ['--experimental-vm-modules', '--no-warnings', 'node_modules/jest/bin/jest.js', ...extra],
-    { stdio: 'inherit', env: { ...process.env, QNET_TEST_TIER: tier } },
+    { stdio: 'inherit', env: { ...process.env, QNET_TEST_TIER: tier }, timeout: TIER_TIMEOUT_MS, killSignal: 'SIGKILL' },
   );
+  if (res.error?.code === 'ETIMEDOUT') console.log(`tier ${tier} ran past ${TIER_TIMEOUT_MS / 60000} minutes and was stopped`);
   results.push({ tier, outcome: res.status === 0 ? 'passed' : 'failed' });
 }
 

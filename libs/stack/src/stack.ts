@@ -52,11 +52,12 @@ export function appEnv(d: Deployment, app: AppName, agent?: AgentSpec): Record<s
   return { ...base, DATABASE_URL: d.databaseUrl, ...creds(NATS_USERS.service(svc.id), d.nats?.passwords.services[svc.id]) };
 }
 
-export function startApp(d: Deployment, app: AppName, agent?: AgentSpec): AppProcess {
+/** Starts one app; `overrides` win over the computed environment. */
+export function startApp(d: Deployment, app: AppName, agent?: AgentSpec, overrides: Record<string, string> = {}): AppProcess {
   return spawnApp({
     name: app === 'node-agent' && agent ? `node-agent-${agent.hostId}` : app,
     script: path.join(d.root, 'apps', app, 'dist', 'main.js'),
-    env: appEnv(d, app, agent),
+    env: { ...appEnv(d, app, agent), ...overrides },
     logDir: d.logDir,
     console: d.console,
   });

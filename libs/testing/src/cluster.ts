@@ -22,6 +22,8 @@ export interface ClusterOptions {
  * free ports, its own PostgreSQL database, and app processes started from the built dist.
  */
 export class TestCluster {
+  /** Every process started, including ones that exited or were replaced under the same name. */
+  private readonly processes: AppProcess[] = [];
   readonly apps = new Map<string, AppProcess>();
   private readonly connections: NatsConnection[] = [];
 
@@ -55,8 +57,8 @@ export class TestCluster {
   }
 
   start(app: AppName, agent?: AgentSpec, env: Record<string, string> = {}): AppProcess {
-    const d = { ...this.deployment, env: { ...this.deployment.env, ...env } };
-    const proc = startApp(d, app, agent);
+    const proc = startApp(this.deployment, app, agent, env);
+    this.processes.push(proc);
     this.apps.set(proc.name, proc);
     return proc;
   }
@@ -110,7 +112,7 @@ export class TestCluster {
   }
 
   async teardown(): Promise<void> {
-    await Promise.all([...this.apps.values()].map((a) => a.stop()));
+    await Promise.all(this.processes.map((a) => a.stop()));
     await Promise.all(this.connections.map((c) => c.close().catch(() => undefined)));
     await this.nats.stop();
     await this.db.drop();
