@@ -23,6 +23,7 @@ export async function checkPrerequisites(tier) {
   if (tier === 'dataplane') {
     if (process.getuid?.() !== 0) missing.push('data-plane tests need root to create network namespaces');
     if (!has('ip')) missing.push('ip(8) is missing (apt-get install iproute2)');
+    if (!has('ping')) missing.push('ping is missing (apt-get install iputils-ping)');
     else if (spawnSync('ip', ['netns', 'list']).status !== 0) missing.push('network namespaces are not available');
   }
   return missing;
