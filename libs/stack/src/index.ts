@@ -4,3 +4,4 @@ export * from './database.js';
 export * from './processes.js';
 export * from './stack.js';
 export * from './main.js';
+export * from './compose.js';

@@ -1,5 +1,3 @@
-import type { HostHealth } from '@qnet/contracts';
-
 export interface HealthWindows {
   /** Seen within this → healthy (default 30 s: three missed 10 s heartbeats). */
   healthyMs: number;
@@ -12,8 +10,3 @@ export const HEALTH_SQL = `CASE
   WHEN now() - last_seen_at < make_interval(secs => $1::double precision / 1000) THEN 'healthy'
   WHEN now() - last_seen_at < make_interval(secs => $2::double precision / 1000) THEN 'degraded'
   ELSE 'offline' END`;
-
-export function healthOf(lastSeen: Date, w: HealthWindows, now = Date.now()): HostHealth {
-  const age = now - lastSeen.getTime();
-  return age < w.healthyMs ? 'healthy' : age < w.offlineMs ? 'degraded' : 'offline';
-}
