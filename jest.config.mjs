@@ -4,7 +4,11 @@ import fs from 'node:fs';
 const libs = fs.readdirSync(new URL('./libs', import.meta.url));
 const tier = process.env.QNET_TEST_TIER ?? 'unit';
 const match = {
-  unit: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/unit/**/*.test.ts'],
+  unit: [
+    '<rootDir>/apps/**/*.spec.ts',
+    '<rootDir>/libs/**/*.spec.ts',
+    '<rootDir>/test/unit/**/*.test.ts',
+  ],
   integration: ['<rootDir>/test/integration/**/*.test.ts'],
   dataplane: ['<rootDir>/test/dataplane/**/*.test.ts'],
   system: ['<rootDir>/test/system/**/*.test.ts'],

@@ -16,15 +16,21 @@ export async function checkPrerequisites(tier) {
   const missing = [];
   if (tier === 'unit') return missing;
   if (!has('nats-server')) missing.push('nats-server is not on PATH (apt-get install nats-server)');
-  const pg = new URL(process.env.QNET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const pg = new URL(
+    process.env.QNET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  );
   if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) {
-    missing.push(`PostgreSQL does not answer at ${pg.hostname}:${pg.port || 5432} (set QNET_TEST_DATABASE_URL)`);
+    missing.push(
+      `PostgreSQL does not answer at ${pg.hostname}:${pg.port || 5432} (set QNET_TEST_DATABASE_URL)`,
+    );
   }
   if (tier === 'dataplane') {
-    if (process.getuid?.() !== 0) missing.push('data-plane tests need root to create network namespaces');
+    if (process.getuid?.() !== 0)
+      missing.push('data-plane tests need root to create network namespaces');
     if (!has('ip')) missing.push('ip(8) is missing (apt-get install iproute2)');
     if (!has('ping')) missing.push('ping is missing (apt-get install iputils-ping)');
-    else if (spawnSync('ip', ['netns', 'list']).status !== 0) missing.push('network namespaces are not available');
+    else if (spawnSync('ip', ['netns', 'list']).status !== 0)
+      missing.push('network namespaces are not available');
   }
   return missing;
 }

@@ -6,5 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { composeNatsConfig } from '@qnet/stack';
 
 const hostIds = process.argv.slice(2);
-writeFileSync(new URL('../deploy/nats/nats.conf', import.meta.url), composeNatsConfig(hostIds.length ? hostIds : ['node-1']));
+writeFileSync(
+  new URL('../deploy/nats/nats.conf', import.meta.url),
+  composeNatsConfig(hostIds.length ? hostIds : ['node-1']),
+);
 console.log('wrote deploy/nats/nats.conf');

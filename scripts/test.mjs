@@ -15,6 +15,8 @@ const TIER_TIMEOUT_MS = 20 * 60 * 1000;
 
 if (!existsSync('node_modules')) run('npm', ['ci', '--no-audit', '--no-fund']);
 run('npm', ['run', '--silent', 'build']);
+// Static checks first: lint, module boundaries, types of every test, proto lint, formatting.
+if (!wanted.length) run('npm', ['run', '--silent', 'lint']);
 
 const results = [];
 for (const tier of tiers) {
@@ -28,9 +30,15 @@ for (const tier of tiers) {
   const res = spawnSync(
     process.execPath,
     ['--experimental-vm-modules', '--no-warnings', 'node_modules/jest/bin/jest.js', ...extra],
-    { stdio: 'inherit', env: { ...process.env, QNET_TEST_TIER: tier }, timeout: TIER_TIMEOUT_MS, killSignal: 'SIGKILL' },
+    {
+      stdio: 'inherit',
+      env: { ...process.env, QNET_TEST_TIER: tier },
+      timeout: TIER_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    },
   );
-  if (res.error?.code === 'ETIMEDOUT') console.log(`tier ${tier} ran past ${TIER_TIMEOUT_MS / 60000} minutes and was stopped`);
+  if (res.error?.code === 'ETIMEDOUT')
+    console.log(`tier ${tier} ran past ${TIER_TIMEOUT_MS / 60000} minutes and was stopped`);
   results.push({ tier, outcome: res.status === 0 ? 'passed' : 'failed' });
 }
 

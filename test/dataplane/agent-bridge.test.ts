@@ -15,17 +15,36 @@ describe('node agent drives a real kernel inside its host namespace', () => {
   let control: NatsConnection;
   let host: Netns;
   const vms: Netns[] = [];
-  let desired = { driver: 'linux', generation: 1, spec: { bridges: [{ name: 'qbr0', mtu: 1450 }] } };
+  let desired = {
+    driver: 'linux',
+    generation: 1,
+    spec: { bridges: [{ name: 'qbr0', mtu: 1450 }] },
+  };
 
   const bridge = async () => {
     const r = await host.exec(['ip', '-j', '-d', 'link', 'show', 'qbr0'], { reject: false });
-    return r.exitCode === 0 ? (JSON.parse(r.stdout) as { mtu: number; ifalias?: string; flags: string[] }[])[0] : undefined;
+    return r.exitCode === 0
+      ? (JSON.parse(r.stdout) as { mtu: number; ifalias?: string; flags: string[] }[])[0]
+      : undefined;
   };
 
   /** vmN: a namespace with 10.77.0.N/24 on a veth whose peer sits in the host namespace, in qbr0. */
   async function wireVm(n: number): Promise<Netns> {
     const vm = await Netns.create('qvm');
-    await execa('ip', ['link', 'add', `qv${n}h`, 'netns', host.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm.name]);
+    await execa('ip', [
+      'link',
+      'add',
+      `qv${n}h`,
+      'netns',
+      host.name,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      vm.name,
+    ]);
     await host.exec(['ip', 'link', 'set', `qv${n}h`, 'master', 'qbr0', 'mtu', '1450', 'up']);
     await vm.exec(['ip', 'addr', 'add', `10.77.0.${n}/24`, 'dev', 'eth0']);
     await vm.exec(['ip', 'link', 'set', 'eth0', 'mtu', '1450', 'up']);
@@ -35,9 +54,14 @@ describe('node agent drives a real kernel inside its host namespace', () => {
 
   beforeAll(async () => {
     host = await Netns.create('qhost');
-    cluster = await TestCluster.create({ hostIds: ['dp-1'], env: { HEARTBEAT_INTERVAL_MS: '300', RESYNC_INTERVAL_MS: '400' } });
+    cluster = await TestCluster.create({
+      hostIds: ['dp-1'],
+      env: { HEARTBEAT_INTERVAL_MS: '300', RESYNC_INTERVAL_MS: '400' },
+    });
     control = await cluster.connectAs('network-registry');
-    control.subscribe('qnet.agent.dp-1.desired.linux', { callback: (_e, m) => m.respond(encodeJson({ data: desired })) });
+    control.subscribe('qnet.agent.dp-1.desired.linux', {
+      callback: (_e, m) => void m.respond(encodeJson({ data: desired })),
+    });
     await control.flush();
     cluster.start('node-agent', { hostId: 'dp-1', mode: 'netns', netns: host.name });
   });
@@ -48,7 +72,11 @@ describe('node agent drives a real kernel inside its host namespace', () => {
 
   it('builds the desired bridge in its namespace on start, and nothing on the machine itself', async () => {
     await waitFor(async () => (await bridge()) !== undefined, 10_000, 'qbr0 in the host namespace');
-    expect(await bridge()).toMatchObject({ mtu: 1450, ifalias: 'qnet-managed', flags: expect.arrayContaining(['UP']) });
+    expect(await bridge()).toMatchObject({
+      mtu: 1450,
+      ifalias: 'qnet-managed',
+      flags: expect.arrayContaining(['UP']),
+    });
     const rootNs = await execa('ip', ['link', 'show', 'qbr0'], { reject: false });
     expect(rootNs.exitCode).not.toBe(0);
   });
@@ -63,7 +91,8 @@ describe('node agent drives a real kernel inside its host namespace', () => {
     await host.exec(['ip', 'link', 'del', 'qbr0']);
     await waitFor(async () => (await bridge()) !== undefined, 5_000, 'qbr0 recreated');
     // The veths lost their master with the old bridge; re-attach them as their own driver would.
-    for (const n of [1, 2]) await host.exec(['ip', 'link', 'set', `qv${n}h`, 'master', 'qbr0', 'up']);
+    for (const n of [1, 2])
+      await host.exec(['ip', 'link', 'set', `qv${n}h`, 'master', 'qbr0', 'up']);
     expect(await vms[0]!.ping('10.77.0.2', 3)).toBe(true);
   });
 
@@ -71,7 +100,9 @@ describe('node agent drives a real kernel inside its host namespace', () => {
     expect(await cluster.stop('node-agent-dp-1')).toBe(0);
     const before = await host.exec(['ip', '-j', 'link', 'show', 'qbr0']);
     cluster.start('node-agent', { hostId: 'dp-1', mode: 'netns', netns: host.name });
-    const started = async () => (await cluster.logs('node-agent-dp-1')).filter((l) => String(l.msg).includes('in netns mode')).length;
+    const started = async () =>
+      (await cluster.logs('node-agent-dp-1')).filter((l) => String(l.msg).includes('in netns mode'))
+        .length;
     await waitFor(async () => (await started()) === 2, 10_000, 'the restarted agent');
     const result = await busRequest<ApplyResult>(control, 'qnet.agent.dp-1.cmd.linux', desired);
     expect(result).toMatchObject({ ok: true, changes: [] });
@@ -86,7 +117,9 @@ describe('node agent drives a real kernel inside its host namespace', () => {
     const result = await busRequest<ApplyResult>(control, 'qnet.agent.dp-1.cmd.linux', desired);
     expect(result.changes).toEqual([['ip', 'link', 'del', 'dev', 'qbr0']]);
     expect(await bridge()).toBeUndefined();
-    expect((await host.exec(['ip', 'link', 'show', 'foreign0'], { reject: false })).exitCode).toBe(0);
+    expect((await host.exec(['ip', 'link', 'show', 'foreign0'], { reject: false })).exitCode).toBe(
+      0,
+    );
     expect(await vms[0]!.ping('10.77.0.2', 1)).toBe(false);
   });
 });

@@ -1,7 +1,13 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busRequest, encodeJson } from '@qnet/bus';
-import { EVENTS_STREAM, QnetError, type ApplyResult, type DriverStatus, type EventEnvelope } from '@qnet/contracts';
+import {
+  EVENTS_STREAM,
+  QnetError,
+  type ApplyResult,
+  type DriverStatus,
+  type EventEnvelope,
+} from '@qnet/contracts';
 import { TestCluster } from '@qnet/testing';
 import { waitFor } from '@qnet/stack';
 
@@ -17,7 +23,12 @@ describe('node agent lifecycle against the registry', () => {
   let cluster: TestCluster;
   let control: NatsConnection;
   const health = async (id: string) =>
-    (await cluster.db.query<{ health: string }>(`SELECT health FROM network_registry.hosts WHERE id = $1`, [id]))[0]?.health;
+    (
+      await cluster.db.query<{ health: string }>(
+        `SELECT health FROM network_registry.hosts WHERE id = $1`,
+        [id],
+      )
+    )[0]?.health;
 
   beforeAll(async () => {
     cluster = await TestCluster.create({ hostIds: ['lc-1'], env: FAST });
@@ -29,40 +40,83 @@ describe('node agent lifecycle against the registry', () => {
   it('registers with its capabilities and identity', async () => {
     cluster.start('node-agent', { hostId: 'lc-1', mode: 'dry-run' });
     await waitFor(async () => (await health('lc-1')) === 'healthy', 10_000, 'registration');
-    const [host] = await cluster.db.query<{ mode: string; capabilities: string[]; drivers: string[] }>(
-      `SELECT mode, capabilities, drivers FROM network_registry.hosts WHERE id = 'lc-1'`,
-    );
+    const [host] = await cluster.db.query<{
+      mode: string;
+      capabilities: string[];
+      drivers: string[];
+    }>(`SELECT mode, capabilities, drivers FROM network_registry.hosts WHERE id = 'lc-1'`);
     expect(host).toMatchObject({ mode: 'dry-run', drivers: ['linux'] });
     expect(host!.capabilities).toContain('bridge');
   });
 
   it('heartbeats move last_seen forward', async () => {
     const seen = async () =>
-      (await cluster.db.query<{ t: Date }>(`SELECT last_seen_at AS t FROM network_registry.hosts WHERE id = 'lc-1'`))[0]!.t.getTime();
+      (
+        await cluster.db.query<{ t: Date }>(
+          `SELECT last_seen_at AS t FROM network_registry.hosts WHERE id = 'lc-1'`,
+        )
+      )[0]!.t.getTime();
     const before = await seen();
     await waitFor(async () => (await seen()) > before, 3_000, 'a heartbeat');
   });
 
   it('answers ping and applies desired state sent as a command, idempotently (dry-run records only)', async () => {
-    const ping = await busRequest<{ host_id: string; mode: string }>(control, 'qnet.agent.lc-1.cmd.ping', {});
+    const ping = await busRequest<{ host_id: string; mode: string }>(
+      control,
+      'qnet.agent.lc-1.cmd.ping',
+      {},
+    );
     expect(ping).toMatchObject({ host_id: 'lc-1', mode: 'dry-run' });
 
     const statuses: DriverStatus[] = [];
-    control.subscribe('qnet.agent.lc-1.status.linux', { callback: (_e, m) => statuses.push(m.json<DriverStatus>()) });
-    const desired = { driver: 'linux', generation: 5, spec: { bridges: [{ name: 'fcbr0', mtu: 1450 }] } };
+    control.subscribe('qnet.agent.lc-1.status.linux', {
+      callback: (_e, m) => void statuses.push(m.json<DriverStatus>()),
+    });
+    const desired = {
+      driver: 'linux',
+      generation: 5,
+      spec: { bridges: [{ name: 'fcbr0', mtu: 1450 }] },
+    };
     const first = await busRequest<ApplyResult>(control, 'qnet.agent.lc-1.cmd.linux', desired);
-    expect(first).toMatchObject({ ok: true, generation: 5, changes: [['ip', 'link', 'add', 'fcbr0', 'type', 'bridge'], expect.any(Array), expect.any(Array)] });
+    expect(first).toMatchObject({
+      ok: true,
+      generation: 5,
+      changes: [
+        ['ip', 'link', 'add', 'fcbr0', 'type', 'bridge'],
+        expect.any(Array),
+        expect.any(Array),
+      ],
+    });
     const again = await busRequest<ApplyResult>(control, 'qnet.agent.lc-1.cmd.linux', desired);
     expect(again.changes).toEqual([]);
-    const stale = await busRequest<ApplyResult>(control, 'qnet.agent.lc-1.cmd.linux', { ...desired, generation: 4, spec: { bridges: [] } });
+    const stale = await busRequest<ApplyResult>(control, 'qnet.agent.lc-1.cmd.linux', {
+      ...desired,
+      generation: 4,
+      spec: { bridges: [] },
+    });
     expect(stale.error).toMatch(/ignored/);
     await expect(
-      busRequest(control, 'qnet.agent.lc-1.cmd.linux', { driver: 'linux', generation: 6, spec: { bridges: [{ name: 'br0; rm -rf /' }] } }),
+      busRequest(control, 'qnet.agent.lc-1.cmd.linux', {
+        driver: 'linux',
+        generation: 6,
+        spec: { bridges: [{ name: 'br0; rm -rf /' }] },
+      }),
     ).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(busRequest(control, 'qnet.agent.lc-1.cmd.nosuch', desired)).rejects.toBeInstanceOf(QnetError);
-    await waitFor(async () => statuses.some((s) => s.generation === 5 && s.host_id === 'lc-1'), 2_000, 'status report');
+    await expect(busRequest(control, 'qnet.agent.lc-1.cmd.nosuch', desired)).rejects.toBeInstanceOf(
+      QnetError,
+    );
     await waitFor(
-      async () => (await cluster.db.query<{ g: number }>(`SELECT (applied->>'linux')::int AS g FROM network_registry.hosts WHERE id = 'lc-1'`))[0]!.g === 5,
+      async () => statuses.some((s) => s.generation === 5 && s.host_id === 'lc-1'),
+      2_000,
+      'status report',
+    );
+    await waitFor(
+      async () =>
+        (
+          await cluster.db.query<{ g: number }>(
+            `SELECT (applied->>'linux')::int AS g FROM network_registry.hosts WHERE id = 'lc-1'`,
+          )
+        )[0]!.g === 5,
       3_000,
       'applied generation in the registry',
     );
@@ -73,12 +127,20 @@ describe('node agent lifecycle against the registry', () => {
     const sub = control.subscribe('qnet.agent.lc-1.desired.linux', {
       callback: (_e, m) => {
         asked.push(m.subject);
-        m.respond(encodeJson({ data: { driver: 'linux', generation: 9, spec: { bridges: [{ name: 'fcbr1' }] } } }));
+        m.respond(
+          encodeJson({
+            data: { driver: 'linux', generation: 9, spec: { bridges: [{ name: 'fcbr1' }] } },
+          }),
+        );
       },
     });
     await control.flush();
     await waitFor(async () => asked.length >= 2, 3_000, 'two resync pulls');
-    const ping = await busRequest<{ applied: Record<string, number> }>(control, 'qnet.agent.lc-1.cmd.ping', {});
+    const ping = await busRequest<{ applied: Record<string, number> }>(
+      control,
+      'qnet.agent.lc-1.cmd.ping',
+      {},
+    );
     expect(ping.applied.linux).toBe(9);
     sub.unsubscribe();
   });
@@ -87,10 +149,16 @@ describe('node agent lifecycle against the registry', () => {
     expect(await cluster.stop('node-agent-lc-1')).toBe(0);
     await waitFor(async () => (await health('lc-1')) === 'degraded', 3_000, 'degraded');
     await waitFor(async () => (await health('lc-1')) === 'offline', 3_000, 'offline');
-    const res = await busRequest<{ health: string }>(await cluster.connectAs('gateway'), 'qnet.rpc.registry.GetHost', { host_id: 'lc-1' });
+    const res = await busRequest<{ health: string }>(
+      await cluster.connectAs('gateway'),
+      'qnet.rpc.registry.GetHost',
+      { host_id: 'lc-1' },
+    );
     expect(res.health).toBe('offline');
 
-    const consumer = await jetstream(control).consumers.get(EVENTS_STREAM.name, { filter_subjects: 'qnet.evt.registry.host.health_changed' });
+    const consumer = await jetstream(control).consumers.get(EVENTS_STREAM.name, {
+      filter_subjects: 'qnet.evt.registry.host.health_changed',
+    });
     const seen: string[] = [];
     for (let i = 0; i < 2; i++) {
       const m = await consumer.next({ expires: 3_000 });

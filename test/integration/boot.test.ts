@@ -14,7 +14,11 @@ describe('every app boots against a real NATS and PostgreSQL', () => {
   afterAll(() => cluster.teardown());
 
   it('reports ready with every service answering and its database check passing', async () => {
-    await waitFor(async () => (await fetch(`${cluster.gatewayUrl}/ready`)).status === 200, 15_000, '/ready');
+    await waitFor(
+      async () => (await fetch(`${cluster.gatewayUrl}/ready`)).status === 200,
+      15_000,
+      '/ready',
+    );
     const body = (await (await fetch(`${cluster.gatewayUrl}/ready`)).json()) as {
       status: string;
       details: Record<string, { status: string; checks?: Record<string, string> }>;
@@ -31,14 +35,20 @@ describe('every app boots against a real NATS and PostgreSQL', () => {
       `SELECT schema_name FROM information_schema.schemata WHERE schema_name = ANY($1) ORDER BY 1`,
       [BUS_SERVICES.map((s) => s.app.replace('-', '_'))],
     );
-    expect(schemas.map((s) => s.schema_name).sort()).toEqual(BUS_SERVICES.map((s) => s.app.replace('-', '_')).sort());
-    const [migration] = await cluster.db.query<{ name: string }>(`SELECT name FROM network_registry.migrations`);
+    expect(schemas.map((s) => s.schema_name).sort()).toEqual(
+      BUS_SERVICES.map((s) => s.app.replace('-', '_')).sort(),
+    );
+    const [migration] = await cluster.db.query<{ name: string }>(
+      `SELECT name FROM network_registry.migrations`,
+    );
     expect(migration?.name).toBe('Hosts1732200000000');
   });
 
   it('the local agent registers its host', async () => {
     await waitFor(
-      async () => (await cluster.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = 'boot-1'`)).length === 1,
+      async () =>
+        (await cluster.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = 'boot-1'`))
+          .length === 1,
       10_000,
       'host boot-1',
     );
@@ -47,10 +57,13 @@ describe('every app boots against a real NATS and PostgreSQL', () => {
   it('every app drains and exits 0 on SIGTERM, leaving no database connections', async () => {
     const names = [...cluster.apps.keys()];
     const codes = await Promise.all(names.map((n) => cluster.stop(n)));
-    expect(Object.fromEntries(names.map((n, i) => [n, codes[i]]))).toEqual(Object.fromEntries(names.map((n) => [n, 0])));
-    const conns = await cluster.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'qnet-%'`, [
-      cluster.db.name,
-    ]);
+    expect(Object.fromEntries(names.map((n, i) => [n, codes[i]]))).toEqual(
+      Object.fromEntries(names.map((n) => [n, 0])),
+    );
+    const conns = await cluster.db.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'qnet-%'`,
+      [cluster.db.name],
+    );
     expect(conns).toHaveLength(0);
     for (const n of names) {
       const errors = (await cluster.logs(n)).filter((l) => (l.level as number) >= 50);

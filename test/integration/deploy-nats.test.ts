@@ -15,7 +15,11 @@ describe('deploy/nats/nats.conf', () => {
     const env = Object.fromEntries(users.map((u) => [natsPasswordVar(u), `pw-${u}`]));
     const res = await execa('nats-server', ['-t', '-c', conf], { env, reject: false });
     expect({ code: res.exitCode, out: `${res.stdout}${res.stderr}` }).toMatchObject({ code: 0 });
-    const missing = await execa('nats-server', ['-t', '-c', conf], { env: {}, reject: false, extendEnv: false });
+    const missing = await execa('nats-server', ['-t', '-c', conf], {
+      env: {},
+      reject: false,
+      extendEnv: false,
+    });
     expect(missing.exitCode).not.toBe(0);
   });
 });

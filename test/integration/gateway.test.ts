@@ -21,15 +21,24 @@ describe('gateway → bus → service round trips', () => {
     await cluster.startServices(['registry']);
     await cluster.startGateway();
     cluster.start('node-agent', { hostId: 'gw-1', mode: 'dry-run' });
-    await waitFor(async () => (await cluster.db.query(`SELECT 1 FROM network_registry.hosts`)).length === 1, 10_000, 'host gw-1');
+    await waitFor(
+      async () => (await cluster.db.query(`SELECT 1 FROM network_registry.hosts`)).length === 1,
+      10_000,
+      'host gw-1',
+    );
   });
   afterAll(() => cluster.teardown());
 
   it('answers a Connect call with the service reply', async () => {
     const res = await post(`${RPC}/ListHosts`, {});
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { hosts: { id: string; health: string; mode: string }[]; next_page_token: string };
-    expect(body.hosts).toEqual([expect.objectContaining({ id: 'gw-1', health: 'healthy', mode: 'dry-run' })]);
+    const body = (await res.json()) as {
+      hosts: { id: string; health: string; mode: string }[];
+      next_page_token: string;
+    };
+    expect(body.hosts).toEqual([
+      expect.objectContaining({ id: 'gw-1', health: 'healthy', mode: 'dry-run' }),
+    ]);
     expect(body.next_page_token).toBe('');
   });
 
@@ -42,7 +51,12 @@ describe('gateway → bus → service round trips', () => {
   });
 
   it('rejects a bad body with 400 naming the field, and writes nothing', async () => {
-    const res = await post(`${RPC}/UpdateHost`, { host_id: 'gw-1', labels: { 'bad key!': 'x' }, description: 'line\nbreak', extra: 1 });
+    const res = await post(`${RPC}/UpdateHost`, {
+      host_id: 'gw-1',
+      labels: { 'bad key!': 'x' },
+      description: 'line\nbreak',
+      extra: 1,
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { code: string; details: { field: string }[] };
     expect(body.code).toBe('invalid_argument');
@@ -56,22 +70,33 @@ describe('gateway → bus → service round trips', () => {
   it('rejects malformed JSON, non-object bodies and non-JSON content types with 400', async () => {
     expect((await post(`${RPC}/ListHosts`, '{bad')).status).toBe(400);
     expect((await post(`${RPC}/ListHosts`, '[1,2]')).status).toBe(400);
-    const text = await fetch(`${cluster.gatewayUrl}${RPC}/ListHosts`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const text = await fetch(`${cluster.gatewayUrl}${RPC}/ListHosts`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(text.status).toBe(400);
   });
 
   it('answers 404 for unknown services and methods without touching the bus', async () => {
     const svc = await post('/limiquantix.network.v1.NoSuchService/Get', {});
     expect(svc.status).toBe(404);
-    expect(await svc.json()).toEqual({ code: 'not_found', message: 'unknown service NoSuchService' });
+    expect(await svc.json()).toEqual({
+      code: 'not_found',
+      message: 'unknown service NoSuchService',
+    });
     const method = await post(`${RPC}/Explode`, {});
     expect(method.status).toBe(404);
-    expect(((await method.json()) as { message: string }).message).toBe('NetworkRegistryService has no method Explode');
+    expect(((await method.json()) as { message: string }).message).toBe(
+      'NetworkRegistryService has no method Explode',
+    );
   });
 
   it('answers 503 at once when a service is not running', async () => {
     const started = Date.now();
-    const res = await post('/limiquantix.network.v1.LoadBalancerService/CreateLoadBalancer', { name: 'web-lb' });
+    const res = await post('/limiquantix.network.v1.LoadBalancerService/CreateLoadBalancer', {
+      name: 'web-lb',
+    });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { code: string }).code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(500);
@@ -83,7 +108,9 @@ describe('gateway → bus → service round trips', () => {
     const sub = lb.subscribe('qnet.rpc.lb.GetLoadBalancer');
     await lb.flush();
     const started = Date.now();
-    const res = await post('/limiquantix.network.v1.LoadBalancerService/GetLoadBalancer', { id: 'lb-1' });
+    const res = await post('/limiquantix.network.v1.LoadBalancerService/GetLoadBalancer', {
+      id: 'lb-1',
+    });
     const elapsed = Date.now() - started;
     sub.unsubscribe();
     expect(res.status).toBe(504);
@@ -93,13 +120,19 @@ describe('gateway → bus → service round trips', () => {
   });
 
   it('carries the request id into the reply header, the service log and the event', async () => {
-    const res = await post(`${RPC}/UpdateHost`, { host_id: 'gw-1', labels: { rack: 'r7' } }, { 'x-request-id': 'req-gw-test-1' });
+    const res = await post(
+      `${RPC}/UpdateHost`,
+      { host_id: 'gw-1', labels: { rack: 'r7' } },
+      { 'x-request-id': 'req-gw-test-1' },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('req-gw-test-1');
     expect(await res.json()).toMatchObject({ id: 'gw-1', labels: { rack: 'r7' } });
 
     const nc = await cluster.connectAs(NATS_USERS.observer);
-    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM.name, { filter_subjects: 'qnet.evt.registry.host.updated' });
+    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM.name, {
+      filter_subjects: 'qnet.evt.registry.host.updated',
+    });
     const msg = await consumer.next({ expires: 5_000 });
     const event = msg!.json<EventEnvelope<{ labels: Record<string, string> }>>();
     expect(event).toEqual({
@@ -137,7 +170,10 @@ describe('gateway authentication', () => {
   const call = (token?: string, body: object = {}) =>
     fetch(`${cluster.gatewayUrl}/limiquantix.network.v1.LoadBalancerService/CreateLoadBalancer`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify(body),
     });
 
@@ -146,21 +182,30 @@ describe('gateway authentication', () => {
     expect((await call('not-a-token')).status).toBe(401);
     expect((await fetch(`${cluster.gatewayUrl}/health`)).status).toBe(200);
     expect((await fetch(`${cluster.gatewayUrl}/metrics`)).status).toBe(200);
-    const ok = await fetch(`${cluster.gatewayUrl}/v1/hosts`, { headers: { authorization: 'Bearer tok-default-0123456789' } });
+    const ok = await fetch(`${cluster.gatewayUrl}/v1/hosts`, {
+      headers: { authorization: 'Bearer tok-default-0123456789' },
+    });
     expect(ok.status).toBe(200);
   });
 
   it('keeps a project-scoped token inside its project', async () => {
     const res = await call('tok-default-0123456789', { project_id: 'other' });
     expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ code: 'permission_denied', details: [{ field: 'project_id' }] });
+    expect(await res.json()).toMatchObject({
+      code: 'permission_denied',
+      details: [{ field: 'project_id' }],
+    });
     // Its own project passes auth and reaches the bus (lb is not running here: 503).
     expect((await call('tok-default-0123456789', { project_id: 'default' })).status).toBe(503);
     expect((await call('tok-admin-0123456789abc', { project_id: 'other' })).status).toBe(503);
   });
 
   it('refuses to start without authentication on a non-loopback address', async () => {
-    const proc = cluster.start('gateway', undefined, { GATEWAY_HOST: '0.0.0.0', GATEWAY_AUTH: 'off', GATEWAY_PORT: '0' });
+    const proc = cluster.start('gateway', undefined, {
+      GATEWAY_HOST: '0.0.0.0',
+      GATEWAY_AUTH: 'off',
+      GATEWAY_PORT: '0',
+    });
     expect(await proc.exited).toBe(1);
     const fatal = (await cluster.logs('gateway')).find((l) => l.level === 60);
     expect(JSON.stringify(fatal)).toContain('authentication is required on a non-loopback address');

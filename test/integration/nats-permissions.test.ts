@@ -5,7 +5,9 @@ import { TestCluster } from '@qnet/testing';
 async function permissionErrors(nc: NatsConnection): Promise<string[]> {
   const seen: string[] = [];
   void (async () => {
-    for await (const s of nc.status()) if (s.type === 'error' && s.error instanceof errors.PermissionViolationError) seen.push(s.error.message);
+    for await (const s of nc.status())
+      if (s.type === 'error' && s.error instanceof errors.PermissionViolationError)
+        seen.push(s.error.message);
   })();
   return seen;
 }
@@ -22,9 +24,13 @@ describe('NATS users per component with subject permissions', () => {
     const errs = await permissionErrors(a);
     const stolen: string[] = [];
     const own: string[] = [];
-    const spy = a.subscribe('qnet.agent.host-b.cmd.>', { callback: (_e, m) => stolen.push(m.subject) });
-    a.subscribe('qnet.agent.host-a.cmd.>', { callback: (_e, m) => own.push(m.subject) });
-    const wild = a.subscribe('qnet.agent.*.cmd.>', { callback: (_e, m) => stolen.push(m.subject) });
+    const spy = a.subscribe('qnet.agent.host-b.cmd.>', {
+      callback: (_e, m) => void stolen.push(m.subject),
+    });
+    a.subscribe('qnet.agent.host-a.cmd.>', { callback: (_e, m) => void own.push(m.subject) });
+    const wild = a.subscribe('qnet.agent.*.cmd.>', {
+      callback: (_e, m) => void stolen.push(m.subject),
+    });
     await a.flush();
 
     const control = await cluster.connectAs('network-registry');
@@ -45,7 +51,9 @@ describe('NATS users per component with subject permissions', () => {
     const errs = await permissionErrors(a);
     const observer = await cluster.connectAs('network-registry');
     const heard: string[] = [];
-    observer.subscribe('qnet.agent.*.heartbeat', { callback: (_e, m) => heard.push(m.subject) });
+    observer.subscribe('qnet.agent.*.heartbeat', {
+      callback: (_e, m) => void heard.push(m.subject),
+    });
     await observer.flush();
 
     a.publish('qnet.agent.host-b.heartbeat', '{}');

@@ -21,7 +21,14 @@ describe('npm start', () => {
     base = `http://127.0.0.1:${port}`;
     proc = spawn('npm', ['start'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, GATEWAY_PORT: String(port), DATABASE_URL: db.url, QNET_STATE_DIR: stateDir, QNET_HOST_ID: 'system-1', AGENT_MODE: 'dry-run' },
+      env: {
+        ...process.env,
+        GATEWAY_PORT: String(port),
+        DATABASE_URL: db.url,
+        QNET_STATE_DIR: stateDir,
+        QNET_HOST_ID: 'system-1',
+        AGENT_MODE: 'dry-run',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -44,7 +51,9 @@ describe('npm start', () => {
   it('brings /ready to 200 within 60 s with every service healthy', async () => {
     const started = Date.now();
     await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, 60_000, '/ready', 250);
-    const ready = (await (await fetch(`${base}/ready`)).json()) as { details: Record<string, { status: string }> };
+    const ready = (await (await fetch(`${base}/ready`)).json()) as {
+      details: Record<string, { status: string }>;
+    };
     for (const s of BUS_SERVICES) expect(ready.details[s.id]?.status).toBe('up');
     await waitFor(async () => output.includes('QuantumNet is ready'), 5_000, 'the ready banner');
     expect(output).toMatch(/gateway \(REST \+ Connect\)\s+http:\/\/127\.0\.0\.1:\d+/);
@@ -53,15 +62,19 @@ describe('npm start', () => {
   });
 
   it('lists the local agent as a healthy host through the gateway', async () => {
-    await waitFor(async () => {
-      const res = await fetch(`${base}/limiquantix.network.v1.NetworkRegistryService/ListHosts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      });
-      const body = (await res.json()) as { hosts: { id: string; health: string }[] };
-      return body.hosts.some((h) => h.id === 'system-1' && h.health === 'healthy');
-    }, 15_000, 'host system-1');
+    await waitFor(
+      async () => {
+        const res = await fetch(`${base}/limiquantix.network.v1.NetworkRegistryService/ListHosts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        const body = (await res.json()) as { hosts: { id: string; health: string }[] };
+        return body.hosts.some((h) => h.id === 'system-1' && h.health === 'healthy');
+      },
+      15_000,
+      'host system-1',
+    );
   });
 
   it('answers a bad body with 400 naming the field, and serves docs and metrics', async () => {
@@ -71,20 +84,36 @@ describe('npm start', () => {
       body: JSON.stringify({ labels: 'not-a-map' }),
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ code: 'invalid_argument', details: [{ field: 'labels' }] });
-    const docs = (await (await fetch(`${base}/docs-json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).toContain('/limiquantix.network.v1.LoadBalancerService/CreateLoadBalancer');
+    expect(await res.json()).toMatchObject({
+      code: 'invalid_argument',
+      details: [{ field: 'labels' }],
+    });
+    const docs = (await (await fetch(`${base}/docs-json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(docs.paths)).toContain(
+      '/limiquantix.network.v1.LoadBalancerService/CreateLoadBalancer',
+    );
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('qnet_http_requests_total');
   });
 
   it('stops everything cleanly on Ctrl-C', async () => {
     // A terminal's Ctrl-C signals the whole foreground process group: npm, the launcher and the apps.
     process.kill(-proc.pid!, 'SIGINT');
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => proc.once('exit', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      proc.once('exit', (c, s) => resolve([c, s])),
+    );
     expect(code === 0 || signal === 'SIGINT').toBe(true);
-    await waitFor(async () => output.includes('stopped.'), 5_000, 'the launcher to report it stopped');
+    await waitFor(
+      async () => output.includes('stopped.'),
+      5_000,
+      'the launcher to report it stopped',
+    );
     expect(output).not.toMatch(/ERROR|FATAL/);
-    const left = await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'qnet-%'`, [db.name]);
+    const left = await db.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'qnet-%'`,
+      [db.name],
+    );
     expect(left).toHaveLength(0);
   });
 });

@@ -28,7 +28,14 @@ export function configSpecs(): Record<string, Spec> {
     'node-agent': agentConfigSpec as Spec,
   };
   for (const d of SERVICE_DEFINITIONS) {
-    const app = { registry: 'network-registry', lb: 'lb', vpn: 'vpn', bgp: 'bgp', tunnel: 'tunnel-balancer', device: 'device-controller' }[d.service];
+    const app = {
+      registry: 'network-registry',
+      lb: 'lb',
+      vpn: 'vpn',
+      bgp: 'bgp',
+      tunnel: 'tunnel-balancer',
+      device: 'device-controller',
+    }[d.service];
     specs[app] = { ...(serviceConfigSpec as Spec), ...((d.config ?? {}) as Spec) };
   }
   return specs;

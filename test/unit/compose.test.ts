@@ -15,7 +15,9 @@ interface ComposeService {
 }
 
 const root = new URL('../../', import.meta.url);
-const compose = parse(readFileSync(new URL('deploy/docker-compose.yml', root), 'utf8'), { merge: true }) as {
+const compose = parse(readFileSync(new URL('deploy/docker-compose.yml', root), 'utf8'), {
+  merge: true,
+}) as {
   services: Record<string, ComposeService>;
 };
 const apps = readdirSync(new URL('apps', root));
@@ -23,11 +25,14 @@ const specs = configSpecs();
 const natsConf = readFileSync(new URL('deploy/nats/nats.conf', root), 'utf8');
 
 describe('deploy/docker-compose.yml', () => {
-  const appServices = Object.entries(compose.services).filter(([name]) => !['nats', 'postgres'].includes(name));
+  const appServices = Object.entries(compose.services).filter(
+    ([name]) => !['nats', 'postgres'].includes(name),
+  );
 
   it('runs every app exactly once, each from its own built entry point', () => {
     expect(appServices.map(([name]) => name).sort()).toEqual([...apps].sort());
-    for (const [name, svc] of appServices) expect(svc.command).toEqual(['node', `apps/${name}/dist/main.js`]);
+    for (const [name, svc] of appServices)
+      expect(svc.command).toEqual(['node', `apps/${name}/dist/main.js`]);
   });
 
   it('gives each app only variables its config schema knows, and every required one', () => {
@@ -35,7 +40,9 @@ describe('deploy/docker-compose.yml', () => {
       const known = new Map(Object.values(specs[name]!).map((v) => [v.name, v]));
       const unknown = Object.keys(svc.environment ?? {}).filter((k) => !known.has(k));
       expect({ app: name, unknown }).toEqual({ app: name, unknown: [] });
-      const missing = [...known.values()].filter((v) => v.required && v.default === undefined && !(v.name in (svc.environment ?? {})));
+      const missing = [...known.values()].filter(
+        (v) => v.required && v.default === undefined && !(v.name in (svc.environment ?? {})),
+      );
       expect({ app: name, missing }).toEqual({ app: name, missing: [] });
     }
   });
@@ -45,7 +52,11 @@ describe('deploy/docker-compose.yml', () => {
     for (const [name, svc] of appServices) {
       const user = svc.environment!.NATS_USER!;
       const expected =
-        name === 'gateway' ? NATS_USERS.gateway : name === 'node-agent' ? NATS_USERS.agent(svc.environment!.QNET_HOST_ID!) : NATS_USERS.service(BUS_SERVICES.find((s) => s.app === name)!.id);
+        name === 'gateway'
+          ? NATS_USERS.gateway
+          : name === 'node-agent'
+            ? NATS_USERS.agent(svc.environment!.QNET_HOST_ID!)
+            : NATS_USERS.service(BUS_SERVICES.find((s) => s.app === name)!.id);
       expect(user).toBe(expected);
       expect(natsConf).toContain(`user: "${user}"`);
       expect(natsEnv[natsPasswordVar(user)]).toBeDefined();
@@ -67,11 +78,16 @@ describe('deploy/docker-compose.yml', () => {
   });
 
   it('starts services after NATS and PostgreSQL are healthy', () => {
-    for (const s of BUS_SERVICES) expect(Object.keys(compose.services[s.app]!.depends_on ?? {}).sort()).toEqual(['nats', 'postgres']);
+    for (const s of BUS_SERVICES)
+      expect(Object.keys(compose.services[s.app]!.depends_on ?? {}).sort()).toEqual([
+        'nats',
+        'postgres',
+      ]);
   });
 
   it('ships the NATS config that the renderer produces (no hand edits, agent confined to its subjects)', () => {
     expect(natsConf).toBe(composeNatsConfig(['node-1']));
-    for (const subject of agentPermissions('node-1').subscribe) expect(natsConf).toContain(`"${subject}"`);
+    for (const subject of agentPermissions('node-1').subscribe)
+      expect(natsConf).toContain(`"${subject}"`);
   });
 });

@@ -13,10 +13,15 @@ function payloadFields(cls: Class<object>): string[] {
 
 /** Differences between a payload class and its proto message; empty when they agree. */
 export function drift(cls: Class<object>, message: string): string[] {
-  const proto = catalog.fields(message).map((f) => f.name).sort();
+  const proto = catalog
+    .fields(message)
+    .map((f) => f.name)
+    .sort();
   const own = payloadFields(cls);
   return [
-    ...proto.filter((f) => !own.includes(f)).map((f) => `${message}.${f} is missing from ${cls.name}`),
+    ...proto
+      .filter((f) => !own.includes(f))
+      .map((f) => `${message}.${f} is missing from ${cls.name}`),
     ...own.filter((f) => !proto.includes(f)).map((f) => `${cls.name}.${f} is not in ${message}`),
   ];
 }
@@ -34,17 +39,22 @@ describe('bus handlers agree with proto/limiquantix/network/v1', () => {
     expect(handlers.filter((h) => h.contract.protoRequest).length).toBeGreaterThan(0);
   });
 
-  it.each(handlers.filter((h) => h.contract.protoRequest).map((h) => [`${h.contract.service}.${h.contract.method}`, h]))(
-    '%s: payload fields match the proto request and the RPC exists',
-    (_name, h) => {
-      const svc = BUS_SERVICES.find((s) => s.id === h.contract.service)!;
-      const rpc = catalog.method(svc.proto, h.contract.method);
-      expect(rpc?.requestType).toBe(h.contract.protoRequest);
-      expect(drift(h.contract.request, h.contract.protoRequest!)).toEqual([]);
-      const params = Reflect.getMetadata('design:paramtypes', h.controller.prototype, h.method) as unknown[];
-      expect(params[0]).toBe(h.contract.request);
-    },
-  );
+  it.each(
+    handlers
+      .filter((h) => h.contract.protoRequest)
+      .map((h) => [`${h.contract.service}.${h.contract.method}`, h]),
+  )('%s: payload fields match the proto request and the RPC exists', (_name, h) => {
+    const svc = BUS_SERVICES.find((s) => s.id === h.contract.service)!;
+    const rpc = catalog.method(svc.proto, h.contract.method);
+    expect(rpc?.requestType).toBe(h.contract.protoRequest);
+    expect(drift(h.contract.request, h.contract.protoRequest!)).toEqual([]);
+    const params = Reflect.getMetadata(
+      'design:paramtypes',
+      h.controller.prototype,
+      h.method,
+    ) as unknown[];
+    expect(params[0]).toBe(h.contract.request);
+  });
 
   it('detects drift (the check itself can fail)', () => {
     class Drifted {}
@@ -59,7 +69,9 @@ describe('bus handlers agree with proto/limiquantix/network/v1', () => {
     const missing = BUS_SERVICES.filter((s) => s.complete).flatMap((s) =>
       catalog
         .methods(s.proto)
-        .filter((m) => !handlers.some((h) => h.contract.service === s.id && h.contract.method === m.name))
+        .filter(
+          (m) => !handlers.some((h) => h.contract.service === s.id && h.contract.method === m.name),
+        )
         .map((m) => `${s.proto}/${m.name}`),
     );
     expect(missing).toEqual([]);

@@ -15,7 +15,12 @@ import { HostsRestController } from './rest/hosts.controller.js';
 
 @Module({})
 export class GatewayModule {
-  static create(deps: { nc: NatsConnection; config: GatewayConfig; catalog: ProtoCatalog; auth: AuthSettings }): DynamicModule {
+  static create(deps: {
+    nc: NatsConnection;
+    config: GatewayConfig;
+    catalog: ProtoCatalog;
+    auth: AuthSettings;
+  }): DynamicModule {
     return {
       module: GatewayModule,
       imports: [TerminusModule.forRoot({ logger: false, errorLogStyle: 'json' })],

@@ -1,22 +1,43 @@
 import { env } from '@qnet/runtime';
 
 export const gatewayConfigSpec = {
-  host: env.string('GATEWAY_HOST', { description: 'address the HTTP API listens on', default: '127.0.0.1' }),
+  host: env.string('GATEWAY_HOST', {
+    description: 'address the HTTP API listens on',
+    default: '127.0.0.1',
+  }),
   port: env.int('GATEWAY_PORT', { description: 'HTTP port', default: 8080, min: 0, max: 65535 }),
   auth: env.oneOf('GATEWAY_AUTH', ['auto', 'required', 'off'] as const, {
-    description: 'auto: bearer tokens required unless listening on loopback; off is refused on a non-loopback address',
+    description:
+      'auto: bearer tokens required unless listening on loopback; off is refused on a non-loopback address',
     default: 'auto',
   }),
   apiTokens: env.optional('QNET_API_TOKENS', {
     description: 'comma-separated <project>:<token> pairs; project "*" may act on every project',
     secret: true,
   }),
-  rpcTimeoutMs: env.int('RPC_TIMEOUT_MS', { description: 'bound on every bus request made for an HTTP call', default: 5_000, min: 50 }),
-  readyTimeoutMs: env.int('READY_TIMEOUT_MS', { description: 'how long /ready waits for each service Ping', default: 1_000, min: 50 }),
-  natsUrl: env.string('NATS_URL', { description: 'NATS server URL', default: 'nats://127.0.0.1:4222' }),
+  rpcTimeoutMs: env.int('RPC_TIMEOUT_MS', {
+    description: 'bound on every bus request made for an HTTP call',
+    default: 5_000,
+    min: 50,
+  }),
+  readyTimeoutMs: env.int('READY_TIMEOUT_MS', {
+    description: 'how long /ready waits for each service Ping',
+    default: 1_000,
+    min: 50,
+  }),
+  natsUrl: env.string('NATS_URL', {
+    description: 'NATS server URL',
+    default: 'nats://127.0.0.1:4222',
+  }),
   natsUser: env.optional('NATS_USER', { description: "the gateway's NATS user" }),
-  natsPassword: env.optional('NATS_PASSWORD', { description: "the gateway's NATS password", secret: true }),
-  logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, { description: 'log level', default: 'info' }),
+  natsPassword: env.optional('NATS_PASSWORD', {
+    description: "the gateway's NATS password",
+    secret: true,
+  }),
+  logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
+    description: 'log level',
+    default: 'info',
+  }),
 };
 
 export interface GatewayConfig {

@@ -3,7 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connectBus } from '@qnet/bus';
 import { defaultProtoDir, ProtoCatalog } from '@qnet/contracts';
-import { createLogger, exitOnSignals, loadConfig, PinoNestLogger, redactedConfig } from '@qnet/runtime';
+import {
+  createLogger,
+  exitOnSignals,
+  loadConfig,
+  PinoNestLogger,
+  redactedConfig,
+} from '@qnet/runtime';
 import { GatewayModule } from './app.module.js';
 import { parseApiTokens, resolveAuthMode } from './auth/tokens.js';
 import { gatewayConfigSpec, type GatewayConfig } from './config.js';
@@ -18,11 +24,19 @@ try {
   const mode = resolveAuthMode(config.auth, config.host, tokens);
   logger.info({ config: redactedConfig(gatewayConfigSpec, config) }, 'starting');
   const catalog = ProtoCatalog.load(defaultProtoDir());
-  const nc = await connectBus({ url: config.natsUrl, user: config.natsUser, password: config.natsPassword, name: 'gateway' });
-
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ nc, config, catalog, auth: { mode, tokens } }), {
-    logger: new PinoNestLogger(logger),
+  const nc = await connectBus({
+    url: config.natsUrl,
+    user: config.natsUser,
+    password: config.natsPassword,
+    name: 'gateway',
   });
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    GatewayModule.create({ nc, config, catalog, auth: { mode, tokens } }),
+    {
+      logger: new PinoNestLogger(logger),
+    },
+  );
   app.use(requestContext(logger));
   app.useBodyParser('json', { limit: '1mb' });
   setupOpenApi(app, catalog);

@@ -26,18 +26,27 @@ export function setupOpenApi(app: INestApplication, catalog: ProtoCatalog): Open
     app,
     new DocumentBuilder()
       .setTitle('QuantumNet API')
-      .setDescription('Network control plane. Connect-style unary JSON: POST /limiquantix.network.v1.<Service>/<Method>.')
+      .setDescription(
+        'Network control plane. Connect-style unary JSON: POST /limiquantix.network.v1.<Service>/<Method>.',
+      )
       .setVersion('0.1.0')
       .addBearerAuth()
       .build(),
   );
-  const schemas: Record<string, Schema> = (doc.components!.schemas ??= {}) as Record<string, Schema>;
+  const schemas: Record<string, Schema> = (doc.components!.schemas ??= {}) as Record<
+    string,
+    Schema
+  >;
   const addSchema = (name: string): void => {
     if (schemas[name] || name.startsWith('google.')) return;
     const fields = catalog.fields(name);
-    schemas[name] = { type: 'object', properties: Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)])) };
+    schemas[name] = {
+      type: 'object',
+      properties: Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)])),
+    };
     for (const f of fields) {
-      if (!/^(u?int|s?fixed|double|float|bool|string|bytes|google\.)/.test(f.type)) addSchema(f.type.split('.').pop()!);
+      if (!/^(u?int|s?fixed|double|float|bool|string|bytes|google\.)/.test(f.type))
+        addSchema(f.type.split('.').pop()!);
     }
   };
   for (const service of catalog.serviceNames()) {
@@ -49,11 +58,22 @@ export function setupOpenApi(app: INestApplication, catalog: ProtoCatalog): Open
         post: {
           tags: [service],
           operationId: `${service}_${m.name}`,
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${m.requestType}` } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { $ref: `#/components/schemas/${m.requestType}` } },
+            },
+          },
           responses: {
             '200': {
               description: response,
-              content: { 'application/json': { schema: response.startsWith('google.') ? { type: 'object' } : { $ref: `#/components/schemas/${response}` } } },
+              content: {
+                'application/json': {
+                  schema: response.startsWith('google.')
+                    ? { type: 'object' }
+                    : { $ref: `#/components/schemas/${response}` },
+                },
+              },
             },
             '400': { description: 'invalid_argument: the body names the failing fields' },
             '404': { description: 'not_found' },

@@ -13,7 +13,12 @@ export const DRIVERS: Driver[] = [linuxBridgeDriver as Driver];
 
 @Module({})
 export class AgentModule {
-  static create(deps: { nc: NatsConnection; id: AgentIdentity; config: AgentConfig; exec: Executor }): DynamicModule {
+  static create(deps: {
+    nc: NatsConnection;
+    id: AgentIdentity;
+    config: AgentConfig;
+    exec: Executor;
+  }): DynamicModule {
     return {
       module: AgentModule,
       providers: [
@@ -21,7 +26,10 @@ export class AgentModule {
         { provide: AGENT_IDENTITY, useValue: deps.id },
         { provide: AGENT_CONFIG, useValue: deps.config },
         { provide: EXECUTOR, useValue: deps.exec },
-        { provide: DRIVER_RUNNERS, useValue: new Map(DRIVERS.map((d) => [d.name, new DriverRunner(d, deps.exec)])) },
+        {
+          provide: DRIVER_RUNNERS,
+          useValue: new Map(DRIVERS.map((d) => [d.name, new DriverRunner(d, deps.exec)])),
+        },
         AgentService,
       ],
     };

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -80,17 +86,23 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   /** Registration is retried until the registry answers; heartbeats re-register if it forgot us. */
   async register(): Promise<void> {
     try {
-      const reply = await busRequest<RegisterHostReply>(this.nc, Subjects.agentRegister(this.id.hostId), {
-        host_id: this.id.hostId,
-        hostname: this.id.hostname,
-        underlay_ip: this.id.underlayIp,
-        capabilities: this.capabilities,
-        mode: this.id.mode,
-        drivers: [...this.runners.keys()],
-        agent_version: QNET_VERSION,
-      });
+      const reply = await busRequest<RegisterHostReply>(
+        this.nc,
+        Subjects.agentRegister(this.id.hostId),
+        {
+          host_id: this.id.hostId,
+          hostname: this.id.hostname,
+          underlay_ip: this.id.underlayIp,
+          capabilities: this.capabilities,
+          mode: this.id.mode,
+          drivers: [...this.runners.keys()],
+          agent_version: QNET_VERSION,
+        },
+      );
       this.registered = true;
-      this.logger.log(`registered with the registry (${reply.created ? 'new host' : 'known host'}, ${reply.health})`);
+      this.logger.log(
+        `registered with the registry (${reply.created ? 'new host' : 'known host'}, ${reply.health})`,
+      );
     } catch (err) {
       this.registered = false;
       this.logger.warn(`registration failed, retrying: ${(err as Error).message}`);
@@ -100,12 +112,18 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   async heartbeat(): Promise<void> {
     if (!this.registered) return this.register();
     try {
-      const reply = await busRequest<HeartbeatReply>(this.nc, Subjects.agentHeartbeat(this.id.hostId), {
-        host_id: this.id.hostId,
-        capabilities: this.capabilities,
-        uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
-        applied: Object.fromEntries([...this.runners].map(([name, r]) => [name, Math.max(r.appliedGeneration, 0)])),
-      });
+      const reply = await busRequest<HeartbeatReply>(
+        this.nc,
+        Subjects.agentHeartbeat(this.id.hostId),
+        {
+          host_id: this.id.hostId,
+          capabilities: this.capabilities,
+          uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+          applied: Object.fromEntries(
+            [...this.runners].map(([name, r]) => [name, Math.max(r.appliedGeneration, 0)]),
+          ),
+        },
+      );
       if (!reply.known) {
         this.logger.warn('the registry does not know this host: registering again');
         await this.register();
@@ -122,7 +140,11 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async pull(driver: string): Promise<boolean> {
     try {
-      const state = await busRequest<DesiredState>(this.nc, Subjects.agentDesired(this.id.hostId, driver), { host_id: this.id.hostId });
+      const state = await busRequest<DesiredState>(
+        this.nc,
+        Subjects.agentDesired(this.id.hostId, driver),
+        { host_id: this.id.hostId },
+      );
       await this.applyAndReport(state);
       return true;
     } catch (err) {
@@ -163,11 +185,19 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       if (!runner) throw new QnetError('not_found', `this agent has no ${verb} driver`);
       const state = plainToInstance(DesiredState, msg.json<object>());
       const errors = validateSync(state, { whitelist: true, forbidNonWhitelisted: true });
-      if (errors.length) throw new QnetError('invalid_argument', `invalid desired state: ${errors.map((e) => e.property).join(', ')}`);
-      if (state.driver !== verb) throw QnetError.invalid('driver', `must be ${verb} on this subject`);
+      if (errors.length)
+        throw new QnetError(
+          'invalid_argument',
+          `invalid desired state: ${errors.map((e) => e.property).join(', ')}`,
+        );
+      if (state.driver !== verb)
+        throw QnetError.invalid('driver', `must be ${verb} on this subject`);
       respond({ data: await this.applyAndReport(state) });
     } catch (err) {
-      const body = err instanceof QnetError ? err.toBody() : { code: 'invalid_argument', message: (err as Error).message };
+      const body =
+        err instanceof QnetError
+          ? err.toBody()
+          : { code: 'invalid_argument', message: (err as Error).message };
       respond({ error: body });
     }
   }
@@ -177,13 +207,21 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     if (!runner) throw new QnetError('not_found', `this agent has no ${state.driver} driver`);
     const result = await runner.apply(state);
     this.report(result);
-    if (!result.ok) this.logger.warn(`${state.driver} generation ${state.generation}: ${result.error}`);
-    else if (result.changes.length) this.logger.log(`${state.driver} generation ${state.generation}: ${result.changes.length} change(s)`);
+    if (!result.ok)
+      this.logger.warn(`${state.driver} generation ${state.generation}: ${result.error}`);
+    else if (result.changes.length)
+      this.logger.log(
+        `${state.driver} generation ${state.generation}: ${result.changes.length} change(s)`,
+      );
     return result;
   }
 
   private report(result: ApplyResult): void {
-    const status: DriverStatus = { ...result, host_id: this.id.hostId, observed_at: new Date().toISOString() };
+    const status: DriverStatus = {
+      ...result,
+      host_id: this.id.hostId,
+      observed_at: new Date().toISOString(),
+    };
     this.nc.publish(Subjects.agentStatus(this.id.hostId, result.driver), encodeJson(status));
   }
 
@@ -193,7 +231,9 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       mode: this.id.mode,
       netns: this.id.netns,
       capabilities: this.capabilities,
-      applied: Object.fromEntries([...this.runners].map(([name, r]) => [name, r.appliedGeneration])),
+      applied: Object.fromEntries(
+        [...this.runners].map(([name, r]) => [name, r.appliedGeneration]),
+      ),
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
       version: QNET_VERSION,
     };

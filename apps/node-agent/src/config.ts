@@ -5,20 +5,49 @@ export const agentConfigSpec = {
     description: 'host id (subject token [A-Za-z0-9_-]); default: /etc/machine-id',
     pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/,
   }),
-  hostname: env.optional('QNET_HOSTNAME', { description: 'hostname reported to the registry; default: os.hostname()' }),
-  underlayIp: env.optional('QNET_UNDERLAY_IP', { description: 'VXLAN/tunnel source address; default: first non-loopback IPv4' }),
+  hostname: env.optional('QNET_HOSTNAME', {
+    description: 'hostname reported to the registry; default: os.hostname()',
+  }),
+  underlayIp: env.optional('QNET_UNDERLAY_IP', {
+    description: 'VXLAN/tunnel source address; default: first non-loopback IPv4',
+  }),
   mode: env.oneOf('AGENT_MODE', ['auto', 'host', 'netns', 'dry-run'] as const, {
-    description: "auto: netns when root, dry-run otherwise. host: the machine's own namespace (explicit only)",
+    description:
+      "auto: netns when root, dry-run otherwise. host: the machine's own namespace (explicit only)",
     default: 'auto',
   }),
-  netns: env.optional('AGENT_NETNS', { description: 'namespace used in netns mode; default qnet-<hostId>', pattern: /^[A-Za-z0-9_.-]{1,64}$/ }),
-  heartbeatMs: env.int('HEARTBEAT_INTERVAL_MS', { description: 'heartbeat period', default: 10_000, min: 100 }),
-  resyncMs: env.int('RESYNC_INTERVAL_MS', { description: 'full desired-state resync period (repairs drift)', default: 30_000, min: 100 }),
-  commandTimeoutMs: env.int('COMMAND_TIMEOUT_MS', { description: 'timeout of each command the agent runs', default: 10_000, min: 100 }),
-  natsUrl: env.string('NATS_URL', { description: 'NATS server URL', default: 'nats://127.0.0.1:4222' }),
+  netns: env.optional('AGENT_NETNS', {
+    description: 'namespace used in netns mode; default qnet-<hostId>',
+    pattern: /^[A-Za-z0-9_.-]{1,64}$/,
+  }),
+  heartbeatMs: env.int('HEARTBEAT_INTERVAL_MS', {
+    description: 'heartbeat period',
+    default: 10_000,
+    min: 100,
+  }),
+  resyncMs: env.int('RESYNC_INTERVAL_MS', {
+    description: 'full desired-state resync period (repairs drift)',
+    default: 30_000,
+    min: 100,
+  }),
+  commandTimeoutMs: env.int('COMMAND_TIMEOUT_MS', {
+    description: 'timeout of each command the agent runs',
+    default: 10_000,
+    min: 100,
+  }),
+  natsUrl: env.string('NATS_URL', {
+    description: 'NATS server URL',
+    default: 'nats://127.0.0.1:4222',
+  }),
   natsUser: env.optional('NATS_USER', { description: 'NATS user; default agent-<hostId>' }),
-  natsPassword: env.optional('NATS_PASSWORD', { description: "the agent's NATS password", secret: true }),
-  logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, { description: 'log level', default: 'info' }),
+  natsPassword: env.optional('NATS_PASSWORD', {
+    description: "the agent's NATS password",
+    secret: true,
+  }),
+  logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
+    description: 'log level',
+    default: 'info',
+  }),
 };
 
 export interface AgentConfig {

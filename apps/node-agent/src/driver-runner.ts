@@ -30,13 +30,22 @@ export class DriverRunner {
   /** Re-applies the last desired state (periodic resync when the control plane is silent). */
   resync(): Promise<ApplyResult> | undefined {
     if (this.desired === undefined) return undefined;
-    return this.apply({ driver: this.driver.name, generation: this.desiredGeneration, spec: this.desired });
+    return this.apply({
+      driver: this.driver.name,
+      generation: this.desiredGeneration,
+      spec: this.desired,
+    });
   }
 
   private async applyNow(state: DesiredState): Promise<ApplyResult> {
     const base = { driver: this.driver.name, generation: state.generation };
     if (state.generation < this.generation) {
-      return { ...base, ok: true, changes: [], error: `ignored: generation ${this.generation} already applied` };
+      return {
+        ...base,
+        ok: true,
+        changes: [],
+        error: `ignored: generation ${this.generation} already applied`,
+      };
     }
     let spec: unknown;
     try {

@@ -3,7 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { execa } from 'execa';
 import { connectBus, NATS_USERS } from '@qnet/bus';
 import { DryRunExecutor, ExecaExecutor, type Executor } from '@qnet/drivers';
-import { createLogger, exitOnSignals, loadConfig, PinoNestLogger, redactedConfig } from '@qnet/runtime';
+import {
+  createLogger,
+  exitOnSignals,
+  loadConfig,
+  PinoNestLogger,
+  redactedConfig,
+} from '@qnet/runtime';
 import { AgentModule } from './agent.module.js';
 import { agentConfigSpec, type AgentConfig } from './config.js';
 import { resolveIdentity, type AgentIdentity } from './identity.js';
@@ -13,7 +19,8 @@ const logger = createLogger('node-agent');
 /** In netns mode the agent's own namespace is created on first start and kept across restarts. */
 async function ensureNamespace(ns: string): Promise<void> {
   const list = await execa('ip', ['netns', 'list']);
-  if (!list.stdout.split('\n').some((l) => l.split(' ')[0] === ns)) await execa('ip', ['netns', 'add', ns]);
+  if (!list.stdout.split('\n').some((l) => l.split(' ')[0] === ns))
+    await execa('ip', ['netns', 'add', ns]);
   await execa('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 }
 
@@ -34,9 +41,12 @@ try {
     password: config.natsPassword,
     name: NATS_USERS.agent(id.hostId),
   });
-  const app = await NestFactory.createApplicationContext(AgentModule.create({ nc, id, config, exec: executorFor(id, config) }), {
-    logger: new PinoNestLogger(logger),
-  });
+  const app = await NestFactory.createApplicationContext(
+    AgentModule.create({ nc, id, config, exec: executorFor(id, config) }),
+    {
+      logger: new PinoNestLogger(logger),
+    },
+  );
   exitOnSignals(() => app.close(), logger);
   await app.init();
 } catch (err) {

@@ -31,10 +31,17 @@ class ServiceRootModule {}
  * Starts a control-plane service: one NATS connection, the event stream, a NestJS microservice
  * whose handlers validate every payload, answer Ping, and drain on SIGTERM/SIGINT.
  */
-export async function bootstrapService(opts: ServiceBootstrap): Promise<{ app: INestMicroservice; nc: NatsConnection }> {
+export async function bootstrapService(
+  opts: ServiceBootstrap,
+): Promise<{ app: INestMicroservice; nc: NatsConnection }> {
   const nc = await connectBus(opts.bus);
   await ensureEventStream(nc);
-  const info = { id: opts.service, instance: `${hostname()}:${process.pid}`, version: QNET_VERSION, startedAt: Date.now() };
+  const info = {
+    id: opts.service,
+    instance: `${hostname()}:${process.pid}`,
+    version: QNET_VERSION,
+    startedAt: Date.now(),
+  };
   const root: DynamicModule = {
     module: ServiceRootModule,
     imports: [BusModule.forConnection(nc, info), ...opts.imports],
@@ -49,6 +56,9 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<{ app: I
   app.useGlobalInterceptors(new BusContextInterceptor());
   exitOnSignals(() => app.close(), opts.logger);
   await app.listen();
-  opts.logger.info({ nats: nc.getServer() }, `${opts.service} is listening on qnet.rpc.${opts.service}.>`);
+  opts.logger.info(
+    { nats: nc.getServer() },
+    `${opts.service} is listening on qnet.rpc.${opts.service}.>`,
+  );
   return { app, nc };
 }

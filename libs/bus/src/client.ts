@@ -35,18 +35,27 @@ export async function busRequest<T>(
 
 function toBusError(err: unknown, subject: string, timeout: number): unknown {
   if (err instanceof QnetError) return err;
-  if ((err instanceof errors.RequestError && err.isNoResponders()) || err instanceof errors.NoRespondersError) {
+  if (
+    (err instanceof errors.RequestError && err.isNoResponders()) ||
+    err instanceof errors.NoRespondersError
+  ) {
     const [, kind, service] = subject.split('.');
     const who = kind === 'rpc' ? ` (the ${service} service is down or not deployed)` : '';
     return new QnetError('unavailable', `no service is answering ${subject}${who}`);
   }
-  if (err instanceof errors.TimeoutError || (err instanceof Error && err.cause instanceof errors.TimeoutError)) {
+  if (
+    err instanceof errors.TimeoutError ||
+    (err instanceof Error && err.cause instanceof errors.TimeoutError)
+  ) {
     return new QnetError('deadline_exceeded', `${subject} did not answer within ${timeout} ms`);
   }
   if (err instanceof errors.PermissionViolationError) {
     return new QnetError('permission_denied', `not permitted to publish on ${subject}`);
   }
-  if (err instanceof errors.ClosedConnectionError || err instanceof errors.DrainingConnectionError) {
+  if (
+    err instanceof errors.ClosedConnectionError ||
+    err instanceof errors.DrainingConnectionError
+  ) {
     return new QnetError('unavailable', 'the bus connection is closing');
   }
   return err;
@@ -57,7 +66,11 @@ function toBusError(err: unknown, subject: string, timeout: number): unknown {
 export class BusClient {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
-  request<Req extends object, Res>(contract: RpcContract<Req, Res>, payload: Req, timeoutMs?: number): Promise<Res> {
+  request<Req extends object, Res>(
+    contract: RpcContract<Req, Res>,
+    payload: Req,
+    timeoutMs?: number,
+  ): Promise<Res> {
     return busRequest<Res>(this.nc, contract.subject, payload, { timeoutMs });
   }
 

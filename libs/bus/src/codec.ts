@@ -16,9 +16,15 @@ export function decodeReply<T>(raw: Uint8Array): T {
   } catch {
     throw new QnetError('internal', 'malformed reply on the bus');
   }
-  if (typeof body === 'object' && body !== null && 'error' in body && isErrorBody((body as { error: unknown }).error)) {
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    'error' in body &&
+    isErrorBody((body as { error: unknown }).error)
+  ) {
     throw QnetError.from((body as { error: ErrorBody }).error);
   }
-  if (typeof body === 'object' && body !== null && 'data' in body) return (body as { data: T }).data;
+  if (typeof body === 'object' && body !== null && 'data' in body)
+    return (body as { data: T }).data;
   throw new QnetError('internal', 'reply on the bus has neither data nor error');
 }

@@ -1,7 +1,17 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { NatsContext } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
-import { PROJECT_HEADER, REQUEST_ID_HEADER, runWithContext, sanitizeRequestId } from '@qnet/runtime';
+import {
+  PROJECT_HEADER,
+  REQUEST_ID_HEADER,
+  runWithContext,
+  sanitizeRequestId,
+} from '@qnet/runtime';
 
 /** Restores the caller's request id (and project scope) from NATS headers for the handler's logs, events and requests. */
 @Injectable()

@@ -14,13 +14,23 @@ describe('one error shape', () => {
   });
 
   it('maps PostgreSQL constraint violations to conflicts, never to internal errors', () => {
-    const unique = Object.assign(new Error('dup'), { driverError: { code: '23505', constraint: 'networks_name_key' } });
-    expect(normalizeError(unique)).toEqual({ code: 'already_exists', message: 'conflicts with an existing resource (networks_name_key)' });
-    expect(normalizeError(Object.assign(new Error('x'), { code: '23P01' })).code).toBe('already_exists');
+    const unique = Object.assign(new Error('dup'), {
+      driverError: { code: '23505', constraint: 'networks_name_key' },
+    });
+    expect(normalizeError(unique)).toEqual({
+      code: 'already_exists',
+      message: 'conflicts with an existing resource (networks_name_key)',
+    });
+    expect(normalizeError(Object.assign(new Error('x'), { code: '23P01' })).code).toBe(
+      'already_exists',
+    );
   });
 
   it('hides unexpected errors behind "internal error"', () => {
-    expect(normalizeError(new Error('secret stack detail'))).toEqual({ code: 'internal', message: 'internal error' });
+    expect(normalizeError(new Error('secret stack detail'))).toEqual({
+      code: 'internal',
+      message: 'internal error',
+    });
     expect(normalizeError(new BadRequestException('nope')).code).toBe('invalid_argument');
   });
 
@@ -31,6 +41,8 @@ describe('one error shape', () => {
     expect(decodeReply(encodeJson(JSON.parse(ok.data)))).toEqual({ a: 1 });
     const bad = s.serialize({ err: new QnetError('not_found', 'host h1 not found') });
     expect(() => decodeReply(encodeJson(JSON.parse(bad.data)))).toThrow('host h1 not found');
-    expect(JSON.parse(s.serialize({ err: new Error('boom') }).data)).toEqual({ error: { code: 'internal', message: 'internal error' } });
+    expect(JSON.parse(s.serialize({ err: new Error('boom') }).data)).toEqual({
+      error: { code: 'internal', message: 'internal error' },
+    });
   });
 });

@@ -1,4 +1,10 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import { isErrorBody, QnetError, type ErrorBody } from '@qnet/contracts';
@@ -21,14 +27,27 @@ export function normalizeError(exception: unknown, logger?: Logger): ErrorBody {
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const code = status === 404 ? 'not_found' : status === 400 ? 'invalid_argument' : status === 401 ? 'unauthenticated' : status === 403 ? 'permission_denied' : status === 409 ? 'already_exists' : 'internal';
+    const code =
+      status === 404
+        ? 'not_found'
+        : status === 400
+          ? 'invalid_argument'
+          : status === 401
+            ? 'unauthenticated'
+            : status === 403
+              ? 'permission_denied'
+              : status === 409
+                ? 'already_exists'
+                : 'internal';
     return { code, message: exception.message };
   }
-  const sqlState = (exception as { code?: string; driverError?: { code?: string } })?.driverError?.code ??
+  const sqlState =
+    (exception as { code?: string; driverError?: { code?: string } })?.driverError?.code ??
     (exception as { code?: string })?.code;
   const pg = sqlState ? PG_ERRORS[sqlState] : undefined;
   if (pg) {
-    const constraint = (exception as { driverError?: { constraint?: string } }).driverError?.constraint;
+    const constraint = (exception as { driverError?: { constraint?: string } }).driverError
+      ?.constraint;
     return { code: pg[0], message: constraint ? `${pg[1]} (${constraint})` : pg[1] };
   }
   logger?.error(exception instanceof Error ? exception : String(exception));

@@ -44,8 +44,21 @@ export class EventPublisher {
     this.js = jetstream(nc);
   }
 
-  async emit<T>(service: BusServiceId, resource: string, event: string, resourceId: string, data: T): Promise<EventEnvelope<T>> {
-    const { subject, envelope } = makeEvent(service, resource, event, resourceId, data, currentContext()?.requestId);
+  async emit<T>(
+    service: BusServiceId,
+    resource: string,
+    event: string,
+    resourceId: string,
+    data: T,
+  ): Promise<EventEnvelope<T>> {
+    const { subject, envelope } = makeEvent(
+      service,
+      resource,
+      event,
+      resourceId,
+      data,
+      currentContext()?.requestId,
+    );
     await this.js.publish(subject, encodeJson(envelope), { msgID: envelope.id });
     return envelope;
   }

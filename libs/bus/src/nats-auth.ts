@@ -61,7 +61,13 @@ export function servicePermissions(id: BusServiceId): NatsPermissions {
 export function agentPermissions(hostId: string): NatsPermissions {
   const base = `qnet.agent.${hostId}`;
   return {
-    publish: [`${base}.register`, `${base}.heartbeat`, `${base}.status.>`, `${base}.desired.>`, `qnet.metrics.*.${hostId}`],
+    publish: [
+      `${base}.register`,
+      `${base}.heartbeat`,
+      `${base}.status.>`,
+      `${base}.desired.>`,
+      `qnet.metrics.*.${hostId}`,
+    ],
     subscribe: [`${base}.cmd.>`, inbox(NATS_USERS.agent(hostId))],
   };
 }
@@ -81,7 +87,14 @@ export function observerPermissions(): NatsPermissions {
       '$JS.API.CONSUMER.MSG.NEXT.>',
       '$JS.ACK.>',
     ],
-    subscribe: ['qnet.evt.>', 'qnet.agent.*.heartbeat', 'qnet.agent.*.status.>', 'qnet.metrics.>', 'qnet.tunnel.>', '_INBOX.>'],
+    subscribe: [
+      'qnet.evt.>',
+      'qnet.agent.*.heartbeat',
+      'qnet.agent.*.status.>',
+      'qnet.metrics.>',
+      'qnet.tunnel.>',
+      '_INBOX.>',
+    ],
   };
 }
 
@@ -108,7 +121,11 @@ export function clusterUsers(p: ClusterPasswords): NatsUser[] {
       password: p.services[s.id],
       permissions: servicePermissions(s.id),
     })),
-    ...p.agents.map((a) => ({ user: NATS_USERS.agent(a.hostId), password: a.password, permissions: agentPermissions(a.hostId) })),
+    ...p.agents.map((a) => ({
+      user: NATS_USERS.agent(a.hostId),
+      password: a.password,
+      permissions: agentPermissions(a.hostId),
+    })),
     { user: NATS_USERS.observer, password: p.observer, permissions: observerPermissions() },
   ];
 }

@@ -10,7 +10,10 @@ import type { ReplyBody } from './codec.js';
  * request; one without is an event.
  */
 export class PlainJsonDeserializer implements ConsumerDeserializer {
-  deserialize(msg: Msg, options?: { channel?: string }): { pattern: string; data: unknown; id?: string } {
+  deserialize(
+    msg: Msg,
+    options?: { channel?: string },
+  ): { pattern: string; data: unknown; id?: string } {
     let data: unknown = {};
     if (msg.data.length) {
       try {
@@ -19,7 +22,11 @@ export class PlainJsonDeserializer implements ConsumerDeserializer {
         data = { __malformed: true };
       }
     }
-    return { pattern: options?.channel ?? msg.subject, data, ...(msg.reply ? { id: randomUUID() } : {}) };
+    return {
+      pattern: options?.channel ?? msg.subject,
+      data,
+      ...(msg.reply ? { id: randomUUID() } : {}),
+    };
   }
 }
 
@@ -27,7 +34,9 @@ export class PlainJsonDeserializer implements ConsumerDeserializer {
 export class PlainJsonSerializer implements Serializer {
   serialize(packet: { response?: unknown; err?: unknown }): { data: string; headers?: undefined } {
     const body: ReplyBody<unknown> =
-      packet.err !== undefined && packet.err !== null ? { error: toErrorBody(packet.err) } : { data: packet.response ?? null };
+      packet.err !== undefined && packet.err !== null
+        ? { error: toErrorBody(packet.err) }
+        : { data: packet.response ?? null };
     return { data: JSON.stringify(body) };
   }
 }
@@ -51,7 +60,11 @@ export class BusServer extends ServerNats {
     private readonly nc: NatsConnection,
     queue: string,
   ) {
-    super({ queue, serializer: new PlainJsonSerializer(), deserializer: new PlainJsonDeserializer() });
+    super({
+      queue,
+      serializer: new PlainJsonSerializer(),
+      deserializer: new PlainJsonDeserializer(),
+    });
   }
 
   override async createNatsClient(): Promise<NatsConnection> {
@@ -72,7 +85,9 @@ export class BusServer extends ServerNats {
 
   override async close(): Promise<void> {
     // ServerNats keeps its subscriptions private; stop them before draining the connection.
-    for (const sub of (this as unknown as { subscriptions: { unsubscribe(): void }[] }).subscriptions) sub.unsubscribe();
+    for (const sub of (this as unknown as { subscriptions: { unsubscribe(): void }[] })
+      .subscriptions)
+      sub.unsubscribe();
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     if (!this.nc.isClosed() && !this.nc.isDraining()) await this.nc.drain();
   }

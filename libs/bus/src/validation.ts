@@ -7,7 +7,9 @@ export function fieldViolations(errors: ValidationError[], parent = ''): FieldVi
     const field = parent ? `${parent}.${e.property}` : e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({
       field,
-      message: message.startsWith(`${e.property} `) ? message.slice(e.property.length + 1) : message,
+      message: message.startsWith(`${e.property} `)
+        ? message.slice(e.property.length + 1)
+        : message,
     }));
     return [...own, ...fieldViolations(e.children ?? [], field)];
   });

@@ -22,7 +22,8 @@ export function decodePageToken(token: string | undefined): (string | number)[] 
   if (!token) return undefined;
   try {
     const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString());
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number'))
+      return v;
   } catch {
     /* fall through */
   }

@@ -59,7 +59,9 @@ export class ProtoCatalog {
   }
 
   fields(message: string): ProtoField[] {
-    const type = this.root.lookupType(message.includes('.') ? message : `${PROTO_PACKAGE}.${message}`);
+    const type = this.root.lookupType(
+      message.includes('.') ? message : `${PROTO_PACKAGE}.${message}`,
+    );
     return type.fieldsArray.map((f) => ({
       name: f.name,
       type: f.type,

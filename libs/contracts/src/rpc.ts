@@ -24,7 +24,13 @@ export function defineRpc<Req extends object, Res>(
   request: Class<Req>,
   opts: { protoRequest?: string } = {},
 ): RpcContract<Req, Res> {
-  return { service, method, subject: Subjects.rpc(service, method), request, protoRequest: opts.protoRequest };
+  return {
+    service,
+    method,
+    subject: Subjects.rpc(service, method),
+    request,
+    protoRequest: opts.protoRequest,
+  };
 }
 
 export type RequestOf<C> = C extends RpcContract<infer Req, unknown> ? Req : never;

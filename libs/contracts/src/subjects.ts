@@ -10,7 +10,8 @@ export const Subjects = {
   rpcWildcard: (service: BusServiceId) => `qnet.rpc.${service}.>`,
 
   /** Domain events, captured by the QNET_EVENTS JetStream stream. */
-  event: (service: BusServiceId, resource: string, event: string) => `qnet.evt.${service}.${resource}.${event}`,
+  event: (service: BusServiceId, resource: string, event: string) =>
+    `qnet.evt.${service}.${resource}.${event}`,
   eventsAll: 'qnet.evt.>',
 
   /** Control plane → one host's agent: desired state or an operation for one driver. */

@@ -8,7 +8,8 @@ export const IsInterfaceName = (o?: ValidationOptions) =>
       name: 'isInterfaceName',
       validator: {
         validate: (v) => isInterfaceName(v),
-        defaultMessage: () => 'must be a Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . -',
+        defaultMessage: () =>
+          'must be a Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . -',
       },
     },
     o,
@@ -30,7 +31,10 @@ export const IsIpAddress = (o?: ValidationOptions) =>
   ValidateBy(
     {
       name: 'isIpAddress',
-      validator: { validate: (v) => typeof v === 'string' && isIp(v), defaultMessage: () => 'must be an IPv4 or IPv6 address' },
+      validator: {
+        validate: (v) => typeof v === 'string' && isIp(v),
+        defaultMessage: () => 'must be an IPv4 or IPv6 address',
+      },
     },
     o,
   );
@@ -39,7 +43,10 @@ export const IsMacAddress = (o?: ValidationOptions) =>
   ValidateBy(
     {
       name: 'isMacAddress',
-      validator: { validate: (v) => typeof v === 'string' && isMac(v), defaultMessage: () => 'must be a MAC address' },
+      validator: {
+        validate: (v) => typeof v === 'string' && isMac(v),
+        defaultMessage: () => 'must be a MAC address',
+      },
     },
     o,
   );
@@ -50,7 +57,8 @@ export const IsIdToken = (o?: ValidationOptions) =>
       name: 'isIdToken',
       validator: {
         validate: (v) => isSubjectToken(v),
-        defaultMessage: () => 'must be 1-63 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
+        defaultMessage: () =>
+          'must be 1-63 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
       },
     },
     o,
@@ -63,7 +71,8 @@ export const IsSafeText = (max: number, o?: ValidationOptions) =>
       name: 'isSafeText',
       validator: {
         validate: (v) => typeof v === 'string' && v.length <= max && !/[\p{Cc}]/u.test(v),
-        defaultMessage: () => `must be at most ${max} characters without control characters or newlines`,
+        defaultMessage: () =>
+          `must be at most ${max} characters without control characters or newlines`,
       },
     },
     o,
@@ -80,9 +89,14 @@ export const IsLabels = (o?: ValidationOptions) =>
           !Array.isArray(v) &&
           Object.keys(v).length <= 64 &&
           Object.entries(v).every(
-            ([k, val]) => /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/.test(k) && typeof val === 'string' && val.length <= 255 && !/[\p{Cc}]/u.test(val),
+            ([k, val]) =>
+              /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/.test(k) &&
+              typeof val === 'string' &&
+              val.length <= 255 &&
+              !/[\p{Cc}]/u.test(val),
           ),
-        defaultMessage: () => 'must be a map of at most 64 string labels (keys [A-Za-z0-9_./-], values ≤ 255 characters)',
+        defaultMessage: () =>
+          'must be a map of at most 64 string labels (keys [A-Za-z0-9_./-], values ≤ 255 characters)',
       },
     },
     o,

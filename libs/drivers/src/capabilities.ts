@@ -22,7 +22,12 @@ async function canCreate(exec: Executor, args: string[]): Promise<boolean> {
 }
 
 function moduleLoaded(name: string): boolean {
-  return existsSync(`/sys/module/${name}`) || readFileSync('/proc/modules', 'utf8').split('\n').some((l) => l.startsWith(`${name} `));
+  return (
+    existsSync(`/sys/module/${name}`) ||
+    readFileSync('/proc/modules', 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith(`${name} `))
+  );
 }
 
 /**
@@ -30,10 +35,14 @@ function moduleLoaded(name: string): boolean {
  * real (inside the agent's namespace in netns mode); in dry-run they are read from loaded modules.
  */
 export async function probeCapabilities(exec: Executor): Promise<Capability[]> {
-  const kernel = async (args: string[], module: string) => (exec.mode === 'real' ? canCreate(exec, args) : moduleLoaded(module));
+  const kernel = async (args: string[], module: string) =>
+    exec.mode === 'real' ? canCreate(exec, args) : moduleLoaded(module);
   const checks: [Capability, () => Promise<boolean>][] = [
     ['bridge', () => kernel(['type', 'bridge'], 'bridge')],
-    ['vxlan', () => kernel(['type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', '127.0.0.1'], 'vxlan')],
+    [
+      'vxlan',
+      () => kernel(['type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', '127.0.0.1'], 'vxlan'),
+    ],
     ['vlan_filtering', () => kernel(['type', 'bridge', 'vlan_filtering', '1'], '8021q')],
     ['nftables', () => onPath('nft')],
     ['ovn_nbctl', () => onPath('ovn-nbctl')],

@@ -27,8 +27,14 @@ export async function reconcile<S, O>(
   desired: S,
   previous: S | undefined,
 ): Promise<ApplyOutcome<O>> {
-  const observed = exec.mode === 'dry-run' ? driver.assumeApplied(previous ?? driver.parse({})) : await driver.observe(exec);
+  const observed =
+    exec.mode === 'dry-run'
+      ? driver.assumeApplied(previous ?? driver.parse({}))
+      : await driver.observe(exec);
   const changes = driver.plan(desired, observed);
   for (const argv of changes) await exec.run(argv);
-  return { changes, observed: exec.mode === 'dry-run' ? driver.assumeApplied(desired) : await driver.observe(exec) };
+  return {
+    changes,
+    observed: exec.mode === 'dry-run' ? driver.assumeApplied(desired) : await driver.observe(exec),
+  };
 }

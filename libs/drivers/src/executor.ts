@@ -12,7 +12,9 @@ export class CommandError extends Error {
     readonly stderr: string,
     reason: string,
   ) {
-    super(`${argv.join(' ')}: ${reason}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    super(
+      `${argv.join(' ')}: ${reason}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+    );
     this.name = 'CommandError';
   }
 }
@@ -55,9 +57,20 @@ export class ExecaExecutor implements Executor {
       stripFinalNewline: false,
       env: { LC_ALL: 'C' },
     });
-    if (res.timedOut) throw new CommandError(argv, undefined, String(res.stderr ?? ''), `timed out after ${this.opts.timeoutMs ?? 10_000} ms`);
+    if (res.timedOut)
+      throw new CommandError(
+        argv,
+        undefined,
+        String(res.stderr ?? ''),
+        `timed out after ${this.opts.timeoutMs ?? 10_000} ms`,
+      );
     if (res.exitCode !== 0) {
-      throw new CommandError(argv, res.exitCode, String(res.stderr ?? ''), res.failed && res.exitCode === undefined ? String(res.message) : `exit ${res.exitCode}`);
+      throw new CommandError(
+        argv,
+        res.exitCode,
+        String(res.stderr ?? ''),
+        res.failed && res.exitCode === undefined ? String(res.message) : `exit ${res.exitCode}`,
+      );
     }
     return { stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? '') };
   }

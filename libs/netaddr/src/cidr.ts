@@ -20,7 +20,10 @@ export function isIp(text: string): boolean {
 
 /** ipaddr.js accepts legacy IPv4 forms ("10.1", "0x0a.0.0.1"); only dotted quads are accepted here. */
 function strictV4(text: string): boolean {
-  return text.includes(':') || /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(text);
+  return (
+    text.includes(':') ||
+    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(text)
+  );
 }
 
 export function ipFamily(text: string): IpFamily {
@@ -55,7 +58,8 @@ export class CidrError extends Error {}
  * "10.0.0.1/24" is rejected: a network is named by its network address.
  */
 export function parseCidr(text: string, strict = true): Cidr {
-  if (typeof text !== 'string' || !text.includes('/')) throw new CidrError('not in address/prefix form');
+  if (typeof text !== 'string' || !text.includes('/'))
+    throw new CidrError('not in address/prefix form');
   const [addr, prefixText] = text.split('/', 2) as [string, string];
   if (!isIp(addr)) throw new CidrError(`"${addr}" is not an IP address`);
   if (!/^\d{1,3}$/.test(prefixText)) throw new CidrError('prefix length must be a number');
@@ -67,9 +71,17 @@ export function parseCidr(text: string, strict = true): Cidr {
   const value = ipToBigInt(addr);
   const network = (value >> hostBits) << hostBits;
   if (strict && network !== value) {
-    throw new CidrError(`host bits are set; the network is ${bigIntToIp(network, family)}/${prefix}`);
+    throw new CidrError(
+      `host bits are set; the network is ${bigIntToIp(network, family)}/${prefix}`,
+    );
   }
-  return { family, network, prefix, size: 1n << hostBits, text: `${bigIntToIp(network, family)}/${prefix}` };
+  return {
+    family,
+    network,
+    prefix,
+    size: 1n << hostBits,
+    text: `${bigIntToIp(network, family)}/${prefix}`,
+  };
 }
 
 export function isCanonicalCidr(text: string): boolean {

@@ -19,8 +19,17 @@ import {
 
 describe('parseCidr', () => {
   it('parses v4 and v6 blocks', () => {
-    expect(parseCidr('10.0.0.0/24')).toMatchObject({ family: 4, prefix: 24, size: 256n, text: '10.0.0.0/24' });
-    expect(parseCidr('fd00:100::/64')).toMatchObject({ family: 6, prefix: 64, text: 'fd00:100::/64' });
+    expect(parseCidr('10.0.0.0/24')).toMatchObject({
+      family: 4,
+      prefix: 24,
+      size: 256n,
+      text: '10.0.0.0/24',
+    });
+    expect(parseCidr('fd00:100::/64')).toMatchObject({
+      family: 6,
+      prefix: 64,
+      text: 'fd00:100::/64',
+    });
   });
   it('rejects host bits, bad prefixes and legacy IPv4 forms', () => {
     expect(() => parseCidr('10.0.0.1/24')).toThrow('host bits are set; the network is 10.0.0.0/24');

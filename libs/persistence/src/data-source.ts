@@ -35,7 +35,11 @@ export async function openDataSource(opts: OpenOptions): Promise<DataSource> {
     logging: false,
     applicationName: `qnet-${opts.schema}`,
     // Every connection resolves unqualified names in the service's own schema (raw SQL and migrations too).
-    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: `-c search_path=${opts.schema}` },
+    extra: {
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      options: `-c search_path=${opts.schema}`,
+    },
   });
   await ds.initialize();
   try {
@@ -69,7 +73,10 @@ export async function waitForDatabase(url: string, timeoutMs = 30_000): Promise<
       return;
     } catch (err) {
       await client.end().catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not answer within ${timeoutMs} ms: ${(err as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `PostgreSQL did not answer within ${timeoutMs} ms: ${(err as Error).message}`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -79,7 +86,11 @@ export async function waitForDatabase(url: string, timeoutMs = 30_000): Promise<
  * Runs one SQL statement and returns its rows, whatever the statement kind (TypeORM's plain
  * query() returns [rows, count] for UPDATE/DELETE and rows for SELECT/INSERT).
  */
-export async function sqlRows<T>(ds: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function sqlRows<T>(
+  ds: DataSource,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const runner = ds.createQueryRunner();
   try {
     return (await runner.query(sql, params, true)).records as T[];

@@ -9,7 +9,10 @@ export interface EmbeddedPostgres {
  * An embedded PostgreSQL (PGlite, WASM) behind its wire-protocol socket server, for `npm start`
  * on a machine with no PostgreSQL. Queries from all connections are serialised by PGlite.
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');

@@ -1,4 +1,10 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { openDataSource, type OpenOptions } from './data-source.js';
 
@@ -18,7 +24,10 @@ export class PersistenceModule {
   static forRoot(opts: OpenOptions): DynamicModule {
     return {
       module: PersistenceModule,
-      providers: [{ provide: DATA_SOURCE, useFactory: () => openDataSource(opts) }, DataSourceCloser],
+      providers: [
+        { provide: DATA_SOURCE, useFactory: () => openDataSource(opts) },
+        DataSourceCloser,
+      ],
       exports: [DATA_SOURCE],
     };
   }

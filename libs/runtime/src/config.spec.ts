@@ -11,7 +11,13 @@ const spec = {
 describe('loadConfig', () => {
   it('applies defaults and parses typed values', () => {
     const c = loadConfig(spec, { PORT: '9000', DRY_RUN: 'yes', MODE: 'b' });
-    expect(c).toEqual({ natsUrl: 'nats://127.0.0.1:4222', port: 9000, dryRun: true, mode: 'b', key: undefined });
+    expect(c).toEqual({
+      natsUrl: 'nats://127.0.0.1:4222',
+      port: 9000,
+      dryRun: true,
+      mode: 'b',
+      key: undefined,
+    });
   });
   it('reports every problem with the variable name', () => {
     expect(() => loadConfig(spec, { PORT: '70000', DRY_RUN: 'maybe', MODE: 'c' })).toThrow(
@@ -20,7 +26,10 @@ describe('loadConfig', () => {
   });
   it('redacts secrets and URL passwords', () => {
     const c = loadConfig(spec, { MASTER_KEY: 'hunter2', NATS_URL: 'nats://gw:pw@127.0.0.1:4222' });
-    expect(redactedConfig(spec, c)).toMatchObject({ key: '[redacted]', natsUrl: 'nats://gw:[redacted]@127.0.0.1:4222' });
+    expect(redactedConfig(spec, c)).toMatchObject({
+      key: '[redacted]',
+      natsUrl: 'nats://gw:[redacted]@127.0.0.1:4222',
+    });
     expect(redactUrl('postgres://u:p@h/db')).toBe('postgres://u:[redacted]@h/db');
   });
 });

@@ -19,15 +19,34 @@ export type ConfigSpec<T> = { [K in keyof T]: EnvVar<T[K]> & { name: string } };
 type Opts<T> = Omit<EnvVar<T>, 'kind'>;
 
 export const env = {
-  string: (name: string, o: Opts<string>): EnvVar<string> & { name: string } => ({ kind: 'string', name, ...o }),
-  optional: (name: string, o: Opts<string | undefined>): EnvVar<string | undefined> & { name: string } => ({
+  string: (name: string, o: Opts<string>): EnvVar<string> & { name: string } => ({
     kind: 'string',
     name,
     ...o,
   }),
-  int: (name: string, o: Opts<number>): EnvVar<number> & { name: string } => ({ kind: 'int', name, ...o }),
-  bool: (name: string, o: Opts<boolean>): EnvVar<boolean> & { name: string } => ({ kind: 'bool', name, ...o }),
-  oneOf: <C extends string>(name: string, choices: readonly C[], o: Opts<C>): EnvVar<C> & { name: string } => ({
+  optional: (
+    name: string,
+    o: Opts<string | undefined>,
+  ): EnvVar<string | undefined> & { name: string } => ({
+    kind: 'string',
+    name,
+    ...o,
+  }),
+  int: (name: string, o: Opts<number>): EnvVar<number> & { name: string } => ({
+    kind: 'int',
+    name,
+    ...o,
+  }),
+  bool: (name: string, o: Opts<boolean>): EnvVar<boolean> & { name: string } => ({
+    kind: 'bool',
+    name,
+    ...o,
+  }),
+  oneOf: <C extends string>(
+    name: string,
+    choices: readonly C[],
+    o: Opts<C>,
+  ): EnvVar<C> & { name: string } => ({
     kind: 'enum',
     name,
     choices,
@@ -43,12 +62,14 @@ export function loadConfig<T>(spec: ConfigSpec<T>, source: NodeJS.ProcessEnv = p
   for (const [key, v] of Object.entries(spec) as [string, EnvVar<unknown> & { name: string }][]) {
     const raw = source[v.name];
     if (raw === undefined || raw === '') {
-      if (v.required && v.default === undefined) problems.push(`${v.name} is required (${v.description})`);
+      if (v.required && v.default === undefined)
+        problems.push(`${v.name} is required (${v.description})`);
       out[key] = v.default;
       continue;
     }
     const parsed = parseValue(v, raw);
-    if (typeof parsed === 'object' && parsed && 'error' in parsed) problems.push(`${v.name}: ${parsed.error}`);
+    if (typeof parsed === 'object' && parsed && 'error' in parsed)
+      problems.push(`${v.name}: ${parsed.error}`);
     else out[key] = parsed;
   }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

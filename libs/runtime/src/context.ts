@@ -27,5 +27,7 @@ export function newRequestId(): string {
 
 /** Accepts a caller's request id only when it is short and printable; otherwise makes one. */
 export function sanitizeRequestId(value: unknown): string {
-  return typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : newRequestId();
+  return typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value)
+    ? value
+    : newRequestId();
 }

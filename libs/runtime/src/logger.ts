@@ -51,15 +51,21 @@ export class PinoNestLogger implements LoggerService {
   }
 
   /** Nest passes (message, [error | stack], [context]): the last string is the context. */
-  private write(level: 'info' | 'warn' | 'debug' | 'trace' | 'error', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'info' | 'warn' | 'debug' | 'trace' | 'error',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     const fields: Record<string, unknown> = {};
     const strings = rest.filter((r): r is string => typeof r === 'string');
     if (strings.length) fields.context = strings[strings.length - 1];
     if (strings.length > 1) fields.stack = strings[0];
-    const err = rest.find((r) => r instanceof Error) ?? (message instanceof Error ? message : undefined);
+    const err =
+      rest.find((r) => r instanceof Error) ?? (message instanceof Error ? message : undefined);
     if (err) fields.err = err;
     if (message instanceof Error) this.pino[level](fields, message.message);
-    else if (typeof message === 'object' && message !== null) this.pino[level]({ ...fields, ...message });
+    else if (typeof message === 'object' && message !== null)
+      this.pino[level]({ ...fields, ...message });
     else this.pino[level](fields, String(message));
   }
 }

@@ -18,13 +18,17 @@ export interface ServiceDefinition<C> {
   migrations: MixedList<Function>;
 }
 
-export type ServiceConfig = { [K in keyof typeof serviceConfigSpec]: NonNullable<(typeof serviceConfigSpec)[K]['default']> } & {
+export type ServiceConfig = {
+  [K in keyof typeof serviceConfigSpec]: NonNullable<(typeof serviceConfigSpec)[K]['default']>;
+} & {
   natsUser?: string;
   natsPassword?: string;
 };
 
 /** Starts a service from its definition, with its database check in Ping. Logs and exits on a startup failure. */
-export async function runService<C = object>(def: ServiceDefinition<C>): Promise<INestMicroservice> {
+export async function runService<C = object>(
+  def: ServiceDefinition<C>,
+): Promise<INestMicroservice> {
   const logger = createLogger(def.service);
   try {
     const spec = { ...serviceConfigSpec, ...(def.config ?? {}) } as ConfigSpec<C & ServiceConfig>;
@@ -34,7 +38,12 @@ export async function runService<C = object>(def: ServiceDefinition<C>): Promise
     await waitForDatabase(config.databaseUrl);
     const { app } = await bootstrapService({
       service: def.service,
-      bus: { url: config.natsUrl, user: config.natsUser, password: config.natsPassword, name: def.service },
+      bus: {
+        url: config.natsUrl,
+        user: config.natsUser,
+        password: config.natsPassword,
+        name: def.service,
+      },
       logger,
       imports: [
         PersistenceModule.forRoot({
@@ -46,7 +55,13 @@ export async function runService<C = object>(def: ServiceDefinition<C>): Promise
         }),
         {
           module: class HealthChecksModule {},
-          providers: [{ provide: HEALTH_CHECKS, useFactory: (ds: DataSource) => [databaseCheck(ds)], inject: [DATA_SOURCE] }],
+          providers: [
+            {
+              provide: HEALTH_CHECKS,
+              useFactory: (ds: DataSource) => [databaseCheck(ds)],
+              inject: [DATA_SOURCE],
+            },
+          ],
           exports: [HEALTH_CHECKS],
           global: true,
         },

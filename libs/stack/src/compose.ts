@@ -12,8 +12,16 @@ export function composeNatsConfig(agentHostIds: string[]): string {
   const passwords: ClusterPasswords = {
     gateway: ref('gateway'),
     observer: ref('observer'),
-    services: Object.fromEntries(BUS_SERVICES.map((s) => [s.id, ref(s.app)])) as Record<BusServiceId, { env: string }>,
+    services: Object.fromEntries(BUS_SERVICES.map((s) => [s.id, ref(s.app)])) as Record<
+      BusServiceId,
+      { env: string }
+    >,
     agents: agentHostIds.map((hostId) => ({ hostId, password: ref(`agent-${hostId}`) })),
   };
-  return renderNatsConfig({ listen: '0.0.0.0:4222', monitor: '0.0.0.0:8222', storeDir: '/data/jetstream', users: clusterUsers(passwords) });
+  return renderNatsConfig({
+    listen: '0.0.0.0:4222',
+    monitor: '0.0.0.0:8222',
+    storeDir: '/data/jetstream',
+    users: clusterUsers(passwords),
+  });
 }

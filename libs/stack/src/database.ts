@@ -32,9 +32,10 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
   await c.connect();
   try {
     const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await c.query(`CREATE DATABASE "${name}"`).catch((e: { code?: string }) => {
-      if (e.code !== '42P04') throw e;
-    });
+    if (!rowCount)
+      await c.query(`CREATE DATABASE "${name}"`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e;
+      });
   } finally {
     await c.end();
   }
@@ -44,10 +45,14 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
 }
 
 /** DATABASE_URL if given; else a local PostgreSQL if one answers; else an embedded one. */
-export async function resolveDatabase(opts: { databaseUrl?: string; stateDir: string }): Promise<DatabaseHandle> {
+export async function resolveDatabase(opts: {
+  databaseUrl?: string;
+  stateDir: string;
+}): Promise<DatabaseHandle> {
   const none = async () => undefined;
   if (opts.databaseUrl) return { url: opts.databaseUrl, kind: 'given', stop: none };
-  if (await answers(LOCAL_SERVER)) return { url: await ensureDatabase(LOCAL_SERVER, DEV_DATABASE), kind: 'local', stop: none };
+  if (await answers(LOCAL_SERVER))
+    return { url: await ensureDatabase(LOCAL_SERVER, DEV_DATABASE), kind: 'local', stop: none };
   const pgl = await startEmbeddedPostgres(path.join(opts.stateDir, 'pgdata'), await freePort());
   return { url: pgl.url, kind: 'embedded', stop: pgl.stop };
 }

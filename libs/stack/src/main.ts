@@ -41,7 +41,8 @@ export async function runFromCli(root: string): Promise<void> {
       agentMode: (env.AGENT_MODE as 'auto') ?? 'auto',
       console: true,
     });
-    const mode = env.AGENT_MODE && env.AGENT_MODE !== 'auto' ? env.AGENT_MODE : isRoot ? 'netns' : 'dry-run';
+    const mode =
+      env.AGENT_MODE && env.AGENT_MODE !== 'auto' ? env.AGENT_MODE : isRoot ? 'netns' : 'dry-run';
     const lines = [
       '',
       'QuantumNet is starting:',
@@ -52,13 +53,22 @@ export async function runFromCli(root: string): Promise<void> {
       `  logs                      ${path.join(env.QNET_STATE_DIR ?? path.join(root, '.qnet'), 'logs')}`,
     ];
     if (stack.observer) {
-      lines.push(`  watch events              nats sub --server ${stack.natsUrl} --user ${stack.observer.user} --password ${stack.observer.password} 'qnet.evt.>'`);
+      lines.push(
+        `  watch events              nats sub --server ${stack.natsUrl} --user ${stack.observer.user} --password ${stack.observer.password} 'qnet.evt.>'`,
+      );
     }
     console.log(lines.join('\n'));
     await waitUntilReady(stack, 60_000);
-    console.log(`\nQuantumNet is ready: ${stack.gatewayUrl}/ready answers 200. Ctrl-C stops everything.\n`);
-    await Promise.race(stack.apps.map((a) => a.exited.then((code) => ({ name: a.name, code }))))
-      .then(({ name, code }) => !stopping && console.error(`${name} exited with code ${code}; the rest keeps running (see its log).`));
+    console.log(
+      `\nQuantumNet is ready: ${stack.gatewayUrl}/ready answers 200. Ctrl-C stops everything.\n`,
+    );
+    await Promise.race(
+      stack.apps.map((a) => a.exited.then((code) => ({ name: a.name, code }))),
+    ).then(
+      ({ name, code }) =>
+        !stopping &&
+        console.error(`${name} exited with code ${code}; the rest keeps running (see its log).`),
+    );
   } catch (err) {
     console.error(`\nQuantumNet could not start: ${(err as Error).message}`);
     await stack?.stop();

@@ -27,7 +27,10 @@ export function generatePasswords(agentHostIds: string[]): ClusterPasswords {
   return {
     gateway: secret(),
     observer: secret(),
-    services: Object.fromEntries(BUS_SERVICES.map((s) => [s.id, secret()])) as Record<BusServiceId, string>,
+    services: Object.fromEntries(BUS_SERVICES.map((s) => [s.id, secret()])) as Record<
+      BusServiceId,
+      string
+    >,
     agents: agentHostIds.map((hostId) => ({ hostId, password: secret() })),
   };
 }
@@ -36,7 +39,11 @@ export function generatePasswords(agentHostIds: string[]): ClusterPasswords {
  * Starts nats-server with JetStream and one user per component (subject permissions) on free
  * loopback ports. The config holds passwords, so it is written 0600.
  */
-export async function startNatsServer(opts: { dir: string; agentHostIds: string[]; port?: number }): Promise<NatsHandle> {
+export async function startNatsServer(opts: {
+  dir: string;
+  agentHostIds: string[];
+  port?: number;
+}): Promise<NatsHandle> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const port = opts.port ?? (await freePort());
   const monitor = await freePort();
@@ -62,7 +69,11 @@ export async function startNatsServer(opts: { dir: string; agentHostIds: string[
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   try {
-    await waitFor(async () => child.exitCode === null && (await portAnswers('127.0.0.1', port)), 10_000, 'nats-server');
+    await waitFor(
+      async () => child.exitCode === null && (await portAnswers('127.0.0.1', port)),
+      10_000,
+      'nats-server',
+    );
   } catch {
     child.kill('SIGKILL');
     throw new Error(`nats-server did not start: ${stderr.trim()}`);

@@ -13,19 +13,44 @@ export interface AppProcess {
 }
 
 /** Framework chatter that says nothing a person starting the stack needs to read. */
-const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestMicroservice', 'NestApplication']);
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const QUIET_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestMicroservice',
+  'NestApplication',
+]);
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 /** One compact console line from a JSON log line, or undefined to keep it only in the log file. */
 export function consoleLine(name: string, line: string): string | undefined {
-  let rec: { level?: number; msg?: string; context?: string; time?: string; err?: { message?: string }; path?: string };
+  let rec: {
+    level?: number;
+    msg?: string;
+    context?: string;
+    time?: string;
+    err?: { message?: string };
+    path?: string;
+  };
   try {
     rec = JSON.parse(line);
   } catch {
     return `${name.padEnd(18)} ${line}`;
   }
   const level = rec.level ?? 30;
-  if (level < 40 && (QUIET_CONTEXTS.has(rec.context ?? '') || rec.msg === 'http' || rec.msg === 'starting')) return undefined;
+  if (
+    level < 40 &&
+    (QUIET_CONTEXTS.has(rec.context ?? '') || rec.msg === 'http' || rec.msg === 'starting')
+  )
+    return undefined;
   const time = (rec.time ?? '').slice(11, 19);
   const err = rec.err?.message ? `: ${rec.err.message}` : '';
   return `${time} ${name.padEnd(18)} ${LEVELS[level] ?? level} ${rec.msg ?? ''}${err}`;
@@ -56,9 +81,11 @@ export function spawnApp(o: SpawnOptions): AppProcess {
       }
     });
   }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    file.end();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      file.end();
+      resolve(code);
+    }),
+  );
   return { name: o.name, child, exited, stop: (graceMs = 15_000) => stopChild(child, graceMs) };
 }

@@ -30,11 +30,21 @@ export interface AgentSpec {
 }
 
 /** The environment of one app in a deployment: NATS user, database, ports, agent identity. */
-export function appEnv(d: Deployment, app: AppName, agent?: AgentSpec): Record<string, string | undefined> {
-  const creds = (user: string, password: unknown) => (d.nats ? { NATS_USER: user, NATS_PASSWORD: String(password) } : {});
+export function appEnv(
+  d: Deployment,
+  app: AppName,
+  agent?: AgentSpec,
+): Record<string, string | undefined> {
+  const creds = (user: string, password: unknown) =>
+    d.nats ? { NATS_USER: user, NATS_PASSWORD: String(password) } : {};
   const base = { NATS_URL: d.natsUrl, ...d.env };
   if (app === 'gateway') {
-    return { ...base, GATEWAY_HOST: d.gatewayHost, GATEWAY_PORT: String(d.gatewayPort), ...creds(NATS_USERS.gateway, d.nats?.passwords.gateway) };
+    return {
+      ...base,
+      GATEWAY_HOST: d.gatewayHost,
+      GATEWAY_PORT: String(d.gatewayPort),
+      ...creds(NATS_USERS.gateway, d.nats?.passwords.gateway),
+    };
   }
   if (app === 'node-agent') {
     if (!agent) throw new Error('node-agent needs an agent spec');
@@ -49,11 +59,20 @@ export function appEnv(d: Deployment, app: AppName, agent?: AgentSpec): Record<s
     };
   }
   const svc = BUS_SERVICES.find((s) => s.app === app)!;
-  return { ...base, DATABASE_URL: d.databaseUrl, ...creds(NATS_USERS.service(svc.id), d.nats?.passwords.services[svc.id]) };
+  return {
+    ...base,
+    DATABASE_URL: d.databaseUrl,
+    ...creds(NATS_USERS.service(svc.id), d.nats?.passwords.services[svc.id]),
+  };
 }
 
 /** Starts one app; `overrides` win over the computed environment. */
-export function startApp(d: Deployment, app: AppName, agent?: AgentSpec, overrides: Record<string, string> = {}): AppProcess {
+export function startApp(
+  d: Deployment,
+  app: AppName,
+  agent?: AgentSpec,
+  overrides: Record<string, string> = {},
+): AppProcess {
   return spawnApp({
     name: app === 'node-agent' && agent ? `node-agent-${agent.hostId}` : app,
     script: path.join(d.root, 'apps', app, 'dist', 'main.js'),
@@ -97,7 +116,9 @@ export interface Stack {
  */
 export async function startStack(o: StackOptions): Promise<Stack> {
   mkdirSync(o.stateDir, { recursive: true });
-  const nats = o.natsUrl ? undefined : await startNatsServer({ dir: path.join(o.stateDir, 'nats'), agentHostIds: [o.hostId] });
+  const nats = o.natsUrl
+    ? undefined
+    : await startNatsServer({ dir: path.join(o.stateDir, 'nats'), agentHostIds: [o.hostId] });
   let database: DatabaseHandle | undefined;
   const apps: AppProcess[] = [];
   const stop = async () => {
@@ -128,7 +149,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       nats,
       database,
       apps,
-      observer: nats ? { user: NATS_USERS.observer, password: String(nats.passwords.observer) } : undefined,
+      observer: nats
+        ? { user: NATS_USERS.observer, password: String(nats.passwords.observer) }
+        : undefined,
       stop,
     };
   } catch (err) {
@@ -138,9 +161,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 }
 
 /** Polls /ready until every service is up; fails early if an app exits. */
-export async function waitUntilReady(stack: Pick<Stack, 'gatewayUrl' | 'apps'>, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(
+  stack: Pick<Stack, 'gatewayUrl' | 'apps'>,
+  timeoutMs: number,
+): Promise<void> {
   let exited: string | undefined;
-  for (const a of stack.apps) void a.exited.then((code) => (exited ??= `${a.name} exited with code ${code}`));
+  for (const a of stack.apps)
+    void a.exited.then((code) => (exited ??= `${a.name} exited with code ${code}`));
   await waitFor(
     async () => exited !== undefined || (await fetch(`${stack.gatewayUrl}/ready`)).status === 200,
     timeoutMs,

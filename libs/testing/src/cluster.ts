@@ -5,7 +5,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busRequest, inboxPrefixFor, NATS_USERS } from '@qnet/bus';
 import { BUS_SERVICES, pingRpc, type BusServiceId } from '@qnet/contracts';
-import { freePort, startApp, startNatsServer, waitFor, type AgentSpec, type AppName, type AppProcess, type Deployment, type NatsHandle } from '@qnet/stack';
+import {
+  freePort,
+  startApp,
+  startNatsServer,
+  waitFor,
+  type AgentSpec,
+  type AppName,
+  type AppProcess,
+  type Deployment,
+  type NatsHandle,
+} from '@qnet/stack';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -36,7 +46,10 @@ export class TestCluster {
 
   static async create(o: ClusterOptions = {}): Promise<TestCluster> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qnet-test-'));
-    const nats = await startNatsServer({ dir: path.join(dir, 'nats'), agentHostIds: o.hostIds ?? [] });
+    const nats = await startNatsServer({
+      dir: path.join(dir, 'nats'),
+      agentHostIds: o.hostIds ?? [],
+    });
     const db = await createTestDatabase();
     const deployment: Deployment = {
       root: REPO_ROOT,
@@ -70,7 +83,11 @@ export class TestCluster {
 
   async startGateway(env: Record<string, string> = {}): Promise<void> {
     const proc = this.start('gateway', undefined, env);
-    await waitFor(async () => proc.child.exitCode === null && (await fetch(`${this.gatewayUrl}/health`)).ok, 20_000, 'gateway /health');
+    await waitFor(
+      async () => proc.child.exitCode === null && (await fetch(`${this.gatewayUrl}/health`)).ok,
+      20_000,
+      'gateway /health',
+    );
   }
 
   async stop(name: string): Promise<number | null> {
@@ -92,14 +109,23 @@ export class TestCluster {
           : (p.agents.find((a) => NATS_USERS.agent(a.hostId) === user)?.password ??
             p.services[BUS_SERVICES.find((s) => s.app === user)?.id as BusServiceId]);
     if (!password) throw new Error(`no NATS user ${user}`);
-    const nc = await connect({ servers: this.nats.url, user, pass: String(password), inboxPrefix: inboxPrefixFor(user) });
+    const nc = await connect({
+      servers: this.nats.url,
+      user,
+      pass: String(password),
+      inboxPrefix: inboxPrefixFor(user),
+    });
     this.connections.push(nc);
     return nc;
   }
 
   async waitForService(id: BusServiceId, timeoutMs = 30_000): Promise<void> {
     const nc = await this.connectAs(NATS_USERS.gateway);
-    await waitFor(async () => Boolean(await busRequest(nc, pingRpc(id).subject, {}, { timeoutMs: 500 })), timeoutMs, `${id} Ping`);
+    await waitFor(
+      async () => Boolean(await busRequest(nc, pingRpc(id).subject, {}, { timeoutMs: 500 })),
+      timeoutMs,
+      `${id} Ping`,
+    );
   }
 
   /** Log lines of an app, parsed. */

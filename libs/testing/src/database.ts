@@ -3,7 +3,8 @@ import pg from 'pg';
 import { assertTestDatabase } from '@qnet/persistence';
 import { ensureDatabase } from '@qnet/stack';
 
-export const TEST_SERVER_URL = process.env.QNET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_SERVER_URL =
+  process.env.QNET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   url: string;

@@ -13,14 +13,22 @@ export class Netns {
   }
 
   /** Runs a command inside the namespace; returns stdout. */
-  async exec(argv: string[], opts: { reject?: boolean } = {}): Promise<{ stdout: string; exitCode: number | undefined }> {
-    const r = await execa('ip', ['netns', 'exec', this.name, ...argv], { reject: opts.reject ?? true });
-    if (/exec of ".*" failed/.test(String(r.stderr))) throw new Error(`${argv[0]} is not installed: ${String(r.stderr)}`);
+  async exec(
+    argv: string[],
+    opts: { reject?: boolean } = {},
+  ): Promise<{ stdout: string; exitCode: number | undefined }> {
+    const r = await execa('ip', ['netns', 'exec', this.name, ...argv], {
+      reject: opts.reject ?? true,
+    });
+    if (/exec of ".*" failed/.test(String(r.stderr)))
+      throw new Error(`${argv[0]} is not installed: ${String(r.stderr)}`);
     return { stdout: String(r.stdout), exitCode: r.exitCode };
   }
 
   async ping(address: string, count = 2): Promise<boolean> {
-    const r = await this.exec(['ping', '-c', String(count), '-W', '1', '-i', '0.2', address], { reject: false });
+    const r = await this.exec(['ping', '-c', String(count), '-W', '1', '-i', '0.2', address], {
+      reject: false,
+    });
     return r.exitCode === 0;
   }
 

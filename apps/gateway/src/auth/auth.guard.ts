@@ -22,10 +22,15 @@ export class AuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
-    if (this.auth.mode === 'off' || OPEN_PATHS.has(req.path) || req.path.startsWith('/docs')) return true;
+    if (this.auth.mode === 'off' || OPEN_PATHS.has(req.path) || req.path.startsWith('/docs'))
+      return true;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new QnetError('unauthenticated', 'missing bearer token (Authorization: Bearer <token>)');
+    if (!match)
+      throw new QnetError(
+        'unauthenticated',
+        'missing bearer token (Authorization: Bearer <token>)',
+      );
     const token = findToken(this.auth.tokens, match[1]!);
     if (!token) throw new QnetError('unauthenticated', 'unknown API token');
     if (token.project !== '*') {
@@ -34,9 +39,11 @@ export class AuthGuard implements CanActivate {
       const body = req.body as Record<string, unknown> | undefined;
       const named = body && typeof body === 'object' ? body.project_id : undefined;
       if (named !== undefined && named !== token.project) {
-        throw new QnetError('permission_denied', `this token is scoped to project ${token.project}`, [
-          { field: 'project_id', message: `must be ${token.project} for this token` },
-        ]);
+        throw new QnetError(
+          'permission_denied',
+          `this token is scoped to project ${token.project}`,
+          [{ field: 'project_id', message: `must be ${token.project} for this token` }],
+        );
       }
     }
     return true;

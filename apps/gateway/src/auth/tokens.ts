@@ -16,7 +16,9 @@ export function parseApiTokens(spec: string | undefined): ApiToken[] {
     const project = pair.slice(0, at).trim();
     const token = pair.slice(at + 1).trim();
     if (at <= 0 || token.length < 16 || !/^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,62})$/.test(project)) {
-      throw new Error(`QNET_API_TOKENS entry ${i + 1}: expected <project>:<token> with a token of at least 16 characters`);
+      throw new Error(
+        `QNET_API_TOKENS entry ${i + 1}: expected <project>:<token> with a token of at least 16 characters`,
+      );
     }
     return { project, digest: digest(token) };
   });
@@ -37,10 +39,16 @@ export function isLoopback(host: string): boolean {
 export type AuthMode = 'required' | 'off';
 
 /** Resolves GATEWAY_AUTH against the listen address; refuses an open API on a non-loopback address. */
-export function resolveAuthMode(setting: 'auto' | 'required' | 'off', host: string, tokens: ApiToken[]): AuthMode {
+export function resolveAuthMode(
+  setting: 'auto' | 'required' | 'off',
+  host: string,
+  tokens: ApiToken[],
+): AuthMode {
   const mode: AuthMode = setting === 'auto' ? (isLoopback(host) ? 'off' : 'required') : setting;
   if (mode === 'off' && !isLoopback(host)) {
-    throw new Error(`GATEWAY_AUTH=off is refused on ${host}: authentication is required on a non-loopback address`);
+    throw new Error(
+      `GATEWAY_AUTH=off is refused on ${host}: authentication is required on a non-loopback address`,
+    );
   }
   if (mode === 'required' && tokens.length === 0) {
     throw new Error('authentication is required but QNET_API_TOKENS has no tokens');

@@ -15,7 +15,12 @@ export class ConnectController {
   @Post(':service/:method')
   @HttpCode(200)
   @ApiExcludeEndpoint()
-  async call(@Param('service') service: string, @Param('method') method: string, @Body() body: unknown, @Req() req: Request): Promise<unknown> {
+  async call(
+    @Param('service') service: string,
+    @Param('method') method: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+  ): Promise<unknown> {
     const prefix = `${PROTO_PACKAGE}.`;
     if (!service.startsWith(prefix)) throw new QnetError('not_found', `unknown service ${service}`);
     this.rpc.resolve(service.slice(prefix.length), method);

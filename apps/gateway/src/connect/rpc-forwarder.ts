@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busRequest, NATS_CONNECTION } from '@qnet/bus';
-import { QnetError, serviceByProto, Subjects, type ProtoCatalog, type ProtoMethod } from '@qnet/contracts';
+import {
+  QnetError,
+  serviceByProto,
+  Subjects,
+  type ProtoCatalog,
+  type ProtoMethod,
+} from '@qnet/contracts';
 import { currentContext } from '@qnet/runtime';
 import { GATEWAY_CONFIG, PROTO_CATALOG, type GatewayConfig } from '../config.js';
 import { httpMetrics } from '../http/metrics.js';
@@ -31,18 +37,27 @@ export class RpcForwarder {
     return { method, subject: Subjects.rpc(svc.id, method.name) };
   }
 
-  async call<T = unknown>(protoService: string, methodName: string, body: Record<string, unknown>): Promise<T> {
+  async call<T = unknown>(
+    protoService: string,
+    methodName: string,
+    body: Record<string, unknown>,
+  ): Promise<T> {
     const { method, subject } = this.resolve(protoService, methodName);
     const payload = this.scoped(method, body);
     const started = process.hrtime.bigint();
     let outcome = 'ok';
     try {
-      return await busRequest<T>(this.nc, subject, payload, { timeoutMs: this.config.rpcTimeoutMs });
+      return await busRequest<T>(this.nc, subject, payload, {
+        timeoutMs: this.config.rpcTimeoutMs,
+      });
     } catch (err) {
       outcome = err instanceof QnetError ? err.code : 'internal';
       throw err;
     } finally {
-      httpMetrics.bus.observe({ subject, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+      httpMetrics.bus.observe(
+        { subject, outcome },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     }
   }
 

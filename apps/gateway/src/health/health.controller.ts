@@ -1,6 +1,11 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busRequest, NATS_CONNECTION } from '@qnet/bus';
 import { BUS_SERVICES, pingRpc, type PingReply } from '@qnet/contracts';
@@ -27,18 +32,30 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.natsReady(), ...BUS_SERVICES.map((s) => () => this.serviceReady(s.id))]);
+    return this.health.check([
+      () => this.natsReady(),
+      ...BUS_SERVICES.map((s) => () => this.serviceReady(s.id)),
+    ]);
   }
 
   private natsReady(): HealthIndicatorResult {
     const ind = this.indicators.check('nats');
-    return this.nc.isClosed() ? ind.down({ message: 'connection closed' }) : ind.up({ server: this.nc.getServer() });
+    return this.nc.isClosed()
+      ? ind.down({ message: 'connection closed' })
+      : ind.up({ server: this.nc.getServer() });
   }
 
-  private async serviceReady(id: (typeof BUS_SERVICES)[number]['id']): Promise<HealthIndicatorResult> {
+  private async serviceReady(
+    id: (typeof BUS_SERVICES)[number]['id'],
+  ): Promise<HealthIndicatorResult> {
     const ind = this.indicators.check(id);
     try {
-      const reply = await busRequest<PingReply>(this.nc, pingRpc(id).subject, {}, { timeoutMs: this.config.readyTimeoutMs });
+      const reply = await busRequest<PingReply>(
+        this.nc,
+        pingRpc(id).subject,
+        {},
+        { timeoutMs: this.config.readyTimeoutMs },
+      );
       const failing = Object.entries(reply.checks).filter(([, v]) => v !== 'ok');
       const data = { instance: reply.instance, uptime_s: reply.uptime_s, checks: reply.checks };
       return failing.length ? ind.down(data) : ind.up(data);

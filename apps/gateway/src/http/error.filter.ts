@@ -1,4 +1,11 @@
-import { Catch, HttpException, Logger, ServiceUnavailableException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Logger,
+  ServiceUnavailableException,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { httpStatusOf, QnetError, type ErrorBody } from '@qnet/contracts';
 import { normalizeError } from '@qnet/bus';
@@ -27,7 +34,8 @@ function toBody(exception: unknown, logger: Logger): ErrorBody {
     // body-parser's errors (malformed JSON, too large) arrive as HttpExceptions.
     if (status === 413) return { code: 'resource_exhausted', message: 'request body is too large' };
     if (status === 404) return { code: 'not_found', message: `no route for this path` };
-    if (status >= 400 && status < 500) return { code: 'invalid_argument', message: exception.message };
+    if (status >= 400 && status < 500)
+      return { code: 'invalid_argument', message: exception.message };
   }
   return normalizeError(exception, logger);
 }

@@ -18,7 +18,13 @@ export function requestContext(logger: Logger) {
       httpMetrics.requests.inc({ method: req.method, route, code: res.statusCode });
       httpMetrics.duration.observe({ method: req.method, route }, seconds);
       logger.info(
-        { request_id: requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
+        {
+          request_id: requestId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1e4) / 10,
+        },
         'http',
       );
     });

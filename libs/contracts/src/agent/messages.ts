@@ -19,9 +19,16 @@ export class RegisterHostRequest {
   @IsIdToken() host_id!: string;
   @IsSafeText(253) hostname!: string;
   @IsIpAddress() underlay_ip!: string;
-  @IsArray() @ArrayMaxSize(CAPABILITIES.length) @IsIn(CAPABILITIES, { each: true }) capabilities!: Capability[];
+  @IsArray()
+  @ArrayMaxSize(CAPABILITIES.length)
+  @IsIn(CAPABILITIES, { each: true })
+  capabilities!: Capability[];
   @IsIn(AGENT_MODES) mode!: AgentMode;
-  @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @MaxLength(32, { each: true }) drivers!: string[];
+  @IsArray()
+  @ArrayMaxSize(32)
+  @IsString({ each: true })
+  @MaxLength(32, { each: true })
+  drivers!: string[];
   @IsSafeText(64) agent_version!: string;
 }
 
@@ -34,7 +41,10 @@ export interface RegisterHostReply {
 
 export class HeartbeatRequest {
   @IsIdToken() host_id!: string;
-  @IsArray() @ArrayMaxSize(CAPABILITIES.length) @IsIn(CAPABILITIES, { each: true }) capabilities!: Capability[];
+  @IsArray()
+  @ArrayMaxSize(CAPABILITIES.length)
+  @IsIn(CAPABILITIES, { each: true })
+  capabilities!: Capability[];
   @IsInt() @Min(0) uptime_s!: number;
   /** Generation each driver has applied, e.g. {"linux": 12}. */
   @IsOptional() @IsObject() applied?: Record<string, number>;

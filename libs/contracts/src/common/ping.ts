@@ -16,4 +16,5 @@ export interface PingReply {
 }
 
 /** Every service answers qnet.rpc.<id>.Ping; the gateway's /ready asks them all. */
-export const pingRpc = (service: BusServiceId) => defineRpc<PingRequest, PingReply>(service, 'Ping', PingRequest);
+export const pingRpc = (service: BusServiceId) =>
+  defineRpc<PingRequest, PingReply>(service, 'Ping', PingRequest);

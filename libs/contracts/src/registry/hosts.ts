@@ -42,10 +42,17 @@ export class UpdateHostRequest {
 }
 
 export const RegistryHostRpc = {
-  ListHosts: defineRpc<ListHostsRequest, ListHostsResponse>('registry', 'ListHosts', ListHostsRequest, {
-    protoRequest: 'ListHostsRequest',
+  ListHosts: defineRpc<ListHostsRequest, ListHostsResponse>(
+    'registry',
+    'ListHosts',
+    ListHostsRequest,
+    {
+      protoRequest: 'ListHostsRequest',
+    },
+  ),
+  GetHost: defineRpc<GetHostRequest, HostView>('registry', 'GetHost', GetHostRequest, {
+    protoRequest: 'GetHostRequest',
   }),
-  GetHost: defineRpc<GetHostRequest, HostView>('registry', 'GetHost', GetHostRequest, { protoRequest: 'GetHostRequest' }),
   UpdateHost: defineRpc<UpdateHostRequest, HostView>('registry', 'UpdateHost', UpdateHostRequest, {
     protoRequest: 'UpdateHostRequest',
   }),

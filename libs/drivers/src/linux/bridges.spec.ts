@@ -29,8 +29,12 @@ describe('linux bridge planner', () => {
     ]);
   });
   it('rejects names that could reach a shell or the kernel unvalidated', () => {
-    expect(() => parseLinuxSpec({ bridges: [{ name: 'br0; rm -rf /' }] })).toThrow('not a valid interface name');
-    expect(() => parseLinuxSpec({ bridges: [{ name: 'a-name-longer-than-15' }] })).toThrow('not a valid interface name');
+    expect(() => parseLinuxSpec({ bridges: [{ name: 'br0; rm -rf /' }] })).toThrow(
+      'not a valid interface name',
+    );
+    expect(() => parseLinuxSpec({ bridges: [{ name: 'a-name-longer-than-15' }] })).toThrow(
+      'not a valid interface name',
+    );
     expect(() => parseLinuxSpec({ bridges: [{ name: 'br0', mtu: 10 }] })).toThrow('mtu');
     expect(() => parseLinuxSpec({ bridges: [{ name: 'br0' }, { name: 'br0' }] })).toThrow('twice');
     expect(parseLinuxSpec({})).toEqual({ bridges: [] });

@@ -33,9 +33,11 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
   if (!Array.isArray(list)) throw new Error('bridges must be a list');
   const seen = new Set<string>();
   const bridges = list.map((b: { name?: unknown; mtu?: unknown }, i) => {
-    if (!isInterfaceName(b?.name)) throw new Error(`bridges[${i}].name is not a valid interface name`);
+    if (!isInterfaceName(b?.name))
+      throw new Error(`bridges[${i}].name is not a valid interface name`);
     const mtu = b.mtu === undefined ? DEFAULT_MTU : b.mtu;
-    if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new Error(`bridges[${i}].mtu must be 68-65535`);
+    if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+      throw new Error(`bridges[${i}].mtu must be 68-65535`);
     if (seen.has(b.name)) throw new Error(`bridges[${i}].name ${b.name} is listed twice`);
     seen.add(b.name);
     return { name: b.name, mtu };
@@ -46,8 +48,18 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
 /** ip -j -d link show type bridge → observed bridges. */
 export function parseIpLinkJson(stdout: string): ObservedBridge[] {
   if (!stdout.trim()) return [];
-  const links = JSON.parse(stdout) as { ifname: string; mtu: number; flags?: string[]; ifalias?: string }[];
-  return links.map((l) => ({ name: l.ifname, mtu: l.mtu, up: (l.flags ?? []).includes('UP'), owned: l.ifalias === OWNED_ALIAS }));
+  const links = JSON.parse(stdout) as {
+    ifname: string;
+    mtu: number;
+    flags?: string[];
+    ifalias?: string;
+  }[];
+  return links.map((l) => ({
+    name: l.ifname,
+    mtu: l.mtu,
+    up: (l.flags ?? []).includes('UP'),
+    owned: l.ifalias === OWNED_ALIAS,
+  }));
 }
 
 export function planBridges(desired: LinuxSpec, observed: LinuxObserved): string[][] {
@@ -65,7 +77,8 @@ export function planBridges(desired: LinuxSpec, observed: LinuxObserved): string
     // A bridge of that name that we did not create is adopted (marked), as the seed's
     // pre-existing fcbr0 would be; it is never deleted because of that.
     if (!cur.owned) cmds.push(['ip', 'link', 'set', 'dev', b.name, 'alias', OWNED_ALIAS]);
-    if (cur.mtu !== b.mtu || !cur.up) cmds.push(['ip', 'link', 'set', 'dev', b.name, 'mtu', String(b.mtu), 'up']);
+    if (cur.mtu !== b.mtu || !cur.up)
+      cmds.push(['ip', 'link', 'set', 'dev', b.name, 'mtu', String(b.mtu), 'up']);
   }
   for (const b of observed.bridges) {
     if (b.owned && !want.has(b.name)) cmds.push(['ip', 'link', 'del', 'dev', b.name]);
@@ -81,5 +94,7 @@ export const linuxBridgeDriver: Driver<LinuxSpec, LinuxObserved> = {
     return { bridges: parseIpLinkJson(stdout) };
   },
   plan: planBridges,
-  assumeApplied: (spec) => ({ bridges: spec.bridges.map((b) => ({ ...b, up: true, owned: true })) }),
+  assumeApplied: (spec) => ({
+    bridges: spec.bridges.map((b) => ({ ...b, up: true, owned: true })),
+  }),
 };
