@@ -40,7 +40,10 @@ try {
   app.use(requestContext(logger));
   app.useBodyParser('json', { limit: '1mb' });
   setupOpenApi(app, catalog);
-  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  const express = app.getHttpAdapter().getInstance();
+  express.disable('x-powered-by');
+  // RPC replies are not cacheable: hashing each body for an ETag is wasted work.
+  express.set('etag', false);
   await app.listen(config.port, config.host);
   const url = await app.getUrl();
   logger.info(

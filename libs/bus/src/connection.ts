@@ -18,6 +18,7 @@ export interface NatsConnectOptions {
   maxReconnectAttempts: number;
   reconnectTimeWait: number;
   waitOnFirstConnect: boolean;
+  noAsyncTraces: boolean;
 }
 
 /**
@@ -36,6 +37,9 @@ export function natsOptions(cfg: BusConnectionConfig): NatsConnectOptions {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
+    // Otherwise every request allocates an Error with a stack trace up front (measured: ~15% of
+    // the gateway's CPU per call). Our errors carry the subject, which is what a reader needs.
+    noAsyncTraces: true,
   };
 }
 

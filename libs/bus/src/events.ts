@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { EVENTS_STREAM, makeEvent, type BusServiceId, type EventEnvelope } from '@qnet/contracts';
@@ -33,33 +33,29 @@ function isNotFound(err: unknown): boolean {
 }
 
 /**
- * Publishes domain events into JetStream as plain JSON envelopes. The event id doubles as the
- * JetStream message id, so a retried publish is stored once.
+ * Publishes domain events into JetStream as plain JSON envelopes, after the change they describe
+ * has been committed. The event id doubles as the JetStream message id, so a retried publish is
+ * stored once. The caller is not held until the stream acknowledges: the event leaves in the same
+ * socket write as the reply, and the acknowledgement is checked in the background — a missing one
+ * is logged and retried once. (A crash in that window loses the event; the database stays the
+ * source of truth.)
  */
 @Injectable()
 export class EventPublisher {
   private readonly js: JetStreamClient;
+  private readonly logger = new Logger('EventPublisher');
 
   constructor(@Inject(NATS_CONNECTION) nc: NatsConnection) {
     this.js = jetstream(nc);
   }
 
-  async emit<T>(
-    service: BusServiceId,
-    resource: string,
-    event: string,
-    resourceId: string,
-    data: T,
-  ): Promise<EventEnvelope<T>> {
-    const { subject, envelope } = makeEvent(
-      service,
-      resource,
-      event,
-      resourceId,
-      data,
-      currentContext()?.requestId,
-    );
-    await this.js.publish(subject, encodeJson(envelope), { msgID: envelope.id });
+  emit<T>(service: BusServiceId, resource: string, event: string, resourceId: string, data: T): EventEnvelope<T> {
+    const { subject, envelope } = makeEvent(service, resource, event, resourceId, data, currentContext()?.requestId);
+    const payload = encodeJson(envelope);
+    const publish = () => this.js.publish(subject, payload, { msgID: envelope.id });
+    publish()
+      .catch(() => publish())
+      .catch((err: unknown) => this.logger.error(`event ${envelope.type} ${envelope.id} was not stored: ${String(err)}`));
     return envelope;
   }
 }

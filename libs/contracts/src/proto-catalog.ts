@@ -24,7 +24,24 @@ export interface ProtoMethod {
  * handlers against it.
  */
 export class ProtoCatalog {
-  private constructor(private readonly root: protobuf.Root) {}
+  private readonly methodIndex = new Map<string, ProtoMethod[]>();
+  private readonly fieldIndex = new Map<string, ProtoField[]>();
+
+  /** Reflection is walked once here; lookups on the request path are map reads. */
+  private constructor(private readonly root: protobuf.Root) {
+    for (const svc of this.namespace().nestedArray) {
+      if (!(svc instanceof protobuf.Service)) continue;
+      this.methodIndex.set(
+        svc.name,
+        svc.methodsArray.map((m) => ({
+          service: svc.name,
+          name: m.name,
+          requestType: m.resolvedRequestType!.name,
+          responseType: m.resolvedResponseType!.fullName.replace(/^\./, ''),
+        })),
+      );
+    }
+  }
 
   static load(protoDir: string): ProtoCatalog {
     const dir = path.join(protoDir, ...PROTO_PACKAGE.split('.'));
@@ -38,20 +55,11 @@ export class ProtoCatalog {
   }
 
   serviceNames(): string[] {
-    return this.namespace()
-      .nestedArray.filter((n): n is protobuf.Service => n instanceof protobuf.Service)
-      .map((s) => s.name);
+    return [...this.methodIndex.keys()];
   }
 
   methods(service: string): ProtoMethod[] {
-    const svc = this.namespace().get(service);
-    if (!(svc instanceof protobuf.Service)) return [];
-    return svc.methodsArray.map((m) => ({
-      service,
-      name: m.name,
-      requestType: m.resolvedRequestType!.name,
-      responseType: m.resolvedResponseType!.fullName.replace(/^\./, ''),
-    }));
+    return this.methodIndex.get(service) ?? [];
   }
 
   method(service: string, name: string): ProtoMethod | undefined {
@@ -59,16 +67,19 @@ export class ProtoCatalog {
   }
 
   fields(message: string): ProtoField[] {
-    const type = this.root.lookupType(
-      message.includes('.') ? message : `${PROTO_PACKAGE}.${message}`,
-    );
-    return type.fieldsArray.map((f) => ({
-      name: f.name,
-      type: f.type,
-      repeated: f.repeated,
-      map: f instanceof protobuf.MapField,
-      optional: Boolean(f.options?.proto3_optional) || f.partOf !== null,
-    }));
+    let fields = this.fieldIndex.get(message);
+    if (!fields) {
+      const type = this.root.lookupType(message.includes('.') ? message : `${PROTO_PACKAGE}.${message}`);
+      fields = type.fieldsArray.map((f) => ({
+        name: f.name,
+        type: f.type,
+        repeated: f.repeated,
+        map: f instanceof protobuf.MapField,
+        optional: Boolean(f.options?.proto3_optional) || f.partOf !== null,
+      }));
+      this.fieldIndex.set(message, fields);
+    }
+    return fields;
   }
 
   private namespace(): protobuf.Namespace {

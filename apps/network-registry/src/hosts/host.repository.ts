@@ -115,14 +115,20 @@ export class HostRepository {
   }
 
   async update(req: UpdateHostRequest): Promise<HostView> {
-    const rows: { id: string }[] = await sqlRows(
+    const rows: HostRow[] = await sqlRows(
       this.ds,
-      `UPDATE hosts SET description = COALESCE($2, description), labels = COALESCE($3::jsonb, labels)
-       WHERE id = $1 RETURNING id`,
-      [req.host_id, req.description ?? null, req.labels ? JSON.stringify(req.labels) : null],
+      `UPDATE hosts SET description = COALESCE($4, description), labels = COALESCE($5::jsonb, labels)
+       WHERE id = $3 RETURNING ${COLUMNS}, ${HEALTH_SQL} AS health`,
+      [
+        this.windows.healthyMs,
+        this.windows.offlineMs,
+        req.host_id,
+        req.description ?? null,
+        req.labels ? JSON.stringify(req.labels) : null,
+      ],
     );
     if (!rows[0]) throw QnetError.notFound('host', req.host_id);
-    return this.get(req.host_id);
+    return toView(rows[0]);
   }
 
   /** Stores health transitions and returns them; safe when several registry instances sweep at once. */

@@ -33,7 +33,7 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
 
   async register(req: RegisterHostRequest): Promise<RegisterHostReply> {
     const { host, created } = await this.repo.register(req);
-    await this.events.emit(
+    this.events.emit(
       'registry',
       'host',
       created ? 'registered' : 'reregistered',
@@ -47,7 +47,7 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
     const seen = await this.repo.heartbeat(req);
     if (!seen) return { known: false };
     if (seen.previous !== 'healthy') {
-      await this.events.emit('registry', 'host', 'health_changed', req.host_id, {
+      this.events.emit('registry', 'host', 'health_changed', req.host_id, {
         previous: seen.previous,
         health: 'healthy',
       });
@@ -65,14 +65,14 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
 
   async update(req: UpdateHostRequest): Promise<HostView> {
     const host = await this.repo.update(req);
-    await this.events.emit('registry', 'host', 'updated', host.id, host);
+    this.events.emit('registry', 'host', 'updated', host.id, host);
     return host;
   }
 
   async sweep(): Promise<void> {
     for (const t of await this.repo.sweepHealth()) {
       this.logger.log(`host ${t.id} is ${t.health} (was ${t.previous})`);
-      await this.events.emit('registry', 'host', 'health_changed', t.id, {
+      this.events.emit('registry', 'host', 'health_changed', t.id, {
         previous: t.previous,
         health: t.health,
       });
