@@ -13,8 +13,16 @@ const pkgs = lock.packages;
 
 const OS = ['darwin', 'win32', 'linux', 'freebsd', 'android', 'openharmony', 'sunos', 'aix'];
 const CPU = [
-  ['aarch64', 'arm64'], ['arm64', 'arm64'], ['x64', 'x64'], ['ia32', 'ia32'], ['armv7', 'arm'],
-  ['arm', 'arm'], ['ppc64', 'ppc64'], ['s390x', 's390x'], ['riscv64', 'riscv64'], ['loong64', 'loong64'],
+  ['aarch64', 'arm64'],
+  ['arm64', 'arm64'],
+  ['x64', 'x64'],
+  ['ia32', 'ia32'],
+  ['armv7', 'arm'],
+  ['arm', 'arm'],
+  ['ppc64', 'ppc64'],
+  ['s390x', 's390x'],
+  ['riscv64', 'riscv64'],
+  ['loong64', 'loong64'],
 ];
 
 function platformOf(name) {
@@ -22,7 +30,11 @@ function platformOf(name) {
   const os = OS.find((o) => parts.includes(o));
   const cpu = CPU.find(([token]) => parts.includes(token))?.[1];
   if (!os || !cpu) return undefined;
-  const libc = parts.some((p) => p.startsWith('musl')) ? ['musl'] : parts.some((p) => p.startsWith('gnu')) ? ['glibc'] : undefined;
+  const libc = parts.some((p) => p.startsWith('musl'))
+    ? ['musl']
+    : parts.some((p) => p.startsWith('gnu'))
+      ? ['glibc']
+      : undefined;
   return { os: [os], cpu: [cpu], ...(libc ? { libc } : {}) };
 }
 
@@ -44,12 +56,23 @@ for (const [loc, meta] of Object.entries(pkgs)) {
     const platform = platformOf(dep);
     if (!platform) continue;
     // Place it next to a sibling variant npm did install, or next to the parent.
-    const sibling = Object.keys(meta.optionalDependencies).map((d) => locate(loc, d)).find(Boolean);
-    const dir = sibling ? sibling.slice(0, sibling.lastIndexOf('node_modules/') + 'node_modules/'.length) : `${loc}/node_modules/`;
-    pkgs[`${dir}${dep}`] = { version, ...(meta.dev ? { dev: true } : {}), optional: true, ...platform };
+    const sibling = Object.keys(meta.optionalDependencies)
+      .map((d) => locate(loc, d))
+      .find(Boolean);
+    const dir = sibling
+      ? sibling.slice(0, sibling.lastIndexOf('node_modules/') + 'node_modules/'.length)
+      : `${loc}/node_modules/`;
+    pkgs[`${dir}${dep}`] = {
+      version,
+      ...(meta.dev ? { dev: true } : {}),
+      optional: true,
+      ...platform,
+    };
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+);
 writeFileSync(path, JSON.stringify(lock, null, 2) + '\n');
 console.log(`package-lock.json: added ${added} platform stub entr${added === 1 ? 'y' : 'ies'}`);

@@ -8,6 +8,11 @@ const subject = process.argv[2] ?? 'qnet.evt.>';
 const url = new URL(process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
 const user = process.env.NATS_USER ?? (url.username || undefined);
 const pass = process.env.NATS_PASSWORD ?? (url.password || undefined);
-const nc = await connect({ servers: `${url.hostname}:${url.port || 4222}`, user, pass, inboxPrefix: user ? `_INBOX.${user}` : undefined });
+const nc = await connect({
+  servers: `${url.hostname}:${url.port || 4222}`,
+  user,
+  pass,
+  inboxPrefix: user ? `_INBOX.${user}` : undefined,
+});
 console.error(`watching ${subject} on ${url.host} (Ctrl-C to stop)`);
 for await (const m of nc.subscribe(subject)) console.log(`${m.subject} ${m.string()}`);

@@ -49,13 +49,28 @@ export class EventPublisher {
     this.js = jetstream(nc);
   }
 
-  emit<T>(service: BusServiceId, resource: string, event: string, resourceId: string, data: T): EventEnvelope<T> {
-    const { subject, envelope } = makeEvent(service, resource, event, resourceId, data, currentContext()?.requestId);
+  emit<T>(
+    service: BusServiceId,
+    resource: string,
+    event: string,
+    resourceId: string,
+    data: T,
+  ): EventEnvelope<T> {
+    const { subject, envelope } = makeEvent(
+      service,
+      resource,
+      event,
+      resourceId,
+      data,
+      currentContext()?.requestId,
+    );
     const payload = encodeJson(envelope);
     const publish = () => this.js.publish(subject, payload, { msgID: envelope.id });
     publish()
       .catch(() => publish())
-      .catch((err: unknown) => this.logger.error(`event ${envelope.type} ${envelope.id} was not stored: ${String(err)}`));
+      .catch((err: unknown) =>
+        this.logger.error(`event ${envelope.type} ${envelope.id} was not stored: ${String(err)}`),
+      );
     return envelope;
   }
 }

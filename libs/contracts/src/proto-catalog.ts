@@ -69,7 +69,9 @@ export class ProtoCatalog {
   fields(message: string): ProtoField[] {
     let fields = this.fieldIndex.get(message);
     if (!fields) {
-      const type = this.root.lookupType(message.includes('.') ? message : `${PROTO_PACKAGE}.${message}`);
+      const type = this.root.lookupType(
+        message.includes('.') ? message : `${PROTO_PACKAGE}.${message}`,
+      );
       fields = type.fieldsArray.map((f) => ({
         name: f.name,
         type: f.type,

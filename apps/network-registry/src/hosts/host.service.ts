@@ -33,13 +33,7 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
 
   async register(req: RegisterHostRequest): Promise<RegisterHostReply> {
     const { host, created } = await this.repo.register(req);
-    this.events.emit(
-      'registry',
-      'host',
-      created ? 'registered' : 'reregistered',
-      host.id,
-      host,
-    );
+    this.events.emit('registry', 'host', created ? 'registered' : 'reregistered', host.id, host);
     return { host_id: host.id, health: host.health, created };
   }
 
