@@ -2,7 +2,9 @@
 // Runs the test tiers of DESIGN §7 in order: unit, integration, dataplane, system.
 // A tier whose prerequisites are missing says why and is skipped; under CI=true a skip fails the run.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { checkPrerequisites } from './prerequisites.mjs';
 
 const ALL = ['unit', 'integration', 'dataplane', 'system'];
@@ -19,6 +21,8 @@ run('npm', ['run', '--silent', 'build']);
 if (!wanted.length) run('npm', ['run', '--silent', 'lint']);
 
 const results = [];
+const counts = { passed: 0, failed: 0, skipped: 0 };
+const reportDir = mkdtempSync(path.join(os.tmpdir(), 'qnet-jest-'));
 for (const tier of tiers) {
   const missing = await checkPrerequisites(tier);
   if (missing.length) {
@@ -29,7 +33,14 @@ for (const tier of tiers) {
   console.log(`\n== tier ${tier}`);
   const res = spawnSync(
     process.execPath,
-    ['--experimental-vm-modules', '--no-warnings', 'node_modules/jest/bin/jest.js', ...extra],
+    [
+      '--experimental-vm-modules',
+      '--no-warnings',
+      'node_modules/jest/bin/jest.js',
+      '--json',
+      `--outputFile=${path.join(reportDir, `${tier}.json`)}`,
+      ...extra,
+    ],
     {
       stdio: 'inherit',
       env: { ...process.env, QNET_TEST_TIER: tier },
@@ -40,10 +51,20 @@ for (const tier of tiers) {
   if (res.error?.code === 'ETIMEDOUT')
     console.log(`tier ${tier} ran past ${TIER_TIMEOUT_MS / 60000} minutes and was stopped`);
   results.push({ tier, outcome: res.status === 0 ? 'passed' : 'failed' });
+  try {
+    const report = JSON.parse(readFileSync(path.join(reportDir, `${tier}.json`), 'utf8'));
+    counts.passed += report.numPassedTests;
+    counts.failed += report.numFailedTests + (res.status !== 0 && report.numFailedTests === 0 ? 1 : 0);
+    counts.skipped += report.numPendingTests;
+  } catch {
+    counts.failed += 1; // the tier crashed or timed out before reporting
+  }
 }
+rmSync(reportDir, { recursive: true, force: true });
 
 console.log('\n== summary');
 for (const r of results) console.log(`  ${r.tier.padEnd(12)} ${r.outcome}`);
+console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
 const failed = results.filter((r) => r.outcome === 'failed');
 const skipped = results.filter((r) => r.outcome === 'skipped');
 if (failed.length || (ci && skipped.length)) {
