@@ -43,6 +43,9 @@ export async function openDataSource(opts: OpenOptions): Promise<DataSource> {
   });
   await ds.initialize();
   try {
+    // Servers that ignore the startup option (the embedded PGlite, whose connections share one
+    // session) get it as a statement; on PostgreSQL this repeats what the option already set.
+    await ds.query(`SET search_path TO "${opts.schema}"`);
     await ds.runMigrations({ transaction: 'each' });
   } catch (err) {
     await ds.destroy();

@@ -4,8 +4,11 @@ import { startEmbeddedPostgres } from '@qnet/persistence';
 import { freePort } from './ports.js';
 
 export interface DatabaseHandle {
+  /** The database every service shares (given or local), or the first embedded one. */
   url: string;
   kind: 'given' | 'local' | 'embedded';
+  /** Embedded mode: one PGlite instance per service (PGlite runs all its connections in one session). */
+  perService?: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -44,15 +47,37 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
   return url.toString();
 }
 
-/** DATABASE_URL if given; else a local PostgreSQL if one answers; else an embedded one. */
+/** DATABASE_URL if given; else a local PostgreSQL if one answers; else embedded ones (one per service). */
 export async function resolveDatabase(opts: {
   databaseUrl?: string;
   stateDir: string;
+  services: string[];
 }): Promise<DatabaseHandle> {
   const none = async () => undefined;
   if (opts.databaseUrl) return { url: opts.databaseUrl, kind: 'given', stop: none };
   if (await answers(LOCAL_SERVER))
     return { url: await ensureDatabase(LOCAL_SERVER, DEV_DATABASE), kind: 'local', stop: none };
-  const pgl = await startEmbeddedPostgres(path.join(opts.stateDir, 'pgdata'), await freePort());
-  return { url: pgl.url, kind: 'embedded', stop: pgl.stop };
+  // The first creates the template cluster the others copy; then they open in parallel.
+  const first = await startEmbeddedPostgres(
+    path.join(opts.stateDir, 'pgdata', opts.services[0]!),
+    await freePort(),
+  );
+  const rest = await Promise.all(
+    opts.services
+      .slice(1)
+      .map(
+        async (s) =>
+          [
+            s,
+            await startEmbeddedPostgres(path.join(opts.stateDir, 'pgdata', s), await freePort()),
+          ] as const,
+      ),
+  );
+  const instances = [[opts.services[0]!, first] as const, ...rest];
+  return {
+    url: instances[0]![1].url,
+    kind: 'embedded',
+    perService: Object.fromEntries(instances.map(([s, db]) => [s, db.url])),
+    stop: async () => void (await Promise.all(instances.map(([, db]) => db.stop()))),
+  };
 }

@@ -48,7 +48,9 @@ export async function runFromCli(root: string): Promise<void> {
       'QuantumNet is starting:',
       `  gateway (REST + Connect)  ${stack.gatewayUrl}   docs ${stack.gatewayUrl}/docs   ready ${stack.gatewayUrl}/ready`,
       `  NATS                      ${stack.natsUrl}${stack.nats ? `   monitoring ${stack.nats.monitorUrl}` : ' (given by NATS_URL)'}`,
-      `  PostgreSQL (${stack.database.kind.padEnd(8)})    ${redactUrl(stack.database.url)}`,
+      stack.database.kind === 'embedded'
+        ? `  PostgreSQL (embedded)     one PGlite per service under ${path.join(env.QNET_STATE_DIR ?? path.join(root, '.qnet'), 'pgdata')}`
+        : `  PostgreSQL (${stack.database.kind.padEnd(8)})    ${redactUrl(stack.database.url)}`,
       `  node agent                host ${hostId}, ${mode} mode${mode === 'netns' ? ` (namespace qnet-${hostId}; your own network is untouched)` : mode === 'dry-run' ? ' (commands recorded, not executed)' : ''}`,
       `  logs                      ${path.join(env.QNET_STATE_DIR ?? path.join(root, '.qnet'), 'logs')}`,
     ];

@@ -17,6 +17,8 @@ export interface Deployment {
   /** Set when we started NATS ourselves: every app then connects as its own user. */
   nats?: NatsHandle;
   databaseUrl: string;
+  /** Per-service databases (embedded mode); services not listed use databaseUrl. */
+  databaseUrls?: Record<string, string>;
   gatewayHost: string;
   gatewayPort: number;
   env: Record<string, string>;
@@ -127,13 +129,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await database?.stop();
   };
   try {
-    database = await resolveDatabase({ databaseUrl: o.databaseUrl, stateDir: o.stateDir });
+    database = await resolveDatabase({
+      databaseUrl: o.databaseUrl,
+      stateDir: o.stateDir,
+      services: BUS_SERVICES.map((s) => s.app),
+    });
     const d: Deployment = {
       root: o.root,
       logDir: path.join(o.stateDir, 'logs'),
       natsUrl: o.natsUrl ?? nats!.url,
       nats,
       databaseUrl: database.url,
+      databaseUrls: database.perService,
       gatewayHost: o.gatewayHost ?? '127.0.0.1',
       gatewayPort: o.gatewayPort ?? 8080,
       env: o.env ?? {},
