@@ -177,3 +177,46 @@ describe('node agent lifecycle against the registry', () => {
     expect(logs.some((l) => String(l.msg).includes('does not know this host'))).toBe(true);
   });
 });
+
+describe('node agent after a NATS outage', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    // Resync is slow here, so a pull can only come from the reconnect.
+    cluster = await TestCluster.create({
+      hostIds: ['rc-1'],
+      env: { ...FAST, RESYNC_INTERVAL_MS: '600000' },
+    });
+    await cluster.startServices(['registry']);
+  });
+  afterAll(() => cluster.teardown());
+
+  it('pulls its full desired state again when it reconnects', async () => {
+    const control = await cluster.connectAs('network-registry');
+    const pulls: number[] = [];
+    control.subscribe('qnet.agent.rc-1.desired.linux', {
+      callback: (_e, m) => {
+        pulls.push(Date.now());
+        m.respond(
+          encodeJson({
+            data: { driver: 'linux', generation: pulls.length, spec: { bridges: [] } },
+          }),
+        );
+      },
+    });
+    await control.flush();
+    cluster.start('node-agent', { hostId: 'rc-1', mode: 'dry-run' });
+    await waitFor(async () => pulls.length === 1, 10_000, 'the pull on start');
+
+    await cluster.nats.restart();
+    await waitFor(async () => pulls.length === 2, 15_000, 'the pull after reconnecting');
+    const ping = await busRequest<{ applied: Record<string, number> }>(
+      control,
+      'qnet.agent.rc-1.cmd.ping',
+      {},
+    );
+    expect(ping.applied.linux).toBe(2);
+    const logs = await cluster.logs('node-agent-rc-1');
+    expect(logs.some((l) => String(l.msg).includes('reconnected to NATS'))).toBe(true);
+  });
+});

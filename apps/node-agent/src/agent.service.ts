@@ -58,7 +58,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       },
     });
     await this.registerUntilAnswered();
-    await this.pullAll();
+    void this.pullAll();
     this.every(this.config.heartbeatMs, () => this.heartbeat());
     this.every(this.config.resyncMs, () => this.resync());
     void this.watchReconnects();
@@ -133,9 +133,24 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  /** Full desired state of every driver from the control plane; silence keeps the current state. */
+  /**
+   * Full desired state of every driver. After a start or an outage the owning services may come back
+   * after us, so each pull is retried with backoff until answered (bounded by the resync period,
+   * which takes over after that). Silence keeps the current state.
+   */
   async pullAll(): Promise<void> {
-    await Promise.all([...this.runners.keys()].map((name) => this.pull(name)));
+    await Promise.all(
+      [...this.runners.keys()].map(async (name) => {
+        for (
+          let delay = 250;
+          !(await this.pull(name)) && delay < this.config.resyncMs;
+          delay = Math.min(delay * 2, 5_000)
+        ) {
+          if (this.nc.isClosed() || this.nc.isDraining()) return;
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }),
+    );
   }
 
   private async pull(driver: string): Promise<boolean> {
@@ -168,7 +183,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       if (s.type === 'reconnect') {
         this.logger.log('reconnected to NATS: pulling full desired state');
         await this.register();
-        await this.pullAll();
+        void this.pullAll();
       }
     }
   }

@@ -19,6 +19,8 @@ export interface NatsHandle {
   passwords: ClusterPasswords;
   configPath: string;
   stop(): Promise<void>;
+  /** Stops and starts the same server (same port, users and JetStream data): clients reconnect. */
+  restart(): Promise<void>;
 }
 
 const secret = () => randomBytes(18).toString('base64url');
@@ -43,6 +45,8 @@ export async function startNatsServer(opts: {
   dir: string;
   agentHostIds: string[];
   port?: number;
+  /** The nats-server binary (default: NATS_SERVER_BIN, else nats-server from PATH). */
+  bin?: string;
 }): Promise<NatsHandle> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const port = opts.port ?? (await freePort());
@@ -59,9 +63,26 @@ export async function startNatsServer(opts: {
     }),
     { mode: 0o600 },
   );
+  const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
+  let child = await launch(bin, configPath, port);
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    monitorUrl: `http://127.0.0.1:${monitor}`,
+    passwords,
+    configPath,
+    stop: () => stopChild(child, 5_000),
+    async restart() {
+      await stopChild(child, 5_000);
+      child = await launch(bin, configPath, port);
+    },
+  };
+}
+
+/** Starts nats-server on a written config and waits until it accepts connections. */
+async function launch(bin: string, configPath: string, port: number): Promise<ChildProcess> {
   let child: ChildProcess;
   try {
-    child = await spawnChecked('nats-server', ['-c', configPath]);
+    child = await spawnChecked(bin, ['-c', configPath]);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(NATS_SERVER_MISSING);
     throw err;
@@ -78,13 +99,7 @@ export async function startNatsServer(opts: {
     child.kill('SIGKILL');
     throw new Error(`nats-server did not start: ${stderr.trim()}`);
   }
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    monitorUrl: `http://127.0.0.1:${monitor}`,
-    passwords,
-    configPath,
-    stop: () => stopChild(child, 5_000),
-  };
+  return child;
 }
 
 function spawnChecked(cmd: string, args: string[]): Promise<ChildProcess> {
