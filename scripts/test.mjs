@@ -54,7 +54,8 @@ for (const tier of tiers) {
   try {
     const report = JSON.parse(readFileSync(path.join(reportDir, `${tier}.json`), 'utf8'));
     counts.passed += report.numPassedTests;
-    counts.failed += report.numFailedTests + (res.status !== 0 && report.numFailedTests === 0 ? 1 : 0);
+    counts.failed +=
+      report.numFailedTests + (res.status !== 0 && report.numFailedTests === 0 ? 1 : 0);
     counts.skipped += report.numPendingTests;
   } catch {
     counts.failed += 1; // the tier crashed or timed out before reporting

@@ -1,4 +1,5 @@
-import { env } from '@qnet/runtime';
+import { busConfigSpec } from '@qnet/bus';
+import { env, type ConfigOf } from '@qnet/runtime';
 
 export const gatewayConfigSpec = {
   host: env.string('GATEWAY_HOST', {
@@ -25,33 +26,10 @@ export const gatewayConfigSpec = {
     default: 1_000,
     min: 50,
   }),
-  natsUrl: env.string('NATS_URL', {
-    description: 'NATS server URL',
-    default: 'nats://127.0.0.1:4222',
-  }),
-  natsUser: env.optional('NATS_USER', { description: "the gateway's NATS user" }),
-  natsPassword: env.optional('NATS_PASSWORD', {
-    description: "the gateway's NATS password",
-    secret: true,
-  }),
-  logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
-    description: 'log level',
-    default: 'info',
-  }),
+  ...busConfigSpec,
 };
 
-export interface GatewayConfig {
-  host: string;
-  port: number;
-  auth: 'auto' | 'required' | 'off';
-  apiTokens?: string;
-  rpcTimeoutMs: number;
-  readyTimeoutMs: number;
-  natsUrl: string;
-  natsUser?: string;
-  natsPassword?: string;
-  logLevel: string;
-}
+export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 export const PROTO_CATALOG = Symbol('PROTO_CATALOG');

@@ -18,7 +18,7 @@ import { setupOpenApi } from './openapi.js';
 
 const logger = createLogger('gateway');
 try {
-  const config = loadConfig(gatewayConfigSpec) as GatewayConfig;
+  const config = loadConfig<GatewayConfig>(gatewayConfigSpec);
   logger.level = config.logLevel;
   const tokens = parseApiTokens(config.apiTokens);
   const mode = resolveAuthMode(config.auth, config.host, tokens);

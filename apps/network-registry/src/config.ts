@@ -1,4 +1,4 @@
-import { env } from '@qnet/runtime';
+import { env, type ConfigOf } from '@qnet/runtime';
 
 export const registryConfigSpec = {
   hostHealthyMs: env.int('HOST_HEALTHY_WINDOW_MS', {
@@ -18,4 +18,4 @@ export const registryConfigSpec = {
   }),
 };
 
-export type RegistryConfig = { hostHealthyMs: number; hostOfflineMs: number; hostSweepMs: number };
+export type RegistryConfig = ConfigOf<typeof registryConfigSpec>;

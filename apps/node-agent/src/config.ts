@@ -1,4 +1,5 @@
-import { env } from '@qnet/runtime';
+import { busConfigSpec } from '@qnet/bus';
+import { env, type ConfigOf } from '@qnet/runtime';
 
 export const agentConfigSpec = {
   hostId: env.optional('QNET_HOST_ID', {
@@ -35,32 +36,7 @@ export const agentConfigSpec = {
     default: 10_000,
     min: 100,
   }),
-  natsUrl: env.string('NATS_URL', {
-    description: 'NATS server URL',
-    default: 'nats://127.0.0.1:4222',
-  }),
-  natsUser: env.optional('NATS_USER', { description: 'NATS user; default agent-<hostId>' }),
-  natsPassword: env.optional('NATS_PASSWORD', {
-    description: "the agent's NATS password",
-    secret: true,
-  }),
-  logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
-    description: 'log level',
-    default: 'info',
-  }),
+  ...busConfigSpec,
 };
 
-export interface AgentConfig {
-  hostId?: string;
-  hostname?: string;
-  underlayIp?: string;
-  mode: 'auto' | 'host' | 'netns' | 'dry-run';
-  netns?: string;
-  heartbeatMs: number;
-  resyncMs: number;
-  commandTimeoutMs: number;
-  natsUrl: string;
-  natsUser?: string;
-  natsPassword?: string;
-  logLevel: string;
-}
+export type AgentConfig = ConfigOf<typeof agentConfigSpec>;

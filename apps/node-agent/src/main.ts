@@ -30,7 +30,7 @@ function executorFor(id: AgentIdentity, config: AgentConfig): Executor {
 }
 
 try {
-  const config = loadConfig(agentConfigSpec) as AgentConfig;
+  const config = loadConfig<AgentConfig>(agentConfigSpec);
   logger.level = config.logLevel;
   const id = resolveIdentity(config);
   logger.info({ config: redactedConfig(agentConfigSpec, config), identity: id }, 'starting');

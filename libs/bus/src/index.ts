@@ -12,3 +12,4 @@ export * from './ping.js';
 export * from './bus.module.js';
 export * from './bootstrap.js';
 export * from './nats-auth.js';
+export * from './config.js';

@@ -16,6 +16,9 @@ export interface EnvVar<T> {
 
 export type ConfigSpec<T> = { [K in keyof T]: EnvVar<T[K]> & { name: string } };
 
+/** The config object a spec produces: `ConfigOf<typeof gatewayConfigSpec>`. */
+export type ConfigOf<S> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+
 type Opts<T> = Omit<EnvVar<T>, 'kind'>;
 
 export const env = {

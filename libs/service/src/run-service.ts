@@ -4,7 +4,13 @@ import type { DataSource, MixedList } from 'typeorm';
 import { bootstrapService, HEALTH_CHECKS } from '@qnet/bus';
 import type { BusServiceId } from '@qnet/contracts';
 import { DATA_SOURCE, databaseCheck, PersistenceModule, waitForDatabase } from '@qnet/persistence';
-import { createLogger, loadConfig, redactedConfig, type ConfigSpec } from '@qnet/runtime';
+import {
+  createLogger,
+  loadConfig,
+  redactedConfig,
+  type ConfigOf,
+  type ConfigSpec,
+} from '@qnet/runtime';
 import { serviceConfigSpec } from './config.js';
 
 export interface ServiceDefinition<C> {
@@ -18,12 +24,7 @@ export interface ServiceDefinition<C> {
   migrations: MixedList<Function>;
 }
 
-export type ServiceConfig = {
-  [K in keyof typeof serviceConfigSpec]: NonNullable<(typeof serviceConfigSpec)[K]['default']>;
-} & {
-  natsUser?: string;
-  natsPassword?: string;
-};
+export type ServiceConfig = ConfigOf<typeof serviceConfigSpec>;
 
 /** Starts a service from its definition, with its database check in Ping. Logs and exits on a startup failure. */
 export async function runService<C = object>(

@@ -1,0 +1,20 @@
+import { env } from '@qnet/runtime';
+
+/** Variables every component that talks on the bus reads (services, gateway, node agent). */
+export const busConfigSpec = {
+  natsUrl: env.string('NATS_URL', {
+    description: 'NATS server URL',
+    default: 'nats://127.0.0.1:4222',
+  }),
+  natsUser: env.optional('NATS_USER', {
+    description: "this component's NATS user (see deploy/nats)",
+  }),
+  natsPassword: env.optional('NATS_PASSWORD', {
+    description: "this component's NATS password",
+    secret: true,
+  }),
+  logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
+    description: 'log level',
+    default: 'info',
+  }),
+};
