@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ describe('npm start', () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'qnet-system-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    proc = spawn('npm', ['start'], {
+    proc = execa('npm', ['start'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
@@ -29,8 +30,10 @@ describe('npm start', () => {
         QNET_HOST_ID: 'system-1',
         AGENT_MODE: 'dry-run',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdin: 'ignore',
       detached: true,
+      buffer: false,
+      reject: false,
     });
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -76,7 +76,7 @@ export class ExecaExecutor implements Executor {
   }
 }
 
-/** Records what would run instead of running it; reads answer empty. */
+/** Dry-run mode: records the argv of every change instead of executing it; reads answer empty. */
 export class DryRunExecutor implements Executor {
   readonly mode = 'dry-run' as const;
   readonly recorded: string[][] = [];

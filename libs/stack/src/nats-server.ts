@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -64,7 +65,7 @@ export async function startNatsServer(opts: {
     { mode: 0o600 },
   );
   const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
-  let child = await launch(bin, configPath, port);
+  let { child } = await launch(bin, configPath, port);
   return {
     url: `nats://127.0.0.1:${port}`,
     monitorUrl: `http://127.0.0.1:${monitor}`,
@@ -73,16 +74,20 @@ export async function startNatsServer(opts: {
     stop: () => stopChild(child, 5_000),
     async restart() {
       await stopChild(child, 5_000);
-      child = await launch(bin, configPath, port);
+      ({ child } = await launch(bin, configPath, port));
     },
   };
 }
 
 /** Starts nats-server on a written config and waits until it accepts connections. */
-async function launch(bin: string, configPath: string, port: number): Promise<ChildProcess> {
+async function launch(
+  bin: string,
+  configPath: string,
+  port: number,
+): Promise<{ child: ChildProcess }> {
   let child: ChildProcess;
   try {
-    child = await spawnChecked(bin, ['-c', configPath]);
+    ({ child } = await spawnChecked(bin, ['-c', configPath]));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(NATS_SERVER_MISSING);
     throw err;
@@ -99,16 +104,24 @@ async function launch(bin: string, configPath: string, port: number): Promise<Ch
     child.kill('SIGKILL');
     throw new Error(`nats-server did not start: ${stderr.trim()}`);
   }
-  return child;
+  return { child };
 }
 
-function spawnChecked(cmd: string, args: string[]): Promise<ChildProcess> {
+/** Resolves once the process has spawned (wrapped: an execa subprocess is itself a promise of its exit). */
+function spawnChecked(cmd: string, args: string[]): Promise<{ child: ChildProcess }> {
   return new Promise((resolve, reject) => {
     // Own process group: a terminal's Ctrl-C reaches the services, which drain while NATS is
     // still up; the stack stops NATS last.
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = execa(cmd, args, {
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+      detached: true,
+      buffer: false,
+      reject: false,
+    });
     child.once('error', reject);
-    child.once('spawn', () => resolve(child));
+    child.once('spawn', () => resolve({ child }));
   });
 }
 

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -68,9 +69,11 @@ export interface SpawnOptions {
 export function spawnApp(o: SpawnOptions): AppProcess {
   mkdirSync(o.logDir, { recursive: true });
   const file: WriteStream = createWriteStream(path.join(o.logDir, `${o.name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [o.script], {
-    env: { ...process.env, ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child: ChildProcess = execa(process.execPath, [o.script], {
+    env: o.env,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
   });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
