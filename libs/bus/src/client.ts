@@ -73,9 +73,4 @@ export class BusClient {
   ): Promise<Res> {
     return busRequest<Res>(this.nc, contract.subject, payload, { timeoutMs });
   }
-
-  /** Fire-and-forget publish of a plain JSON document (commands without reply, samples). */
-  publish(subject: string, payload: unknown): void {
-    this.nc.publish(subject, encodeJson(payload));
-  }
 }

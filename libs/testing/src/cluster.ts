@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,7 +130,6 @@ export class TestCluster {
 
   /** Log lines of an app, parsed. */
   async logs(name: string): Promise<Record<string, unknown>[]> {
-    const { readFileSync } = await import('node:fs');
     return readFileSync(path.join(this.deployment.logDir, `${name}.log`), 'utf8')
       .split('\n')
       .filter((l) => l.startsWith('{'))

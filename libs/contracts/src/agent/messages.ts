@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -10,7 +9,6 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 import { IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
 import { AGENT_MODES, CAPABILITIES, type AgentMode, type Capability } from './capabilities.js';
@@ -83,8 +81,4 @@ export interface DriverStatus extends ApplyResult {
 
 export class DesiredStateRequest {
   @IsIdToken() host_id!: string;
-}
-
-export class AgentCommand {
-  @ValidateNested() @Type(() => DesiredState) desired!: DesiredState;
 }
