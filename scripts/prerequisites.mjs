@@ -1,8 +1,20 @@
 // What each test tier needs from the machine. Returns the list of what is missing.
-import { spawnSync } from 'node:child_process';
+import { execa } from 'execa';
+import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+/** Whether an executable of that name is on PATH (looked up here, not through a shell). */
+function has(cmd) {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      accessSync(path.join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 function reachable(host, port) {
   return new Promise((resolve) => {
@@ -27,10 +39,11 @@ export async function checkPrerequisites(tier) {
   if (tier === 'dataplane') {
     if (process.getuid?.() !== 0)
       missing.push('data-plane tests need root to create network namespaces');
-    if (!has('ip')) missing.push('ip(8) is missing (apt-get install iproute2)');
     if (!has('ping')) missing.push('ping is missing (apt-get install iputils-ping)');
-    else if (spawnSync('ip', ['netns', 'list']).status !== 0)
+    if (!has('ip')) missing.push('ip(8) is missing (apt-get install iproute2)');
+    else if ((await execa('ip', ['netns', 'list'], { reject: false })).exitCode !== 0) {
       missing.push('network namespaces are not available');
+    }
   }
   return missing;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: installs dependencies if needed, builds, then starts NATS, PostgreSQL, every
 // service, the gateway and a local node agent (libs/stack).
+// child_process, not execa: this runs before dependencies are installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

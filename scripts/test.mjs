@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the test tiers of DESIGN §7 in order: unit, integration, dataplane, system.
 // A tier whose prerequisites are missing says why and is skipped; under CI=true a skip fails the run.
+// child_process only for the install and build steps: they run before execa is installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ run('npm', ['run', '--silent', 'build']);
 // Static checks first: lint, module boundaries, types of every test, proto lint, formatting.
 if (!wanted.length) run('npm', ['run', '--silent', 'lint']);
 
+const { execa } = await import('execa');
 const results = [];
 const counts = { passed: 0, failed: 0, skipped: 0 };
 const reportDir = mkdtempSync(path.join(os.tmpdir(), 'qnet-jest-'));
@@ -31,7 +33,7 @@ for (const tier of tiers) {
     continue;
   }
   console.log(`\n== tier ${tier}`);
-  const res = spawnSync(
+  const res = await execa(
     process.execPath,
     [
       '--experimental-vm-modules',
@@ -43,19 +45,20 @@ for (const tier of tiers) {
     ],
     {
       stdio: 'inherit',
-      env: { ...process.env, QNET_TEST_TIER: tier },
+      env: { QNET_TEST_TIER: tier },
       timeout: TIER_TIMEOUT_MS,
       killSignal: 'SIGKILL',
+      reject: false,
     },
   );
-  if (res.error?.code === 'ETIMEDOUT')
+  if (res.timedOut)
     console.log(`tier ${tier} ran past ${TIER_TIMEOUT_MS / 60000} minutes and was stopped`);
-  results.push({ tier, outcome: res.status === 0 ? 'passed' : 'failed' });
+  results.push({ tier, outcome: res.exitCode === 0 ? 'passed' : 'failed' });
   try {
     const report = JSON.parse(readFileSync(path.join(reportDir, `${tier}.json`), 'utf8'));
     counts.passed += report.numPassedTests;
     counts.failed +=
-      report.numFailedTests + (res.status !== 0 && report.numFailedTests === 0 ? 1 : 0);
+      report.numFailedTests + (res.exitCode !== 0 && report.numFailedTests === 0 ? 1 : 0);
     counts.skipped += report.numPendingTests;
   } catch {
     counts.failed += 1; // the tier crashed or timed out before reporting

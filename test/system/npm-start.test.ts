@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { execa } from 'execa';
+import { execa, type Subprocess } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { freePort, waitFor } from '@qnet/stack';
 
 /** The product started exactly as the README starts it, driven through the gateway. */
 describe('npm start', () => {
-  let proc: ChildProcess;
+  let proc: Subprocess;
   let db: TestDatabase;
   let base: string;
   let stateDir: string;

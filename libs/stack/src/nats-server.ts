@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { execa } from 'execa';
+import { execa, type Subprocess } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -84,8 +83,8 @@ async function launch(
   bin: string,
   configPath: string,
   port: number,
-): Promise<{ child: ChildProcess }> {
-  let child: ChildProcess;
+): Promise<{ child: Subprocess }> {
+  let child: Subprocess;
   try {
     ({ child } = await spawnChecked(bin, ['-c', configPath]));
   } catch (err) {
@@ -108,7 +107,7 @@ async function launch(
 }
 
 /** Resolves once the process has spawned (wrapped: an execa subprocess is itself a promise of its exit). */
-function spawnChecked(cmd: string, args: string[]): Promise<{ child: ChildProcess }> {
+function spawnChecked(cmd: string, args: string[]): Promise<{ child: Subprocess }> {
   return new Promise((resolve, reject) => {
     // Own process group: a terminal's Ctrl-C reaches the services, which drain while NATS is
     // still up; the stack stops NATS last.
@@ -126,7 +125,7 @@ function spawnChecked(cmd: string, args: string[]): Promise<{ child: ChildProces
 }
 
 /** SIGTERM, then SIGKILL after the grace period. Resolves when the process has exited. */
-export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+export function stopChild(child: Subprocess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { execa } from 'execa';
+import { execa, type Subprocess } from 'execa';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,7 +6,7 @@ import { stopChild } from './nats-server.js';
 
 export interface AppProcess {
   name: string;
-  child: ChildProcess;
+  child: Subprocess;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   stop(graceMs?: number): Promise<void>;
@@ -69,7 +68,7 @@ export interface SpawnOptions {
 export function spawnApp(o: SpawnOptions): AppProcess {
   mkdirSync(o.logDir, { recursive: true });
   const file: WriteStream = createWriteStream(path.join(o.logDir, `${o.name}.log`), { flags: 'a' });
-  const child: ChildProcess = execa(process.execPath, [o.script], {
+  const child: Subprocess = execa(process.execPath, [o.script], {
     env: o.env,
     stdin: 'ignore',
     buffer: false,
