@@ -23,13 +23,13 @@ export class ConnectController {
   ): Promise<unknown> {
     const prefix = `${PROTO_PACKAGE}.`;
     if (!service.startsWith(prefix)) throw new QnetError('not_found', `unknown service ${service}`);
-    this.rpc.resolve(service.slice(prefix.length), method);
+    const rpc = this.rpc.resolve(service.slice(prefix.length), method);
     if (!req.is('application/json')) {
       throw new QnetError('invalid_argument', 'Content-Type must be application/json');
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new QnetError('invalid_argument', 'the request body must be a JSON object');
     }
-    return this.rpc.call(service.slice(prefix.length), method, body as Record<string, unknown>);
+    return this.rpc.forward(rpc, body as Record<string, unknown>);
   }
 }

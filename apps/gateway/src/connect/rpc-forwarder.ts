@@ -37,12 +37,18 @@ export class RpcForwarder {
     return { method, subject: Subjects.rpc(svc.id, method.name) };
   }
 
-  async call<T = unknown>(
+  call<T = unknown>(
     protoService: string,
     methodName: string,
     body: Record<string, unknown>,
   ): Promise<T> {
-    const { method, subject } = this.resolve(protoService, methodName);
+    return this.forward<T>(this.resolve(protoService, methodName), body);
+  }
+
+  async forward<T = unknown>(
+    { method, subject }: ResolvedRpc,
+    body: Record<string, unknown>,
+  ): Promise<T> {
     const payload = this.scoped(method, body);
     const started = process.hrtime.bigint();
     let outcome = 'ok';
