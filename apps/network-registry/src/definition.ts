@@ -1,6 +1,5 @@
 import type { ServiceDefinition } from '@qnet/service';
 import { registryConfigSpec, type RegistryConfig } from './config.js';
-import { HostEntity } from './hosts/host.entity.js';
 import { Hosts1732200000000 } from './migrations/1732200000000-hosts.js';
 import { RegistryModule } from './registry.module.js';
 
@@ -9,6 +8,7 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
   config: registryConfigSpec,
   module: (c) => RegistryModule.forConfig(c),
   schema: 'network_registry',
-  entities: [HostEntity],
+  // Hosts are read and written with single SQL statements (host.repository.ts); the migration is the schema.
+  entities: [],
   migrations: [Hosts1732200000000],
 };
