@@ -11,3 +11,4 @@ export * from './agent/capabilities.js';
 export * from './agent/messages.js';
 export * from './registry/hosts.js';
 export * from './proto-catalog.js';
+export * from './agent/linux.js';

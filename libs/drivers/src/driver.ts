@@ -32,9 +32,46 @@ export async function reconcile<S, O>(
       ? driver.assumeApplied(previous ?? driver.parse({}))
       : await driver.observe(exec);
   const changes = driver.plan(desired, observed);
-  for (const argv of changes) await exec.run(argv);
+  for (const { argv, input } of batched(exec, changes)) await exec.run(argv, input);
   return {
     changes,
     observed: exec.mode === 'dry-run' ? driver.assumeApplied(desired) : await driver.observe(exec),
   };
+}
+
+const BATCHABLE = new Set(['ip', 'bridge']);
+
+/**
+ * Consecutive ip(8) or bridge(8) commands run as one `-batch -` process (thousands of fdb entries
+ * in one exec, not thousands of execs); it stops at the first failing line like the loop would.
+ * Arguments are validated names and addresses without whitespace, so a line splits back exactly.
+ * Dry-run records the commands one by one.
+ */
+export function batched(exec: Executor, changes: string[][]): { argv: string[]; input?: string }[] {
+  if (exec.mode === 'dry-run') return changes.map((argv) => ({ argv }));
+  const out: { argv: string[]; input?: string }[] = [];
+  let group: string[][] = [];
+  const flush = () => {
+    if (group.length === 1) out.push({ argv: group[0]! });
+    else if (group.length > 1)
+      out.push({
+        argv: [group[0]![0]!, '-batch', '-'],
+        input: group.map((c) => c.slice(1).join(' ')).join('\n') + '\n',
+      });
+    group = [];
+  };
+  for (const argv of changes) {
+    const joinable =
+      BATCHABLE.has(argv[0]!) &&
+      !argv[1]?.startsWith('-') &&
+      argv.every((a) => a.length > 0 && !/\s/.test(a));
+    if (joinable && group.length && group[0]![0] === argv[0]) group.push(argv);
+    else {
+      flush();
+      if (joinable) group.push(argv);
+      else out.push({ argv });
+    }
+  }
+  flush();
+  return out;
 }

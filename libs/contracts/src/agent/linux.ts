@@ -1,0 +1,67 @@
+/**
+ * Desired state of the node agent's `linux` driver for one host, rendered by the network registry
+ * (full state, not a delta). Every name, address and MAC is validated again by the agent.
+ */
+export interface LinuxSpec {
+  bridges: LinuxBridge[];
+  taps: LinuxTap[];
+  veths: LinuxVeth[];
+  vxlans: LinuxVxlan[];
+}
+
+export interface LinuxBridge {
+  name: string;
+  mtu: number;
+  /** Bridge VLAN filtering, needed by VLAN-tagged ports (a host capability). */
+  vlan_filtering?: boolean;
+  /** A physical interface enslaved to the bridge; never created or deleted by the agent. */
+  uplink?: string;
+}
+
+/** A VM NIC: a TAP device that Firecracker/QEMU opens, attached to its bridge. */
+export interface LinuxTap {
+  name: string;
+  bridge: string;
+  mtu: number;
+  /** Access VLAN: `bridge vlan add dev <tap> vid <id> pvid untagged`. */
+  vlan_id?: number;
+}
+
+/** A container NIC: a veth pair, host end in the bridge, peer moved into the container's namespace. */
+export interface LinuxVeth {
+  name: string;
+  bridge: string;
+  mtu: number;
+  vlan_id?: number;
+  peer: {
+    netns: string;
+    name: string;
+    mac: string;
+    /** address/prefix, e.g. 10.0.0.5/24 */
+    address?: string;
+    gateway?: string;
+  };
+}
+
+/**
+ * One overlay network on this host: a VXLAN device in the network's bridge, programmed as
+ * "unicast with dynamic L3 entries" (seed 002): flood entries for the other hosts, a unicast fdb
+ * entry and a static neighbour per remote NIC, ARP suppressed on the VXLAN port.
+ */
+export interface LinuxVxlan {
+  name: string;
+  vni: number;
+  bridge: string;
+  /** This host's underlay address. */
+  local: string;
+  port: number;
+  mtu: number;
+  /** Underlay addresses of the other participating hosts (BUM traffic head-end replication). */
+  flood: string[];
+  /** Remote NICs: guest MAC → underlay address of the host it lives on. */
+  fdb: { mac: string; dst: string }[];
+  /** Remote NICs with an address: answered locally by the bridge (neigh_suppress). */
+  neigh: { ip: string; mac: string }[];
+}
+
+export const VXLAN_PORT = 4789;

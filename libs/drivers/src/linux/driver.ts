@@ -1,0 +1,91 @@
+import type { LinuxSpec } from '@qnet/contracts';
+import type { Driver } from '../driver.js';
+import type { Executor } from '../executor.js';
+import {
+  parseFdb,
+  parseLinks,
+  parseNeigh,
+  type LinuxObserved,
+  type ObservedLink,
+} from './observed.js';
+import { planLinux } from './plan.js';
+import { parseLinuxSpec } from './spec.js';
+
+async function observeLinux(exec: Executor): Promise<LinuxObserved> {
+  const links = parseLinks((await exec.read(['ip', '-j', '-d', 'link', 'show'])).stdout);
+  const vxlans = links.filter((l) => l.owned && l.kind === 'vxlan');
+  const fdb: LinuxObserved['fdb'] = {};
+  const neigh: LinuxObserved['neigh'] = {};
+  for (const x of vxlans) {
+    fdb[x.name] = parseFdb(
+      (await exec.read(['bridge', '-j', 'fdb', 'show', 'dev', x.name])).stdout,
+    );
+    if (x.master && !neigh[x.master]) {
+      const out = await exec.read([
+        'ip',
+        '-j',
+        'neigh',
+        'show',
+        'dev',
+        x.master,
+        'nud',
+        'permanent',
+      ]);
+      neigh[x.master] = parseNeigh(out.stdout);
+    }
+  }
+  return { links, fdb, neigh };
+}
+
+/** What the host looks like once `spec` is applied (dry-run mode observes nothing). */
+function assumeApplied(spec: LinuxSpec): LinuxObserved {
+  const link = (name: string, kind: string, mtu: number, extra: Partial<ObservedLink> = {}) => ({
+    name,
+    kind,
+    mtu,
+    up: true,
+    owned: true,
+    ...extra,
+  });
+  return {
+    links: [
+      ...spec.bridges.map((b) =>
+        link(b.name, 'bridge', b.mtu, { vlanFiltering: Boolean(b.vlan_filtering) }),
+      ),
+      ...spec.taps.map((t) => link(t.name, 'tun', t.mtu, { master: t.bridge })),
+      ...spec.veths.map((v) => link(v.name, 'veth', v.mtu, { master: v.bridge })),
+      ...spec.vxlans.map((x) =>
+        link(x.name, 'vxlan', x.mtu, {
+          master: x.bridge,
+          neighSuppress: true,
+          vxlan: { vni: x.vni, local: x.local, port: x.port },
+        }),
+      ),
+    ],
+    fdb: Object.fromEntries(
+      spec.vxlans.map((x) => [
+        x.name,
+        [
+          ...x.flood.map((dst) => ({
+            mac: '00:00:00:00:00:00',
+            dst,
+            self: true,
+            state: 'permanent',
+          })),
+          ...x.fdb.map((e) => ({ mac: e.mac, dst: e.dst, self: true, state: 'permanent' })),
+          ...x.fdb.map((e) => ({ mac: e.mac, self: false, state: 'static' })),
+        ],
+      ]),
+    ),
+    neigh: Object.fromEntries(spec.vxlans.map((x) => [x.bridge, x.neigh])),
+  };
+}
+
+/** Bridges, TAPs, veths and VXLAN overlays with their forwarding and neighbour entries. */
+export const linuxDriver: Driver<LinuxSpec, LinuxObserved> = {
+  name: 'linux',
+  parse: parseLinuxSpec,
+  observe: observeLinux,
+  plan: planLinux,
+  assumeApplied,
+};

@@ -1,0 +1,93 @@
+/** What the agent reads back from the kernel, parsed from the JSON output of ip(8) and bridge(8). */
+
+/** Alias the agent puts on every device it creates: it only ever changes or removes marked devices. */
+export const OWNED_ALIAS = 'qnet-managed';
+
+export interface ObservedLink {
+  name: string;
+  /** linkinfo kind: bridge, tun, veth, vxlan, … ('' for plain devices). */
+  kind: string;
+  mtu: number;
+  up: boolean;
+  owned: boolean;
+  master?: string;
+  vlanFiltering?: boolean;
+  /** Bridge port flag of ARP/ND suppression. */
+  neighSuppress?: boolean;
+  vxlan?: { vni: number; local: string; port: number };
+}
+
+export interface ObservedFdb {
+  mac: string;
+  dst?: string;
+  /** An entry of the VXLAN device itself (dst = remote VTEP), as opposed to one in the bridge. */
+  self: boolean;
+  state: string;
+}
+
+export interface LinuxObserved {
+  links: ObservedLink[];
+  /** Per VXLAN device. */
+  fdb: Record<string, ObservedFdb[]>;
+  /** Permanent neighbour entries per bridge. */
+  neigh: Record<string, { ip: string; mac: string }[]>;
+}
+
+interface IpLink {
+  ifname: string;
+  mtu: number;
+  flags?: string[];
+  ifalias?: string;
+  master?: string;
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: { id?: number; local?: string; port?: number; vlan_filtering?: number };
+    info_slave_data?: { neigh_suppress?: boolean };
+  };
+}
+
+function json<T>(stdout: string): T[] {
+  return stdout.trim() ? (JSON.parse(stdout) as T[]) : [];
+}
+
+/** `ip -j -d link show` → links. */
+export function parseLinks(stdout: string): ObservedLink[] {
+  return json<IpLink>(stdout).map((l) => {
+    const kind = l.linkinfo?.info_kind ?? '';
+    const data = l.linkinfo?.info_data;
+    return {
+      name: l.ifname,
+      kind,
+      mtu: l.mtu,
+      up: (l.flags ?? []).includes('UP'),
+      owned: l.ifalias === OWNED_ALIAS,
+      ...(l.master ? { master: l.master } : {}),
+      ...(kind === 'bridge' ? { vlanFiltering: data?.vlan_filtering === 1 } : {}),
+      ...(l.linkinfo?.info_slave_data
+        ? { neighSuppress: l.linkinfo.info_slave_data.neigh_suppress === true }
+        : {}),
+      ...(kind === 'vxlan'
+        ? { vxlan: { vni: data?.id ?? 0, local: data?.local ?? '', port: data?.port ?? 0 } }
+        : {}),
+    };
+  });
+}
+
+/** `bridge -j fdb show dev <vxlan>` → entries (self = the VXLAN's own table). */
+export function parseFdb(stdout: string): ObservedFdb[] {
+  return json<{ mac: string; dst?: string; flags?: string[]; master?: string; state?: string }>(
+    stdout,
+  ).map((e) => ({
+    mac: e.mac.toLowerCase(),
+    ...(e.dst ? { dst: e.dst } : {}),
+    self: (e.flags ?? []).includes('self') || (!e.master && e.dst !== undefined),
+    state: e.state ?? '',
+  }));
+}
+
+/** `ip -j neigh show dev <bridge> nud permanent` → entries. */
+export function parseNeigh(stdout: string): { ip: string; mac: string }[] {
+  return json<{ dst: string; lladdr?: string }>(stdout)
+    .filter((n) => n.lladdr)
+    .map((n) => ({ ip: n.dst, mac: n.lladdr!.toLowerCase() }));
+}

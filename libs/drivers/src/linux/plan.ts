@@ -1,0 +1,234 @@
+import type { LinuxBridge, LinuxSpec, LinuxTap, LinuxVeth, LinuxVxlan } from '@qnet/contracts';
+import { OWNED_ALIAS, type LinuxObserved, type ObservedLink } from './observed.js';
+
+const ZERO_MAC = '00:00:00:00:00:00';
+
+/** Brings an existing port to its desired bridge, MTU and up state; nothing when it is already there. */
+function fixPort(cur: ObservedLink, bridge: string, mtu: number): string[][] {
+  return cur.master !== bridge || cur.mtu !== mtu || !cur.up
+    ? [['ip', 'link', 'set', 'dev', cur.name, 'master', bridge, 'mtu', String(mtu), 'up']]
+    : [];
+}
+
+function own(name: string): string[] {
+  return ['ip', 'link', 'set', 'dev', name, 'alias', OWNED_ALIAS];
+}
+
+function accessVlan(dev: string, vlan: number | undefined): string[][] {
+  return vlan === undefined
+    ? []
+    : [
+        ['bridge', 'vlan', 'add', 'dev', dev, 'vid', String(vlan), 'pvid', 'untagged'],
+        ['bridge', 'vlan', 'del', 'dev', dev, 'vid', '1'],
+      ];
+}
+
+function planBridge(
+  b: LinuxBridge,
+  cur: ObservedLink | undefined,
+  links: Map<string, ObservedLink>,
+) {
+  const cmds: string[][] = [];
+  if (!cur || cur.kind !== 'bridge') {
+    cmds.push([
+      'ip',
+      'link',
+      'add',
+      b.name,
+      'type',
+      'bridge',
+      ...(b.vlan_filtering ? ['vlan_filtering', '1'] : []),
+    ]);
+    cmds.push(own(b.name));
+    cmds.push(['ip', 'link', 'set', 'dev', b.name, 'mtu', String(b.mtu), 'up']);
+  } else {
+    // A bridge of that name that we did not create is adopted (marked), as the seed's
+    // pre-existing fcbr0 would be; it is never deleted because of that.
+    if (!cur.owned) cmds.push(own(b.name));
+    if (Boolean(cur.vlanFiltering) !== Boolean(b.vlan_filtering))
+      cmds.push([
+        'ip',
+        'link',
+        'set',
+        'dev',
+        b.name,
+        'type',
+        'bridge',
+        'vlan_filtering',
+        b.vlan_filtering ? '1' : '0',
+      ]);
+    if (cur.mtu !== b.mtu || !cur.up)
+      cmds.push(['ip', 'link', 'set', 'dev', b.name, 'mtu', String(b.mtu), 'up']);
+  }
+  if (b.uplink && links.get(b.uplink)?.master !== b.name)
+    cmds.push(['ip', 'link', 'set', 'dev', b.uplink, 'master', b.name, 'up']);
+  return cmds;
+}
+
+function planTap(t: LinuxTap, cur: ObservedLink | undefined): string[][] {
+  if (cur?.owned && cur.kind === 'tun') return fixPort(cur, t.bridge, t.mtu);
+  return [
+    ...(cur?.owned ? [['ip', 'link', 'del', 'dev', t.name]] : []),
+    ['ip', 'tuntap', 'add', 'dev', t.name, 'mode', 'tap'],
+    own(t.name),
+    ['ip', 'link', 'set', 'dev', t.name, 'master', t.bridge, 'mtu', String(t.mtu), 'up'],
+    ...accessVlan(t.name, t.vlan_id),
+  ];
+}
+
+/** The peer is created directly inside the container's namespace and configured there. */
+function planVeth(v: LinuxVeth, cur: ObservedLink | undefined): string[][] {
+  if (cur?.owned && cur.kind === 'veth') return fixPort(cur, v.bridge, v.mtu);
+  const p = v.peer;
+  const inPeer = (...args: string[]) => ['ip', '-n', p.netns, ...args];
+  return [
+    ...(cur?.owned ? [['ip', 'link', 'del', 'dev', v.name]] : []),
+    [
+      'ip',
+      'link',
+      'add',
+      v.name,
+      'mtu',
+      String(v.mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      p.name,
+      'netns',
+      p.netns,
+    ],
+    own(v.name),
+    ['ip', 'link', 'set', 'dev', v.name, 'master', v.bridge, 'up'],
+    ...accessVlan(v.name, v.vlan_id),
+    inPeer('link', 'set', 'dev', p.name, 'address', p.mac, 'mtu', String(v.mtu), 'up'),
+    ...(p.address ? [inPeer('addr', 'replace', p.address, 'dev', p.name)] : []),
+    ...(p.gateway ? [inPeer('route', 'replace', 'default', 'via', p.gateway, 'dev', p.name)] : []),
+  ];
+}
+
+function planVxlanDevice(x: LinuxVxlan, cur: ObservedLink | undefined): string[][] {
+  const same =
+    cur?.owned &&
+    cur.kind === 'vxlan' &&
+    cur.vxlan?.vni === x.vni &&
+    cur.vxlan.local === x.local &&
+    cur.vxlan.port === x.port;
+  if (same) {
+    return [
+      ...fixPort(cur, x.bridge, x.mtu),
+      ...(cur.neighSuppress
+        ? []
+        : [['bridge', 'link', 'set', 'dev', x.name, 'neigh_suppress', 'on', 'learning', 'off']]),
+    ];
+  }
+  return [
+    ...(cur?.owned ? [['ip', 'link', 'del', 'dev', x.name]] : []),
+    [
+      'ip',
+      'link',
+      'add',
+      x.name,
+      'type',
+      'vxlan',
+      'id',
+      String(x.vni),
+      'dstport',
+      String(x.port),
+      'local',
+      x.local,
+      'nolearning',
+    ],
+    own(x.name),
+    ['ip', 'link', 'set', 'dev', x.name, 'master', x.bridge, 'mtu', String(x.mtu), 'up'],
+    ['bridge', 'link', 'set', 'dev', x.name, 'neigh_suppress', 'on', 'learning', 'off'],
+  ];
+}
+
+/**
+ * Forwarding state of one overlay on this host: flood list, remote MACs in the VXLAN device
+ * (dst = their host) and in the bridge (so the bridge knows the port), and neighbour entries the
+ * bridge answers ARP from. Only differences are planned.
+ */
+function planVxlanEntries(x: LinuxVxlan, observed: LinuxObserved, fresh: boolean): string[][] {
+  const fdb = fresh ? [] : (observed.fdb[x.name] ?? []);
+  // Neighbour entries live on the bridge and survive a re-created VXLAN device.
+  const neigh = observed.neigh[x.bridge] ?? [];
+  const cmds: string[][] = [];
+  const dev = ['dev', x.name];
+
+  const floods = new Set(fdb.filter((e) => e.self && e.mac === ZERO_MAC).map((e) => e.dst));
+  for (const dst of x.flood)
+    if (!floods.has(dst)) cmds.push(['bridge', 'fdb', 'append', ZERO_MAC, ...dev, 'dst', dst]);
+  for (const dst of floods)
+    if (dst && !x.flood.includes(dst))
+      cmds.push(['bridge', 'fdb', 'del', ZERO_MAC, ...dev, 'dst', dst]);
+
+  const remote = new Map(
+    fdb.filter((e) => e.self && e.mac !== ZERO_MAC).map((e) => [e.mac, e.dst]),
+  );
+  const inBridge = new Set(fdb.filter((e) => !e.self && e.state === 'static').map((e) => e.mac));
+  const wanted = new Map(x.fdb.map((e) => [e.mac, e.dst]));
+  for (const { mac, dst } of x.fdb) {
+    if (remote.get(mac) !== dst)
+      cmds.push(['bridge', 'fdb', 'replace', mac, ...dev, 'dst', dst, 'self', 'permanent']);
+    if (!inBridge.has(mac))
+      cmds.push(['bridge', 'fdb', 'replace', mac, ...dev, 'master', 'static']);
+  }
+  for (const [mac, dst] of remote)
+    if (!wanted.has(mac))
+      cmds.push(['bridge', 'fdb', 'del', mac, ...dev, ...(dst ? ['dst', dst] : []), 'self']);
+  for (const mac of inBridge)
+    if (!wanted.has(mac)) cmds.push(['bridge', 'fdb', 'del', mac, ...dev, 'master']);
+
+  const have = new Map(neigh.map((n) => [n.ip, n.mac]));
+  const want = new Set(x.neigh.map((n) => n.ip));
+  for (const n of x.neigh)
+    if (have.get(n.ip) !== n.mac)
+      cmds.push([
+        'ip',
+        'neigh',
+        'replace',
+        n.ip,
+        'lladdr',
+        n.mac,
+        'dev',
+        x.bridge,
+        'nud',
+        'permanent',
+      ]);
+  for (const ip of have.keys())
+    if (!want.has(ip)) cmds.push(['ip', 'neigh', 'del', ip, 'dev', x.bridge]);
+  return cmds;
+}
+
+/**
+ * desired + observed → the commands that make the host match, in a safe order: ports that are no
+ * longer wanted go first (freeing names and VNIs), then bridges, overlay devices, NICs and
+ * forwarding entries, and unwanted bridges last. Only devices marked as ours are ever removed.
+ */
+export function planLinux(desired: LinuxSpec, observed: LinuxObserved): string[][] {
+  const links = new Map(observed.links.map((l) => [l.name, l]));
+  const wantedPorts = new Set(
+    [...desired.taps, ...desired.veths, ...desired.vxlans].map((d) => d.name),
+  );
+  const wantedBridges = new Set(desired.bridges.map((b) => b.name));
+  const cmds: string[][] = [];
+
+  for (const l of observed.links)
+    if (l.owned && l.kind !== 'bridge' && !wantedPorts.has(l.name) && !wantedBridges.has(l.name))
+      cmds.push(['ip', 'link', 'del', 'dev', l.name]);
+  for (const b of desired.bridges) cmds.push(...planBridge(b, links.get(b.name), links));
+  for (const x of desired.vxlans) {
+    const device = planVxlanDevice(x, links.get(x.name));
+    cmds.push(...device);
+    const fresh = device.some((c) => c[2] === 'add');
+    cmds.push(...planVxlanEntries(x, observed, fresh));
+  }
+  for (const t of desired.taps) cmds.push(...planTap(t, links.get(t.name)));
+  for (const v of desired.veths) cmds.push(...planVeth(v, links.get(v.name)));
+  for (const l of observed.links)
+    if (l.owned && l.kind === 'bridge' && !wantedBridges.has(l.name))
+      cmds.push(['ip', 'link', 'del', 'dev', l.name]);
+  return cmds;
+}
