@@ -12,6 +12,7 @@ import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { MetricsController } from './http/metrics.js';
 import { HostsRestController } from './rest/hosts.controller.js';
+import { NetworksRestController, NicsRestController } from './rest/networks.controller.js';
 
 @Module({})
 export class GatewayModule {
@@ -25,7 +26,14 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [TerminusModule.forRoot({ logger: false, errorLogStyle: 'json' })],
       // REST controllers come before the generic Connect route so their paths win.
-      controllers: [HealthController, MetricsController, HostsRestController, ConnectController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        HostsRestController,
+        NetworksRestController,
+        NicsRestController,
+        ConnectController,
+      ],
       providers: [
         { provide: NATS_CONNECTION, useValue: deps.nc },
         { provide: GATEWAY_CONFIG, useValue: deps.config },

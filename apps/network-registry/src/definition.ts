@@ -1,6 +1,7 @@
 import type { ServiceDefinition } from '@qnet/service';
 import { registryConfigSpec, type RegistryConfig } from './config.js';
 import { Hosts1732200000000 } from './migrations/1732200000000-hosts.js';
+import { Networks1732300000000 } from './migrations/1732300000000-networks.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -8,7 +9,7 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
   config: registryConfigSpec,
   module: (c) => RegistryModule.forConfig(c),
   schema: 'network_registry',
-  // Hosts are read and written with single SQL statements (host.repository.ts); the migration is the schema.
+  // Rows are read and written with SQL statements in the repositories; the migrations are the schema.
   entities: [],
-  migrations: [Hosts1732200000000],
+  migrations: [Hosts1732200000000, Networks1732300000000],
 };

@@ -1,19 +1,32 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { RegistryConfig } from './config.js';
+import { DesiredStateController } from './desired/desired.controller.js';
+import { DesiredStateService } from './desired/desired-state.service.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { HostRepository } from './hosts/host.repository.js';
 import { HostService } from './hosts/host.service.js';
 import { HEALTH_WINDOWS, HOST_SWEEP_INTERVAL } from './hosts/tokens.js';
+import { NetworkRepository } from './networks/network.repository.js';
+import { NetworkService } from './networks/network.service.js';
+import { NetworksController } from './networks/networks.controller.js';
+import { NicRepository } from './nics/nic.repository.js';
+import { NicService } from './nics/nic.service.js';
+import { NicsController } from './nics/nics.controller.js';
 
 @Module({})
 export class RegistryModule {
   static forConfig(c: RegistryConfig): DynamicModule {
     return {
       module: RegistryModule,
-      controllers: [HostsController],
+      controllers: [HostsController, NetworksController, NicsController, DesiredStateController],
       providers: [
         HostRepository,
         HostService,
+        NetworkRepository,
+        NetworkService,
+        NicRepository,
+        NicService,
+        DesiredStateService,
         {
           provide: HEALTH_WINDOWS,
           useValue: { healthyMs: c.hostHealthyMs, offlineMs: c.hostOfflineMs },

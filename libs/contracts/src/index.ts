@@ -12,3 +12,5 @@ export * from './agent/messages.js';
 export * from './registry/hosts.js';
 export * from './proto-catalog.js';
 export * from './agent/linux.js';
+export * from './registry/networks.js';
+export * from './registry/nics.js';

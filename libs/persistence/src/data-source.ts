@@ -101,3 +101,28 @@ export async function sqlRows<T>(
     await runner.release();
   }
 }
+
+/** Raw SQL inside one transaction; `rows` behaves like sqlRows. */
+export interface SqlTx {
+  rows<T>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** Runs `fn` in a transaction on one connection: committed if it resolves, rolled back if it throws. */
+export async function inTransaction<T>(ds: DataSource, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  try {
+    const result = await fn({
+      rows: async <R>(sql: string, params: unknown[] = []) =>
+        (await runner.query(sql, params, true)).records as R[],
+    });
+    await runner.commitTransaction();
+    return result;
+  } catch (err) {
+    await runner.rollbackTransaction().catch(() => undefined);
+    throw err;
+  } finally {
+    await runner.release();
+  }
+}

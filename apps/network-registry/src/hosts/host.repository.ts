@@ -16,6 +16,7 @@ import {
 import { DATA_SOURCE, sqlRows } from '@qnet/persistence';
 import { HEALTH_SQL, type HealthWindows } from './health.js';
 import { HEALTH_WINDOWS } from './tokens.js';
+import { escapeLike } from '../sql.js';
 
 interface HostRow {
   id: string;
@@ -142,10 +143,6 @@ export class HostRepository {
       [this.windows.healthyMs, this.windows.offlineMs],
     );
   }
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function toView(r: HostRow): HostView {

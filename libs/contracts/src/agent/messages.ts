@@ -1,5 +1,7 @@
 import {
+  Allow,
   ArrayMaxSize,
+  IsBoolean,
   IsArray,
   IsIn,
   IsInt,
@@ -77,6 +79,18 @@ export interface DriverStatus extends ApplyResult {
   host_id: string;
   observed_at: string;
   observed?: unknown;
+}
+
+/** DriverStatus as the control plane receives and validates it. */
+export class DriverStatusReport implements DriverStatus {
+  @IsIdToken() host_id!: string;
+  @IsString() @MaxLength(32) driver!: string;
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) generation!: number;
+  @IsBoolean() ok!: boolean;
+  @IsArray() changes!: string[][];
+  @IsOptional() @IsString() @MaxLength(4096) error?: string;
+  @IsString() @MaxLength(64) observed_at!: string;
+  @IsOptional() @Allow() observed?: unknown;
 }
 
 export class DesiredStateRequest {

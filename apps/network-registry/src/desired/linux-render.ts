@@ -1,0 +1,118 @@
+import {
+  OVERLAY_MTU,
+  VXLAN_PORT,
+  type LinuxBridge,
+  type LinuxSpec,
+  type NetworkType,
+  type NicKind,
+} from '@qnet/contracts';
+
+export interface RenderNetwork {
+  id: string;
+  type: NetworkType;
+  vni: number | null;
+  vlan_id: number | null;
+  bridge_name: string;
+  mtu: number;
+  prefix: number | null;
+  gateway: string | null;
+}
+
+export interface RenderNic {
+  network_id: string;
+  host_id: string;
+  kind: NicKind;
+  mac: string;
+  ip: string | null;
+  host_dev_name: string;
+  iface_id: string;
+  netns: string | null;
+}
+
+/** Everything the renderer needs about one host's networks, their members and NICs. */
+export interface RenderInput {
+  hostId: string;
+  underlayIp: string;
+  networks: RenderNetwork[];
+  /** network id → member host id → underlay address (registered members only). */
+  members: Map<string, Map<string, string>>;
+  nics: RenderNic[];
+}
+
+export function vxlanName(vni: number): string {
+  return `vx${vni}`;
+}
+
+/**
+ * Registry rows → the linux driver's full desired state for one host: its bridges, its own NICs
+ * and, per overlay, the VXLAN device with one flood entry per other member and one fdb +
+ * neighbour entry per remote NIC. Pure: unit-tested with exact output.
+ */
+export function renderLinuxSpec(input: RenderInput): LinuxSpec {
+  const bridges = new Map<string, LinuxBridge>();
+  for (const n of input.networks) {
+    const cur = bridges.get(n.bridge_name);
+    bridges.set(n.bridge_name, {
+      name: n.bridge_name,
+      mtu: Math.max(cur?.mtu ?? 0, n.mtu),
+      ...(cur?.vlan_filtering || n.vlan_id !== null ? { vlan_filtering: true } : {}),
+    });
+  }
+  const byId = new Map(input.networks.map((n) => [n.id, n]));
+  const local = input.nics
+    .filter((c) => c.host_id === input.hostId && byId.has(c.network_id))
+    .sort((a, b) => a.host_dev_name.localeCompare(b.host_dev_name));
+  const port = (c: RenderNic) => {
+    const n = byId.get(c.network_id)!;
+    return {
+      name: c.host_dev_name,
+      bridge: n.bridge_name,
+      mtu: n.mtu,
+      ...(n.vlan_id !== null ? { vlan_id: n.vlan_id } : {}),
+    };
+  };
+  return {
+    bridges: [...bridges.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    taps: local.filter((c) => c.kind === 'tap').map(port),
+    veths: local
+      .filter((c) => c.kind === 'veth')
+      .map((c) => {
+        const n = byId.get(c.network_id)!;
+        return {
+          ...port(c),
+          peer: {
+            netns: c.netns!,
+            name: c.iface_id,
+            mac: c.mac,
+            ...(c.ip && n.prefix !== null ? { address: `${c.ip}/${n.prefix}` } : {}),
+            ...(c.ip && n.gateway ? { gateway: n.gateway } : {}),
+          },
+        };
+      }),
+    vxlans: input.networks
+      .filter((n) => n.type === 'overlay')
+      .sort((a, b) => a.vni! - b.vni!)
+      .map((n) => {
+        const members = input.members.get(n.id) ?? new Map<string, string>();
+        const remote = input.nics
+          .filter(
+            (c) => c.network_id === n.id && c.host_id !== input.hostId && members.has(c.host_id),
+          )
+          .sort((a, b) => a.mac.localeCompare(b.mac));
+        return {
+          name: vxlanName(n.vni!),
+          vni: n.vni!,
+          bridge: n.bridge_name,
+          local: input.underlayIp,
+          port: VXLAN_PORT,
+          mtu: n.mtu || OVERLAY_MTU,
+          flood: [...members]
+            .filter(([host]) => host !== input.hostId)
+            .map(([, ip]) => ip)
+            .sort(),
+          fdb: remote.map((c) => ({ mac: c.mac, dst: members.get(c.host_id)! })),
+          neigh: remote.filter((c) => c.ip).map((c) => ({ ip: c.ip!, mac: c.mac })),
+        };
+      }),
+  };
+}

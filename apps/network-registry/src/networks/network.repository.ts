@@ -1,0 +1,269 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import {
+  decodePageToken,
+  DEFAULT_PAGE_SIZE,
+  encodePageToken,
+  QnetError,
+  type ListNetworksRequest,
+  type NetworkType,
+  type NetworkView,
+  type OperatingStatus,
+  type Page,
+  type ProvisioningStatus,
+} from '@qnet/contracts';
+import { DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
+import { HEALTH_SQL, type HealthWindows } from '../hosts/health.js';
+import { HEALTH_WINDOWS } from '../hosts/tokens.js';
+import { escapeLike } from '../sql.js';
+
+/** A network row as the registry works with it internally. */
+export interface NetworkRow {
+  id: string;
+  name: string;
+  description: string;
+  type: NetworkType;
+  vlan_id: number | null;
+  vni: number | null;
+  bridge_name: string;
+  host_id: string | null;
+  cidr: string | null;
+  gateway: string | null;
+  reserved_ranges: string[];
+  mtu: number;
+  project_id: string;
+  labels: Record<string, string>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewNetwork {
+  name: string;
+  description: string;
+  type: NetworkType;
+  vlan_id: number | null;
+  vni: number | null;
+  bridge_name: string | null;
+  host_id: string | null;
+  cidr: string | null;
+  gateway: string | null;
+  reserved_ranges: string[];
+  mtu: number;
+  project_id: string;
+  labels: Record<string, string>;
+}
+
+const COLUMNS = `n.id, n.name, n.description, n.type, n.vlan_id, n.vni, n.bridge_name, n.host_id,
+  text(n.cidr) AS cidr, host(n.gateway) AS gateway, n.reserved_ranges, n.mtu, n.project_id, n.labels,
+  n.created_at, n.updated_at`;
+
+/** Network columns plus its hosts and how far they are (health; applied desired state). $1, $2: health windows. */
+const VIEW = `SELECT ${COLUMNS}, coalesce(s.host_ids, '{}') AS host_ids, coalesce(s.total, 0) AS total,
+    coalesce(s.healthy, 0) AS healthy, coalesce(s.behind, 0) AS behind, coalesce(s.failed, 0) AS failed
+  FROM networks n LEFT JOIN LATERAL (
+    SELECT array_agg(nh.host_id ORDER BY nh.host_id) AS host_ids, count(*)::int AS total,
+      count(h.id) FILTER (WHERE ${HEALTH_SQL} = 'healthy')::int AS healthy,
+      count(*) FILTER (WHERE h.id IS NULL OR h.linux_applied < h.linux_generation)::int AS behind,
+      count(h.linux_error)::int AS failed
+    FROM network_hosts nh LEFT JOIN hosts h ON h.id = nh.host_id WHERE nh.network_id = n.id) s ON true`;
+
+type ViewRow = NetworkRow & {
+  host_ids: string[];
+  total: number;
+  healthy: number;
+  behind: number;
+  failed: number;
+};
+
+@Injectable()
+export class NetworkRepository {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(HEALTH_WINDOWS) private readonly windows: HealthWindows,
+  ) {}
+
+  async get(id: string): Promise<NetworkView> {
+    const rows: ViewRow[] = await sqlRows(this.ds, `${VIEW} WHERE n.id = $3`, [
+      ...this.windowParams(),
+      id,
+    ]);
+    if (!rows[0]) throw QnetError.notFound('network', id);
+    return toView(rows[0]);
+  }
+
+  async list(req: ListNetworksRequest): Promise<Page<NetworkView>> {
+    const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
+    const params: unknown[] = this.windowParams();
+    const where: string[] = [];
+    const after = decodePageToken(req.page_token);
+    if (req.page_token && !after)
+      throw QnetError.invalid('page_token', 'is not a token this API issued');
+    if (after) where.push(`n.id > $${params.push(String(after[0]))}::uuid`);
+    if (req.type) where.push(`n.type = $${params.push(req.type)}`);
+    if (req.bridge_name) where.push(`n.bridge_name = $${params.push(req.bridge_name)}`);
+    if (req.project_id) where.push(`n.project_id = $${params.push(req.project_id)}`);
+    if (req.name) where.push(`n.name ILIKE $${params.push(`%${escapeLike(req.name)}%`)}`);
+    if (req.host_id) {
+      const p = params.push(req.host_id);
+      where.push(
+        `(n.host_id = $${p} OR EXISTS (SELECT 1 FROM network_hosts x WHERE x.network_id = n.id AND x.host_id = $${p}))`,
+      );
+    }
+    const rows: ViewRow[] = await sqlRows(
+      this.ds,
+      `${VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n.id LIMIT ${limit + 1}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map(toView);
+    return {
+      items,
+      next_page_token: rows.length > limit ? encodePageToken([items[items.length - 1]!.id]) : '',
+    };
+  }
+
+  /** Locks the network for the rest of the transaction: address allocation and deletes queue here. */
+  async lock(tx: SqlTx, id: string): Promise<NetworkRow> {
+    const rows: NetworkRow[] = await tx.rows(
+      `SELECT ${COLUMNS} FROM networks n WHERE n.id = $1 FOR UPDATE`,
+      [id],
+    );
+    if (!rows[0]) throw QnetError.notFound('network', id);
+    return rows[0];
+  }
+
+  /** Inserts a network; an overlay without a VNI gets the lowest free one, its bridge `qbr<vni>`. */
+  async insert(tx: SqlTx, n: NewNetwork): Promise<NetworkRow> {
+    const rows: NetworkRow[] = await tx.rows(
+      `WITH v AS (
+         SELECT CASE WHEN $3 <> 'overlay' THEN NULL WHEN $4::int IS NOT NULL THEN $4::int
+           ELSE (SELECT min(c) FROM (SELECT 1 AS c UNION ALL SELECT vni + 1 FROM networks WHERE vni IS NOT NULL) f
+                 WHERE c <= 16777215 AND NOT EXISTS (SELECT 1 FROM networks x WHERE x.vni = f.c)) END AS vni)
+       INSERT INTO networks AS n (name, description, type, vlan_id, vni, bridge_name, host_id, cidr, gateway,
+         reserved_ranges, mtu, project_id, labels)
+       SELECT $1, $2, $3, $5, v.vni, coalesce($6, 'qbr' || v.vni), $7, $8, $9, $10, $11, $12, $13 FROM v
+       RETURNING ${COLUMNS}`,
+      [
+        n.name,
+        n.description,
+        n.type,
+        n.vni,
+        n.vlan_id,
+        n.bridge_name,
+        n.host_id,
+        n.cidr,
+        n.gateway,
+        n.reserved_ranges,
+        n.mtu,
+        n.project_id,
+        JSON.stringify(n.labels),
+      ],
+    );
+    return rows[0]!;
+  }
+
+  /**
+   * The host's network on a bridge (and VLAN), registered if there is none: one statement, so
+   * concurrent attaches agree on one row (seed 003's auto-registration without its race).
+   */
+  async findOrRegister(
+    tx: SqlTx,
+    hostId: string,
+    bridge: string,
+    vlanId: number | null,
+    projectId: string,
+  ): Promise<{ network: NetworkRow; created: boolean }> {
+    const shared: NetworkRow[] = await tx.rows(
+      `SELECT ${COLUMNS} FROM networks n WHERE n.bridge_name = $1 AND coalesce(n.vlan_id, 0) = $2
+         AND (n.host_id = $3 OR n.host_id IS NULL) ORDER BY n.host_id NULLS LAST LIMIT 1`,
+      [bridge, vlanId ?? 0, hostId],
+    );
+    if (shared[0]) return { network: shared[0], created: false };
+    const rows: (NetworkRow & { created: boolean })[] = await tx.rows(
+      `INSERT INTO networks AS n (name, description, type, vlan_id, bridge_name, host_id, mtu, project_id)
+       VALUES ($1 || ' Network', 'Auto-registered from VM creation', CASE WHEN $2::int IS NULL THEN 'bridge' ELSE 'vlan' END,
+         $2, $1, $3, 1500, $4)
+       ON CONFLICT ((coalesce(host_id, '')), bridge_name, (coalesce(vlan_id, 0)))
+         DO UPDATE SET updated_at = n.updated_at
+       RETURNING ${COLUMNS}, (xmax = 0) AS created`,
+      [bridge, vlanId, hostId, projectId],
+    );
+    const { created, ...network } = rows[0]!;
+    return { network, created };
+  }
+
+  async addHosts(tx: SqlTx, networkId: string, hostIds: string[], explicit: boolean) {
+    if (!hostIds.length) return;
+    await tx.rows(
+      `INSERT INTO network_hosts (network_id, host_id, explicit) SELECT $1, unnest($2::text[]), $3
+       ON CONFLICT (network_id, host_id) DO UPDATE SET explicit = network_hosts.explicit OR EXCLUDED.explicit`,
+      [networkId, hostIds, explicit],
+    );
+  }
+
+  async hostIds(tx: SqlTx | DataSource, networkId: string): Promise<string[]> {
+    const sql = `SELECT host_id FROM network_hosts WHERE network_id = $1 ORDER BY host_id`;
+    const rows: { host_id: string }[] =
+      'rows' in tx ? await tx.rows(sql, [networkId]) : await sqlRows(tx, sql, [networkId]);
+    return rows.map((r) => r.host_id);
+  }
+
+  async countVms(id: string): Promise<number> {
+    const rows: { exists: boolean; count: number }[] = await sqlRows(
+      this.ds,
+      `SELECT EXISTS (SELECT 1 FROM networks WHERE id = $1) AS exists,
+         (SELECT count(DISTINCT vm_id)::int FROM nics WHERE network_id = $1) AS count`,
+      [id],
+    );
+    if (!rows[0]?.exists) throw QnetError.notFound('network', id);
+    return rows[0].count;
+  }
+
+  /** Networks of a project whose CIDR overlaps `cidr` (to name them in a conflict). */
+  async overlapping(projectId: string, cidr: string, exceptId?: string): Promise<NetworkRow[]> {
+    return sqlRows(
+      this.ds,
+      `SELECT ${COLUMNS} FROM networks n WHERE n.project_id = $1 AND n.cidr && $2::cidr
+         AND n.id IS DISTINCT FROM $3::uuid LIMIT 3`,
+      [projectId, cidr, exceptId ?? null],
+    );
+  }
+
+  private windowParams(): unknown[] {
+    return [this.windows.healthyMs, this.windows.offlineMs];
+  }
+}
+
+function provisioning(r: ViewRow): ProvisioningStatus {
+  if (r.failed > 0) return 'ERROR';
+  return r.behind > 0 ? 'PENDING_UPDATE' : 'ACTIVE';
+}
+
+function operating(r: ViewRow): OperatingStatus {
+  if (r.total === 0) return 'NO_MONITOR';
+  if (r.healthy === r.total) return 'ONLINE';
+  return r.healthy === 0 ? 'OFFLINE' : 'DEGRADED';
+}
+
+export function toView(r: ViewRow): NetworkView {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    type: r.type,
+    vlan_id: r.vlan_id,
+    vni: r.vni,
+    bridge_name: r.bridge_name,
+    host_id: r.host_id,
+    host_ids: r.host_ids,
+    cidr: r.cidr,
+    gateway: r.gateway,
+    reserved_ranges: r.reserved_ranges,
+    mtu: r.mtu,
+    project_id: r.project_id,
+    labels: r.labels,
+    provisioning_status: provisioning(r),
+    operating_status: operating(r),
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,291 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { EventPublisher } from '@qnet/bus';
+import {
+  BRIDGE_MTU,
+  DEFAULT_PROJECT,
+  OVERLAY_MTU,
+  QnetError,
+  type Capability,
+  type CreateNetworkRequest,
+  type ListNetworksRequest,
+  type NetworkType,
+  type NetworkView,
+  type Page,
+  type UpdateNetworkRequest,
+} from '@qnet/contracts';
+import { parseCidr, type Cidr } from '@qnet/netaddr';
+import { DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qnet/persistence';
+import { explainViolation, violatedConstraint } from '../db-errors.js';
+import { DesiredStateService } from '../desired/desired-state.service.js';
+import { canonicalRanges, checkGateway, parseReservedRanges } from './ipam.js';
+import { NetworkRepository, type NetworkRow } from './network.repository.js';
+
+const NETWORK_CONSTRAINTS = {
+  networks_placement_key: {
+    field: 'bridge_name',
+    message: 'a network with this host, bridge and VLAN already exists',
+  },
+  networks_vni_key: { field: 'vni', message: 'is used by another overlay' },
+  network_hosts_pkey: { field: 'host_ids', message: 'lists a host twice' },
+};
+
+/** What a network's type requires of the hosts it is placed on (DESIGN §6). */
+export function requiredCapability(
+  type: NetworkType,
+  vlanId: number | null,
+): Capability | undefined {
+  if (type === 'overlay') return 'vxlan';
+  return vlanId !== null ? 'vlan_filtering' : undefined;
+}
+
+@Injectable()
+export class NetworkService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly repo: NetworkRepository,
+    private readonly desired: DesiredStateService,
+    private readonly events: EventPublisher,
+  ) {}
+
+  get(id: string): Promise<NetworkView> {
+    return this.repo.get(id);
+  }
+
+  list(req: ListNetworksRequest): Promise<Page<NetworkView>> {
+    return this.repo.list(req);
+  }
+
+  countVms(id: string): Promise<number> {
+    return this.repo.countVms(id);
+  }
+
+  async create(req: CreateNetworkRequest): Promise<NetworkView> {
+    const type: NetworkType =
+      req.network_type ??
+      (req.vni !== undefined || req.host_ids?.length
+        ? 'overlay'
+        : req.vlan_id !== undefined
+          ? 'vlan'
+          : 'bridge');
+    if (type === 'overlay') {
+      if (req.host_id) throw QnetError.invalid('host_id', 'an overlay spans hosts: use host_ids');
+      if (req.vlan_id !== undefined)
+        throw QnetError.invalid('vlan_id', 'an overlay is isolated by its vni, not a VLAN');
+    } else {
+      if (!req.bridge_name)
+        throw QnetError.invalid('bridge_name', `is required for ${type} networks`);
+      if (req.vni !== undefined) throw QnetError.invalid('vni', 'only overlays have a vni');
+      if (req.host_ids?.length)
+        throw QnetError.invalid('host_ids', 'only overlays have member hosts; use host_id');
+      if (type === 'vlan' && req.vlan_id === undefined)
+        throw QnetError.invalid('vlan_id', 'is required for vlan networks');
+    }
+    const cidr = parseOptionalCidr(req.cidr);
+    checkGateway(cidr, req.gateway);
+    const reserved = req.reserved_ranges ?? [];
+    parseReservedRanges(reserved, cidr);
+    const vlanId = req.vlan_id ?? null;
+    const hostIds = type === 'overlay' ? (req.host_ids ?? []) : req.host_id ? [req.host_id] : [];
+    await this.checkHosts(hostIds, requiredCapability(type, vlanId), type === 'overlay');
+    const projectId = req.project_id ?? DEFAULT_PROJECT;
+
+    const network = await this.retryAutoVni(req.vni === undefined, () =>
+      inTransaction(this.ds, async (tx) => {
+        const row = await this.repo.insert(tx, {
+          name: req.name,
+          description: req.description ?? '',
+          type,
+          vlan_id: vlanId,
+          vni: req.vni ?? null,
+          bridge_name: req.bridge_name ?? null,
+          host_id: req.host_id ?? null,
+          cidr: cidr?.text ?? null,
+          gateway: req.gateway ?? null,
+          reserved_ranges: canonicalRanges(reserved),
+          mtu: req.mtu ?? (type === 'overlay' ? OVERLAY_MTU : BRIDGE_MTU),
+          project_id: projectId,
+          labels: req.labels ?? {},
+        });
+        await this.repo.addHosts(tx, row.id, hostIds, true);
+        if (row.gateway) await allocateGateway(tx, row.id, row.gateway);
+        return row;
+      }).catch((err: unknown) => this.explain(err, projectId, cidr)),
+    );
+    await this.desired.push(hostIds);
+    const view = await this.repo.get(network.id);
+    this.events.emit('registry', 'network', 'created', view.id, view);
+    return view;
+  }
+
+  async update(req: UpdateNetworkRequest): Promise<NetworkView> {
+    const { before, after } = await inTransaction(this.ds, async (tx) => {
+      const cur = await this.repo.lock(tx, req.id);
+      const cidrText = req.cidr ?? cur.cidr ?? undefined;
+      const cidr = parseOptionalCidr(cidrText);
+      const gateway = req.gateway ?? cur.gateway ?? undefined;
+      checkGateway(cidr, gateway);
+      const reserved = req.reserved_ranges ?? cur.reserved_ranges;
+      parseReservedRanges(reserved, cidr);
+      if (req.host_ids && cur.type !== 'overlay')
+        throw QnetError.invalid('host_ids', 'only overlays have member hosts');
+      if (cidr && req.cidr) await assertAllocationsInside(tx, cur.id, cidr);
+      const hostsBefore = await this.repo.hostIds(tx, cur.id);
+      await tx
+        .rows(
+          `UPDATE networks SET name = coalesce($2, name), description = coalesce($3, description),
+             cidr = $4, gateway = $5, mtu = coalesce($6, mtu), labels = coalesce($7::jsonb, labels),
+             reserved_ranges = $8, updated_at = now()
+           WHERE id = $1`,
+          [
+            cur.id,
+            req.name ?? null,
+            req.description ?? null,
+            cidr?.text ?? null,
+            gateway ?? null,
+            req.mtu ?? null,
+            req.labels ? JSON.stringify(req.labels) : null,
+            canonicalRanges(reserved),
+          ],
+        )
+        .catch((err: unknown) => this.explain(err, cur.project_id, cidr, cur.id));
+      if (gateway !== (cur.gateway ?? undefined)) {
+        await tx.rows(
+          `DELETE FROM ip_allocations WHERE network_id = $1 AND owner_kind = 'gateway'`,
+          [cur.id],
+        );
+        if (gateway) await allocateGateway(tx, cur.id, gateway);
+      }
+      if (req.host_ids) await this.replaceMembers(tx, cur, req.host_ids);
+      return { before: hostsBefore, after: await this.repo.hostIds(tx, cur.id) };
+    });
+    await this.desired.push([...before, ...after]);
+    const view = await this.repo.get(req.id);
+    this.events.emit('registry', 'network', 'updated', view.id, view);
+    return view;
+  }
+
+  async delete(id: string): Promise<void> {
+    const { hosts, view } = await inTransaction(this.ds, async (tx) => {
+      await this.repo.lock(tx, id);
+      const view = await this.repo.get(id);
+      const [{ count }] = await tx.rows<{ count: number }>(
+        `SELECT count(*)::int AS count FROM nics WHERE network_id = $1`,
+        [id],
+      );
+      if (count > 0)
+        throw new QnetError(
+          'aborted',
+          `network ${id} has ${count} attached NIC(s): detach them before deleting it`,
+        );
+      const hosts = await this.repo.hostIds(tx, id);
+      await tx.rows(`DELETE FROM networks WHERE id = $1`, [id]);
+      return { hosts, view };
+    });
+    await this.desired.push(hosts);
+    this.events.emit('registry', 'network', 'deleted', id, view);
+  }
+
+  /** Hosts named for a network must exist (overlays need their underlay address) and be able to host it. */
+  async checkHosts(hostIds: string[], capability: Capability | undefined, mustExist: boolean) {
+    if (!hostIds.length) return;
+    const rows: { id: string; capabilities: Capability[] }[] = await sqlRows(
+      this.ds,
+      `SELECT id, capabilities FROM hosts WHERE id = ANY($1::text[])`,
+      [hostIds],
+    );
+    const known = new Map(rows.map((r) => [r.id, r.capabilities]));
+    for (const id of hostIds) {
+      const caps = known.get(id);
+      if (!caps && mustExist)
+        throw new QnetError('not_found', `host ${id} is not registered`, [
+          { field: 'host_ids', message: `host ${id} is not registered` },
+        ]);
+      if (caps && capability && !caps.includes(capability))
+        throw new QnetError('failed_precondition', `host ${id} lacks ${capability}`, [
+          { field: 'host_id', message: `host lacks ${capability}` },
+        ]);
+    }
+  }
+
+  private async replaceMembers(tx: SqlTx, cur: NetworkRow, hostIds: string[]) {
+    await this.checkHosts(hostIds, 'vxlan', true);
+    const leaving: { host_id: string }[] = await tx.rows(
+      `SELECT host_id FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))
+         AND EXISTS (SELECT 1 FROM nics WHERE nics.network_id = $1 AND nics.host_id = network_hosts.host_id)`,
+      [cur.id, hostIds],
+    );
+    if (leaving.length)
+      throw new QnetError('aborted', `host ${leaving[0]!.host_id} still has NICs on this network`, [
+        {
+          field: 'host_ids',
+          message: `host ${leaving[0]!.host_id} still has NICs on this network`,
+        },
+      ]);
+    await tx.rows(
+      `DELETE FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))`,
+      [cur.id, hostIds],
+    );
+    await this.repo.addHosts(tx, cur.id, hostIds, true);
+  }
+
+  /** An automatically chosen VNI can lose a race to a concurrent create: choose again. */
+  private async retryAutoVni<T>(auto: boolean, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const vniRace = err instanceof QnetError && err.details?.[0]?.field === 'vni';
+        if (!auto || !vniRace || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** Names the conflicting network of an overlap; other known constraints get their field. */
+  private async explain(
+    err: unknown,
+    projectId: string,
+    cidr?: Cidr,
+    exceptId?: string,
+  ): Promise<never> {
+    if (violatedConstraint(err) === 'networks_cidr_overlap' && cidr) {
+      const others = await this.repo.overlapping(projectId, cidr.text, exceptId);
+      const names = others.map((o) => `${o.name} (${o.cidr}, ${o.id})`).join(', ');
+      const message = `${cidr.text} overlaps ${names || 'another network'} in project ${projectId}`;
+      throw new QnetError('already_exists', `cidr: ${message}`, [{ field: 'cidr', message }]);
+    }
+    return explainViolation(err, NETWORK_CONSTRAINTS);
+  }
+}
+
+function parseOptionalCidr(text: string | undefined): Cidr | undefined {
+  return text === undefined ? undefined : parseCidr(text);
+}
+
+async function allocateGateway(tx: SqlTx, networkId: string, gateway: string) {
+  await tx
+    .rows(
+      `INSERT INTO ip_allocations (network_id, address, owner_kind) VALUES ($1, $2, 'gateway')`,
+      [networkId, gateway],
+    )
+    .catch((err: unknown) =>
+      explainViolation(err, {
+        ip_allocations_pkey: { field: 'gateway', message: `${gateway} is in use by a NIC` },
+      }),
+    );
+}
+
+/** A CIDR change must keep every allocated address inside the network. */
+async function assertAllocationsInside(tx: SqlTx, networkId: string, cidr: Cidr) {
+  const [row] = await tx.rows<{ outside: number; example: string | null }>(
+    `SELECT count(*)::int AS outside, min(host(address)) AS example FROM ip_allocations
+     WHERE network_id = $1 AND owner_kind <> 'gateway' AND NOT (address << $2::cidr)`,
+    [networkId, cidr.text],
+  );
+  if (row && row.outside > 0)
+    throw new QnetError(
+      'aborted',
+      `cidr: ${row.outside} allocated address(es) such as ${row.example} lie outside ${cidr.text}`,
+      [{ field: 'cidr', message: `allocated addresses lie outside ${cidr.text}` }],
+    );
+}

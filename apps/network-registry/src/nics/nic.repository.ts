@@ -1,0 +1,155 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import {
+  decodePageToken,
+  DEFAULT_PAGE_SIZE,
+  encodePageToken,
+  QnetError,
+  type ListNicsRequest,
+  type NicKind,
+  type NicView,
+  type Page,
+} from '@qnet/contracts';
+import { DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
+
+export interface NewNic {
+  network_id: string;
+  vm_id: string;
+  iface_id: string;
+  kind: NicKind;
+  host_id: string;
+  guest_mac: string;
+  ip_address: string | null;
+  host_dev_name: string;
+  netns: string | null;
+}
+
+const VIEW = `SELECT c.id, c.network_id, c.vm_id, c.iface_id, c.kind, c.host_id, text(c.guest_mac) AS guest_mac,
+    host(c.ip_address) AS ip_address, c.host_dev_name, c.netns, c.created_at,
+    CASE WHEN h.linux_applied >= c.generation AND c.generation > 0 THEN 'ACTIVE'
+         WHEN h.linux_error IS NOT NULL THEN 'ERROR' ELSE 'PENDING_CREATE' END AS provisioning_status
+  FROM nics c JOIN hosts h ON h.id = c.host_id`;
+
+type NicRow = Omit<NicView, 'created_at'> & { created_at: Date };
+
+@Injectable()
+export class NicRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+
+  async get(id: string): Promise<NicView> {
+    const rows: NicRow[] = await sqlRows(this.ds, `${VIEW} WHERE c.id = $1`, [id]);
+    if (!rows[0]) throw QnetError.notFound('nic', id);
+    return toView(rows[0]);
+  }
+
+  async list(req: ListNicsRequest): Promise<Page<NicView>> {
+    const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const after = decodePageToken(req.page_token);
+    if (req.page_token && !after)
+      throw QnetError.invalid('page_token', 'is not a token this API issued');
+    if (after) where.push(`c.id > $${params.push(String(after[0]))}::uuid`);
+    if (req.network_id) where.push(`c.network_id = $${params.push(req.network_id)}`);
+    if (req.vm_id) where.push(`c.vm_id = $${params.push(req.vm_id)}`);
+    if (req.host_id) where.push(`c.host_id = $${params.push(req.host_id)}`);
+    const rows: NicRow[] = await sqlRows(
+      this.ds,
+      `${VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id LIMIT ${limit + 1}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map(toView);
+    return {
+      items,
+      next_page_token: rows.length > limit ? encodePageToken([items[items.length - 1]!.id]) : '',
+    };
+  }
+
+  /**
+   * The lowest free offset in [first, last] of a network, skipping allocated addresses and
+   * reserved ranges. Candidates are the first offset and the one after each taken address or
+   * range, so this reads the allocations once instead of walking the whole block.
+   */
+  async lowestFreeOffset(
+    tx: SqlTx,
+    networkId: string,
+    networkAddress: string,
+    first: bigint,
+    last: bigint,
+    reserved: { lo: bigint; hi: bigint }[],
+  ): Promise<bigint | undefined> {
+    const rows: { o: string | null }[] = await tx.rows(
+      `SELECT min(o)::text AS o FROM (
+         SELECT $3::bigint AS o
+         UNION ALL SELECT (a.address - $2::inet) + 1 FROM ip_allocations a WHERE a.network_id = $1
+         UNION ALL SELECT hi + 1 FROM unnest($6::bigint[]) AS hi
+       ) c
+       WHERE o BETWEEN $3::bigint AND $4::bigint
+         AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = $2::inet + o)
+         AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS r(lo, hi) WHERE o BETWEEN r.lo AND r.hi)`,
+      [
+        networkId,
+        networkAddress,
+        first.toString(),
+        last.toString(),
+        reserved.map((r) => r.lo.toString()),
+        reserved.map((r) => r.hi.toString()),
+      ],
+    );
+    return rows[0]?.o == null ? undefined : BigInt(rows[0].o);
+  }
+
+  async allocate(tx: SqlTx, networkId: string, address: string, nicId: string): Promise<void> {
+    await tx.rows(
+      `INSERT INTO ip_allocations (network_id, address, owner_kind, owner_id) VALUES ($1, $2, 'nic', $3)`,
+      [networkId, address, nicId],
+    );
+  }
+
+  async insert(tx: SqlTx, id: string, n: NewNic): Promise<void> {
+    await tx.rows(
+      `INSERT INTO nics (id, network_id, vm_id, iface_id, kind, host_id, guest_mac, ip_address, host_dev_name, netns)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        id,
+        n.network_id,
+        n.vm_id,
+        n.iface_id,
+        n.kind,
+        n.host_id,
+        n.guest_mac,
+        n.ip_address,
+        n.host_dev_name,
+        n.netns,
+      ],
+    );
+  }
+
+  /** Removes the NIC and frees its address; a host that was only there for NICs leaves the network. */
+  async delete(
+    tx: SqlTx,
+    id: string,
+  ): Promise<{ network_id: string; host_id: string } | undefined> {
+    const rows: { network_id: string; host_id: string; ip: string | null }[] = await tx.rows(
+      `DELETE FROM nics WHERE id = $1 RETURNING network_id, host_id, ip_address AS ip`,
+      [id],
+    );
+    const nic = rows[0];
+    if (!nic) return undefined;
+    if (nic.ip)
+      await tx.rows(`DELETE FROM ip_allocations WHERE network_id = $1 AND address = $2`, [
+        nic.network_id,
+        nic.ip,
+      ]);
+    await tx.rows(
+      `DELETE FROM network_hosts nh WHERE nh.network_id = $1 AND nh.host_id = $2 AND NOT nh.explicit
+         AND NOT EXISTS (SELECT 1 FROM nics WHERE network_id = $1 AND host_id = $2)`,
+      [nic.network_id, nic.host_id],
+    );
+    return nic;
+  }
+}
+
+function toView(r: NicRow): NicView {
+  return { ...r, created_at: r.created_at.toISOString() };
+}

@@ -1,0 +1,226 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { EventPublisher } from '@qnet/bus';
+import {
+  DEFAULT_PROJECT,
+  QnetError,
+  type AttachNicRequest,
+  type Capability,
+  type ListNicsRequest,
+  type NicKind,
+  type NicView,
+  type Page,
+} from '@qnet/contracts';
+import {
+  addressAt,
+  cidrContainsIp,
+  isNetworkOrBroadcast,
+  isUnicastMac,
+  normalizeMac,
+  offsetOf,
+  parseCidr,
+  randomLocalMac,
+  usableOffsets,
+  type Cidr,
+} from '@qnet/netaddr';
+import { DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qnet/persistence';
+import { explainViolation, violatedConstraint } from '../db-errors.js';
+import { DesiredStateService } from '../desired/desired-state.service.js';
+import { parseReservedRanges } from '../networks/ipam.js';
+import { NetworkRepository, type NetworkRow } from '../networks/network.repository.js';
+import { requiredCapability } from '../networks/network.service.js';
+import { NicRepository } from './nic.repository.js';
+
+/** Values the registry generated itself: a collision on them is retried, not reported. */
+const GENERATED_CONFLICTS = new Set(['nics_guest_mac_key', 'nics_host_dev_name_key']);
+
+@Injectable()
+export class NicService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly repo: NicRepository,
+    private readonly networks: NetworkRepository,
+    private readonly desired: DesiredStateService,
+    private readonly events: EventPublisher,
+  ) {}
+
+  get(id: string): Promise<NicView> {
+    return this.repo.get(id);
+  }
+
+  list(req: ListNicsRequest): Promise<Page<NicView>> {
+    return this.repo.list(req);
+  }
+
+  async attach(req: AttachNicRequest): Promise<NicView> {
+    if (!req.network_id && !req.bridge_name)
+      throw QnetError.invalid(
+        'network_id',
+        'give a network_id, or a bridge_name to find or register one',
+      );
+    const kind: NicKind = req.kind ?? (req.netns ? 'veth' : 'tap');
+    if (kind === 'veth' && !req.netns)
+      throw QnetError.invalid(
+        'netns',
+        'is required for a veth NIC (the namespace its peer moves into)',
+      );
+    if (kind === 'tap' && req.netns)
+      throw QnetError.invalid('netns', 'only veth NICs have a namespace');
+    if (req.guest_mac && !isUnicastMac(req.guest_mac))
+      throw QnetError.invalid('guest_mac', 'must be a unicast MAC (first octet even)');
+    const capabilities = await this.hostCapabilities(req.host_id);
+
+    for (let attempt = 1; ; attempt++) {
+      const id = randomUUID();
+      try {
+        const { network, created } = await inTransaction(this.ds, async (tx) => {
+          const found = await this.resolveNetwork(tx, req);
+          const network = await this.networks.lock(tx, found.id);
+          this.checkPlacement(network, req.host_id, capabilities);
+          const ip = network.cidr ? await this.allocate(tx, network, req.ip_address, id) : null;
+          if (!network.cidr && req.ip_address)
+            throw QnetError.invalid(
+              'ip_address',
+              `network ${network.id} has no cidr to allocate from`,
+            );
+          await this.repo.insert(tx, id, {
+            network_id: network.id,
+            vm_id: req.vm_id,
+            iface_id: req.iface_id ?? 'eth0',
+            kind,
+            host_id: req.host_id,
+            guest_mac: req.guest_mac ? normalizeMac(req.guest_mac) : randomLocalMac(),
+            ip_address: ip,
+            host_dev_name: req.host_dev_name ?? `${kind}-${id.slice(0, 8)}`,
+            netns: req.netns ?? null,
+          });
+          await this.networks.addHosts(tx, network.id, [req.host_id], false);
+          return { network, created: found.created };
+        });
+        if (created) {
+          const view = await this.networks.get(network.id);
+          this.events.emit('registry', 'network', 'created', view.id, {
+            ...view,
+            auto_registered: true,
+          });
+        }
+        await this.push(network, req.host_id);
+        const nic = await this.repo.get(id);
+        this.events.emit('registry', 'nic', 'created', nic.id, nic);
+        return nic;
+      } catch (err) {
+        const constraint = violatedConstraint(err);
+        if (constraint && GENERATED_CONFLICTS.has(constraint) && attempt < 3) {
+          const given = constraint === 'nics_guest_mac_key' ? req.guest_mac : req.host_dev_name;
+          if (!given) continue;
+        }
+        explainViolation(err, {
+          nics_guest_mac_key: { field: 'guest_mac', message: 'is used by another NIC' },
+          nics_host_dev_name_key: { field: 'host_dev_name', message: 'is used on this host' },
+          nics_vm_iface_key: {
+            field: 'iface_id',
+            message: 'this VM already has a NIC with this iface_id',
+          },
+          ip_allocations_pkey: { field: 'ip_address', message: 'is already in use' },
+        });
+      }
+    }
+  }
+
+  async detach(id: string): Promise<void> {
+    const nic = await this.repo.get(id);
+    const removed = await inTransaction(this.ds, (tx) => this.repo.delete(tx, id));
+    if (!removed) throw QnetError.notFound('nic', id);
+    const network = await this.networks.get(removed.network_id);
+    await this.push(network, removed.host_id);
+    this.events.emit('registry', 'nic', 'deleted', id, nic);
+  }
+
+  /** A local network changes only the NIC's host; an overlay changes every member's forwarding. */
+  private async push(network: Pick<NetworkRow, 'type' | 'id'>, nicHost: string) {
+    const members =
+      network.type === 'overlay' ? await this.networks.hostIds(this.ds, network.id) : [];
+    await this.desired.push([nicHost, ...members]);
+  }
+
+  private async resolveNetwork(tx: SqlTx, req: AttachNicRequest) {
+    if (req.network_id) return { id: req.network_id, created: false };
+    const { network, created } = await this.networks.findOrRegister(
+      tx,
+      req.host_id,
+      req.bridge_name!,
+      req.vlan_id ?? null,
+      DEFAULT_PROJECT,
+    );
+    return { id: network.id, created };
+  }
+
+  private async hostCapabilities(hostId: string): Promise<Capability[]> {
+    const rows: { capabilities: Capability[] }[] = await sqlRows(
+      this.ds,
+      `SELECT capabilities FROM hosts WHERE id = $1`,
+      [hostId],
+    );
+    if (!rows[0])
+      throw new QnetError('not_found', `host ${hostId} is not registered`, [
+        { field: 'host_id', message: 'is not a registered host' },
+      ]);
+    return rows[0].capabilities;
+  }
+
+  private checkPlacement(network: NetworkRow, hostId: string, capabilities: Capability[]) {
+    if (network.host_id && network.host_id !== hostId)
+      throw new QnetError(
+        'failed_precondition',
+        `network ${network.id} is local to host ${network.host_id}, not ${hostId}`,
+        [{ field: 'host_id', message: `network is local to host ${network.host_id}` }],
+      );
+    const needed = requiredCapability(network.type, network.vlan_id);
+    if (needed && !capabilities.includes(needed))
+      throw new QnetError('failed_precondition', `host ${hostId} lacks ${needed}`, [
+        { field: 'host_id', message: `host lacks ${needed}` },
+      ]);
+  }
+
+  /** The requested address if it is a free host address of the network, else the lowest free one. */
+  private async allocate(
+    tx: SqlTx,
+    network: NetworkRow,
+    requested: string | undefined,
+    nicId: string,
+  ): Promise<string> {
+    const cidr: Cidr = parseCidr(network.cidr!);
+    const reserved = parseReservedRanges(network.reserved_ranges, cidr);
+    let address: string;
+    if (requested) {
+      if (!cidrContainsIp(cidr, requested))
+        throw QnetError.invalid('ip_address', `${requested} is not inside ${cidr.text}`);
+      if (isNetworkOrBroadcast(cidr, requested))
+        throw QnetError.invalid('ip_address', `${requested} is the network or broadcast address`);
+      const o = offsetOf(cidr, requested);
+      if (reserved.some((r) => o >= r.lo && o <= r.hi))
+        throw QnetError.invalid('ip_address', `${requested} is in a reserved range`);
+      address = requested;
+    } else {
+      const { first, last } = usableOffsets(cidr);
+      const o = await this.repo.lowestFreeOffset(
+        tx,
+        network.id,
+        addressAt(cidr, 0n),
+        first,
+        last,
+        reserved,
+      );
+      if (o === undefined)
+        throw new QnetError(
+          'aborted',
+          `ip_address: no free address left in ${cidr.text} (pool exhausted)`,
+          [{ field: 'ip_address', message: 'pool exhausted' }],
+        );
+      address = addressAt(cidr, o);
+    }
+    await this.repo.allocate(tx, network.id, address, nicId);
+    return address;
+  }
+}

@@ -1,0 +1,179 @@
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { defineRpc } from '../rpc.js';
+import { PageRequest } from '../pagination.js';
+import {
+  IsCanonicalCidr,
+  IsIdToken,
+  IsInterfaceName,
+  IsIpAddress,
+  IsLabels,
+  IsSafeText,
+} from '../validation.js';
+
+export const NETWORK_TYPES = ['bridge', 'vlan', 'overlay'] as const;
+export type NetworkType = (typeof NETWORK_TYPES)[number];
+
+export const PROVISIONING_STATUSES = [
+  'PENDING_CREATE',
+  'ACTIVE',
+  'PENDING_UPDATE',
+  'PENDING_DELETE',
+  'ERROR',
+] as const;
+export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
+export const OPERATING_STATUSES = ['ONLINE', 'DEGRADED', 'OFFLINE', 'NO_MONITOR'] as const;
+export type OperatingStatus = (typeof OPERATING_STATUSES)[number];
+
+export const DEFAULT_PROJECT = 'default';
+export const OVERLAY_MTU = 1450;
+export const BRIDGE_MTU = 1500;
+
+/** A network as the seed's `/v1/networks` shows it, plus overlay, IPAM and status fields. */
+export interface NetworkView {
+  id: string;
+  name: string;
+  description: string;
+  type: NetworkType;
+  vlan_id: number | null;
+  vni: number | null;
+  bridge_name: string;
+  host_id: string | null;
+  /** Hosts the network is realized on: its host, overlay members and hosts with NICs on it. */
+  host_ids: string[];
+  cidr: string | null;
+  gateway: string | null;
+  reserved_ranges: string[];
+  mtu: number;
+  project_id: string;
+  labels: Record<string, string>;
+  /** ACTIVE when every host applied it, PENDING_UPDATE while one has not yet, ERROR when one failed. */
+  provisioning_status: ProvisioningStatus;
+  /** ONLINE when every host is healthy, DEGRADED when some are, OFFLINE when none; NO_MONITOR without hosts. */
+  operating_status: OperatingStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export class CreateNetworkRequest {
+  @IsSafeText(255) @MinLength(1) name!: string;
+  @IsOptional() @IsSafeText(1024) description?: string;
+  @IsOptional() @IsIn(NETWORK_TYPES) network_type?: NetworkType;
+  @IsOptional() @IsInt() @Min(1) @Max(4094) vlan_id?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(16_777_215) vni?: number;
+  @IsOptional() @IsInterfaceName() bridge_name?: string;
+  @IsOptional() @IsIdToken() host_id?: string;
+  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsIdToken({ each: true }) host_ids?: string[];
+  @IsOptional() @IsCanonicalCidr() cidr?: string;
+  @IsOptional() @IsIpAddress() gateway?: string;
+  @IsOptional() @IsInt() @Min(68) @Max(65535) mtu?: number;
+  @IsOptional() @IsIdToken() project_id?: string;
+  @IsOptional() @IsLabels() labels?: Record<string, string>;
+  /** Addresses IPAM never hands out: "10.0.0.10", "10.0.0.10-10.0.0.20" or a CIDR inside cidr. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  reserved_ranges?: string[];
+}
+
+export class GetNetworkRequest {
+  @IsUUID() id!: string;
+}
+
+export class ListNetworksRequest extends PageRequest {
+  @IsOptional() @IsIn(NETWORK_TYPES) type?: NetworkType;
+  @IsOptional() @IsIdToken() host_id?: string;
+  @IsOptional() @IsInterfaceName() bridge_name?: string;
+  @IsOptional() @IsIdToken() project_id?: string;
+  /** Case-insensitive substring of the name. */
+  @IsOptional() @IsSafeText(255) name?: string;
+}
+
+export interface ListNetworksResponse {
+  networks: NetworkView[];
+  next_page_token: string;
+}
+
+export class UpdateNetworkRequest {
+  @IsUUID() id!: string;
+  @IsOptional() @IsSafeText(255) @MinLength(1) name?: string;
+  @IsOptional() @IsSafeText(1024) description?: string;
+  @IsOptional() @IsCanonicalCidr() cidr?: string;
+  @IsOptional() @IsIpAddress() gateway?: string;
+  @IsOptional() @IsInt() @Min(68) @Max(65535) mtu?: number;
+  @IsOptional() @IsLabels() labels?: Record<string, string>;
+  /** Overlay members (replaces the list); a host that still has NICs on the network cannot leave. */
+  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsIdToken({ each: true }) host_ids?: string[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  reserved_ranges?: string[];
+}
+
+export class DeleteNetworkRequest {
+  @IsUUID() id!: string;
+}
+
+export class CountNetworkVmsRequest {
+  @IsUUID() id!: string;
+}
+
+export interface CountNetworkVmsResponse {
+  count: number;
+}
+
+export const RegistryNetworkRpc = {
+  CreateNetwork: defineRpc<CreateNetworkRequest, NetworkView>(
+    'registry',
+    'CreateNetwork',
+    CreateNetworkRequest,
+    { protoRequest: 'CreateNetworkRequest' },
+  ),
+  GetNetwork: defineRpc<GetNetworkRequest, NetworkView>(
+    'registry',
+    'GetNetwork',
+    GetNetworkRequest,
+    {
+      protoRequest: 'GetNetworkRequest',
+    },
+  ),
+  ListNetworks: defineRpc<ListNetworksRequest, ListNetworksResponse>(
+    'registry',
+    'ListNetworks',
+    ListNetworksRequest,
+    { protoRequest: 'ListNetworksRequest' },
+  ),
+  UpdateNetwork: defineRpc<UpdateNetworkRequest, NetworkView>(
+    'registry',
+    'UpdateNetwork',
+    UpdateNetworkRequest,
+    { protoRequest: 'UpdateNetworkRequest' },
+  ),
+  DeleteNetwork: defineRpc<DeleteNetworkRequest, Record<string, never>>(
+    'registry',
+    'DeleteNetwork',
+    DeleteNetworkRequest,
+    { protoRequest: 'DeleteNetworkRequest' },
+  ),
+  CountNetworkVms: defineRpc<CountNetworkVmsRequest, CountNetworkVmsResponse>(
+    'registry',
+    'CountNetworkVms',
+    CountNetworkVmsRequest,
+    { protoRequest: 'CountNetworkVmsRequest' },
+  ),
+};

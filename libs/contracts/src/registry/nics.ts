@@ -1,0 +1,85 @@
+import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { defineRpc } from '../rpc.js';
+import { PageRequest } from '../pagination.js';
+import { IsIdToken, IsInterfaceName, IsIpAddress, IsMacAddress } from '../validation.js';
+import type { ProvisioningStatus } from './networks.js';
+
+export const NIC_KINDS = ['tap', 'veth'] as const;
+export type NicKind = (typeof NIC_KINDS)[number];
+
+/** Namespace names as ip-netns(8) stores them under /var/run/netns. */
+export const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** A VM or container interface (seed 003's vm_network_interface) with its IPAM address. */
+export interface NicView {
+  id: string;
+  network_id: string;
+  vm_id: string;
+  iface_id: string;
+  kind: NicKind;
+  host_id: string;
+  guest_mac: string;
+  ip_address: string | null;
+  host_dev_name: string;
+  netns: string | null;
+  /** ACTIVE once the host's agent applied it, PENDING_CREATE before, ERROR when that failed. */
+  provisioning_status: ProvisioningStatus;
+  created_at: string;
+}
+
+export class AttachNicRequest {
+  /** The network; or, with bridge_name, the host's network on that bridge (registered if none). */
+  @IsOptional() @IsUUID() network_id?: string;
+  @IsOptional() @IsInterfaceName() bridge_name?: string;
+  @IsIdToken() host_id!: string;
+  @IsIdToken() vm_id!: string;
+  /** Name inside the guest (Firecracker iface_id; the veth peer's name). Default eth0. */
+  @IsOptional() @IsInterfaceName() iface_id?: string;
+  @IsOptional() @IsIn(NIC_KINDS) kind?: NicKind;
+  @IsOptional() @IsMacAddress() guest_mac?: string;
+  @IsOptional() @IsIpAddress() ip_address?: string;
+  @IsOptional() @IsInterfaceName() host_dev_name?: string;
+  /** veth only: the container's network namespace the peer moves into. */
+  @IsOptional()
+  @Matches(NETNS_NAME, { message: 'must be a namespace name of A-Z a-z 0-9 _ . -' })
+  netns?: string;
+  /** With bridge_name: the VLAN of the network to find or register. */
+  @IsOptional() @IsInt() @Min(1) @Max(4094) vlan_id?: number;
+}
+
+export class DetachNicRequest {
+  @IsUUID() id!: string;
+}
+
+export class GetNicRequest {
+  @IsUUID() id!: string;
+}
+
+export class ListNicsRequest extends PageRequest {
+  @IsOptional() @IsUUID() network_id?: string;
+  @IsOptional() @IsIdToken() vm_id?: string;
+  @IsOptional() @IsIdToken() host_id?: string;
+}
+
+export interface ListNicsResponse {
+  nics: NicView[];
+  next_page_token: string;
+}
+
+export const RegistryNicRpc = {
+  AttachNic: defineRpc<AttachNicRequest, NicView>('registry', 'AttachNic', AttachNicRequest, {
+    protoRequest: 'AttachNicRequest',
+  }),
+  DetachNic: defineRpc<DetachNicRequest, Record<string, never>>(
+    'registry',
+    'DetachNic',
+    DetachNicRequest,
+    { protoRequest: 'DetachNicRequest' },
+  ),
+  GetNic: defineRpc<GetNicRequest, NicView>('registry', 'GetNic', GetNicRequest, {
+    protoRequest: 'GetNicRequest',
+  }),
+  ListNics: defineRpc<ListNicsRequest, ListNicsResponse>('registry', 'ListNics', ListNicsRequest, {
+    protoRequest: 'ListNicsRequest',
+  }),
+};

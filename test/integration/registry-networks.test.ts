@@ -1,0 +1,328 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { busRequest } from '@qnet/bus';
+import type { Capability, DesiredState, LinuxSpec, NetworkView, NicView } from '@qnet/contracts';
+import { TestCluster } from '@qnet/testing';
+
+const SEED_HOST = 'bbab8c75-f516-47ec-987a-828422b2ee5a';
+
+/**
+ * The registry's networks, NICs and IPAM through the gateway's REST API, against a real NATS and
+ * PostgreSQL. Hosts register as their agents would, over their own NATS users.
+ */
+describe('network registry: networks, NICs, IPAM', () => {
+  let cluster: TestCluster;
+  let agentH1: NatsConnection;
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${cluster.gatewayUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & {
+        code?: string;
+        message?: string;
+        details?: { field: string; message: string }[];
+      },
+    };
+  };
+  const register = async (nc: NatsConnection, id: string, ip: string, caps: Capability[]) =>
+    busRequest(nc, `qnet.agent.${id}.register`, {
+      host_id: id,
+      hostname: id,
+      underlay_ip: ip,
+      capabilities: caps,
+      mode: 'dry-run',
+      drivers: ['linux'],
+      agent_version: 'test',
+    });
+  const count = async (sql: string, params: unknown[] = []) =>
+    Number(
+      (await cluster.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`, params))[0]!.n,
+    );
+
+  beforeAll(async () => {
+    cluster = await TestCluster.create({ hostIds: ['h1', 'h2'] });
+    await cluster.startServices(['registry']);
+    await cluster.startGateway();
+    agentH1 = await cluster.connectAs('agent-h1');
+    await register(agentH1, 'h1', '192.0.2.1', ['bridge', 'vxlan']);
+    await register(await cluster.connectAs('agent-h2'), 'h2', '192.0.2.2', ['bridge', 'vxlan']);
+  });
+  afterAll(() => cluster.teardown());
+
+  it("runs seed 003's requests as written: create, list (array), get, patch, count, delete", async () => {
+    const created = await api('POST', '/v1/networks', {
+      name: 'Production Network',
+      description: 'Production environment network',
+      network_type: 'bridge',
+      vlan_id: 100,
+      bridge_name: 'fcbr0',
+      host_id: SEED_HOST,
+      cidr: '10.100.0.0/24',
+      gateway: '10.100.0.1',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'Production Network',
+      type: 'bridge',
+      vlan_id: 100,
+      bridge_name: 'fcbr0',
+      host_id: SEED_HOST,
+      cidr: '10.100.0.0/24',
+      gateway: '10.100.0.1',
+      vni: null,
+    });
+    const id = created.body.id as string;
+    const list = await api('GET', '/v1/networks?bridge_name=fcbr0');
+    expect(Array.isArray(list.body)).toBe(true);
+    expect((list.body as unknown as NetworkView[]).map((n) => n.id)).toEqual([id]);
+    expect((await api('GET', `/v1/networks/${id}`)).body).toMatchObject({
+      id,
+      name: 'Production Network',
+    });
+    const patched = await api('PATCH', `/v1/networks/${id}`, {
+      name: 'Production Network (Updated)',
+      description: 'Updated description',
+      cidr: '10.100.0.0/23',
+      gateway: '10.100.0.1',
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      name: 'Production Network (Updated)',
+      cidr: '10.100.0.0/23',
+    });
+    expect((await api('GET', `/v1/networks/${id}/vms/count`)).body).toEqual({ count: 0 });
+    expect((await api('DELETE', `/v1/networks/${id}`)).status).toBe(204);
+    expect((await api('GET', `/v1/networks/${id}`)).status).toBe(404);
+  });
+
+  it('rejects bad input with 400 naming the field, and writes nothing', async () => {
+    const before = await count('network_registry.networks');
+    const cases: [object, string][] = [
+      [{ name: 'x', bridge_name: 'br0; rm -rf /' }, 'bridge_name'],
+      [{ name: 'x', bridge_name: 'a-name-longer-than-15' }, 'bridge_name'],
+      [{ name: 'x', bridge_name: 'br0', cidr: '10.1.0.1/24' }, 'cidr'],
+      [{ name: 'x', bridge_name: 'br0', cidr: '10.1.0.0/24', gateway: '10.2.0.1' }, 'gateway'],
+      [{ name: 'x', bridge_name: 'br0', cidr: '10.1.0.0/24', gateway: '10.1.0.255' }, 'gateway'],
+      [{ name: 'x', bridge_name: 'br0', vlan_id: 5000 }, 'vlan_id'],
+      [{ name: 'x', network_type: 'vlan', bridge_name: 'br0' }, 'vlan_id'],
+      [{ name: 'x', network_type: 'overlay', vni: 16777216 }, 'vni'],
+      [{ name: 'evil\nname', bridge_name: 'br0' }, 'name'],
+      [{ name: 'x', bridge_name: 'br0', reserved_ranges: ['10.9.0.1'] }, 'reserved_ranges'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await api('POST', '/v1/networks', body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(res.body.details?.map((d) => d.field.replace(/\[\d+\]$/, ''))).toContain(field);
+    }
+    expect(await count('network_registry.networks')).toBe(before);
+  });
+
+  it('refuses overlapping CIDRs in a project (409 naming the other network), allows them across projects', async () => {
+    const a = await api('POST', '/v1/networks', {
+      name: 'a',
+      bridge_name: 'bra',
+      cidr: '10.50.0.0/16',
+    });
+    expect(a.status).toBe(201);
+    const b = await api('POST', '/v1/networks', {
+      name: 'b',
+      bridge_name: 'brb',
+      cidr: '10.50.3.0/24',
+    });
+    expect(b.status).toBe(409);
+    expect(b.body.message).toContain(a.body.id as string);
+    expect(b.body.details?.[0]?.field).toBe('cidr');
+    const other = await api('POST', '/v1/networks', {
+      name: 'b',
+      bridge_name: 'brb',
+      cidr: '10.50.3.0/24',
+      project_id: 'tenant-b',
+    });
+    expect(other.status).toBe(201);
+  });
+
+  it('lets exactly one of 20 concurrent creates of the same (host, bridge, vlan) succeed', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api('POST', '/v1/networks', {
+          name: `race-${i}`,
+          bridge_name: 'brrace',
+          host_id: 'h1',
+          vlan_id: 7,
+          network_type: 'bridge',
+        }),
+      ),
+    );
+    // h1 has no vlan_filtering: every attempt is refused before any insert.
+    expect(
+      results.every((r) => r.status === 412 && r.body.message === 'host h1 lacks vlan_filtering'),
+    ).toBe(true);
+    const untagged = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api('POST', '/v1/networks', { name: `race-${i}`, bridge_name: 'brrace', host_id: 'h1' }),
+      ),
+    );
+    expect(untagged.map((r) => r.status).sort()).toEqual([201, ...Array(19).fill(409)]);
+    expect(untagged.find((r) => r.status === 409)!.body.details?.[0]?.field).toBe('bridge_name');
+  });
+
+  it('gives 200 concurrent NIC attaches on one /24 200 distinct addresses and MACs', async () => {
+    const net = await api('POST', '/v1/networks', {
+      name: 'ipam',
+      network_type: 'overlay',
+      host_ids: ['h1', 'h2'],
+      cidr: '10.60.0.0/24',
+      gateway: '10.60.0.1',
+      reserved_ranges: ['10.60.0.2-10.60.0.9'],
+    });
+    expect(net.status).toBe(201);
+    expect(net.body).toMatchObject({
+      vni: 1,
+      bridge_name: 'qbr1',
+      mtu: 1450,
+      host_ids: ['h1', 'h2'],
+    });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        api('POST', '/v1/nics', {
+          network_id: net.body.id,
+          host_id: i % 2 ? 'h1' : 'h2',
+          vm_id: `vm-${i}`,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status !== 201).map((r) => r.body)).toEqual([]);
+    const nics = results.map((r) => r.body as unknown as NicView);
+    expect(new Set(nics.map((n) => n.ip_address)).size).toBe(200);
+    expect(new Set(nics.map((n) => n.guest_mac)).size).toBe(200);
+    const octets = nics.map((n) => Number(n.ip_address!.split('.')[3])).sort((x, y) => x - y);
+    expect(octets[0]).toBe(10); // .1 gateway, .2-.9 reserved
+    expect(octets[199]).toBe(209);
+    // 45 left (.210-.254): the 46th is a clear pool-exhausted error.
+    const more = await Promise.all(
+      Array.from({ length: 46 }, (_, i) =>
+        api('POST', '/v1/nics', { network_id: net.body.id, host_id: 'h1', vm_id: `more-${i}` }),
+      ),
+    );
+    expect(more.filter((r) => r.status === 201)).toHaveLength(45);
+    const refused = more.find((r) => r.status !== 201)!;
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain('pool exhausted');
+  });
+
+  it('allocates a requested free address, refuses a taken one, and frees it on detach', async () => {
+    const net = await api('POST', '/v1/networks', {
+      name: 'small',
+      bridge_name: 'brsmall',
+      host_id: 'h1',
+      cidr: '10.70.0.0/29',
+    });
+    const nic = await api('POST', '/v1/nics', {
+      network_id: net.body.id,
+      host_id: 'h1',
+      vm_id: 'vm-a',
+      ip_address: '10.70.0.5',
+      guest_mac: 'AA:FC:00:00:00:01',
+      host_dev_name: 'tap-vm-a',
+    });
+    expect(nic.status).toBe(201);
+    expect(nic.body).toMatchObject({
+      ip_address: '10.70.0.5',
+      guest_mac: 'aa:fc:00:00:00:01',
+      kind: 'tap',
+      host_dev_name: 'tap-vm-a',
+    });
+    const taken = await api('POST', '/v1/nics', {
+      network_id: net.body.id,
+      host_id: 'h1',
+      vm_id: 'vm-b',
+      ip_address: '10.70.0.5',
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body.details?.[0]?.field).toBe('ip_address');
+    const dupDev = await api('POST', '/v1/nics', {
+      network_id: net.body.id,
+      host_id: 'h1',
+      vm_id: 'vm-c',
+      host_dev_name: 'tap-vm-a',
+    });
+    expect(dupDev.status).toBe(409);
+    expect(dupDev.body.details?.[0]?.field).toBe('host_dev_name');
+    expect(
+      (await api('POST', '/v1/nics', { network_id: net.body.id, host_id: 'h2', vm_id: 'vm-d' }))
+        .status,
+    ).toBe(412);
+    expect((await api('DELETE', `/v1/networks/${net.body.id}`)).status).toBe(409);
+    expect((await api('GET', `/v1/networks/${net.body.id}/vms/count`)).body).toEqual({ count: 1 });
+    expect((await api('DELETE', `/v1/nics/${nic.body.id}`)).status).toBe(204);
+    expect(
+      await count(`network_registry.ip_allocations WHERE network_id = $1`, [net.body.id]),
+    ).toBe(0);
+    const again = await api('POST', '/v1/nics', {
+      network_id: net.body.id,
+      host_id: 'h1',
+      vm_id: 'vm-e',
+      ip_address: '10.70.0.5',
+    });
+    expect(again.status).toBe(201);
+  });
+
+  it('auto-registers one network for 20 concurrent attaches by bridge name', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api('POST', '/v1/nics', { bridge_name: 'fcbr9', host_id: 'h2', vm_id: `auto-${i}` }),
+      ),
+    );
+    expect(results.filter((r) => r.status !== 201).map((r) => r.body)).toEqual([]);
+    const networks = (await api('GET', '/v1/networks?bridge_name=fcbr9'))
+      .body as unknown as NetworkView[];
+    expect(networks).toHaveLength(1);
+    expect(networks[0]).toMatchObject({
+      name: 'fcbr9 Network',
+      description: 'Auto-registered from VM creation',
+      type: 'bridge',
+      host_id: 'h2',
+    });
+    expect(new Set(results.map((r) => r.body.network_id))).toEqual(new Set([networks[0]!.id]));
+  });
+
+  it('pushes each affected host its full desired state, and answers its pulls', async () => {
+    const pushed: DesiredState<LinuxSpec>[] = [];
+    agentH1.subscribe('qnet.agent.h1.cmd.linux', { callback: (_e, m) => pushed.push(m.json()) });
+    await agentH1.flush();
+    const net = await api('POST', '/v1/networks', {
+      name: 'ov',
+      network_type: 'overlay',
+      host_ids: ['h1', 'h2'],
+      cidr: '10.80.0.0/24',
+    });
+    const nic = await api('POST', '/v1/nics', {
+      network_id: net.body.id,
+      host_id: 'h2',
+      vm_id: 'c1',
+      netns: 'ctr1',
+      kind: 'veth',
+    });
+    expect(nic.status).toBe(201);
+    const pulled = await busRequest<DesiredState<LinuxSpec>>(
+      agentH1,
+      'qnet.agent.h1.desired.linux',
+      { host_id: 'h1' },
+    );
+    const vx = pulled.spec.vxlans.find((x) => x.vni === net.body.vni)!;
+    expect(vx).toMatchObject({
+      name: `vx${net.body.vni}`,
+      local: '192.0.2.1',
+      flood: ['192.0.2.2'],
+      fdb: [{ mac: nic.body.guest_mac, dst: '192.0.2.2' }],
+      neigh: [{ ip: nic.body.ip_address, mac: nic.body.guest_mac }],
+    });
+    expect(pushed.at(-1)).toEqual(pulled);
+    expect(pulled.generation).toBeGreaterThan(0);
+  });
+});
