@@ -41,6 +41,7 @@ export async function checkPrerequisites(tier) {
       missing.push('data-plane tests need root to create network namespaces');
     if (!has('ping')) missing.push('ping is missing (apt-get install iputils-ping)');
     if (!has('ip')) missing.push('ip(8) is missing (apt-get install iproute2)');
+    if (!has('tcpdump')) missing.push('tcpdump is missing (apt-get install tcpdump)');
     else if ((await execa('ip', ['netns', 'list'], { reject: false })).exitCode !== 0) {
       missing.push('network namespaces are not available');
     }

@@ -293,7 +293,11 @@ describe('network registry: networks, NICs, IPAM', () => {
 
   it('pushes each affected host its full desired state, and answers its pulls', async () => {
     const pushed: DesiredState<LinuxSpec>[] = [];
-    agentH1.subscribe('qnet.agent.h1.cmd.linux', { callback: (_e, m) => pushed.push(m.json()) });
+    agentH1.subscribe('qnet.agent.h1.cmd.linux', {
+      callback: (_e, m) => {
+        pushed.push(m.json());
+      },
+    });
     await agentH1.flush();
     const net = await api('POST', '/v1/networks', {
       name: 'ov',
