@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { runB1, type B1Result } from './b1-gateway-write.js';
+import { runB2, type ConvergenceResult } from './b2-convergence.js';
+import { runB3 } from './b3-scale.js';
 
 /** `npm run bench`: runs every benchmark, writes bench/results/*.json and prints the README table. */
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5_000);
@@ -13,23 +15,30 @@ const machine = {
   node: process.version,
   date: new Date().toISOString(),
 };
-const b1: B1Result = await runB1(durationMs);
-writeFileSync(
-  new URL('b1.json', results),
-  JSON.stringify({ machine, duration_ms: durationMs, ...b1 }, null, 2) + '\n',
-);
+/** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3').split(',');
+const save = (name: string, data: object) =>
+  writeFileSync(
+    new URL(`${name}.json`, results),
+    JSON.stringify({ machine, ...data }, null, 2) + '\n',
+  );
+const lines: string[] = [
+  `machine: ${machine.cpus} cores, ${machine.cpu}, node ${machine.node}; ${durationMs / 1000} s per point`,
+];
+let ok = true;
 
-const rows = b1.floor.flatMap((f, k) => {
-  const p = b1.product[k]!;
-  const v = b1.verdict[k]!;
-  return [
-    `| B1 floor: NATS req/reply + pg INSERT | ${f.concurrency} | ${f.rps} | ${f.p50_ms} | ${f.p99_ms} | |`,
-    `| B1 gateway → registry → PostgreSQL | ${p.concurrency} | ${p.rps} | ${p.p50_ms} | ${p.p99_ms} | ${v.throughput_ratio}× floor rps, ${v.p99_ratio}× floor p99 — ${v.meets_target ? 'meets' : 'MISSES'} target |`,
-  ];
-});
-console.log(
-  [
-    `machine: ${machine.cpus} cores, ${machine.cpu}, node ${machine.node}; ${durationMs / 1000} s per point`,
+if (only.includes('b1')) {
+  const b1: B1Result = await runB1(durationMs);
+  save('b1', { duration_ms: durationMs, ...b1 });
+  const rows = b1.floor.flatMap((f, k) => {
+    const p = b1.product[k]!;
+    const v = b1.verdict[k]!;
+    return [
+      `| B1 floor: NATS req/reply + pg INSERT | ${f.concurrency} | ${f.rps} | ${f.p50_ms} | ${f.p99_ms} | |`,
+      `| B1 gateway → registry → PostgreSQL | ${p.concurrency} | ${p.rps} | ${p.p50_ms} | ${p.p99_ms} | ${v.throughput_ratio}× floor rps, ${v.p99_ratio}× floor p99 — ${v.meets_target ? 'meets' : 'MISSES'} target |`,
+    ];
+  });
+  lines.push(
     '',
     '| benchmark | concurrency | req/s | p50 ms | p99 ms | vs floor (target ≥ 0.5× rps, ≤ 3× p99) |',
     '|---|---|---|---|---|---|',
@@ -40,6 +49,36 @@ console.log(
     )
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-  ].join('\n'),
-);
-process.exit(b1.verdict.every((v) => v.meets_target) ? 0 : 2);
+  );
+  ok &&= b1.verdict.every((v) => v.meets_target);
+}
+
+if (only.includes('b2')) {
+  const b2 = await runB2(Number(process.env.BENCH_B2_ATTACHES ?? 50));
+  save('b2', b2);
+  const row = (name: string, r: ConvergenceResult) =>
+    `| ${name} | ${r.hosts} | ${r.attaches} | ${r.p50_ms} | ${r.p99_ms} | ${r.target_p99_ms} | ${r.messages_per_change} | ${r.meets_target ? 'meets' : 'MISSES'} |`;
+  lines.push(
+    '',
+    '| B2 NIC attach → every host applied | hosts | attaches | p50 ms | p99 ms | target p99 ms | cmd msgs / change | |',
+    '|---|---|---|---|---|---|---|---|',
+    row('3 namespace hosts, real agents', b2.real_3_hosts),
+    row('200 dry-run agents', b2.dry_run_200_hosts),
+    `| 3-host overlay among 200 agents | 3 | | | | | ${b2.small_network_among_200.messages_per_change} | grows with the network, not the fleet |`,
+  );
+  ok &&= b2.real_3_hosts.meets_target && b2.dry_run_200_hosts.meets_target;
+}
+
+if (only.includes('b3')) {
+  const b3 = await runB3();
+  save('b3', b3);
+  lines.push(
+    '',
+    '| B3 at 100,000 NICs | value |',
+    '|---|---|',
+    ...Object.entries(b3.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+}
+
+console.log(lines.join('\n'));
+process.exit(ok ? 0 : 2);

@@ -5,7 +5,7 @@
  * the proto test then fails if one goes missing.
  */
 export const BUS_SERVICES = [
-  { id: 'registry', app: 'network-registry', proto: 'NetworkRegistryService', complete: false },
+  { id: 'registry', app: 'network-registry', proto: 'NetworkRegistryService', complete: true },
   { id: 'lb', app: 'lb', proto: 'LoadBalancerService', complete: false },
   { id: 'vpn', app: 'vpn', proto: 'VpnService', complete: false },
   { id: 'bgp', app: 'bgp', proto: 'BGPService', complete: false },

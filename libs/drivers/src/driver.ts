@@ -33,10 +33,8 @@ export async function reconcile<S, O>(
       : await driver.observe(exec);
   const changes = driver.plan(desired, observed);
   for (const { argv, input } of batched(exec, changes)) await exec.run(argv, input);
-  return {
-    changes,
-    observed: exec.mode === 'dry-run' ? driver.assumeApplied(desired) : await driver.observe(exec),
-  };
+  // Commands fail loudly, so a successful run leaves the host as desired; the next resync observes anew.
+  return { changes, observed: driver.assumeApplied(desired) };
 }
 
 const BATCHABLE = new Set(['ip', 'bridge']);

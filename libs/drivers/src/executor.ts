@@ -49,7 +49,7 @@ export class ExecaExecutor implements Executor {
 
   private async exec(argv: readonly string[], input?: string): Promise<CommandResult> {
     if (argv.length === 0) throw new Error('empty command');
-    const full = this.opts.netns ? ['ip', 'netns', 'exec', this.opts.netns, ...argv] : [...argv];
+    const full = this.opts.netns ? inNamespace(this.opts.netns, argv) : [...argv];
     const res = await execa(full[0]!, full.slice(1), {
       input,
       reject: false,
@@ -74,6 +74,16 @@ export class ExecaExecutor implements Executor {
     }
     return { stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? '') };
   }
+}
+
+/**
+ * ip(8) and bridge(8) switch namespaces themselves (`-n`): one process instead of two per command.
+ * Anything else, or a command that already names a namespace, goes through `ip netns exec`.
+ */
+function inNamespace(netns: string, argv: readonly string[]): string[] {
+  if ((argv[0] === 'ip' || argv[0] === 'bridge') && argv[1] !== '-n')
+    return [argv[0], '-n', netns, ...argv.slice(1)];
+  return ['ip', 'netns', 'exec', netns, ...argv];
 }
 
 /** Dry-run mode: records the argv of every change instead of executing it; reads answer empty. */

@@ -1,0 +1,111 @@
+import { renderLinuxSpec, type RenderInput } from './linux-render.js';
+
+const overlay = {
+  id: 'n1',
+  type: 'overlay' as const,
+  vni: 7,
+  vlan_id: null,
+  bridge_name: 'qbr7',
+  mtu: 1450,
+  prefix: 24,
+  gateway: '10.0.0.1',
+};
+const nic = (host: string, mac: string, ip: string | null, dev: string) => ({
+  network_id: 'n1',
+  host_id: host,
+  kind: 'veth' as const,
+  mac,
+  ip,
+  host_dev_name: dev,
+  iface_id: 'eth0',
+  netns: `ns-${dev}`,
+});
+
+describe('registry → linux desired state', () => {
+  const input: RenderInput = {
+    hostId: 'h1',
+    underlayIp: '192.0.2.1',
+    networks: [
+      overlay,
+      {
+        id: 'n2',
+        type: 'vlan',
+        vni: null,
+        vlan_id: 10,
+        bridge_name: 'fcbr0',
+        mtu: 1500,
+        prefix: null,
+        gateway: null,
+      },
+    ],
+    members: new Map([
+      [
+        'n1',
+        new Map([
+          ['h1', '192.0.2.1'],
+          ['h2', '192.0.2.2'],
+          ['h3', '192.0.2.3'],
+        ]),
+      ],
+    ]),
+    nics: [
+      nic('h1', '02:00:00:00:00:01', '10.0.0.2', 'veth-a'),
+      nic('h2', '02:00:00:00:00:02', '10.0.0.3', 'veth-b'),
+      nic('h3', '02:00:00:00:00:03', null, 'veth-c'),
+      {
+        ...nic('h1', '02:00:00:00:00:04', null, 'tap-vm-1'),
+        network_id: 'n2',
+        kind: 'tap',
+        netns: null,
+      },
+    ],
+  };
+
+  it('renders bridges, local NICs and, per overlay, flood / fdb / neighbour entries for remote NICs', () => {
+    expect(renderLinuxSpec(input)).toEqual({
+      bridges: [
+        { name: 'fcbr0', mtu: 1500, vlan_filtering: true },
+        { name: 'qbr7', mtu: 1450 },
+      ],
+      taps: [{ name: 'tap-vm-1', bridge: 'fcbr0', mtu: 1500, vlan_id: 10 }],
+      veths: [
+        {
+          name: 'veth-a',
+          bridge: 'qbr7',
+          mtu: 1450,
+          peer: {
+            netns: 'ns-veth-a',
+            name: 'eth0',
+            mac: '02:00:00:00:00:01',
+            address: '10.0.0.2/24',
+            gateway: '10.0.0.1',
+          },
+        },
+      ],
+      vxlans: [
+        {
+          name: 'vx7',
+          vni: 7,
+          bridge: 'qbr7',
+          local: '192.0.2.1',
+          port: 4789,
+          mtu: 1450,
+          flood: ['192.0.2.2', '192.0.2.3'],
+          fdb: [
+            { mac: '02:00:00:00:00:02', dst: '192.0.2.2' },
+            { mac: '02:00:00:00:00:03', dst: '192.0.2.3' },
+          ],
+          neigh: [{ ip: '10.0.0.3', mac: '02:00:00:00:00:02' }],
+        },
+      ],
+    });
+  });
+
+  it('leaves out NICs of hosts that are not registered members (no underlay address to send to)', () => {
+    const spec = renderLinuxSpec({
+      ...input,
+      members: new Map([['n1', new Map([['h1', '192.0.2.1']])]]),
+    });
+    expect(spec.vxlans[0]).toMatchObject({ flood: [], fdb: [], neigh: [] });
+  });
+});

@@ -1,0 +1,239 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { execa } from 'execa';
+import { busRequest, encodeJson } from '@qnet/bus';
+import type { DesiredState, DriverStatus, NetworkView, NicView } from '@qnet/contracts';
+import { DryRunExecutor, linuxDriver, reconcile } from '@qnet/drivers';
+import { waitFor } from '@qnet/stack';
+import { Netns, TestCluster } from '@qnet/testing';
+import { round } from './measure.js';
+
+/**
+ * B2: from the API call attaching a NIC to the moment every host of its overlay reported (status.linux)
+ * that it applied forwarding entries for it. Targets: p99 < 100 ms with 3 real namespace hosts,
+ * < 500 ms with 200 dry-run agents; messages per change grow with the network's hosts only.
+ */
+export interface ConvergenceResult {
+  hosts: number;
+  attaches: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  target_p99_ms: number;
+  meets_target: boolean;
+  /** Agent applies reported per attach (one per host of the network that received the push). */
+  messages_per_change: number;
+}
+
+export interface B2Result {
+  real_3_hosts: ConvergenceResult;
+  dry_run_200_hosts: ConvergenceResult;
+  /** A 3-host overlay while 200 agents exist: messages per attach must stay 3. */
+  small_network_among_200: { hosts_in_network: number; messages_per_change: number };
+}
+
+const quantile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+async function api<T>(cluster: TestCluster, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${cluster.gatewayUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** Attaches NICs one at a time and times each until every host reported entries for it. */
+async function measure(
+  cluster: TestCluster,
+  observer: NatsConnection,
+  network: NetworkView,
+  hosts: string[],
+  attaches: number,
+  targetMs: number,
+): Promise<ConvergenceResult> {
+  let waiting: { mac: string; dev: string; pending: Set<string>; done: () => void } | undefined;
+  let commands = 0;
+  const statusSub = observer.subscribe('qnet.agent.*.status.linux', {
+    callback: (_e, m) => {
+      const s = m.json<DriverStatus>();
+      if (s.changes.length) commands++;
+      const text = JSON.stringify(s.changes);
+      if (waiting && (text.includes(waiting.mac) || text.includes(waiting.dev))) {
+        waiting.pending.delete(s.host_id);
+        if (!waiting.pending.size) waiting.done();
+      }
+    },
+  });
+  await observer.flush();
+  const times: number[] = [];
+  for (let i = 0; i < attaches; i++) {
+    const t0 = performance.now();
+    const converged = new Promise<void>((done) => {
+      waiting = { mac: '', dev: '', pending: new Set(hosts), done };
+    });
+    const nic = await api<NicView>(cluster, 'POST', '/v1/nics', {
+      network_id: network.id,
+      host_id: hosts[i % hosts.length],
+      vm_id: `b2-${network.vni}-${i}`,
+      kind: 'tap',
+    });
+    waiting!.mac = nic.guest_mac;
+    waiting!.dev = nic.host_dev_name;
+    await Promise.race([
+      converged,
+      new Promise((_r, reject) =>
+        setTimeout(() => reject(new Error('no convergence in 10 s')), 10_000),
+      ),
+    ]);
+    times.push(performance.now() - t0);
+  }
+  statusSub.unsubscribe();
+  const p99 = quantile(times, 0.99);
+  return {
+    hosts: hosts.length,
+    attaches,
+    p50_ms: round(quantile(times, 0.5), 2),
+    p99_ms: round(p99, 2),
+    max_ms: round(Math.max(...times), 2),
+    target_p99_ms: targetMs,
+    meets_target: p99 < targetMs,
+    messages_per_change: round(commands / attaches, 2),
+  };
+}
+
+/** Three host namespaces on one underlay, each with a real node-agent process (netns mode). */
+async function realHosts(attaches: number): Promise<ConvergenceResult> {
+  const ids = ['b2-1', 'b2-2', 'b2-3'];
+  const cluster = await TestCluster.create({ hostIds: ids, env: { LOG_LEVEL: 'warn' } });
+  const underlay = await Netns.create('qbund');
+  const hosts: Netns[] = [];
+  try {
+    await underlay.exec(['ip', 'link', 'add', 'ub', 'type', 'bridge']);
+    await underlay.exec(['ip', 'link', 'set', 'ub', 'up']);
+    for (const [i] of ids.entries()) {
+      const h = await Netns.create('qbhost');
+      hosts.push(h);
+      await execa('ip', [
+        'link',
+        'add',
+        `u${i}`,
+        'netns',
+        underlay.name,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'netns',
+        h.name,
+      ]);
+      await underlay.exec(['ip', 'link', 'set', `u${i}`, 'master', 'ub', 'up']);
+      await h.exec(['ip', 'addr', 'add', `172.31.1.${i + 1}/24`, 'dev', 'eth0']);
+      await h.exec(['ip', 'link', 'set', 'eth0', 'up']);
+    }
+    await cluster.startServices(['registry']);
+    await cluster.startGateway();
+    ids.forEach((id, i) =>
+      cluster.start(
+        'node-agent',
+        { hostId: id, mode: 'netns', netns: hosts[i]!.name },
+        { QNET_UNDERLAY_IP: `172.31.1.${i + 1}` },
+      ),
+    );
+    await waitFor(
+      async () => (await cluster.db.query(`SELECT 1 FROM network_registry.hosts`)).length === 3,
+      30_000,
+      'hosts',
+    );
+    const network = await api<NetworkView>(cluster, 'POST', '/v1/networks', {
+      name: 'b2',
+      network_type: 'overlay',
+      host_ids: ids,
+      cidr: '10.128.0.0/16',
+    });
+    const observer = await cluster.connectAs('network-registry');
+    return await measure(cluster, observer, network, ids, attaches, 100);
+  } finally {
+    await cluster.teardown();
+    await Promise.all([underlay, ...hosts].map((n) => n.delete()));
+  }
+}
+
+/**
+ * 200 agents in dry-run mode, simulated in this process: each has its own NATS user and
+ * connection, registers, and applies every pushed state with the real linux driver's parse and
+ * plan (commands recorded, not run) before reporting — the fan-out path without 200 processes.
+ */
+async function dryRunHosts(attaches: number): Promise<Omit<B2Result, 'real_3_hosts'>> {
+  const ids = Array.from({ length: 200 }, (_, i) => `dr-${i}`);
+  const cluster = await TestCluster.create({ hostIds: ids, env: { LOG_LEVEL: 'warn' } });
+  try {
+    await cluster.startServices(['registry']);
+    await cluster.startGateway();
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const nc = await cluster.connectAs(`agent-${id}`);
+        const exec = new DryRunExecutor();
+        let previous: ReturnType<typeof linuxDriver.parse> | undefined;
+        nc.subscribe(`qnet.agent.${id}.cmd.linux`, {
+          callback: (_e, m) => {
+            const state = m.json<DesiredState>();
+            const spec = linuxDriver.parse(state.spec);
+            void reconcile(linuxDriver, exec, spec, previous).then(({ changes }) => {
+              previous = spec;
+              const status: DriverStatus = {
+                driver: 'linux',
+                generation: state.generation,
+                ok: true,
+                changes,
+                host_id: id,
+                observed_at: new Date().toISOString(),
+              };
+              nc.publish(`qnet.agent.${id}.status.linux`, encodeJson(status));
+            });
+          },
+        });
+        await busRequest(nc, `qnet.agent.${id}.register`, {
+          host_id: id,
+          hostname: id,
+          underlay_ip: `10.254.${i >> 8}.${(i & 255) + 1}`,
+          capabilities: ['bridge', 'vxlan'],
+          mode: 'dry-run',
+          drivers: ['linux'],
+          agent_version: 'bench',
+        });
+      }),
+    );
+    const observer = await cluster.connectAs('network-registry');
+    const big = await api<NetworkView>(cluster, 'POST', '/v1/networks', {
+      name: 'b2-200',
+      network_type: 'overlay',
+      host_ids: ids,
+      cidr: '10.129.0.0/16',
+    });
+    const result = await measure(cluster, observer, big, ids, attaches, 500);
+    const small = await api<NetworkView>(cluster, 'POST', '/v1/networks', {
+      name: 'b2-3-of-200',
+      network_type: 'overlay',
+      host_ids: ids.slice(0, 3),
+      cidr: '10.130.0.0/16',
+    });
+    const few = await measure(cluster, observer, small, ids.slice(0, 3), 10, 500);
+    return {
+      dry_run_200_hosts: result,
+      small_network_among_200: {
+        hosts_in_network: 3,
+        messages_per_change: few.messages_per_change,
+      },
+    };
+  } finally {
+    await cluster.teardown();
+  }
+}
+
+export async function runB2(attaches: number): Promise<B2Result> {
+  const real = await realHosts(attaches);
+  return { real_3_hosts: real, ...(await dryRunHosts(attaches)) };
+}
