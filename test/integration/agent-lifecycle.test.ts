@@ -207,6 +207,8 @@ describe('node agent after a NATS outage', () => {
     await control.flush();
     cluster.start('node-agent', { hostId: 'rc-1', mode: 'dry-run' });
     await waitFor(async () => pulls.length === 1, 10_000, 'the pull on start');
+    // From here on this test is the only answer to pulls (the registry answers them too).
+    await cluster.stop('network-registry');
 
     await cluster.nats.restart();
     await waitFor(async () => pulls.length === 2, 15_000, 'the pull after reconnecting');

@@ -79,13 +79,18 @@ export class DesiredStateService {
   }
 
   async recordStatus(report: DriverStatusReport): Promise<void> {
-    await sqlRows(
-      this.ds,
-      report.ok
-        ? `UPDATE hosts SET linux_applied = GREATEST(linux_applied, $2), linux_error = NULL WHERE id = $1`
-        : `UPDATE hosts SET linux_error = $3 WHERE id = $1 AND $2 >= linux_applied`,
-      [report.host_id, report.generation, report.ok ? null : (report.error ?? 'failed')],
-    );
+    if (report.ok)
+      await sqlRows(
+        this.ds,
+        `UPDATE hosts SET linux_applied = GREATEST(linux_applied, $2), linux_error = NULL WHERE id = $1`,
+        [report.host_id, report.generation],
+      );
+    else
+      await sqlRows(
+        this.ds,
+        `UPDATE hosts SET linux_error = $3 WHERE id = $1 AND $2 >= linux_applied`,
+        [report.host_id, report.generation, report.error ?? 'failed'],
+      );
   }
 
   private async render(
