@@ -1,10 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { execa } from 'execa';
 import { busRequest, encodeJson } from '@qnet/bus';
 import type { DesiredState, DriverStatus, NetworkView, NicView } from '@qnet/contracts';
 import { DryRunExecutor, linuxDriver, reconcile } from '@qnet/drivers';
 import { waitFor } from '@qnet/stack';
-import { Netns, TestCluster } from '@qnet/testing';
+import { TestCluster, Underlay } from '@qnet/testing';
 import { round } from './measure.js';
 
 /**
@@ -34,16 +33,6 @@ export interface B2Result {
 const quantile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
-async function api<T>(cluster: TestCluster, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
-
 /** Attaches NICs one at a time and times each until every host reported entries for it. */
 async function measure(
   cluster: TestCluster,
@@ -53,42 +42,54 @@ async function measure(
   attaches: number,
   targetMs: number,
 ): Promise<ConvergenceResult> {
-  let waiting: { mac: string; dev: string; pending: Set<string>; done: () => void } | undefined;
-  let commands = 0;
+  // Every report with changes, timestamped on arrival: an agent may report before the API call
+  // returns the NIC, so the reports are matched to the NIC afterwards.
+  const reports: { host: string; changes: string; at: number }[] = [];
+  let onReport = () => {};
   const statusSub = observer.subscribe('qnet.agent.*.status.linux', {
     callback: (_e, m) => {
       const s = m.json<DriverStatus>();
-      if (s.changes.length) commands++;
-      const text = JSON.stringify(s.changes);
-      if (waiting && (text.includes(waiting.mac) || text.includes(waiting.dev))) {
-        waiting.pending.delete(s.host_id);
-        if (!waiting.pending.size) waiting.done();
-      }
+      if (!s.changes.length) return;
+      reports.push({ host: s.host_id, changes: JSON.stringify(s.changes), at: performance.now() });
+      onReport();
     },
   });
   await observer.flush();
   const times: number[] = [];
   for (let i = 0; i < attaches; i++) {
+    const first = reports.length;
     const t0 = performance.now();
-    const converged = new Promise<void>((done) => {
-      waiting = { mac: '', dev: '', pending: new Set(hosts), done };
-    });
-    const nic = await api<NicView>(cluster, 'POST', '/v1/nics', {
+    const nic = await cluster.api<NicView>('POST', '/v1/nics', {
       network_id: network.id,
       host_id: hosts[i % hosts.length],
       vm_id: `b2-${network.vni}-${i}`,
       kind: 'tap',
     });
-    waiting!.mac = nic.guest_mac;
-    waiting!.dev = nic.host_dev_name;
-    await Promise.race([
-      converged,
-      new Promise((_r, reject) =>
-        setTimeout(() => reject(new Error('no convergence in 10 s')), 10_000),
-      ),
-    ]);
-    times.push(performance.now() - t0);
+    /** When the last host applied this NIC, or undefined while one has not. */
+    const convergedAt = () => {
+      const seen = new Map<string, number>();
+      for (const r of reports.slice(first))
+        if (
+          !seen.has(r.host) &&
+          (r.changes.includes(nic.guest_mac) || r.changes.includes(nic.host_dev_name))
+        )
+          seen.set(r.host, r.at);
+      return hosts.every((h) => seen.has(h)) ? Math.max(...seen.values()) : undefined;
+    };
+    const at = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no convergence in 10 s')), 10_000);
+      onReport = () => {
+        const t = convergedAt();
+        if (t !== undefined) {
+          clearTimeout(timer);
+          resolve(t);
+        }
+      };
+      onReport();
+    });
+    times.push(at - t0);
   }
+  const commands = reports.length;
   statusSub.unsubscribe();
   const p99 = quantile(times, 0.99);
   return {
@@ -107,39 +108,15 @@ async function measure(
 async function realHosts(attaches: number): Promise<ConvergenceResult> {
   const ids = ['b2-1', 'b2-2', 'b2-3'];
   const cluster = await TestCluster.create({ hostIds: ids, env: { LOG_LEVEL: 'warn' } });
-  const underlay = await Netns.create('qbund');
-  const hosts: Netns[] = [];
+  const underlay = await Underlay.create(ids.length, '172.31.1');
   try {
-    await underlay.exec(['ip', 'link', 'add', 'ub', 'type', 'bridge']);
-    await underlay.exec(['ip', 'link', 'set', 'ub', 'up']);
-    for (const [i] of ids.entries()) {
-      const h = await Netns.create('qbhost');
-      hosts.push(h);
-      await execa('ip', [
-        'link',
-        'add',
-        `u${i}`,
-        'netns',
-        underlay.name,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        h.name,
-      ]);
-      await underlay.exec(['ip', 'link', 'set', `u${i}`, 'master', 'ub', 'up']);
-      await h.exec(['ip', 'addr', 'add', `172.31.1.${i + 1}/24`, 'dev', 'eth0']);
-      await h.exec(['ip', 'link', 'set', 'eth0', 'up']);
-    }
     await cluster.startServices(['registry']);
     await cluster.startGateway();
     ids.forEach((id, i) =>
       cluster.start(
         'node-agent',
-        { hostId: id, mode: 'netns', netns: hosts[i]!.name },
-        { QNET_UNDERLAY_IP: `172.31.1.${i + 1}` },
+        { hostId: id, mode: 'netns', netns: underlay.hosts[i]!.name },
+        { QNET_UNDERLAY_IP: underlay.ip(i) },
       ),
     );
     await waitFor(
@@ -147,7 +124,7 @@ async function realHosts(attaches: number): Promise<ConvergenceResult> {
       30_000,
       'hosts',
     );
-    const network = await api<NetworkView>(cluster, 'POST', '/v1/networks', {
+    const network = await cluster.api<NetworkView>('POST', '/v1/networks', {
       name: 'b2',
       network_type: 'overlay',
       host_ids: ids,
@@ -157,7 +134,7 @@ async function realHosts(attaches: number): Promise<ConvergenceResult> {
     return await measure(cluster, observer, network, ids, attaches, 100);
   } finally {
     await cluster.teardown();
-    await Promise.all([underlay, ...hosts].map((n) => n.delete()));
+    await underlay.delete();
   }
 }
 
@@ -207,14 +184,14 @@ async function dryRunHosts(attaches: number): Promise<Omit<B2Result, 'real_3_hos
       }),
     );
     const observer = await cluster.connectAs('network-registry');
-    const big = await api<NetworkView>(cluster, 'POST', '/v1/networks', {
+    const big = await cluster.api<NetworkView>('POST', '/v1/networks', {
       name: 'b2-200',
       network_type: 'overlay',
       host_ids: ids,
       cidr: '10.129.0.0/16',
     });
     const result = await measure(cluster, observer, big, ids, attaches, 500);
-    const small = await api<NetworkView>(cluster, 'POST', '/v1/networks', {
+    const small = await cluster.api<NetworkView>('POST', '/v1/networks', {
       name: 'b2-3-of-200',
       network_type: 'overlay',
       host_ids: ids.slice(0, 3),

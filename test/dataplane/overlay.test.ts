@@ -1,10 +1,9 @@
 import { execa, type ResultPromise } from 'execa';
 import type { NetworkView, NicView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
-import { Netns, TestCluster } from '@qnet/testing';
+import { Netns, TestCluster, Underlay } from '@qnet/testing';
 
 const HOSTS = ['ov-1', 'ov-2', 'ov-3'] as const;
-const underlayIp = (i: number) => `172.31.0.${i + 1}`;
 
 /**
  * Seed 002's "unicast with dynamic L3 entries" on a real kernel: three host namespaces on one
@@ -13,25 +12,14 @@ const underlayIp = (i: number) => `172.31.0.${i + 1}`;
  */
 describe('multi-host VXLAN overlays programmed by the agents', () => {
   let cluster: TestCluster;
-  let underlay: Netns;
-  const hosts: Netns[] = [];
+  let underlay: Underlay;
+  let hosts: Netns[] = [];
   const vms = new Map<string, { ns: Netns; nic: NicView }>();
   const nets: Record<'a' | 'b', NetworkView> = {} as never;
 
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-
   async function attachVm(name: string, net: 'a' | 'b', host: number): Promise<void> {
     const ns = await Netns.create('qvm');
-    const nic = await api<NicView>('POST', '/v1/nics', {
+    const nic = await cluster.api<NicView>('POST', '/v1/nics', {
       network_id: nets[net].id,
       host_id: HOSTS[host],
       vm_id: name,
@@ -50,7 +38,7 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
   function capture(): { stop: () => Promise<string[]>; ready: Promise<void> } {
     const proc: ResultPromise = execa(
       'ip',
-      ['netns', 'exec', underlay.name, 'tcpdump', '-i', 'ub', '-nn', '-l', 'udp port 4789'],
+      ['netns', 'exec', underlay.ns.name, 'tcpdump', '-i', 'ub', '-nn', '-l', 'udp port 4789'],
       { reject: false, buffer: true },
     );
     const ready = new Promise<void>((resolve) =>
@@ -67,30 +55,8 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
   }
 
   beforeAll(async () => {
-    underlay = await Netns.create('qund');
-    await underlay.exec(['ip', 'link', 'add', 'ub', 'type', 'bridge']);
-    await underlay.exec(['ip', 'link', 'set', 'ub', 'up']);
-    for (const [i] of HOSTS.entries()) {
-      const h = await Netns.create('qhost');
-      hosts.push(h);
-      await execa('ip', [
-        'link',
-        'add',
-        `u${i}`,
-        'netns',
-        underlay.name,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        h.name,
-      ]);
-      await underlay.exec(['ip', 'link', 'set', `u${i}`, 'master', 'ub', 'up']);
-      await h.exec(['ip', 'addr', 'add', `${underlayIp(i)}/24`, 'dev', 'eth0']);
-      await h.exec(['ip', 'link', 'set', 'eth0', 'up']);
-    }
+    underlay = await Underlay.create(HOSTS.length, '172.31.0');
+    hosts = underlay.hosts;
     cluster = await TestCluster.create({
       hostIds: [...HOSTS],
       env: { HEARTBEAT_INTERVAL_MS: '500', RESYNC_INTERVAL_MS: '1000' },
@@ -101,7 +67,7 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
       cluster.start(
         'node-agent',
         { hostId: id, mode: 'netns', netns: hosts[i]!.name },
-        { QNET_UNDERLAY_IP: underlayIp(i) },
+        { QNET_UNDERLAY_IP: underlay.ip(i) },
       ),
     );
     await waitFor(
@@ -109,14 +75,14 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
       20_000,
       'three registered hosts',
     );
-    nets.a = await api('POST', '/v1/networks', {
+    nets.a = await cluster.api('POST', '/v1/networks', {
       name: 'overlay-a',
       network_type: 'overlay',
       host_ids: [...HOSTS],
       cidr: '10.90.0.0/24',
       project_id: 'pa',
     });
-    nets.b = await api('POST', '/v1/networks', {
+    nets.b = await cluster.api('POST', '/v1/networks', {
       name: 'overlay-b',
       network_type: 'overlay',
       host_ids: ['ov-1', 'ov-2'],
@@ -132,9 +98,7 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
 
   afterAll(async () => {
     await cluster?.teardown();
-    await Promise.all(
-      [underlay, ...hosts, ...[...vms.values()].map((v) => v.ns)].map((n) => n?.delete()),
-    );
+    await Promise.all([underlay, ...[...vms.values()].map((v) => v.ns)].map((n) => n?.delete()));
   });
 
   it('every VM pings every other VM of its overlay, and no ARP crosses the underlay', async () => {
@@ -168,7 +132,7 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
     const a3 = vms.get('a3')!.nic;
     const dev = `vx${nets.a.vni}`;
     expect(await fdbMacs(0, dev)).toContain(a3.guest_mac);
-    await api('DELETE', `/v1/nics/${a3.id}`);
+    await cluster.api('DELETE', `/v1/nics/${a3.id}`);
     await waitFor(
       async () =>
         !(await fdbMacs(0, dev)).includes(a3.guest_mac) &&
@@ -190,7 +154,7 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
     cluster.start(
       'node-agent',
       { hostId: 'ov-1', mode: 'netns', netns: hosts[0]!.name },
-      { QNET_UNDERLAY_IP: underlayIp(0) },
+      { QNET_UNDERLAY_IP: underlay.ip(0) },
     );
     await waitFor(async () => ping('a1', 'a2'), 15_000, 'a1 → a2 after the restart');
     expect(await ping('b1', 'b2')).toBe(true);

@@ -12,23 +12,13 @@ const SEED_HOST = 'bbab8c75-f516-47ec-987a-828422b2ee5a';
 describe('network registry: networks, NICs, IPAM', () => {
   let cluster: TestCluster;
   let agentH1: NatsConnection;
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & {
-        code?: string;
-        message?: string;
-        details?: { field: string; message: string }[];
-      },
-    };
+  type ApiBody = Record<string, unknown> & {
+    code?: string;
+    message?: string;
+    details?: { field: string; message: string }[];
   };
+  const api = (method: string, path: string, body?: unknown) =>
+    cluster.http<ApiBody>(method, path, body);
   const register = async (nc: NatsConnection, id: string, ip: string, caps: Capability[]) =>
     busRequest(nc, `qnet.agent.${id}.register`, {
       host_id: id,

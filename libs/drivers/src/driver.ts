@@ -15,9 +15,8 @@ export interface Driver<Spec = unknown, Observed = unknown> {
   assumeApplied(desired: Spec): Observed;
 }
 
-export interface ApplyOutcome<Observed> {
+export interface ApplyOutcome {
   changes: string[][];
-  observed: Observed;
 }
 
 /** observe → plan → run each command in order; stops at the first failing command. */
@@ -26,15 +25,14 @@ export async function reconcile<S, O>(
   exec: Executor,
   desired: S,
   previous: S | undefined,
-): Promise<ApplyOutcome<O>> {
+): Promise<ApplyOutcome> {
   const observed =
     exec.mode === 'dry-run'
       ? driver.assumeApplied(previous ?? driver.parse({}))
       : await driver.observe(exec);
   const changes = driver.plan(desired, observed);
   for (const { argv, input } of batched(exec, changes)) await exec.run(argv, input);
-  // Commands fail loudly, so a successful run leaves the host as desired; the next resync observes anew.
-  return { changes, observed: driver.assumeApplied(desired) };
+  return { changes };
 }
 
 const BATCHABLE = new Set(['ip', 'bridge']);

@@ -102,9 +102,14 @@ export async function sqlRows<T>(
   }
 }
 
-/** Raw SQL inside one transaction; `rows` behaves like sqlRows. */
+/** Somewhere to run raw SQL: one transaction (inTransaction) or autocommit statements (autocommit). */
 export interface SqlTx {
   rows<T>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** Each statement on its own, like sqlRows: for code that also runs inside transactions. */
+export function autocommit(ds: DataSource): SqlTx {
+  return { rows: (sql, params) => sqlRows(ds, sql, params) };
 }
 
 /** Runs `fn` in a transaction on one connection: committed if it resolves, rolled back if it throws. */

@@ -128,6 +128,33 @@ export class TestCluster {
     );
   }
 
+  /** An HTTP request to the gateway; the body is parsed JSON (undefined when empty). */
+  async http<B = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; headers: Headers; body: B }> {
+    const res = await fetch(`${this.gatewayUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: (text ? JSON.parse(text) : undefined) as B,
+    };
+  }
+
+  /** Like http, for calls that must succeed: throws with the status and body otherwise. */
+  async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.http<T>(method, path, body);
+    if (res.status >= 300)
+      throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
   /** Log lines of an app, parsed. */
   async logs(name: string): Promise<Record<string, unknown>[]> {
     return readFileSync(path.join(this.deployment.logDir, `${name}.log`), 'utf8')

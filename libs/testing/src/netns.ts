@@ -36,3 +36,53 @@ export class Netns {
     await execa('ip', ['netns', 'del', this.name], { reject: false });
   }
 }
+
+/**
+ * Hosts as namespaces on one L2 underlay: a bridge `ub` in its own namespace and, per host, a veth
+ * whose host end is `eth0` with address `<prefix>.<i + 1>/24`.
+ */
+export class Underlay {
+  private constructor(
+    readonly ns: Netns,
+    readonly hosts: Netns[],
+    private readonly prefix: string,
+  ) {}
+
+  static async create(count: number, prefix: string): Promise<Underlay> {
+    const ns = await Netns.create('qund');
+    const underlay = new Underlay(ns, [], prefix);
+    await ns.exec(['ip', 'link', 'add', 'ub', 'type', 'bridge']);
+    await ns.exec(['ip', 'link', 'set', 'ub', 'up']);
+    for (let i = 0; i < count; i++) {
+      const host = await Netns.create('qhost');
+      underlay.hosts.push(host);
+      await execa('ip', [
+        'link',
+        'add',
+        `u${i}`,
+        'netns',
+        ns.name,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'netns',
+        host.name,
+      ]);
+      await ns.exec(['ip', 'link', 'set', `u${i}`, 'master', 'ub', 'up']);
+      await host.exec(['ip', 'addr', 'add', `${underlay.ip(i)}/24`, 'dev', 'eth0']);
+      await host.exec(['ip', 'link', 'set', 'eth0', 'up']);
+    }
+    return underlay;
+  }
+
+  /** Underlay address of host i. */
+  ip(i: number): string {
+    return `${this.prefix}.${i + 1}`;
+  }
+
+  async delete(): Promise<void> {
+    await Promise.all([this.ns, ...this.hosts].map((n) => n.delete()));
+  }
+}

@@ -8,7 +8,7 @@ import {
   type DriverStatusReport,
   type LinuxSpec,
 } from '@qnet/contracts';
-import { DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qnet/persistence';
 import { renderLinuxSpec, type RenderNetwork, type RenderNic } from './linux-render.js';
 
 const DRIVER = 'linux';
@@ -73,8 +73,12 @@ export class DesiredStateService {
       [hostId],
     );
     if (!hosts[0])
-      return { driver: DRIVER, generation: 0, spec: renderLinuxSpec(emptyInput(hostId)) };
-    const [state] = await this.render({ rows: (sql, p) => sqlRows(this.ds, sql, p) }, hosts);
+      return {
+        driver: DRIVER,
+        generation: 0,
+        spec: { bridges: [], taps: [], veths: [], vxlans: [] },
+      };
+    const [state] = await this.render(autocommit(this.ds), hosts);
     return state!.desired;
   }
 
@@ -140,8 +144,4 @@ export class DesiredStateService {
       },
     }));
   }
-}
-
-function emptyInput(hostId: string) {
-  return { hostId, underlayIp: '', networks: [], members: new Map(), nics: [] };
 }

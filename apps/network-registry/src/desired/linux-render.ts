@@ -1,5 +1,4 @@
 import {
-  OVERLAY_MTU,
   VXLAN_PORT,
   type LinuxBridge,
   type LinuxSpec,
@@ -105,7 +104,7 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
           bridge: n.bridge_name,
           local: input.underlayIp,
           port: VXLAN_PORT,
-          mtu: n.mtu || OVERLAY_MTU,
+          mtu: n.mtu,
           flood: [...members]
             .filter(([host]) => host !== input.hostId)
             .map(([, ip]) => ip)

@@ -5,6 +5,7 @@ import {
   DEFAULT_PAGE_SIZE,
   encodePageToken,
   QnetError,
+  type Capability,
   type HeartbeatRequest,
   type HostHealth,
   type HostView,
@@ -130,6 +131,16 @@ export class HostRepository {
     );
     if (!rows[0]) throw QnetError.notFound('host', req.host_id);
     return toView(rows[0]);
+  }
+
+  /** Capabilities of the registered hosts among `ids` (absent ones are not registered). */
+  async capabilities(ids: string[]): Promise<Map<string, Capability[]>> {
+    const rows: { id: string; capabilities: Capability[] }[] = await sqlRows(
+      this.ds,
+      `SELECT id, capabilities FROM hosts WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.capabilities]));
   }
 
   /** Stores health transitions and returns them; safe when several registry instances sweep at once. */

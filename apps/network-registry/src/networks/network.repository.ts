@@ -200,10 +200,11 @@ export class NetworkRepository {
     );
   }
 
-  async hostIds(tx: SqlTx | DataSource, networkId: string): Promise<string[]> {
-    const sql = `SELECT host_id FROM network_hosts WHERE network_id = $1 ORDER BY host_id`;
-    const rows: { host_id: string }[] =
-      'rows' in tx ? await tx.rows(sql, [networkId]) : await sqlRows(tx, sql, [networkId]);
+  async hostIds(tx: SqlTx, networkId: string): Promise<string[]> {
+    const rows: { host_id: string }[] = await tx.rows(
+      `SELECT host_id FROM network_hosts WHERE network_id = $1 ORDER BY host_id`,
+      [networkId],
+    );
     return rows.map((r) => r.host_id);
   }
 

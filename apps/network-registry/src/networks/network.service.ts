@@ -15,11 +15,13 @@ import {
   type UpdateNetworkRequest,
 } from '@qnet/contracts';
 import { parseCidr, type Cidr } from '@qnet/netaddr';
-import { DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qnet/persistence';
+import { DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
 import { explainViolation, violatedConstraint } from '../db-errors.js';
 import { DesiredStateService } from '../desired/desired-state.service.js';
 import { canonicalRanges, checkGateway, parseReservedRanges } from './ipam.js';
+import { HostRepository } from '../hosts/host.repository.js';
 import { NetworkRepository, type NetworkRow } from './network.repository.js';
+import { assertCapable, hostNotRegistered, requiredCapability } from './placement.js';
 
 const NETWORK_CONSTRAINTS = {
   networks_placement_key: {
@@ -30,20 +32,12 @@ const NETWORK_CONSTRAINTS = {
   network_hosts_pkey: { field: 'host_ids', message: 'lists a host twice' },
 };
 
-/** What a network's type requires of the hosts it is placed on (DESIGN §6). */
-export function requiredCapability(
-  type: NetworkType,
-  vlanId: number | null,
-): Capability | undefined {
-  if (type === 'overlay') return 'vxlan';
-  return vlanId !== null ? 'vlan_filtering' : undefined;
-}
-
 @Injectable()
 export class NetworkService {
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly repo: NetworkRepository,
+    private readonly hosts: HostRepository,
     private readonly desired: DesiredStateService,
     private readonly events: EventPublisher,
   ) {}
@@ -186,25 +180,14 @@ export class NetworkService {
     this.events.emit('registry', 'network', 'deleted', id, view);
   }
 
-  /** Hosts named for a network must exist (overlays need their underlay address) and be able to host it. */
-  async checkHosts(hostIds: string[], capability: Capability | undefined, mustExist: boolean) {
+  /** Hosts named for a network must be able to carry it; overlays also need them registered (underlay address). */
+  private async checkHosts(hostIds: string[], needed: Capability | undefined, mustExist: boolean) {
     if (!hostIds.length) return;
-    const rows: { id: string; capabilities: Capability[] }[] = await sqlRows(
-      this.ds,
-      `SELECT id, capabilities FROM hosts WHERE id = ANY($1::text[])`,
-      [hostIds],
-    );
-    const known = new Map(rows.map((r) => [r.id, r.capabilities]));
+    const known = await this.hosts.capabilities(hostIds);
     for (const id of hostIds) {
       const caps = known.get(id);
-      if (!caps && mustExist)
-        throw new QnetError('not_found', `host ${id} is not registered`, [
-          { field: 'host_ids', message: `host ${id} is not registered` },
-        ]);
-      if (caps && capability && !caps.includes(capability))
-        throw new QnetError('failed_precondition', `host ${id} lacks ${capability}`, [
-          { field: 'host_id', message: `host lacks ${capability}` },
-        ]);
+      if (!caps && mustExist) throw hostNotRegistered(id, 'host_ids');
+      if (caps) assertCapable(id, caps, needed, mustExist ? 'host_ids' : 'host_id');
     }
   }
 

@@ -24,12 +24,13 @@ import {
   usableOffsets,
   type Cidr,
 } from '@qnet/netaddr';
-import { DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
 import { explainViolation, violatedConstraint } from '../db-errors.js';
 import { DesiredStateService } from '../desired/desired-state.service.js';
 import { parseReservedRanges } from '../networks/ipam.js';
 import { NetworkRepository, type NetworkRow } from '../networks/network.repository.js';
-import { requiredCapability } from '../networks/network.service.js';
+import { assertCapable, hostNotRegistered, requiredCapability } from '../networks/placement.js';
+import { HostRepository } from '../hosts/host.repository.js';
 import { NicRepository } from './nic.repository.js';
 
 /** Values the registry generated itself: a collision on them is retried, not reported. */
@@ -41,6 +42,7 @@ export class NicService {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly repo: NicRepository,
     private readonly networks: NetworkRepository,
+    private readonly hosts: HostRepository,
     private readonly desired: DesiredStateService,
     private readonly events: EventPublisher,
   ) {}
@@ -69,7 +71,8 @@ export class NicService {
       throw QnetError.invalid('netns', 'only veth NICs have a namespace');
     if (req.guest_mac && !isUnicastMac(req.guest_mac))
       throw QnetError.invalid('guest_mac', 'must be a unicast MAC (first octet even)');
-    const capabilities = await this.hostCapabilities(req.host_id);
+    const capabilities = (await this.hosts.capabilities([req.host_id])).get(req.host_id);
+    if (!capabilities) throw hostNotRegistered(req.host_id, 'host_id');
 
     for (let attempt = 1; ; attempt++) {
       const id = randomUUID();
@@ -140,7 +143,9 @@ export class NicService {
   /** A local network changes only the NIC's host; an overlay changes every member's forwarding. */
   private async push(network: Pick<NetworkRow, 'type' | 'id'>, nicHost: string) {
     const members =
-      network.type === 'overlay' ? await this.networks.hostIds(this.ds, network.id) : [];
+      network.type === 'overlay'
+        ? await this.networks.hostIds(autocommit(this.ds), network.id)
+        : [];
     await this.desired.push([nicHost, ...members]);
   }
 
@@ -156,19 +161,6 @@ export class NicService {
     return { id: network.id, created };
   }
 
-  private async hostCapabilities(hostId: string): Promise<Capability[]> {
-    const rows: { capabilities: Capability[] }[] = await sqlRows(
-      this.ds,
-      `SELECT capabilities FROM hosts WHERE id = $1`,
-      [hostId],
-    );
-    if (!rows[0])
-      throw new QnetError('not_found', `host ${hostId} is not registered`, [
-        { field: 'host_id', message: 'is not a registered host' },
-      ]);
-    return rows[0].capabilities;
-  }
-
   private checkPlacement(network: NetworkRow, hostId: string, capabilities: Capability[]) {
     if (network.host_id && network.host_id !== hostId)
       throw new QnetError(
@@ -176,11 +168,12 @@ export class NicService {
         `network ${network.id} is local to host ${network.host_id}, not ${hostId}`,
         [{ field: 'host_id', message: `network is local to host ${network.host_id}` }],
       );
-    const needed = requiredCapability(network.type, network.vlan_id);
-    if (needed && !capabilities.includes(needed))
-      throw new QnetError('failed_precondition', `host ${hostId} lacks ${needed}`, [
-        { field: 'host_id', message: `host lacks ${needed}` },
-      ]);
+    assertCapable(
+      hostId,
+      capabilities,
+      requiredCapability(network.type, network.vlan_id),
+      'host_id',
+    );
   }
 
   /** The requested address if it is a free host address of the network, else the lowest free one. */

@@ -1,0 +1,29 @@
+import { QnetError, type Capability, type NetworkType } from '@qnet/contracts';
+
+/** What a network's type requires of the hosts it is placed on (DESIGN §6). */
+export function requiredCapability(
+  type: NetworkType,
+  vlanId: number | null,
+): Capability | undefined {
+  if (type === 'overlay') return 'vxlan';
+  return vlanId !== null ? 'vlan_filtering' : undefined;
+}
+
+/** 412 unless a host with `capabilities` can carry a network that needs `needed`. */
+export function assertCapable(
+  hostId: string,
+  capabilities: Capability[],
+  needed: Capability | undefined,
+  field: string,
+): void {
+  if (needed && !capabilities.includes(needed))
+    throw new QnetError('failed_precondition', `host ${hostId} lacks ${needed}`, [
+      { field, message: `host lacks ${needed}` },
+    ]);
+}
+
+export function hostNotRegistered(hostId: string, field: string): QnetError {
+  return new QnetError('not_found', `host ${hostId} is not registered`, [
+    { field, message: `host ${hostId} is not registered` },
+  ]);
+}
