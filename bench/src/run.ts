@@ -60,7 +60,7 @@ if (only.includes('b2')) {
     `| ${name} | ${r.hosts} | ${r.attaches} | ${r.p50_ms} | ${r.p99_ms} | ${r.target_p99_ms} | ${r.messages_per_change} | ${r.meets_target ? 'meets' : 'MISSES'} |`;
   lines.push(
     '',
-    '| B2 NIC attach → every host applied | hosts | attaches | p50 ms | p99 ms | target p99 ms | cmd msgs / change | |',
+    '| B2 NIC attach → every host applied | hosts | attaches | p50 ms | p99 ms | target p99 ms | agent applies / change | |',
     '|---|---|---|---|---|---|---|---|',
     row('3 namespace hosts, real agents', b2.real_3_hosts),
     row('200 dry-run agents', b2.dry_run_200_hosts),
