@@ -159,4 +159,30 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
     await waitFor(async () => ping('a1', 'a2'), 15_000, 'a1 → a2 after the restart');
     expect(await ping('b1', 'b2')).toBe(true);
   });
+
+  it('a VM NIC is a TAP in its bridge, created by the agent of its host', async () => {
+    const tap = await cluster.api<NicView>('POST', '/v1/nics', {
+      network_id: nets.a.id,
+      host_id: 'ov-2',
+      vm_id: 'vm-tap',
+      host_dev_name: 'tap-vm-1',
+    });
+    expect(tap.kind).toBe('tap');
+    const link = async () => {
+      const r = await hosts[1]!.exec(['ip', '-j', '-d', 'link', 'show', 'tap-vm-1'], {
+        reject: false,
+      });
+      return r.exitCode === 0
+        ? (
+            JSON.parse(r.stdout) as {
+              master?: string;
+              mtu: number;
+              linkinfo: { info_kind: string };
+            }[]
+          )[0]
+        : undefined;
+    };
+    await waitFor(async () => (await link())?.master === nets.a.bridge_name, 10_000, 'tap-vm-1');
+    expect(await link()).toMatchObject({ mtu: 1450, linkinfo: { info_kind: 'tun' } });
+  });
 });

@@ -319,4 +319,68 @@ describe('network registry: networks, NICs, IPAM', () => {
     expect(pushed.at(-1)).toEqual(pulled);
     expect(pulled.generation).toBeGreaterThan(0);
   });
+
+  it('serves the same operations as Connect RPCs, with filters, pagination, events and membership changes', async () => {
+    const events: string[] = [];
+    const observer = await cluster.connectAs('observer');
+    observer.subscribe('qnet.evt.registry.>', {
+      callback: (_e, m) => {
+        events.push(m.subject);
+      },
+    });
+    await observer.flush();
+    const rpc = (method: string, body: unknown) =>
+      api('POST', `/limiquantix.network.v1.NetworkRegistryService/${method}`, body);
+
+    const net = await rpc('CreateNetwork', {
+      name: 'members',
+      network_type: 'overlay',
+      vni: 777,
+      host_ids: ['h1', 'h2'],
+      cidr: '10.81.0.0/24',
+    });
+    expect(net.status).toBe(200);
+    const dupVni = await rpc('CreateNetwork', { name: 'dup', network_type: 'overlay', vni: 777 });
+    expect(dupVni.status).toBe(409);
+    expect(dupVni.body.details?.[0]?.field).toBe('vni');
+
+    const page1 = await rpc('ListNetworks', { type: 'overlay', page_size: 1 });
+    const body1 = page1.body as unknown as { networks: NetworkView[]; next_page_token: string };
+    expect(body1.networks).toHaveLength(1);
+    const page2 = await rpc('ListNetworks', {
+      type: 'overlay',
+      page_size: 500,
+      page_token: body1.next_page_token,
+    });
+    const rest = (page2.body as unknown as { networks: NetworkView[] }).networks;
+    expect(rest.every((n) => n.type === 'overlay' && n.id > body1.networks[0]!.id)).toBe(true);
+    expect([...body1.networks, ...rest].map((n) => n.id)).toContain(net.body.id);
+
+    const nic = await rpc('AttachNic', { network_id: net.body.id, host_id: 'h1', vm_id: 'm1' });
+    expect(nic.status).toBe(200);
+    // h2 still has no NIC: it may leave; then h1 floods to nobody. h1 has a NIC: it may not leave.
+    expect((await rpc('UpdateNetwork', { id: net.body.id, host_ids: ['h2'] })).status).toBe(409);
+    const updated = await rpc('UpdateNetwork', { id: net.body.id, host_ids: ['h1'] });
+    expect(updated.body).toMatchObject({ host_ids: ['h1'] });
+    const pulled = await busRequest<DesiredState<LinuxSpec>>(
+      agentH1,
+      'qnet.agent.h1.desired.linux',
+      { host_id: 'h1' },
+    );
+    expect(pulled.spec.vxlans.find((x) => x.vni === 777)).toMatchObject({ flood: [], fdb: [] });
+    expect(pulled.spec.taps.map((t) => t.name)).toContain(nic.body.host_dev_name);
+
+    expect((await rpc('DetachNic', { id: nic.body.id })).status).toBe(200);
+    expect((await rpc('DeleteNetwork', { id: net.body.id })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'qnet.evt.registry.network.created',
+        'qnet.evt.registry.nic.created',
+        'qnet.evt.registry.network.updated',
+        'qnet.evt.registry.nic.deleted',
+        'qnet.evt.registry.network.deleted',
+      ]),
+    );
+  });
 });
