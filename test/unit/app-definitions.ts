@@ -15,8 +15,8 @@ export const SERVICE_DEFINITIONS: ServiceDefinition<object>[] = [
   lbService,
   vpnService,
   bgpService,
-  tunnelService,
-  deviceService,
+  tunnelService as ServiceDefinition<object>,
+  deviceService as ServiceDefinition<object>,
 ];
 
 type Spec = Record<string, EnvVar<unknown> & { name: string }>;

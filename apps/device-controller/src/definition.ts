@@ -1,10 +1,13 @@
 import type { ServiceDefinition } from '@qnet/service';
+import { deviceConfigSpec, type DeviceConfig } from './config.js';
 import { DeviceControllerModule } from './device-controller.module.js';
+import { Devices1732600000000 } from './migrations/1732600000000-devices.js';
 
-export const deviceService: ServiceDefinition<object> = {
+export const deviceService: ServiceDefinition<DeviceConfig> = {
   service: 'device',
-  module: () => DeviceControllerModule,
+  config: deviceConfigSpec,
+  module: (c) => DeviceControllerModule.forConfig(c),
   schema: 'device_controller',
   entities: [],
-  migrations: [],
+  migrations: [Devices1732600000000],
 };

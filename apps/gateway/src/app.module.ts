@@ -11,8 +11,10 @@ import { RpcForwarder } from './connect/rpc-forwarder.js';
 import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { MetricsController } from './http/metrics.js';
+import { DevicesRestController } from './rest/devices.controller.js';
 import { HostsRestController } from './rest/hosts.controller.js';
 import { NetworksRestController, NicsRestController } from './rest/networks.controller.js';
+import { TunnelRestController } from './rest/tunnel.controller.js';
 
 @Module({})
 export class GatewayModule {
@@ -32,6 +34,8 @@ export class GatewayModule {
         HostsRestController,
         NetworksRestController,
         NicsRestController,
+        TunnelRestController,
+        DevicesRestController,
         ConnectController,
       ],
       providers: [

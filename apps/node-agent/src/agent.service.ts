@@ -18,11 +18,14 @@ import {
   type DriverStatus,
   type HeartbeatReply,
   type RegisterHostReply,
+  type ReportMetricsRequest,
 } from '@qnet/contracts';
 import { probeCapabilities, type Executor } from '@qnet/drivers';
 import type { AgentConfig } from './config.js';
+import { storeDeviceConfig } from './device-config.js';
 import { DriverRunner } from './driver-runner.js';
 import type { AgentIdentity } from './identity.js';
+import { LoadSampler } from './routing-metrics.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
 
 /**
@@ -61,6 +64,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     void this.pullAll();
     this.every(this.config.heartbeatMs, () => this.heartbeat());
     this.every(this.config.resyncMs, () => this.resync());
+    if (this.config.routingServer) await this.startMetrics();
     void this.watchReconnects();
   }
 
@@ -196,6 +200,12 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         respond({ data: this.describe() });
         return;
       }
+      if (verb === 'config') {
+        respond({
+          data: await storeDeviceConfig(this.config.stateDir, this.id.hostId, msg.json()),
+        });
+        return;
+      }
       const runner = this.runners.get(verb);
       if (!runner) throw new QnetError('not_found', `this agent has no ${verb} driver`);
       const state = plainToInstance(DesiredState, msg.json<object>());
@@ -215,6 +225,24 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
           : { code: 'invalid_argument', message: (err as Error).message };
       respond({ error: body });
     }
+  }
+
+  /** Routing-server role: the seed's metrics document on qnet.metrics.routing.<hostId>. */
+  private async startMetrics(): Promise<void> {
+    const sampler = new LoadSampler(this.exec, this.config.routingInterface);
+    await sampler.read(); // the first reading is the baseline of the first rates
+    this.every(this.config.routingMetricsMs, async () => {
+      const load = await sampler.read();
+      const doc: ReportMetricsRequest = {
+        server_id: this.id.hostId,
+        server_name: this.config.routingServerName ?? this.id.hostname,
+        timestamp: Date.now() / 1000,
+        ...load,
+        internal_ip: this.config.routingInternalIp ?? this.id.underlayIp,
+        external_ip: this.config.routingExternalIp ?? this.id.underlayIp,
+      };
+      this.nc.publish(Subjects.metrics('routing', this.id.hostId), encodeJson(doc));
+    });
   }
 
   private async applyAndReport(state: DesiredState): Promise<ApplyResult> {

@@ -36,6 +36,34 @@ export const agentConfigSpec = {
     default: 10_000,
     min: 100,
   }),
+  stateDir: env.string('AGENT_STATE_DIR', {
+    description: 'where the agent keeps what it is given (the pushed device config, 0600)',
+    default: '.qnet/agent',
+  }),
+  routingServer: env.bool('ROUTING_SERVER', {
+    description: 'this host is a tunnel routing server: publish its metrics to the tunnel balancer',
+    default: false,
+  }),
+  routingServerName: env.optional('ROUTING_SERVER_NAME', {
+    description: 'server_name in the metrics; default: the hostname',
+  }),
+  routingInterface: env.string('ROUTING_EGRESS_INTERFACE', {
+    description: 'interface whose egress rate is the reported bandwidth',
+    default: 'eth0',
+    pattern: /^[A-Za-z0-9_.-]{1,15}$/,
+  }),
+  routingInternalIp: env.optional('ROUTING_INTERNAL_IP', {
+    description: 'internal_ip in the metrics; default: the underlay address',
+  }),
+  routingExternalIp: env.optional('ROUTING_EXTERNAL_IP', {
+    description:
+      'external_ip in the metrics (where endpoints reach the tunnel); default: the underlay address',
+  }),
+  routingMetricsMs: env.int('ROUTING_METRICS_INTERVAL_MS', {
+    description: "metrics period (the seed's report_interval)",
+    default: 10_000,
+    min: 100,
+  }),
   ...busConfigSpec,
 };
 

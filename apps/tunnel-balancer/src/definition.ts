@@ -1,10 +1,13 @@
 import type { ServiceDefinition } from '@qnet/service';
+import { tunnelConfigSpec, type TunnelConfig } from './config.js';
+import { Balancer1732500000000 } from './migrations/1732500000000-balancer.js';
 import { TunnelBalancerModule } from './tunnel-balancer.module.js';
 
-export const tunnelService: ServiceDefinition<object> = {
+export const tunnelService: ServiceDefinition<TunnelConfig> = {
   service: 'tunnel',
-  module: () => TunnelBalancerModule,
+  config: tunnelConfigSpec,
+  module: (c) => TunnelBalancerModule.forConfig(c),
   schema: 'tunnel_balancer',
   entities: [],
-  migrations: [],
+  migrations: [Balancer1732500000000],
 };

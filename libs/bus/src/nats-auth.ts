@@ -68,7 +68,8 @@ export function agentPermissions(hostId: string): NatsPermissions {
       `${base}.desired.>`,
       `qnet.metrics.*.${hostId}`,
     ],
-    subscribe: [`${base}.cmd.>`, inbox(NATS_USERS.agent(hostId))],
+    // A host that is a tunnel endpoint hears its own router decisions as they change.
+    subscribe: [`${base}.cmd.>`, `qnet.tunnel.decision.${hostId}`, inbox(NATS_USERS.agent(hostId))],
   };
 }
 

@@ -33,3 +33,13 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+const payloadPipe = createValidationPipe();
+
+/** The same validation as the bus handlers, for a document that arrives another way (HTTP). */
+export async function validatePayload<T extends object>(
+  cls: new (...args: never[]) => T,
+  body: unknown,
+): Promise<T> {
+  return (await payloadPipe.transform(body ?? {}, { type: 'body', metatype: cls })) as T;
+}

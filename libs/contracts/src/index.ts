@@ -14,3 +14,6 @@ export * from './proto-catalog.js';
 export * from './agent/linux.js';
 export * from './registry/networks.js';
 export * from './registry/nics.js';
+export * from './tunnel/balancer.js';
+export * from './device/devices.js';
+export * from './device/signature.js';

@@ -9,8 +9,8 @@ export const BUS_SERVICES = [
   { id: 'lb', app: 'lb', proto: 'LoadBalancerService', complete: false },
   { id: 'vpn', app: 'vpn', proto: 'VpnService', complete: false },
   { id: 'bgp', app: 'bgp', proto: 'BGPService', complete: false },
-  { id: 'tunnel', app: 'tunnel-balancer', proto: 'TunnelBalancerService', complete: false },
-  { id: 'device', app: 'device-controller', proto: 'DeviceControllerService', complete: false },
+  { id: 'tunnel', app: 'tunnel-balancer', proto: 'TunnelBalancerService', complete: true },
+  { id: 'device', app: 'device-controller', proto: 'DeviceControllerService', complete: true },
 ] as const;
 
 export type BusServiceId = (typeof BUS_SERVICES)[number]['id'];

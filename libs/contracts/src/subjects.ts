@@ -27,6 +27,7 @@ export const Subjects = {
 
   /** Samples, e.g. routing-server metrics every 10 s. */
   metrics: (kind: string, id: string) => `qnet.metrics.${kind}.${id}`,
+  metricsWildcard: (kind: string) => `qnet.metrics.${kind}.*`,
   /** Pushed tunnel decisions for one endpoint. */
   tunnelDecision: (endpointId: string) => `qnet.tunnel.decision.${endpointId}`,
 } as const;

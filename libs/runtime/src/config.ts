@@ -3,7 +3,7 @@
  * the same spec documents the variable (README configuration reference, compose-file test).
  */
 export interface EnvVar<T> {
-  readonly kind: 'string' | 'int' | 'bool' | 'enum';
+  readonly kind: 'string' | 'int' | 'number' | 'bool' | 'enum';
   readonly description: string;
   readonly secret?: boolean;
   readonly default?: T;
@@ -37,6 +37,11 @@ export const env = {
   }),
   int: (name: string, o: Opts<number>): EnvVar<number> & { name: string } => ({
     kind: 'int',
+    name,
+    ...o,
+  }),
+  number: (name: string, o: Opts<number>): EnvVar<number> & { name: string } => ({
+    kind: 'number',
     name,
     ...o,
   }),
@@ -83,6 +88,13 @@ function parseValue(v: EnvVar<unknown>, raw: string): unknown {
   switch (v.kind) {
     case 'int': {
       if (!/^-?\d+$/.test(raw)) return { error: `"${raw}" is not an integer` };
+      const n = Number(raw);
+      if (v.min !== undefined && n < v.min) return { error: `must be >= ${v.min}` };
+      if (v.max !== undefined && n > v.max) return { error: `must be <= ${v.max}` };
+      return n;
+    }
+    case 'number': {
+      if (!/^-?\d+(\.\d+)?$/.test(raw)) return { error: `"${raw}" is not a number` };
       const n = Number(raw);
       if (v.min !== undefined && n < v.min) return { error: `must be >= ${v.min}` };
       if (v.max !== undefined && n > v.max) return { error: `must be <= ${v.max}` };

@@ -1,2 +1,3 @@
 export * from './config.js';
 export * from './run-service.js';
+export * from './http-listener.js';

@@ -56,6 +56,7 @@ export function appEnv(
       ...base,
       QNET_HOST_ID: agent.hostId,
       AGENT_MODE: agent.mode,
+      AGENT_STATE_DIR: path.join(path.dirname(d.logDir), `agent-${agent.hostId}`),
       ...(agent.netns ? { AGENT_NETNS: agent.netns } : {}),
       ...creds(NATS_USERS.agent(agent.hostId), password),
     };
@@ -64,6 +65,7 @@ export function appEnv(
   return {
     ...base,
     DATABASE_URL: d.databaseUrl,
+    QNET_MASTER_KEY_FILE: path.join(path.dirname(d.logDir), 'master.key'),
     ...creds(NATS_USERS.service(svc.id), d.nats?.passwords.services[svc.id]),
   };
 }

@@ -59,10 +59,23 @@ export class TestCluster {
       databaseUrl: db.url,
       gatewayHost: '127.0.0.1',
       gatewayPort: await freePort(),
-      env: { LOG_LEVEL: 'info', ...o.env },
+      // The seed-compatible listeners get free ports, so clusters never collide on 8081/8090.
+      env: {
+        LOG_LEVEL: 'info',
+        TUNNEL_HTTP_PORT: String(await freePort()),
+        DEVICE_HTTP_PORT: String(await freePort()),
+        ...o.env,
+      },
       console: false,
     };
     return new TestCluster(deployment, nats, db, dir);
+  }
+
+  /** The seed 004 listener of the tunnel balancer or the device controller. */
+  seedUrl(service: 'tunnel' | 'device'): string {
+    const port =
+      this.deployment.env[service === 'tunnel' ? 'TUNNEL_HTTP_PORT' : 'DEVICE_HTTP_PORT'];
+    return `http://127.0.0.1:${port}`;
   }
 
   get gatewayUrl(): string {

@@ -1,0 +1,126 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Server } from 'node:http';
+import { validatePayload } from '@qnet/bus';
+import {
+  GetDeviceRequest,
+  ListDevicesRequest,
+  PushConfigRequest,
+  QnetError,
+  RegisterDeviceRequest,
+  UpdateDeviceConfigRequest,
+  UpdateDeviceStatusRequest,
+} from '@qnet/contracts';
+import { closeHttpListener, startHttpListener, type HttpRequest } from '@qnet/service';
+import { RequestAuthService, type Signer } from '../auth/request-auth.service.js';
+import type { DeviceConfig } from '../config.js';
+import { DeviceService } from '../devices/device.service.js';
+import { DEVICE_CONFIG } from '../devices/tokens.js';
+
+/**
+ * Seed 004's controller API on its own port (8090). Writes are signed (RequestAuthService): a
+ * device may act only on itself; the bootstrap PSK registers new devices and may act on any
+ * (operators). Reads answer unsigned, as the seed's `curl …/devices` does.
+ */
+@Injectable()
+export class SeedControllerApi implements OnApplicationBootstrap, OnApplicationShutdown {
+  private server?: Server;
+
+  constructor(
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    private readonly devices: DeviceService,
+    private readonly auth: RequestAuthService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.httpPort) return;
+    this.server = await startHttpListener({
+      host: this.config.httpHost,
+      port: this.config.httpPort,
+      routes: [
+        {
+          method: 'POST',
+          path: '/register',
+          handle: async (req) => {
+            const signer = await this.auth.verify(req);
+            const body = await validatePayload(RegisterDeviceRequest, req.body);
+            actsOn(signer, body.device_id);
+            return this.devices.register(body);
+          },
+        },
+        {
+          method: 'POST',
+          path: '/config',
+          handle: async (req) => {
+            const signer = await this.auth.verify(req);
+            const body = await validatePayload(UpdateDeviceConfigRequest, req.body);
+            actsOn(signer, body.device_id);
+            return this.devices.updateConfig(body.device_id, body.config);
+          },
+        },
+        {
+          method: 'POST',
+          path: '/status',
+          handle: async (req) => {
+            const signer = await this.auth.verify(req);
+            const body = await validatePayload(UpdateDeviceStatusRequest, req.body);
+            actsOn(signer, body.device_id);
+            return this.devices.updateStatus(body);
+          },
+        },
+        {
+          method: 'POST',
+          path: '/push_config/:device_id',
+          handle: async (req) => {
+            if ((await this.auth.verify(req)).kind !== 'bootstrap')
+              throw new QnetError(
+                'permission_denied',
+                'push_config is signed with the bootstrap PSK',
+              );
+            return this.devices.pushConfig(
+              (await validatePayload(PushConfigRequest, req.params)).device_id,
+            );
+          },
+        },
+        {
+          method: 'GET',
+          path: '/device/:device_id',
+          handle: async (req) =>
+            this.devices.get((await validatePayload(GetDeviceRequest, req.params)).device_id),
+        },
+        {
+          method: 'GET',
+          path: '/devices',
+          handle: async (req) =>
+            this.devices.list(await validatePayload(ListDevicesRequest, listQuery(req))),
+        },
+        { method: 'GET', path: '/topology', handle: () => this.devices.topology() },
+        {
+          method: 'GET',
+          path: '/health',
+          handle: () => Promise.resolve({ status: 'healthy', service: 'device-controller' }),
+        },
+      ],
+    });
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return closeHttpListener(this.server);
+  }
+}
+
+function actsOn(signer: Signer, deviceId: string): void {
+  if (signer.kind === 'device' && signer.deviceId !== deviceId)
+    throw new QnetError('permission_denied', `device ${signer.deviceId} cannot act on ${deviceId}`);
+}
+
+function listQuery(req: HttpRequest): Record<string, unknown> {
+  const q: Record<string, unknown> = Object.fromEntries(req.query);
+  if (typeof q.page_size === 'string' && /^\d+$/.test(q.page_size))
+    q.page_size = Number(q.page_size);
+  return q;
+}

@@ -1,0 +1,222 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { busRequest, EventPublisher, NATS_CONNECTION } from '@qnet/bus';
+import {
+  QnetError,
+  Subjects,
+  TunnelRpc,
+  type DeviceConfigCommand,
+  type DeviceView,
+  type EndpointRoutersView,
+  type ListDecisionsResponse,
+  type ListDevicesRequest,
+  type ListDevicesResponse,
+  type PushConfigResponse,
+  type RegisterDeviceRequest,
+  type RegisteredDeviceView,
+  type TopologyView,
+  type UpdateDeviceStatusRequest,
+} from '@qnet/contracts';
+import { DATA_SOURCE, inTransaction } from '@qnet/persistence';
+import type { SecretBox } from '@qnet/runtime';
+import type { DeviceConfig } from '../config.js';
+import { DeviceRepository, type DeviceRow } from './device.repository.js';
+import { addressOf, poolsOf, type AddressPool } from './pools.js';
+import { DEVICE_CONFIG, SECRET_BOX } from './tokens.js';
+
+@Injectable()
+export class DeviceService {
+  private readonly pools;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    private readonly repo: DeviceRepository,
+    private readonly events: EventPublisher,
+  ) {
+    this.pools = poolsOf(config);
+  }
+
+  /**
+   * Registers a device, allocating one tunnel address from each pool; registering it again answers
+   * the same addresses. A new device gets its own PSK, returned this once and stored sealed.
+   */
+  async register(req: RegisterDeviceRequest): Promise<RegisteredDeviceView> {
+    const psk = randomBytes(32).toString('base64');
+    const { row, created } = await inTransaction(this.ds, async (tx) => {
+      await this.repo.lockPools(tx);
+      const existing = await this.repo.find(tx, req.device_id);
+      if (existing) {
+        if (existing.type !== req.type)
+          throw new QnetError(
+            'already_exists',
+            `device ${req.device_id} is registered as ${existing.type}`,
+            [{ field: 'type', message: `must be ${existing.type} for this device` }],
+          );
+        return {
+          row: await this.repo.refresh(tx, req.device_id, req.name, req.addresses ?? []),
+          created: false,
+        };
+      }
+      const v4 = await this.repo.lowestFree(tx, 'tun_ipv4_offset', this.pools.v4);
+      const v6 = await this.repo.lowestFree(tx, 'tun_ipv6_offset', this.pools.v6);
+      if (v4 === undefined || v6 === undefined) {
+        const [field, pool] =
+          v4 === undefined ? ['tun_ipv4', this.pools.v4] : ['tun_ipv6', this.pools.v6];
+        throw new QnetError(
+          'aborted',
+          `${field}: no free address left in ${this.describe(pool)} (pool exhausted)`,
+          [{ field, message: 'pool exhausted' }],
+        );
+      }
+      const row = await this.repo.insert(tx, {
+        device_id: req.device_id,
+        type: req.type,
+        name: req.name,
+        addresses: req.addresses ?? [],
+        tun_ipv4: addressOf(this.pools.v4, v4),
+        tun_ipv4_offset: v4,
+        tun_ipv6: addressOf(this.pools.v6, v6),
+        tun_ipv6_offset: v6,
+        psk_sealed: this.secrets.seal(psk),
+      });
+      return { row, created: true };
+    });
+    const view = toView(row, this.config.offlineAfterMs);
+    if (created) this.events.emit('device', 'device', 'registered', row.device_id, view);
+    return created ? { ...view, created, psk } : { ...view, created };
+  }
+
+  async get(id: string): Promise<DeviceView> {
+    return toView(await this.repo.get(id), this.config.offlineAfterMs);
+  }
+
+  async list(req: ListDevicesRequest): Promise<ListDevicesResponse> {
+    const page = await this.repo.list(req);
+    return {
+      devices: page.rows.map((r) => toView(r, this.config.offlineAfterMs)),
+      next_page_token: page.next_page_token,
+    };
+  }
+
+  async updateConfig(id: string, config: Record<string, unknown>): Promise<DeviceView> {
+    const view = toView(await this.repo.setConfig(id, config), this.config.offlineAfterMs);
+    this.events.emit('device', 'device', 'config_updated', id, { device_id: id });
+    return view;
+  }
+
+  async updateStatus(req: UpdateDeviceStatusRequest): Promise<DeviceView> {
+    const view = toView(
+      await this.repo.setStatus(req.device_id, req.status, req.details ?? {}),
+      this.config.offlineAfterMs,
+    );
+    this.events.emit('device', 'device', 'status_changed', req.device_id, {
+      device_id: req.device_id,
+      status: req.status,
+    });
+    return view;
+  }
+
+  async delete(id: string): Promise<void> {
+    const row = await this.repo.delete(id);
+    this.events.emit('device', 'device', 'deleted', id, { device_id: id, type: row.type });
+  }
+
+  /** The stored PSK of a device, for verifying its signatures; undefined for an unknown device. */
+  async pskOf(id: string): Promise<string | undefined> {
+    const row = await this.repo.get(id).catch(() => undefined);
+    return row && this.secrets.open(row.psk_sealed);
+  }
+
+  /** Sends the device's config to its agent and answers the agent's acknowledgement. */
+  async pushConfig(id: string): Promise<PushConfigResponse> {
+    const device = await this.repo.get(id);
+    const command: DeviceConfigCommand = { device_id: id, config: device.config };
+    try {
+      const ack = await busRequest<PushConfigResponse>(
+        this.nc,
+        Subjects.agentCmd(id, 'config'),
+        command,
+        { timeoutMs: this.config.pushTimeoutMs },
+      );
+      this.events.emit('device', 'device', 'config_pushed', id, ack);
+      return ack;
+    } catch (err) {
+      if (
+        err instanceof QnetError &&
+        (err.code === 'unavailable' || err.code === 'deadline_exceeded')
+      )
+        throw new QnetError(
+          'deadline_exceeded',
+          `the agent of device ${id} did not acknowledge the config within ${this.config.pushTimeoutMs} ms (is it running and connected?)`,
+        );
+      throw err;
+    }
+  }
+
+  /** Devices as nodes; endpoint → router edges from the balancer's current decisions. */
+  async topology(): Promise<TopologyView> {
+    const devices = await this.repo.all();
+    const decisions = await this.allDecisions();
+    const known = new Set(devices.map((d) => d.device_id));
+    return {
+      nodes: devices.map((d) => {
+        const v = toView(d, this.config.offlineAfterMs);
+        return { device_id: v.device_id, type: v.type, name: v.name, status: v.status };
+      }),
+      edges: decisions.flatMap((d) =>
+        (
+          [
+            [d.primary_router_id, 'primary'],
+            [d.backup_router_id, 'backup'],
+          ] as const
+        )
+          .filter(([router]) => router && known.has(d.endpoint_id))
+          .map(([router, role]) => ({ from_device_id: d.endpoint_id, to_device_id: router, role })),
+      ),
+    };
+  }
+
+  private async allDecisions(): Promise<EndpointRoutersView[]> {
+    const out: EndpointRoutersView[] = [];
+    let token = '';
+    do {
+      const page = await busRequest<ListDecisionsResponse>(
+        this.nc,
+        TunnelRpc.ListDecisions.subject,
+        {
+          page_size: 10_000,
+          ...(token ? { page_token: token } : {}),
+        },
+      );
+      out.push(...page.decisions);
+      token = page.next_page_token;
+    } while (token);
+    return out;
+  }
+
+  private describe(p: AddressPool): string {
+    return `${addressOf(p, p.start)}–${addressOf(p, p.end)}`;
+  }
+}
+
+/** A device as the API shows it; one not seen within the window is offline whatever it last said. */
+export function toView(r: DeviceRow, offlineAfterMs: number): DeviceView {
+  const silent = Date.now() - r.last_seen_at.getTime() > offlineAfterMs;
+  return {
+    device_id: r.device_id,
+    type: r.type,
+    name: r.name,
+    addresses: r.addresses,
+    tun_ipv4: r.tun_ipv4,
+    tun_ipv6: r.tun_ipv6,
+    status: silent ? 'offline' : r.status,
+    config: r.config,
+    last_seen: r.last_seen_at.toISOString(),
+    registered_at: r.registered_at.toISOString(),
+  };
+}

@@ -1,0 +1,2 @@
+export const DEVICE_CONFIG = Symbol('DEVICE_CONFIG');
+export const SECRET_BOX = Symbol('SECRET_BOX');

@@ -1,0 +1,78 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
+import { NATS_CONNECTION } from '@qnet/bus';
+import { EVENTS_STREAM, Subjects, type DeviceView, type EventEnvelope } from '@qnet/contracts';
+import { BalancerService } from './balancer.service.js';
+
+/** A durable consumer shared by every balancer instance: nothing registered while we were down is missed. */
+export const ENDPOINT_FEED_CONSUMER = 'tunnel-balancer-endpoints';
+
+/**
+ * The balancer decides for the endpoints the device controller registered. It follows the
+ * controller's device events through a durable JetStream consumer (at-least-once, so both
+ * operations are idempotent) and acknowledges each event once the endpoint has its first decision.
+ */
+@Injectable()
+export class EndpointFeedService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('EndpointFeed');
+  private messages?: ConsumerMessages;
+  private done?: Promise<void>;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly balancer: BalancerService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    await jsm.consumers.add(EVENTS_STREAM.name, {
+      durable_name: ENDPOINT_FEED_CONSUMER,
+      filter_subject: Subjects.event('device', 'device', '*'),
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      max_deliver: -1,
+      ack_wait: 30_000_000_000,
+    });
+    const consumer = await jetstream(this.nc).consumers.get(
+      EVENTS_STREAM.name,
+      ENDPOINT_FEED_CONSUMER,
+    );
+    this.messages = await consumer.consume({ max_messages: 256 });
+    this.done = (async () => {
+      for await (const m of this.messages!) {
+        try {
+          await this.apply(
+            m.subject,
+            m.json<EventEnvelope<Pick<DeviceView, 'device_id' | 'type'>>>(),
+          );
+          m.ack();
+        } catch (err) {
+          this.logger.warn(`device event ${m.subject} not applied, redelivering: ${String(err)}`);
+          m.nak(1_000);
+        }
+      }
+    })();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.messages?.close();
+    await this.done;
+  }
+
+  private async apply(
+    subject: string,
+    event: EventEnvelope<Pick<DeviceView, 'device_id' | 'type'>>,
+  ): Promise<void> {
+    if (event.data.type !== 'endpoint') return;
+    const verb = subject.split('.').pop();
+    if (verb === 'registered') await this.balancer.addEndpoint(event.data.device_id);
+    else if (verb === 'deleted') await this.balancer.removeEndpoint(event.data.device_id);
+  }
+}

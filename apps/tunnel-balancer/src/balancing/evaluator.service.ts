@@ -1,0 +1,138 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DataSource } from 'typeorm';
+import { encodeJson, EventPublisher, NATS_CONNECTION } from '@qnet/bus';
+import { Subjects, type DecisionPush } from '@qnet/contracts';
+import { DATA_SOURCE, inTransaction } from '@qnet/persistence';
+import type { TunnelConfig } from '../config.js';
+import { BalancerRepository, type RouterRow } from './balancer.repository.js';
+import { decide, rank, type Assignment, type Change } from './decide.js';
+import { decisionDocument } from './decision-view.js';
+import { TUNNEL_CONFIG } from './tokens.js';
+
+export interface RoundResult {
+  /** False when another instance held the evaluator lock. */
+  evaluated: boolean;
+  endpoints: number;
+  changes: number;
+}
+
+/**
+ * Re-evaluates every endpoint's routers: on a timer (which is also what notices silent routers)
+ * and at once when something may have changed a decision (a new endpoint, a router coming back).
+ * One instance evaluates at a time (an advisory lock); changes are committed, then pushed on
+ * qnet.tunnel.decision.<endpoint_id> and emitted as events.
+ */
+@Injectable()
+export class EvaluatorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Evaluator');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<RoundResult>;
+  private next?: Promise<RoundResult>;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(TUNNEL_CONFIG) private readonly config: TunnelConfig,
+    private readonly repo: BalancerRepository,
+    private readonly events: EventPublisher,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.kick(), this.config.evaluateIntervalMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /**
+   * Runs a round now, or once right after the one in progress (callers arriving meanwhile share
+   * it); resolves when a round that started after the call has finished.
+   */
+  kick(): Promise<RoundResult> {
+    if (this.running) {
+      this.next ??= this.running.then(() => {
+        this.next = undefined;
+        return this.kick();
+      });
+      return this.next;
+    }
+    this.running = this.round()
+      .catch((err: unknown) => {
+        this.logger.error(`evaluation failed: ${String(err)}`);
+        return { evaluated: false, endpoints: 0, changes: 0 };
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async round(): Promise<RoundResult> {
+    const outcome = await inTransaction(this.ds, async (tx) => {
+      if (!(await this.repo.tryEvaluatorLock(tx))) return undefined;
+      const transitions = await this.repo.refreshActivity(
+        tx,
+        this.config.reportIntervalMs * this.config.missedReports,
+      );
+      const now = await this.repo.nowMs(tx);
+      const routers = await this.repo.routers(tx);
+      const ranked = rank(
+        routers.filter((r) => r.active).map((r) => ({ id: r.server_id, score: r.score })),
+      );
+      const endpoints = await this.repo.endpoints(tx);
+      const changes: (Change & { id: string })[] = [];
+      for (const e of endpoints) {
+        const cur: Assignment = {
+          primary: e.primary_router_id,
+          backup: e.backup_router_id,
+          changedAt: e.changed_ms,
+        };
+        const change = decide(cur, ranked, now, this.config);
+        if (change) changes.push({ id: e.endpoint_id, ...change });
+      }
+      await this.repo.saveAssignments(tx, changes);
+      return { transitions, routers, changes, endpoints: endpoints.length };
+    });
+    if (!outcome) return { evaluated: false, endpoints: 0, changes: 0 };
+    for (const t of outcome.transitions) {
+      this.logger.log(`routing server ${t.server_id} is ${t.active ? 'active again' : 'inactive'}`);
+      this.events.emit('tunnel', 'server', t.active ? 'active' : 'inactive', t.server_id, t);
+    }
+    this.publish(outcome.changes, outcome.routers);
+    return { evaluated: true, endpoints: outcome.endpoints, changes: outcome.changes.length };
+  }
+
+  private publish(changes: (Change & { id: string })[], routers: RouterRow[]): void {
+    const byId = new Map(routers.map((r) => [r.server_id, r]));
+    for (const c of changes) {
+      const primary = c.next.primary ? byId.get(c.next.primary) : undefined;
+      const backup = c.next.backup ? byId.get(c.next.backup) : undefined;
+      const push: DecisionPush = {
+        endpoint_id: c.id,
+        reason: c.reason,
+        ...decisionDocument(
+          {
+            primary_router_id: c.next.primary,
+            primary_internal_ip: primary?.internal_ip ?? null,
+            primary_external_ip: primary?.external_ip ?? null,
+            primary_score: primary?.score ?? null,
+            backup_router_id: c.next.backup,
+            backup_internal_ip: backup?.internal_ip ?? null,
+            backup_external_ip: backup?.external_ip ?? null,
+            changed_ms: c.next.changedAt,
+          },
+          this.config.businessServerIp,
+        ),
+      };
+      this.nc.publish(Subjects.tunnelDecision(c.id), encodeJson(push));
+      this.events.emit('tunnel', 'decision', 'changed', c.id, push);
+    }
+  }
+}

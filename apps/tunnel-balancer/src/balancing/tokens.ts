@@ -1,0 +1,1 @@
+export const TUNNEL_CONFIG = Symbol('TUNNEL_CONFIG');

@@ -1,0 +1,125 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { normalizeError } from '@qnet/bus';
+import { httpStatusOf, QnetError } from '@qnet/contracts';
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** The body exactly as received (what an HMAC signs); `body` is its JSON. */
+  rawBody: Buffer;
+  body: unknown;
+}
+
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Literal segments and `:name` parameters, e.g. `/decision/:endpoint_id`. */
+  path: string;
+  handle(req: HttpRequest): Promise<unknown>;
+}
+
+export interface HttpListenerOptions {
+  host: string;
+  port: number;
+  routes: HttpRoute[];
+  maxBodyBytes?: number;
+}
+
+/**
+ * A small JSON HTTP listener for a service's compatibility API (the seeds' own paths and ports):
+ * exact routes, bodies up to a limit, and the one error shape with the status its code maps to.
+ */
+export async function startHttpListener(opts: HttpListenerOptions): Promise<Server> {
+  const logger = new Logger('HttpListener');
+  const maxBody = opts.maxBodyBytes ?? 1 << 20;
+  const routes = opts.routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= maxBody) chunks.push(c);
+    });
+    req.on('end', () => {
+      void (async () => {
+        let status = 200;
+        let payload: unknown;
+        try {
+          if (size > maxBody)
+            throw new QnetError('resource_exhausted', 'request body is too large');
+          const url = new URL(req.url ?? '/', 'http://listener');
+          const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
+          const rawBody = Buffer.concat(chunks);
+          payload = await match.route.handle({
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            params: match.params,
+            query: url.searchParams,
+            headers: req.headers,
+            rawBody,
+            body: parseJson(rawBody),
+          });
+        } catch (err) {
+          const body = err instanceof QnetError ? err.toBody() : normalizeError(err, logger);
+          status = httpStatusOf(body.code);
+          payload = body;
+        }
+        const text = JSON.stringify(payload ?? {});
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      })();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  logger.log(`compatibility API listening on http://${addr.address}:${addr.port}`);
+  return server;
+}
+
+export function closeHttpListener(server: Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  server.closeIdleConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function matchRoute(
+  routes: (HttpRoute & { segments: string[] })[],
+  method: string,
+  pathname: string,
+): { route: HttpRoute; params: Record<string, string> } {
+  const parts = pathname.split('/').slice(1);
+  let pathMatched = false;
+  for (const route of routes) {
+    if (route.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const ok = route.segments.every((s, i) => {
+      if (s.startsWith(':')) return (params[s.slice(1)] = decodeURIComponent(parts[i]!)) !== '';
+      return s === parts[i];
+    });
+    if (!ok) continue;
+    pathMatched = true;
+    if (route.method === method) return { route, params };
+  }
+  throw pathMatched
+    ? new QnetError('invalid_argument', `method ${method} is not allowed on ${pathname}`)
+    : new QnetError('not_found', `no route for ${method} ${pathname}`);
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (!raw.length) return {};
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new QnetError('invalid_argument', 'the request body is not valid JSON');
+  }
+}
