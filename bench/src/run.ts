@@ -3,6 +3,7 @@ import os from 'node:os';
 import { runB1, type B1Result } from './b1-gateway-write.js';
 import { runB2, type ConvergenceResult } from './b2-convergence.js';
 import { runB3 } from './b3-scale.js';
+import { runB8 } from './b8-tunnel.js';
 
 /** `npm run bench`: runs every benchmark, writes bench/results/*.json and prints the README table. */
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5_000);
@@ -16,7 +17,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b8').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -77,6 +78,17 @@ if (only.includes('b3')) {
     '| B3 at 100,000 NICs | value |',
     '|---|---|',
     ...Object.entries(b3.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+}
+
+if (only.includes('b8')) {
+  const b8 = await runB8(durationMs);
+  save('b8', b8);
+  lines.push(
+    '',
+    '| B8 tunnel balancer | value |',
+    '|---|---|',
+    ...Object.entries(b8.figures).map(([k, v]) => `| ${k} | ${v} |`),
   );
 }
 

@@ -75,6 +75,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async round(): Promise<RoundResult> {
+    const started = performance.now();
     const outcome = await inTransaction(this.ds, async (tx) => {
       if (!(await this.repo.tryEvaluatorLock(tx))) return undefined;
       const transitions = await this.repo.refreshActivity(
@@ -106,6 +107,10 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       this.events.emit('tunnel', 'server', t.active ? 'active' : 'inactive', t.server_id, t);
     }
     this.publish(outcome.changes, outcome.routers);
+    if (outcome.changes.length)
+      this.logger.log(
+        `round: ${outcome.endpoints} endpoints against ${outcome.routers.length} routers in ${(performance.now() - started).toFixed(1)} ms, ${outcome.changes.length} decision(s) changed and pushed`,
+      );
     return { evaluated: true, endpoints: outcome.endpoints, changes: outcome.changes.length };
   }
 
