@@ -254,7 +254,10 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.warn(`${state.driver} generation ${state.generation}: ${result.error}`);
     else if (result.changes.length)
       this.logger.log(
-        `${state.driver} generation ${state.generation}: ${result.changes.length} change(s)`,
+        `${state.driver} generation ${state.generation}: ${result.changes.length} change(s): ${result.changes
+          .slice(0, 5)
+          .map((c) => c.join(' '))
+          .join('; ')}${result.changes.length > 5 ? '; …' : ''}`,
       );
     return result;
   }

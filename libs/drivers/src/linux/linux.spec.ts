@@ -73,10 +73,22 @@ describe('linux driver: spec validation', () => {
   });
 });
 
+/** Bridges get a random locally administered unicast MAC at creation. */
+const LOCAL_MAC = /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/;
+
 describe('linux driver: plan', () => {
   it('builds an overlay from nothing: bridge, VXLAN with ARP suppression, entries, veth into its namespace', () => {
     expect(planLinux(overlay(), empty)).toEqual([
-      ['ip', 'link', 'add', 'qbr100', 'type', 'bridge'],
+      [
+        'ip',
+        'link',
+        'add',
+        'qbr100',
+        'address',
+        expect.stringMatching(LOCAL_MAC),
+        'type',
+        'bridge',
+      ],
       ['ip', 'link', 'set', 'dev', 'qbr100', 'alias', OWNED_ALIAS],
       ['ip', 'link', 'set', 'dev', 'qbr100', 'mtu', '1450', 'up'],
       [
@@ -206,7 +218,18 @@ describe('linux driver: plan', () => {
       taps: [{ name: 'tap-vm-1', bridge: 'fcbr0', vlan_id: 10 }],
     });
     expect(planLinux(spec, empty)).toEqual([
-      ['ip', 'link', 'add', 'fcbr0', 'type', 'bridge', 'vlan_filtering', '1'],
+      [
+        'ip',
+        'link',
+        'add',
+        'fcbr0',
+        'address',
+        expect.stringMatching(LOCAL_MAC),
+        'type',
+        'bridge',
+        'vlan_filtering',
+        '1',
+      ],
       ['ip', 'link', 'set', 'dev', 'fcbr0', 'alias', OWNED_ALIAS],
       ['ip', 'link', 'set', 'dev', 'fcbr0', 'mtu', '1500', 'up'],
       ['ip', 'tuntap', 'add', 'dev', 'tap-vm-1', 'mode', 'tap'],

@@ -1,4 +1,5 @@
 import type { LinuxBridge, LinuxSpec, LinuxTap, LinuxVeth, LinuxVxlan } from '@qnet/contracts';
+import { randomLocalMac } from '@qnet/netaddr';
 import { OWNED_ALIAS, type LinuxObserved, type ObservedLink } from './observed.js';
 
 const ZERO_MAC = '00:00:00:00:00:00';
@@ -30,11 +31,16 @@ function planBridge(
 ) {
   const cmds: string[][] = [];
   if (!cur || cur.kind !== 'bridge') {
+    // A bridge's automatic MAC follows its lowest port MAC, and a MAC change flushes every
+    // neighbour entry on the bridge, permanent ones included (neigh_changeaddr): the overlay's ARP
+    // suppression would fail until the next resync. A MAC set once at creation never changes.
     cmds.push([
       'ip',
       'link',
       'add',
       b.name,
+      'address',
+      randomLocalMac(),
       'type',
       'bridge',
       ...(b.vlan_filtering ? ['vlan_filtering', '1'] : []),
