@@ -1,5 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { busRequest } from '@qnet/bus';
 import {
+  pingRpc,
   signRequest,
   type DecisionPush,
   type DeviceView,
@@ -94,7 +96,9 @@ describe('tunnel balancer and device controller', () => {
     await cluster.startGateway();
     observer = await cluster.connectAs('observer');
     reporter = setInterval(() => {
-      for (const doc of reporting.values()) void balancer('POST', '/metrics', doc);
+      // A report lost while the balancer restarts is what real routers see too.
+      for (const doc of reporting.values())
+        void balancer('POST', '/metrics', doc).catch(() => undefined);
     }, REPORT_MS / 2);
   });
   afterAll(async () => {
@@ -428,6 +432,31 @@ describe('tunnel balancer and device controller', () => {
     };
     expect(list.devices.map((d) => d.type)).toEqual(['endpoint', 'endpoint']);
     expect(list.next_page_token).not.toBe('');
+  });
+
+  it('keeps its decisions across a restart, and two instances answer alike', async () => {
+    const decision = () => cluster.http('GET', '/api/v1/tunnel/decision/endpoint_flap');
+    const before = (await decision()).body;
+    expect(before).toMatchObject({ optimal_router_id: 'flap_a' });
+    await cluster.stop('tunnel-balancer');
+    cluster.start('tunnel-balancer');
+    await cluster.waitForService('tunnel');
+    expect((await decision()).body).toEqual(before);
+    // A second instance in the queue group (its seed listener off: the port is taken).
+    cluster.start('tunnel-balancer', undefined, { TUNNEL_HTTP_PORT: '0' });
+    const gateway = await cluster.connectAs('gateway');
+    const instances = new Set<string>();
+    await waitFor(
+      async () => {
+        const pong = await busRequest<{ instance: string }>(gateway, pingRpc('tunnel').subject, {});
+        instances.add(pong.instance);
+        return instances.size === 2;
+      },
+      20_000,
+      'two balancer instances answering',
+    );
+    const answers = await Promise.all(Array.from({ length: 20 }, () => decision()));
+    expect(answers.map((a) => a.body)).toEqual(answers.map(() => before));
   });
 });
 

@@ -123,3 +123,12 @@ function parseJson(raw: Buffer): unknown {
     throw new QnetError('invalid_argument', 'the request body is not valid JSON');
   }
 }
+
+/** The seeds' `GET /health`: this process is up and serving its listener. */
+export function healthRoute(service: string): HttpRoute {
+  return {
+    method: 'GET',
+    path: '/health',
+    handle: () => Promise.resolve({ status: 'healthy', service }),
+  };
+}

@@ -15,7 +15,7 @@ import {
   UpdateDeviceConfigRequest,
   UpdateDeviceStatusRequest,
 } from '@qnet/contracts';
-import { closeHttpListener, startHttpListener, type HttpRequest } from '@qnet/service';
+import { closeHttpListener, healthRoute, startHttpListener, type HttpRequest } from '@qnet/service';
 import { RequestAuthService, type Signer } from '../auth/request-auth.service.js';
 import type { DeviceConfig } from '../config.js';
 import { DeviceService } from '../devices/device.service.js';
@@ -99,11 +99,7 @@ export class SeedControllerApi implements OnApplicationBootstrap, OnApplicationS
             this.devices.list(await validatePayload(ListDevicesRequest, listQuery(req))),
         },
         { method: 'GET', path: '/topology', handle: () => this.devices.topology() },
-        {
-          method: 'GET',
-          path: '/health',
-          handle: () => Promise.resolve({ status: 'healthy', service: 'device-controller' }),
-        },
+        healthRoute('device-controller'),
       ],
     });
   }

@@ -7,7 +7,7 @@ import {
 import type { Server } from 'node:http';
 import { validatePayload } from '@qnet/bus';
 import { GetDecisionRequest, ReportMetricsRequest } from '@qnet/contracts';
-import { closeHttpListener, startHttpListener } from '@qnet/service';
+import { closeHttpListener, healthRoute, startHttpListener } from '@qnet/service';
 import { BalancerService } from '../balancing/balancer.service.js';
 import { TUNNEL_CONFIG } from '../balancing/tokens.js';
 import type { TunnelConfig } from '../config.js';
@@ -46,11 +46,7 @@ export class SeedBalancerApi implements OnApplicationBootstrap, OnApplicationShu
             ),
         },
         { method: 'GET', path: '/status', handle: () => this.balancer.status() },
-        {
-          method: 'GET',
-          path: '/health',
-          handle: () => Promise.resolve({ status: 'healthy', service: 'tunnel-balancer' }),
-        },
+        healthRoute('tunnel-balancer'),
       ],
     });
   }

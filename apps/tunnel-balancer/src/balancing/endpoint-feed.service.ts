@@ -47,11 +47,17 @@ export class EndpointFeedService implements OnApplicationBootstrap, OnApplicatio
     this.messages = await consumer.consume({ max_messages: 256 });
     this.done = (async () => {
       for await (const m of this.messages!) {
+        let event: EventEnvelope<Pick<DeviceView, 'device_id' | 'type'>>;
         try {
-          await this.apply(
-            m.subject,
-            m.json<EventEnvelope<Pick<DeviceView, 'device_id' | 'type'>>>(),
-          );
+          event = m.json();
+          if (typeof event?.data?.device_id !== 'string') throw new Error('no data.device_id');
+        } catch (err) {
+          this.logger.warn(`dropping malformed device event ${m.subject}: ${String(err)}`);
+          m.term();
+          continue;
+        }
+        try {
+          await this.apply(m.subject, event);
           m.ack();
         } catch (err) {
           this.logger.warn(`device event ${m.subject} not applied, redelivering: ${String(err)}`);
