@@ -82,7 +82,7 @@ describe('node agent lifecycle against the registry', () => {
       ok: true,
       generation: 5,
       changes: [
-        ['ip', 'link', 'add', 'fcbr0', 'type', 'bridge'],
+        ['ip', 'link', 'add', 'fcbr0', 'address', expect.any(String), 'type', 'bridge'],
         expect.any(Array),
         expect.any(Array),
       ],

@@ -136,10 +136,13 @@ describe('tunnel balancer and device controller', () => {
     reporting.set('router_1', seedMetrics);
     expect((await report('router_2', { cpu_percent: 50, memory_percent: 50 })).status).toBe(200);
 
+    // router_2 arrived after router_1 had been chosen: it becomes the backup in the next round.
     await waitFor(
-      async () => (await balancer('GET', '/decision/endpoint_0')).status === 200,
+      async () =>
+        ((await balancer('GET', '/decision/endpoint_0')).body as { backup_router_id?: string })
+          ?.backup_router_id === 'router_2',
       5_000,
-      'decision',
+      'decision with its backup',
     );
     const decision = await balancer('GET', '/decision/endpoint_0');
     expect(decision.body).toEqual({

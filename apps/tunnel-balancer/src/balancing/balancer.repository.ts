@@ -74,16 +74,22 @@ export class BalancerRepository {
     return { wasActive: rows[0]?.was_active === true };
   }
 
-  /** Marks silent servers inactive (and reporting ones active); returns the servers that changed. */
+  /**
+   * Marks silent servers inactive (and reporting ones active); returns the servers that changed.
+   * Silence is counted from `since` at the earliest: routers could not report to a balancer that
+   * was down, so a restart must not fail their endpoints over.
+   */
   async refreshActivity(
     tx: SqlTx,
     inactiveAfterMs: number,
+    since: Date,
   ): Promise<{ server_id: string; active: boolean }[]> {
     return tx.rows(
       `UPDATE routing_servers SET active = NOT active
-       WHERE active <> (last_seen_at > now() - make_interval(secs => $1::float8 / 1000))
+       WHERE (active AND greatest(last_seen_at, $2::timestamptz) <= now() - make_interval(secs => $1::float8 / 1000))
+          OR (NOT active AND last_seen_at > now() - make_interval(secs => $1::float8 / 1000))
        RETURNING server_id, active`,
-      [inactiveAfterMs],
+      [inactiveAfterMs, since],
     );
   }
 
@@ -97,6 +103,11 @@ export class BalancerRepository {
               (extract(epoch FROM changed_at) * 1000)::float8 AS changed_ms
        FROM endpoints`,
     );
+  }
+
+  async databaseNow(): Promise<Date> {
+    const [row] = await sqlRows<{ now: Date }>(this.ds, `SELECT now() AS now`);
+    return row!.now;
   }
 
   /** The database clock in ms: the `now` of one evaluation round. */

@@ -33,6 +33,7 @@ export interface RoundResult {
 export class EvaluatorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Evaluator');
   private timer?: NodeJS.Timeout;
+  private startedAt = new Date();
   private running?: Promise<RoundResult>;
   private next?: Promise<RoundResult>;
 
@@ -44,7 +45,8 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
     private readonly events: EventPublisher,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    this.startedAt = await this.repo.databaseNow();
     this.timer = setInterval(() => void this.kick(), this.config.evaluateIntervalMs);
   }
 
@@ -81,6 +83,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       const transitions = await this.repo.refreshActivity(
         tx,
         this.config.reportIntervalMs * this.config.missedReports,
+        this.startedAt,
       );
       const now = await this.repo.nowMs(tx);
       const routers = await this.repo.routers(tx);
