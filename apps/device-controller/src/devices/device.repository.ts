@@ -1,26 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import {
-  decodePageToken,
   DEFAULT_PAGE_SIZE,
-  encodePageToken,
+  pageOf,
+  pageStart,
   QnetError,
   type DeviceStatus,
   type DeviceType,
+  type DeviceView,
   type ListDevicesRequest,
+  type Page,
 } from '@qnet/contracts';
 import { DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
 import type { AddressPool } from './pools.js';
 
-export interface DeviceRow {
-  device_id: string;
-  type: DeviceType;
-  name: string;
-  addresses: string[];
-  tun_ipv4: string;
-  tun_ipv6: string;
-  status: DeviceStatus;
-  config: Record<string, unknown>;
+/** A device as stored: its view's fields plus the sealed PSK, with times as dates. */
+export interface DeviceRow extends Omit<DeviceView, 'last_seen' | 'registered_at'> {
   psk_sealed: string;
   last_seen_at: Date;
   registered_at: Date;
@@ -145,14 +140,12 @@ export class DeviceRepository {
     return row;
   }
 
-  async list(req: ListDevicesRequest): Promise<{ rows: DeviceRow[]; next_page_token: string }> {
+  async list(req: ListDevicesRequest): Promise<Page<DeviceRow>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
     const params: unknown[] = [];
     const where: string[] = [];
-    const after = decodePageToken(req.page_token);
-    if (req.page_token && !after)
-      throw QnetError.invalid('page_token', 'is not a token this API issued');
-    if (after) where.push(`device_id > $${params.push(String(after[0]))}`);
+    const after = pageStart(req.page_token);
+    if (after) where.push(`device_id > $${params.push(after)}`);
     if (req.type) where.push(`type = $${params.push(req.type)}`);
     if (req.status) where.push(`status = $${params.push(req.status)}`);
     const rows = await sqlRows<DeviceRow>(
@@ -161,12 +154,12 @@ export class DeviceRepository {
        ORDER BY device_id LIMIT $${params.push(limit + 1)}`,
       params,
     );
-    const page = rows.slice(0, limit);
-    return {
-      rows: page,
-      next_page_token:
-        rows.length > limit ? encodePageToken([page[page.length - 1]!.device_id]) : '',
-    };
+    return pageOf(
+      rows,
+      limit,
+      (r) => r,
+      (r) => r.device_id,
+    );
   }
 
   async all(): Promise<DeviceRow[]> {

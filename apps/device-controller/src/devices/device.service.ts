@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { busRequest, EventPublisher, NATS_CONNECTION } from '@qnet/bus';
 import {
+  MAX_PAGE_SIZE,
   QnetError,
   Subjects,
   TunnelRpc,
@@ -19,7 +20,7 @@ import {
   type TopologyView,
   type UpdateDeviceStatusRequest,
 } from '@qnet/contracts';
-import { DATA_SOURCE, inTransaction } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, inTransaction } from '@qnet/persistence';
 import type { SecretBox } from '@qnet/runtime';
 import type { DeviceConfig } from '../config.js';
 import { DeviceRepository, type DeviceRow } from './device.repository.js';
@@ -98,7 +99,7 @@ export class DeviceService {
   async list(req: ListDevicesRequest): Promise<ListDevicesResponse> {
     const page = await this.repo.list(req);
     return {
-      devices: page.rows.map((r) => toView(r, this.config.offlineAfterMs)),
+      devices: page.items.map((r) => toView(r, this.config.offlineAfterMs)),
       next_page_token: page.next_page_token,
     };
   }
@@ -128,7 +129,7 @@ export class DeviceService {
 
   /** The stored PSK of a device, for verifying its signatures; undefined for an unknown device. */
   async pskOf(id: string): Promise<string | undefined> {
-    const row = await this.repo.get(id).catch(() => undefined);
+    const row = await this.repo.find(autocommit(this.ds), id);
     return row && this.secrets.open(row.psk_sealed);
   }
 
@@ -189,7 +190,7 @@ export class DeviceService {
         this.nc,
         TunnelRpc.ListDecisions.subject,
         {
-          page_size: 10_000,
+          page_size: MAX_PAGE_SIZE,
           ...(token ? { page_token: token } : {}),
         },
       );

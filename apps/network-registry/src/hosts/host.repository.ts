@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import {
-  decodePageToken,
+  pageOf,
+  pageStart,
   DEFAULT_PAGE_SIZE,
-  encodePageToken,
   QnetError,
   type Capability,
   type HeartbeatRequest,
@@ -97,10 +97,8 @@ export class HostRepository {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
     const params: unknown[] = [this.windows.healthyMs, this.windows.offlineMs];
     const where: string[] = [];
-    const after = decodePageToken(req.page_token);
-    if (req.page_token && !after)
-      throw QnetError.invalid('page_token', 'is not a token this API issued');
-    if (after) where.push(`id > $${params.push(String(after[0]))}`);
+    const after = pageStart(req.page_token);
+    if (after) where.push(`id > $${params.push(after)}`);
     if (req.hostname) where.push(`hostname ILIKE $${params.push(`%${escapeLike(req.hostname)}%`)}`);
     if (req.health) where.push(`${HEALTH_SQL} = $${params.push(req.health)}`);
     const rows: HostRow[] = await sqlRows(
@@ -109,11 +107,7 @@ export class HostRepository {
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit + 1}`,
       params,
     );
-    const items = rows.slice(0, limit).map(toView);
-    return {
-      items,
-      next_page_token: rows.length > limit ? encodePageToken([items[items.length - 1]!.id]) : '',
-    };
+    return pageOf(rows, limit, toView, (v) => v.id);
   }
 
   async update(req: UpdateHostRequest): Promise<HostView> {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import {
-  decodePageToken,
+  pageOf,
+  pageStart,
   DEFAULT_PAGE_SIZE,
-  encodePageToken,
   QnetError,
   type ListNetworksRequest,
   type NetworkType,
@@ -95,10 +95,8 @@ export class NetworkRepository {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
     const params: unknown[] = this.windowParams();
     const where: string[] = [];
-    const after = decodePageToken(req.page_token);
-    if (req.page_token && !after)
-      throw QnetError.invalid('page_token', 'is not a token this API issued');
-    if (after) where.push(`n.id > $${params.push(String(after[0]))}::uuid`);
+    const after = pageStart(req.page_token);
+    if (after) where.push(`n.id > $${params.push(after)}::uuid`);
     if (req.type) where.push(`n.type = $${params.push(req.type)}`);
     if (req.bridge_name) where.push(`n.bridge_name = $${params.push(req.bridge_name)}`);
     if (req.project_id) where.push(`n.project_id = $${params.push(req.project_id)}`);
@@ -114,11 +112,7 @@ export class NetworkRepository {
       `${VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n.id LIMIT ${limit + 1}`,
       params,
     );
-    const items = rows.slice(0, limit).map(toView);
-    return {
-      items,
-      next_page_token: rows.length > limit ? encodePageToken([items[items.length - 1]!.id]) : '',
-    };
+    return pageOf(rows, limit, toView, (v) => v.id);
   }
 
   /** Locks the network for the rest of the transaction: address allocation and deletes queue here. */

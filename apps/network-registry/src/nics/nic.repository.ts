@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import {
-  decodePageToken,
+  pageOf,
+  pageStart,
   DEFAULT_PAGE_SIZE,
-  encodePageToken,
   QnetError,
   type ListNicsRequest,
   type NicKind,
@@ -46,10 +46,8 @@ export class NicRepository {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
     const params: unknown[] = [];
     const where: string[] = [];
-    const after = decodePageToken(req.page_token);
-    if (req.page_token && !after)
-      throw QnetError.invalid('page_token', 'is not a token this API issued');
-    if (after) where.push(`c.id > $${params.push(String(after[0]))}::uuid`);
+    const after = pageStart(req.page_token);
+    if (after) where.push(`c.id > $${params.push(after)}::uuid`);
     if (req.network_id) where.push(`c.network_id = $${params.push(req.network_id)}`);
     if (req.vm_id) where.push(`c.vm_id = $${params.push(req.vm_id)}`);
     if (req.host_id) where.push(`c.host_id = $${params.push(req.host_id)}`);
@@ -58,11 +56,7 @@ export class NicRepository {
       `${VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id LIMIT ${limit + 1}`,
       params,
     );
-    const items = rows.slice(0, limit).map(toView);
-    return {
-      items,
-      next_page_token: rows.length > limit ? encodePageToken([items[items.length - 1]!.id]) : '',
-    };
+    return pageOf(rows, limit, toView, (v) => v.id);
   }
 
   /**

@@ -1,5 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DEFAULT_PAGE_SIZE,
+  pageOf,
+  pageStart,
   QnetError,
   type BalancerStatusView,
   type DecisionView,
@@ -65,17 +68,19 @@ export class BalancerService {
   }
 
   async listDecisions(req: ListDecisionsRequest): Promise<ListDecisionsResponse> {
-    const limit = req.page_size ?? 1000;
-    const rows = await this.repo.listAssignments(req.page_token, limit + 1);
-    const page = rows.slice(0, limit);
-    return {
-      decisions: page.map((r) => ({
+    const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.repo.listAssignments(pageStart(req.page_token), limit + 1);
+    const page = pageOf(
+      rows,
+      limit,
+      (r) => ({
         endpoint_id: r.endpoint_id,
         primary_router_id: r.primary_router_id ?? '',
         backup_router_id: r.backup_router_id ?? '',
-      })),
-      next_page_token: rows.length > limit ? page[page.length - 1]!.endpoint_id : '',
-    };
+      }),
+      (d) => d.endpoint_id,
+    );
+    return { decisions: page.items, next_page_token: page.next_page_token };
   }
 
   async addEndpoint(id: string): Promise<void> {

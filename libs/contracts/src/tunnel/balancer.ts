@@ -1,4 +1,5 @@
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { PageRequest } from '../pagination.js';
 import { defineRpc } from '../rpc.js';
 import { IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
 
@@ -78,10 +79,7 @@ export interface BalancerStatusView {
   active_decisions: number;
 }
 
-export class ListDecisionsRequest {
-  @IsOptional() @IsInt() @Min(1) @Max(10_000) page_size?: number;
-  @IsOptional() @IsIdToken() page_token?: string;
-}
+export class ListDecisionsRequest extends PageRequest {}
 
 export interface EndpointRoutersView {
   endpoint_id: string;
