@@ -71,6 +71,20 @@ describe('tunnel balancer and device controller', () => {
     );
     return res.body as RegisteredDeviceView;
   };
+  /** Operator registrations through the gateway, all at once; every one must succeed. */
+  const registerConcurrently = async (ids: string[]) => {
+    const results = await Promise.all(
+      ids.map((id) =>
+        cluster.http<RegisteredDeviceView>('POST', '/api/v1/devices', {
+          device_id: id,
+          type: 'routing_server',
+          name: id,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status !== 201).map((r) => r.body)).toEqual([]);
+    return results;
+  };
   const pushes = (endpoint: string) => {
     const got: { at: number; push: DecisionPush }[] = [];
     const sub = observer.subscribe(`qnet.tunnel.decision.${endpoint}`, {
@@ -348,17 +362,7 @@ describe('tunnel balancer and device controller', () => {
         )[0]!.n,
       );
     const existing = await count();
-    const ids = Array.from({ length: 254 - existing }, (_, i) => `fill-${i}`);
-    const results = await Promise.all(
-      ids.map((id) =>
-        cluster.http<RegisteredDeviceView>('POST', '/api/v1/devices', {
-          device_id: id,
-          type: 'routing_server',
-          name: id,
-        }),
-      ),
-    );
-    expect(results.filter((r) => r.status !== 201).map((r) => r.body)).toEqual([]);
+    await registerConcurrently(Array.from({ length: 254 - existing }, (_, i) => `fill-${i}`));
     expect(await count()).toBe(254);
     const full = await cluster.http('POST', '/api/v1/devices', {
       device_id: 'fill-255',
@@ -387,17 +391,7 @@ describe('tunnel balancer and device controller', () => {
     await cluster.stop('device-controller');
     cluster.start('device-controller', undefined, { DEVICE_TUN_IPV4_END: '1000' });
     await cluster.waitForService('device');
-    const ids = Array.from({ length: 500 }, (_, i) => `bulk-${i}`);
-    const results = await Promise.all(
-      ids.map((id) =>
-        cluster.http<RegisteredDeviceView>('POST', '/api/v1/devices', {
-          device_id: id,
-          type: 'routing_server',
-          name: id,
-        }),
-      ),
-    );
-    expect(results.filter((r) => r.status !== 201).map((r) => r.body)).toEqual([]);
+    const results = await registerConcurrently(Array.from({ length: 500 }, (_, i) => `bulk-${i}`));
     expect(new Set(results.map((r) => r.body.tun_ipv4)).size).toBe(500);
     expect(new Set(results.map((r) => r.body.tun_ipv6)).size).toBe(500);
     const taken = await cluster.db.query<{ n: string }>(

@@ -1,3 +1,4 @@
 export * from './config.js';
 export * from './run-service.js';
 export * from './http-listener.js';
+export * from './compatibility-listener.js';

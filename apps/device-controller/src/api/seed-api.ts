@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import type { Server } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
 import { validatePayload } from '@qnet/bus';
 import {
   GetDeviceRequest,
@@ -15,8 +9,13 @@ import {
   UpdateDeviceConfigRequest,
   UpdateDeviceStatusRequest,
 } from '@qnet/contracts';
-import { closeHttpListener, healthRoute, startHttpListener, type HttpRequest } from '@qnet/service';
-import { RequestAuthService, type Signer } from '../auth/request-auth.service.js';
+import {
+  CompatibilityListener,
+  healthRoute,
+  type HttpRequest,
+  type HttpRoute,
+} from '@qnet/service';
+import { RequestAuthService } from '../auth/request-auth.service.js';
 import type { DeviceConfig } from '../config.js';
 import { DeviceService } from '../devices/device.service.js';
 import { DEVICE_CONFIG } from '../devices/tokens.js';
@@ -27,91 +26,87 @@ import { DEVICE_CONFIG } from '../devices/tokens.js';
  * (operators). Reads answer unsigned, as the seed's `curl …/devices` does.
  */
 @Injectable()
-export class SeedControllerApi implements OnApplicationBootstrap, OnApplicationShutdown {
-  private server?: Server;
-
+export class SeedControllerApi extends CompatibilityListener {
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly devices: DeviceService,
     private readonly auth: RequestAuthService,
-  ) {}
+  ) {
+    super();
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.httpPort) return;
-    this.server = await startHttpListener({
-      host: this.config.httpHost,
-      port: this.config.httpPort,
-      routes: [
-        {
-          method: 'POST',
-          path: '/register',
-          handle: async (req) => {
-            const signer = await this.auth.verify(req);
-            const body = await validatePayload(RegisterDeviceRequest, req.body);
-            actsOn(signer, body.device_id);
-            return this.devices.register(body);
-          },
-        },
-        {
-          method: 'POST',
-          path: '/config',
-          handle: async (req) => {
-            const signer = await this.auth.verify(req);
-            const body = await validatePayload(UpdateDeviceConfigRequest, req.body);
-            actsOn(signer, body.device_id);
-            return this.devices.updateConfig(body.device_id, body.config);
-          },
-        },
-        {
-          method: 'POST',
-          path: '/status',
-          handle: async (req) => {
-            const signer = await this.auth.verify(req);
-            const body = await validatePayload(UpdateDeviceStatusRequest, req.body);
-            actsOn(signer, body.device_id);
-            return this.devices.updateStatus(body);
-          },
-        },
-        {
-          method: 'POST',
-          path: '/push_config/:device_id',
-          handle: async (req) => {
-            if ((await this.auth.verify(req)).kind !== 'bootstrap')
-              throw new QnetError(
-                'permission_denied',
-                'push_config is signed with the bootstrap PSK',
-              );
-            return this.devices.pushConfig(
-              (await validatePayload(PushConfigRequest, req.params)).device_id,
+  protected address() {
+    return { host: this.config.httpHost, port: this.config.httpPort };
+  }
+
+  protected routes(): HttpRoute[] {
+    return [
+      {
+        method: 'POST',
+        path: '/register',
+        handle: this.signedByDevice(RegisterDeviceRequest, (body) => this.devices.register(body)),
+      },
+      {
+        method: 'POST',
+        path: '/config',
+        handle: this.signedByDevice(UpdateDeviceConfigRequest, (body) =>
+          this.devices.updateConfig(body.device_id, body.config),
+        ),
+      },
+      {
+        method: 'POST',
+        path: '/status',
+        handle: this.signedByDevice(UpdateDeviceStatusRequest, (body) =>
+          this.devices.updateStatus(body),
+        ),
+      },
+      {
+        method: 'POST',
+        path: '/push_config/:device_id',
+        handle: async (req) => {
+          if ((await this.auth.verify(req)).kind !== 'bootstrap')
+            throw new QnetError(
+              'permission_denied',
+              'push_config is signed with the bootstrap PSK',
             );
-          },
+          return this.devices.pushConfig(
+            (await validatePayload(PushConfigRequest, req.params)).device_id,
+          );
         },
-        {
-          method: 'GET',
-          path: '/device/:device_id',
-          handle: async (req) =>
-            this.devices.get((await validatePayload(GetDeviceRequest, req.params)).device_id),
-        },
-        {
-          method: 'GET',
-          path: '/devices',
-          handle: async (req) =>
-            this.devices.list(await validatePayload(ListDevicesRequest, listQuery(req))),
-        },
-        { method: 'GET', path: '/topology', handle: () => this.devices.topology() },
-        healthRoute('device-controller'),
-      ],
-    });
+      },
+      {
+        method: 'GET',
+        path: '/device/:device_id',
+        handle: async (req) =>
+          this.devices.get((await validatePayload(GetDeviceRequest, req.params)).device_id),
+      },
+      {
+        method: 'GET',
+        path: '/devices',
+        handle: async (req) =>
+          this.devices.list(await validatePayload(ListDevicesRequest, listQuery(req))),
+      },
+      { method: 'GET', path: '/topology', handle: () => this.devices.topology() },
+      healthRoute('device-controller'),
+    ];
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return closeHttpListener(this.server);
+  /** A write signed by the device it is about (or with the bootstrap PSK): verified, then validated. */
+  private signedByDevice<T extends { device_id: string }>(
+    cls: new () => T,
+    run: (body: T) => Promise<unknown>,
+  ): HttpRoute['handle'] {
+    return async (req) => {
+      const signer = await this.auth.verify(req);
+      const body = await validatePayload(cls, req.body);
+      if (signer.kind === 'device' && signer.deviceId !== body.device_id)
+        throw new QnetError(
+          'permission_denied',
+          `device ${signer.deviceId} cannot act on ${body.device_id}`,
+        );
+      return run(body);
+    };
   }
-}
-
-function actsOn(signer: Signer, deviceId: string): void {
-  if (signer.kind === 'device' && signer.deviceId !== deviceId)
-    throw new QnetError('permission_denied', `device ${signer.deviceId} cannot act on ${deviceId}`);
 }
 
 function listQuery(req: HttpRequest): Record<string, unknown> {

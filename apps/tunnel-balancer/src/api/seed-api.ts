@@ -1,13 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import type { Server } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
 import { validatePayload } from '@qnet/bus';
 import { GetDecisionRequest, ReportMetricsRequest } from '@qnet/contracts';
-import { closeHttpListener, healthRoute, startHttpListener } from '@qnet/service';
+import { CompatibilityListener, healthRoute, type HttpRoute } from '@qnet/service';
 import { BalancerService } from '../balancing/balancer.service.js';
 import { TUNNEL_CONFIG } from '../balancing/tokens.js';
 import type { TunnelConfig } from '../config.js';
@@ -17,41 +11,36 @@ import type { TunnelConfig } from '../config.js';
  * that poll GET /decision/{endpoint_id} work unchanged. Same validation and errors as the bus.
  */
 @Injectable()
-export class SeedBalancerApi implements OnApplicationBootstrap, OnApplicationShutdown {
-  private server?: Server;
-
+export class SeedBalancerApi extends CompatibilityListener {
   constructor(
     @Inject(TUNNEL_CONFIG) private readonly config: TunnelConfig,
     private readonly balancer: BalancerService,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.httpPort) return;
-    this.server = await startHttpListener({
-      host: this.config.httpHost,
-      port: this.config.httpPort,
-      routes: [
-        {
-          method: 'POST',
-          path: '/metrics',
-          handle: async (req) =>
-            this.balancer.reportMetrics(await validatePayload(ReportMetricsRequest, req.body)),
-        },
-        {
-          method: 'GET',
-          path: '/decision/:endpoint_id',
-          handle: async (req) =>
-            this.balancer.decision(
-              (await validatePayload(GetDecisionRequest, req.params)).endpoint_id,
-            ),
-        },
-        { method: 'GET', path: '/status', handle: () => this.balancer.status() },
-        healthRoute('tunnel-balancer'),
-      ],
-    });
+  ) {
+    super();
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return closeHttpListener(this.server);
+  protected address() {
+    return { host: this.config.httpHost, port: this.config.httpPort };
+  }
+
+  protected routes(): HttpRoute[] {
+    return [
+      {
+        method: 'POST',
+        path: '/metrics',
+        handle: async (req) =>
+          this.balancer.reportMetrics(await validatePayload(ReportMetricsRequest, req.body)),
+      },
+      {
+        method: 'GET',
+        path: '/decision/:endpoint_id',
+        handle: async (req) =>
+          this.balancer.decision(
+            (await validatePayload(GetDecisionRequest, req.params)).endpoint_id,
+          ),
+      },
+      { method: 'GET', path: '/status', handle: () => this.balancer.status() },
+      healthRoute('tunnel-balancer'),
+    ];
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { ReportMetricsRequest } from '@qnet/contracts';
-import { DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
 import type { Assignment } from './decide.js';
 
 export interface RouterRow {
@@ -172,10 +172,7 @@ export class BalancerRepository {
   }
 
   async status(): Promise<{ routers: RouterRow[]; decided: number }> {
-    const routers = await sqlRows<RouterRow>(
-      this.ds,
-      `SELECT ${ROUTER_COLUMNS} FROM routing_servers ORDER BY server_id`,
-    );
+    const routers = await this.routers(autocommit(this.ds));
     const [count] = await sqlRows<{ n: number }>(
       this.ds,
       `SELECT count(*)::int AS n FROM endpoints WHERE primary_router_id IS NOT NULL`,
@@ -183,10 +180,13 @@ export class BalancerRepository {
     return { routers, decided: count!.n };
   }
 
-  async listAssignments(after: string | undefined, limit: number): Promise<EndpointRow[]> {
-    return sqlRows<EndpointRow>(
+  async listAssignments(
+    after: string | undefined,
+    limit: number,
+  ): Promise<Omit<EndpointRow, 'changed_ms'>[]> {
+    return sqlRows(
       this.ds,
-      `SELECT endpoint_id, primary_router_id, backup_router_id, 0::float8 AS changed_ms
+      `SELECT endpoint_id, primary_router_id, backup_router_id
        FROM endpoints WHERE ($1::text IS NULL OR endpoint_id > $1)
        ORDER BY endpoint_id LIMIT $2`,
       [after ?? null, limit],

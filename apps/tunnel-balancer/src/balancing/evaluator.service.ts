@@ -16,13 +16,6 @@ import { decide, rank, type Assignment, type Change } from './decide.js';
 import { decisionDocument } from './decision-view.js';
 import { TUNNEL_CONFIG } from './tokens.js';
 
-export interface RoundResult {
-  /** False when another instance held the evaluator lock. */
-  evaluated: boolean;
-  endpoints: number;
-  changes: number;
-}
-
 /**
  * Re-evaluates every endpoint's routers: on a timer (which is also what notices silent routers)
  * and at once when something may have changed a decision (a new endpoint, a router coming back).
@@ -34,8 +27,8 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger('Evaluator');
   private timer?: NodeJS.Timeout;
   private startedAt = new Date();
-  private running?: Promise<RoundResult>;
-  private next?: Promise<RoundResult>;
+  private running?: Promise<void>;
+  private next?: Promise<void>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -59,7 +52,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
    * Runs a round now, or once right after the one in progress (callers arriving meanwhile share
    * it); resolves when a round that started after the call has finished.
    */
-  kick(): Promise<RoundResult> {
+  kick(): Promise<void> {
     if (this.running) {
       this.next ??= this.running.then(() => {
         this.next = undefined;
@@ -68,15 +61,12 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       return this.next;
     }
     this.running = this.round()
-      .catch((err: unknown) => {
-        this.logger.error(`evaluation failed: ${String(err)}`);
-        return { evaluated: false, endpoints: 0, changes: 0 };
-      })
+      .catch((err: unknown) => this.logger.error(`evaluation failed: ${String(err)}`))
       .finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async round(): Promise<RoundResult> {
+  private async round(): Promise<void> {
     const started = performance.now();
     const outcome = await inTransaction(this.ds, async (tx) => {
       if (!(await this.repo.tryEvaluatorLock(tx))) return undefined;
@@ -104,7 +94,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       await this.repo.saveAssignments(tx, changes);
       return { transitions, routers, changes, endpoints: endpoints.length };
     });
-    if (!outcome) return { evaluated: false, endpoints: 0, changes: 0 };
+    if (!outcome) return; // another instance holds the evaluator lock
     for (const t of outcome.transitions) {
       this.logger.log(`routing server ${t.server_id} is ${t.active ? 'active again' : 'inactive'}`);
       this.events.emit('tunnel', 'server', t.active ? 'active' : 'inactive', t.server_id, t);
@@ -114,7 +104,6 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       this.logger.log(
         `round: ${outcome.endpoints} endpoints against ${outcome.routers.length} routers in ${(performance.now() - started).toFixed(1)} ms, ${outcome.changes.length} decision(s) changed and pushed`,
       );
-    return { evaluated: true, endpoints: outcome.endpoints, changes: outcome.changes.length };
   }
 
   private publish(changes: (Change & { id: string })[], routers: RouterRow[]): void {
