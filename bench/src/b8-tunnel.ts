@@ -32,6 +32,7 @@ export async function runB8(durationMs: number): Promise<B8Result> {
   });
   try {
     await cluster.startServices(['tunnel']);
+    const serviceUp = Date.now();
     const observer = await cluster.connectAs('observer');
     const pushes = collect(observer, 'qnet.tunnel.decision.*');
     const q = (sql: string, p: unknown[] = []) => cluster.db.query(sql, p);
@@ -92,18 +93,22 @@ export async function runB8(durationMs: number): Promise<B8Result> {
        GROUP BY 1 ORDER BY 2 DESC LIMIT 1`,
     );
     const { id: victim, n: affected } = top as { id: string; n: number };
+    // A balancer counts silence from its own start: wait until 3 missed 10 s reports can be seen.
+    await new Promise((r) => setTimeout(r, Math.max(0, serviceUp + 31_000 - Date.now())));
     const declared = collect(observer, 'qnet.evt.tunnel.server.inactive');
     const before = pushes.count();
+    const failovers = () =>
+      pushes.messages.slice(before).filter((m) => (m.body as DecisionPush).reason === 'failover');
     await q(
       `UPDATE tunnel_balancer.routing_servers SET last_seen_at = CASE WHEN server_id = $1
          THEN now() - interval '1 hour' ELSE now() END`,
       [victim],
     );
-    await waitFor(async () => pushes.count() - before >= affected, 30_000, 'failover pushes');
+    await waitFor(async () => failovers().length >= affected, 30_000, 'failover pushes');
+    // The event leaves through JetStream's publish path and may arrive after the pushes.
+    await waitFor(async () => declared.count() > 0, 5_000, 'server.inactive event');
     const at = Date.parse((declared.messages[0]!.body as EventEnvelope).occurred_at);
-    const lat = pushes.messages
-      .slice(before)
-      .filter((m) => (m.body as DecisionPush).reason === 'failover')
+    const lat = failovers()
       .map((m) => m.at - at)
       .sort((a, b) => a - b);
     const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
