@@ -51,7 +51,10 @@ export default tseslint.config(
               sourceTag: 'type:bus',
               onlyDependOnLibsWithTags: allowed('type:contracts', 'type:util'),
             },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: allowed('type:util') },
+            {
+              sourceTag: 'type:data',
+              onlyDependOnLibsWithTags: allowed('type:contracts', 'type:util'),
+            },
             {
               sourceTag: 'type:drivers',
               onlyDependOnLibsWithTags: allowed('type:contracts', 'type:util'),

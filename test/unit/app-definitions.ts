@@ -13,7 +13,7 @@ import type { EnvVar } from '@qnet/runtime';
 export const SERVICE_DEFINITIONS: ServiceDefinition<object>[] = [
   registryService as ServiceDefinition<object>,
   lbService,
-  vpnService,
+  vpnService as ServiceDefinition<object>,
   bgpService,
   tunnelService as ServiceDefinition<object>,
   deviceService as ServiceDefinition<object>,

@@ -15,6 +15,7 @@ import { DevicesRestController } from './rest/devices.controller.js';
 import { HostsRestController } from './rest/hosts.controller.js';
 import { NetworksRestController, NicsRestController } from './rest/networks.controller.js';
 import { TunnelRestController } from './rest/tunnel.controller.js';
+import { VpnRestController } from './rest/vpn.controller.js';
 
 @Module({})
 export class GatewayModule {
@@ -36,6 +37,7 @@ export class GatewayModule {
         NicsRestController,
         TunnelRestController,
         DevicesRestController,
+        VpnRestController,
         ConnectController,
       ],
       providers: [

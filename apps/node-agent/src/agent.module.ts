@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION } from '@qnet/bus';
-import { linuxDriver, type Driver, type Executor } from '@qnet/drivers';
+import { linuxDriver, wireguardDriver, type Driver, type Executor } from '@qnet/drivers';
 import { AgentService } from './agent.service.js';
 import type { AgentConfig } from './config.js';
 import { DriverRunner } from './driver-runner.js';
@@ -9,7 +9,7 @@ import type { AgentIdentity } from './identity.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
 
 /** The drivers this agent runs; each service issue adds its own. */
-export const DRIVERS: Driver[] = [linuxDriver as Driver];
+export const DRIVERS: Driver[] = [linuxDriver as Driver, wireguardDriver as Driver];
 
 @Module({})
 export class AgentModule {

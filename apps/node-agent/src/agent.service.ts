@@ -64,6 +64,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     void this.pullAll();
     this.every(this.config.heartbeatMs, () => this.heartbeat());
     this.every(this.config.resyncMs, () => this.resync());
+    this.every(this.config.statusMs, () => this.publishLiveStatus());
     if (this.config.routingServer) await this.startMetrics();
     void this.watchReconnects();
   }
@@ -262,7 +263,14 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     return result;
   }
 
-  private report(result: ApplyResult): void {
+  private async publishLiveStatus(): Promise<void> {
+    for (const runner of this.runners.values()) {
+      const status = await runner.status();
+      if (status) this.report(status);
+    }
+  }
+
+  private report(result: ApplyResult & { observed?: unknown }): void {
     const status: DriverStatus = {
       ...result,
       host_id: this.id.hostId,

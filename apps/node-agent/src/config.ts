@@ -36,6 +36,11 @@ export const agentConfigSpec = {
     default: 10_000,
     min: 100,
   }),
+  statusMs: env.int('DRIVER_STATUS_INTERVAL_MS', {
+    description: 'how often drivers with live state (wireguard handshakes) publish it',
+    default: 5_000,
+    min: 100,
+  }),
   stateDir: env.string('AGENT_STATE_DIR', {
     description: 'where the agent keeps what it is given (the pushed device config, 0600)',
     default: '.qnet/agent',

@@ -11,6 +11,7 @@ export class DriverRunner {
   private generation = -1;
   private desiredGeneration = -1;
   private chain: Promise<unknown> = Promise.resolve();
+  private last?: ApplyResult;
 
   constructor(
     readonly driver: Driver,
@@ -21,8 +22,14 @@ export class DriverRunner {
     return this.generation;
   }
 
+  /** The last apply's result with the driver's live state, for drivers that have one. */
+  async status(): Promise<(ApplyResult & { observed: unknown }) | undefined> {
+    if (!this.driver.status || !this.last) return undefined;
+    return { ...this.last, changes: [], observed: await this.driver.status(this.exec) };
+  }
+
   apply(state: DesiredState): Promise<ApplyResult> {
-    const run = this.chain.then(() => this.applyNow(state));
+    const run = this.chain.then(async () => (this.last = await this.applyNow(state)));
     this.chain = run.catch(() => undefined);
     return run;
   }

@@ -1,10 +1,13 @@
 import type { ServiceDefinition } from '@qnet/service';
+import { vpnConfigSpec, type VpnConfig } from './config.js';
+import { Vpn1732700000000 } from './migrations/1732700000000-vpn.js';
 import { VpnModule } from './vpn.module.js';
 
-export const vpnService: ServiceDefinition<object> = {
+export const vpnService: ServiceDefinition<VpnConfig> = {
   service: 'vpn',
-  module: () => VpnModule,
+  config: vpnConfigSpec,
+  module: (c) => VpnModule.forConfig(c),
   schema: 'vpn',
   entities: [],
-  migrations: [],
+  migrations: [Vpn1732700000000],
 };

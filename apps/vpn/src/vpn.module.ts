@@ -1,5 +1,30 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { loadSecretBox } from '@qnet/runtime';
+import { AgentController } from './agent/agent.controller.js';
+import { DesiredStateService } from './agent/desired-state.service.js';
+import { GatewayStatusService } from './agent/gateway-status.service.js';
+import { AuditRepository } from './audit/audit.repository.js';
+import type { VpnConfig } from './config.js';
+import { VpnController } from './gateways/vpn.controller.js';
+import { VpnRepository } from './gateways/vpn.repository.js';
+import { VpnService } from './gateways/vpn.service.js';
+import { SECRET_BOX, VPN_CONFIG } from './tokens.js';
 
-/** The vpn service's feature module: its controllers and providers are added by its own issue. */
 @Module({})
-export class VpnModule {}
+export class VpnModule {
+  static forConfig(c: VpnConfig): DynamicModule {
+    return {
+      module: VpnModule,
+      controllers: [VpnController, AgentController],
+      providers: [
+        { provide: VPN_CONFIG, useValue: c },
+        { provide: SECRET_BOX, useFactory: () => loadSecretBox(c) },
+        VpnRepository,
+        AuditRepository,
+        DesiredStateService,
+        GatewayStatusService,
+        VpnService,
+      ],
+    };
+  }
+}

@@ -17,3 +17,5 @@ export * from './registry/nics.js';
 export * from './tunnel/balancer.js';
 export * from './device/devices.js';
 export * from './device/signature.js';
+export * from './agent/wireguard.js';
+export * from './vpn/vpn.js';

@@ -1,5 +1,12 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
-import { isCanonicalCidr, isInterfaceName, isIp, isMac, isSubjectToken } from '@qnet/netaddr';
+import {
+  isCanonicalCidr,
+  isInterfaceName,
+  isIp,
+  isMac,
+  isSubjectToken,
+  isWireguardKey,
+} from '@qnet/netaddr';
 
 /** Field decorators for values that reach kernels, daemons and subjects. */
 export const IsInterfaceName = (o?: ValidationOptions) =>
@@ -97,6 +104,32 @@ export const IsLabels = (o?: ValidationOptions) =>
           ),
         defaultMessage: () =>
           'must be a map of at most 64 string labels (keys [A-Za-z0-9_./-], values ≤ 255 characters)',
+      },
+    },
+    o,
+  );
+
+export const IsWireguardKey = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isWireguardKey',
+      validator: {
+        validate: (v) => isWireguardKey(v),
+        defaultMessage: () => 'must be a WireGuard key: 32 bytes in base64, as `wg pubkey` prints',
+      },
+    },
+    o,
+  );
+
+/** A name shown in configs and lists: a letter or digit, then letters, digits, space and _ . @ -. */
+export const IsResourceName = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isResourceName',
+      validator: {
+        validate: (v) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,62}$/.test(v),
+        defaultMessage: () =>
+          'must be 1-63 characters: a letter or digit, then letters, digits, space, _ . @ -',
       },
     },
     o,

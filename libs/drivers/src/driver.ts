@@ -1,5 +1,15 @@
 import type { Executor } from './executor.js';
 
+/** One planned change: an argv, or an argv fed a document on stdin (keys never go on a command line). */
+export type Change = string[] | StdinCommand;
+
+export interface StdinCommand {
+  argv: string[];
+  input: string;
+}
+
+const argvOf = (c: Change): string[] => (Array.isArray(c) ? c : c.argv);
+
 /**
  * A driver turns one kind of desired state into kernel or daemon state. `plan` is pure
  * (desired + observed → commands) and unit-tested with exact output; `observe` reads the host.
@@ -10,12 +20,15 @@ export interface Driver<Spec = unknown, Observed = unknown> {
   /** Validates and normalises a desired spec received from the bus; throws with the reason. */
   parse(spec: unknown): Spec;
   observe(exec: Executor): Promise<Observed>;
-  plan(desired: Spec, observed: Observed): string[][];
+  plan(desired: Spec, observed: Observed): Change[];
   /** What the host would look like after applying `desired` (used in dry-run, where nothing is observed). */
   assumeApplied(desired: Spec): Observed;
+  /** Live state worth publishing between applies (e.g. WireGuard handshakes); polled by the agent. */
+  status?(exec: Executor): Promise<unknown>;
 }
 
 export interface ApplyOutcome {
+  /** The commands run, as argv lists: stdin documents (which may hold keys) are not reported. */
   changes: string[][];
 }
 
@@ -32,7 +45,7 @@ export async function reconcile<S, O>(
       : await driver.observe(exec);
   const changes = driver.plan(desired, observed);
   for (const { argv, input } of batched(exec, changes)) await exec.run(argv, input);
-  return { changes };
+  return { changes: changes.map(argvOf) };
 }
 
 const BATCHABLE = new Set(['ip', 'bridge']);
@@ -43,8 +56,8 @@ const BATCHABLE = new Set(['ip', 'bridge']);
  * Arguments are validated names and addresses without whitespace, so a line splits back exactly.
  * Dry-run records the commands one by one.
  */
-export function batched(exec: Executor, changes: string[][]): { argv: string[]; input?: string }[] {
-  if (exec.mode === 'dry-run') return changes.map((argv) => ({ argv }));
+export function batched(exec: Executor, changes: Change[]): { argv: string[]; input?: string }[] {
+  if (exec.mode === 'dry-run') return changes.map((c) => ({ argv: argvOf(c) }));
   const out: { argv: string[]; input?: string }[] = [];
   let group: string[][] = [];
   const flush = () => {
@@ -56,7 +69,13 @@ export function batched(exec: Executor, changes: string[][]): { argv: string[]; 
       });
     group = [];
   };
-  for (const argv of changes) {
+  for (const change of changes) {
+    if (!Array.isArray(change)) {
+      flush();
+      out.push(change);
+      continue;
+    }
+    const argv = change;
     const joinable =
       BATCHABLE.has(argv[0]!) &&
       !argv[1]?.startsWith('-') &&

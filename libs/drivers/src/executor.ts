@@ -55,7 +55,8 @@ export class ExecaExecutor implements Executor {
       reject: false,
       timeout: this.opts.timeoutMs ?? 10_000,
       stripFinalNewline: false,
-      env: { LC_ALL: 'C' },
+      // LOG_LEVEL (ours, for pino) would make wireguard-go's daemon keep our stdout open.
+      env: { LC_ALL: 'C', LOG_LEVEL: undefined },
     });
     if (res.timedOut)
       throw new CommandError(

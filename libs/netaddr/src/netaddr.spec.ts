@@ -8,6 +8,7 @@ import {
   isInterfaceName,
   isIp,
   isMac,
+  isWireguardKey,
   isNetworkOrBroadcast,
   isSubjectToken,
   isUnicastMac,
@@ -106,5 +107,20 @@ describe('names', () => {
     expect(isSubjectToken('a.b')).toBe(false);
     expect(isSubjectToken('>')).toBe(false);
     expect(isSubjectToken('*')).toBe(false);
+  });
+});
+
+describe('isWireguardKey', () => {
+  it('accepts 32-byte standard base64 as wg(8) prints it', () => {
+    expect(isWireguardKey('CpKaWVHc7mpCegVioUbJSF3H2CUHNiifTZteoXMIvTk=')).toBe(true);
+    expect(isWireguardKey('+MTLJ8Wxlyh8/n09AyI7hgtaJQ10NN7MYKNkPBH6pEI=')).toBe(true);
+  });
+
+  it('refuses other lengths, base64url, non-canonical padding bits and line breaks', () => {
+    expect(isWireguardKey('abc123...base64...')).toBe(false);
+    expect(isWireguardKey('-MTLJ8Wxlyh8_n09AyI7hgtaJQ10NN7MYKNkPBH6pEI=')).toBe(false);
+    expect(isWireguardKey('CpKaWVHc7mpCegVioUbJSF3H2CUHNiifTZteoXMIvTl=')).toBe(false);
+    expect(isWireguardKey('CpKaWVHc7mpCegVioUbJSF3H2CUHNiifTZteoXMIvTk=\n')).toBe(false);
+    expect(isWireguardKey(undefined)).toBe(false);
   });
 });

@@ -2,3 +2,4 @@ export * from './data-source.js';
 export * from './persistence.module.js';
 export * from './test-guard.js';
 export * from './embedded.js';
+export * from './db-errors.js';

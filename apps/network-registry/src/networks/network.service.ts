@@ -15,8 +15,13 @@ import {
   type UpdateNetworkRequest,
 } from '@qnet/contracts';
 import { parseCidr, type Cidr } from '@qnet/netaddr';
-import { DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
-import { explainViolation, violatedConstraint } from '../db-errors.js';
+import {
+  DATA_SOURCE,
+  explainViolation,
+  inTransaction,
+  type SqlTx,
+  violatedConstraint,
+} from '@qnet/persistence';
 import { DesiredStateService } from '../desired/desired-state.service.js';
 import { canonicalRanges, checkGateway, parseReservedRanges } from './ipam.js';
 import { HostRepository } from '../hosts/host.repository.js';

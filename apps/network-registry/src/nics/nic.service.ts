@@ -24,8 +24,14 @@ import {
   usableOffsets,
   type Cidr,
 } from '@qnet/netaddr';
-import { autocommit, DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
-import { explainViolation, violatedConstraint } from '../db-errors.js';
+import {
+  autocommit,
+  DATA_SOURCE,
+  explainViolation,
+  inTransaction,
+  type SqlTx,
+  violatedConstraint,
+} from '@qnet/persistence';
 import { DesiredStateService } from '../desired/desired-state.service.js';
 import { parseReservedRanges } from '../networks/ipam.js';
 import { NetworkRepository, type NetworkRow } from '../networks/network.repository.js';

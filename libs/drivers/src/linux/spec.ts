@@ -1,49 +1,9 @@
 import type { LinuxSpec } from '@qnet/contracts';
-import { canonicalIp, isInterfaceName, isIp, isMac, normalizeMac, parseCidr } from '@qnet/netaddr';
+import { isMac, normalizeMac, parseCidr } from '@qnet/netaddr';
+import { int, ifname, ip, list, obj, optional, SpecReader, unique } from '../spec-reader.js';
 
 export const DEFAULT_MTU = 1500;
 const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-/** Field-path-aware checks: every failure names where in the spec it is. */
-class SpecReader {
-  constructor(readonly path: string) {}
-
-  fail(message: string): never {
-    throw new Error(`${this.path} ${message}`);
-  }
-
-  at(key: string | number): SpecReader {
-    return new SpecReader(typeof key === 'number' ? `${this.path}[${key}]` : `${this.path}.${key}`);
-  }
-}
-
-function obj(v: unknown, r: SpecReader): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) r.fail('must be an object');
-  return v as Record<string, unknown>;
-}
-
-function list(v: unknown, r: SpecReader): unknown[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) r.fail('must be a list');
-  return v;
-}
-
-function ifname(v: unknown, r: SpecReader): string {
-  if (!isInterfaceName(v)) r.fail('is not a valid interface name');
-  return v;
-}
-
-function int(v: unknown, r: SpecReader, min: number, max: number, dflt?: number): number {
-  const n = v === undefined ? dflt : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
-    r.fail(`must be an integer ${min}-${max}`);
-  return n;
-}
-
-function ip(v: unknown, r: SpecReader): string {
-  if (typeof v !== 'string' || !isIp(v)) r.fail('must be an IP address');
-  return canonicalIp(v);
-}
 
 function mac(v: unknown, r: SpecReader): string {
   if (typeof v !== 'string' || !isMac(v)) r.fail('must be a MAC address');
@@ -53,20 +13,6 @@ function mac(v: unknown, r: SpecReader): string {
 function netns(v: unknown, r: SpecReader): string {
   if (typeof v !== 'string' || !NETNS_RE.test(v)) r.fail('must be a namespace name [A-Za-z0-9_.-]');
   return v;
-}
-
-function optional<T>(v: unknown, read: (v: unknown) => T): T | undefined {
-  return v === undefined || v === null ? undefined : read(v);
-}
-
-function unique<T>(items: T[], key: (t: T) => string, r: SpecReader): T[] {
-  const seen = new Set<string>();
-  items.forEach((t, i) => {
-    const k = key(t);
-    if (seen.has(k)) r.at(i).fail(`repeats ${k}`);
-    seen.add(k);
-  });
-  return items;
 }
 
 /** Validates a desired `linux` spec from the bus. Nothing reaches ip(8) or bridge(8) unchecked. */

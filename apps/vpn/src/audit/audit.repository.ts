@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import {
+  DEFAULT_PAGE_SIZE,
+  pageOf,
+  pageStart,
+  QnetError,
+  type AuditEventView,
+  type ListAuditEventsRequest,
+  type Page,
+} from '@qnet/contracts';
+import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import { currentContext } from '@qnet/runtime';
+
+/** An audited action: `<resource>.<event>`, also the subject suffix of its qnet.evt.vpn event. */
+export interface AuditEntry {
+  vpn_service_id: string;
+  connection_id?: string;
+  action: string;
+  detail?: string;
+  /** Who did it; default: the API caller (its token's project, or "admin" when unscoped). */
+  actor?: string;
+}
+
+const COLUMNS = `id::text AS id, vpn_service_id, COALESCE(connection_id::text, '') AS connection_id, action,
+  actor, detail, request_id, occurred_at`;
+
+type AuditRow = Omit<AuditEventView, 'occurred_at'> & { occurred_at: Date };
+
+const toView = (r: AuditRow): AuditEventView => ({
+  ...r,
+  occurred_at: r.occurred_at.toISOString(),
+});
+
+@Injectable()
+export class AuditRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+
+  /** Recorded in the transaction of the change it describes: no change without its audit row. */
+  async record(tx: SqlTx, e: AuditEntry): Promise<AuditEventView> {
+    const ctx = currentContext();
+    const actor = e.actor ?? (ctx?.project ? `project:${ctx.project}` : 'admin');
+    const [row] = await tx.rows<AuditRow>(
+      `INSERT INTO vpn_audit_events (vpn_service_id, connection_id, action, actor, detail, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [
+        e.vpn_service_id,
+        e.connection_id ?? null,
+        e.action,
+        actor,
+        e.detail ?? '',
+        ctx?.requestId ?? '',
+      ],
+    );
+    return toView(row!);
+  }
+
+  async list(req: ListAuditEventsRequest): Promise<Page<AuditEventView>> {
+    const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
+    const after = pageStart(req.page_token);
+    if (after !== undefined && !/^\d+$/.test(after))
+      throw QnetError.invalid('page_token', 'is not a token this API issued');
+    const rows = await autocommit(this.ds).rows<AuditRow>(
+      `SELECT ${COLUMNS} FROM vpn_audit_events
+       WHERE vpn_service_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      [req.vpn_service_id, after ?? null, limit + 1],
+    );
+    return pageOf(rows, limit, toView, (v) => v.id);
+  }
+}

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { CommandError, type Executor } from './executor.js';
+import type { Change } from './driver.js';
+
+/**
+ * A table the agent owns outright (DESIGN §4), replaced as a whole in one `nft -f` transaction —
+ * the kernel swaps old rules for new atomically, so no packet sees a half-written ruleset. The
+ * table's comment carries a fingerprint of its body, so an unchanged desired state plans nothing
+ * and a table deleted or edited by hand (fingerprint gone) is rewritten on the next resync.
+ */
+export interface OwnedTable {
+  family: 'inet' | 'ip' | 'ip6';
+  name: string;
+}
+
+const FINGERPRINT_RE = /comment "qnet:([0-9a-f]{16})"/;
+
+export function fingerprintOf(body: string): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 16);
+}
+
+/** The table's current fingerprint; undefined when it does not exist ('' when it has none). */
+export async function observeTable(exec: Executor, t: OwnedTable): Promise<string | undefined> {
+  try {
+    const { stdout } = await exec.read(['nft', 'list', 'table', t.family, t.name]);
+    return FINGERPRINT_RE.exec(stdout)?.[1] ?? '';
+  } catch (err) {
+    if (err instanceof CommandError && /No such file or directory/.test(err.stderr))
+      return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Changes that bring the table to `body` (its chains, sets and maps; '' = no table at all).
+ * Creating the table first makes the delete valid when it does not exist yet.
+ */
+export function planTable(t: OwnedTable, body: string, observed: string | undefined): Change[] {
+  const ref = `${t.family} ${t.name}`;
+  if (!body) return observed === undefined ? [] : [['nft', 'delete', 'table', t.family, t.name]];
+  const fingerprint = fingerprintOf(body);
+  if (observed === fingerprint) return [];
+  const script = `table ${ref}\ndelete table ${ref}\ntable ${ref} {\n  comment "qnet:${fingerprint}"\n${body}}\n`;
+  return [{ argv: ['nft', '-f', '-'], input: script }];
+}
