@@ -1,12 +1,26 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Executor } from './executor.js';
 
-/** One planned change: an argv, or an argv fed a document on stdin (keys never go on a command line). */
-export type Change = string[] | StdinCommand;
+/**
+ * One planned change: an argv; an argv fed a document on stdin (`nft -f -`); or an argv naming a
+ * document file (for tools that must open a path, like `wg syncconf`: DOCUMENT in the argv becomes
+ * a private 0600 file that exists only while the command runs). Keys never go on a command line.
+ */
+export type Change = string[] | StdinCommand | DocumentCommand;
 
 export interface StdinCommand {
   argv: string[];
   input: string;
 }
+
+export interface DocumentCommand {
+  argv: string[];
+  document: string;
+}
+
+export const DOCUMENT = '<document>';
 
 const argvOf = (c: Change): string[] => (Array.isArray(c) ? c : c.argv);
 
@@ -44,8 +58,25 @@ export async function reconcile<S, O>(
       ? driver.assumeApplied(previous ?? driver.parse({}))
       : await driver.observe(exec);
   const changes = driver.plan(desired, observed);
-  for (const { argv, input } of batched(exec, changes)) await exec.run(argv, input);
+  for (const c of batched(exec, changes)) {
+    if (c.document !== undefined)
+      await withDocument(c.document, (file) =>
+        exec.run(c.argv.map((a) => (a === DOCUMENT ? file : a))),
+      );
+    else await exec.run(c.argv, c.input);
+  }
   return { changes: changes.map(argvOf) };
+}
+
+async function withDocument<T>(content: string, use: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'qnet-doc-'));
+  try {
+    const file = path.join(dir, 'document');
+    await writeFile(file, content, { mode: 0o600 });
+    return await use(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 const BATCHABLE = new Set(['ip', 'bridge']);
@@ -56,9 +87,11 @@ const BATCHABLE = new Set(['ip', 'bridge']);
  * Arguments are validated names and addresses without whitespace, so a line splits back exactly.
  * Dry-run records the commands one by one.
  */
-export function batched(exec: Executor, changes: Change[]): { argv: string[]; input?: string }[] {
+type Runnable = { argv: string[]; input?: string; document?: string };
+
+export function batched(exec: Executor, changes: Change[]): Runnable[] {
   if (exec.mode === 'dry-run') return changes.map((c) => ({ argv: argvOf(c) }));
-  const out: { argv: string[]; input?: string }[] = [];
+  const out: Runnable[] = [];
   let group: string[][] = [];
   const flush = () => {
     if (group.length === 1) out.push({ argv: group[0]! });

@@ -3,3 +3,4 @@ export * from './persistence.module.js';
 export * from './test-guard.js';
 export * from './embedded.js';
 export * from './db-errors.js';
+export * from './extensions.js';

@@ -41,7 +41,7 @@ export class TestCluster {
     readonly deployment: Deployment,
     readonly nats: NatsHandle,
     readonly db: TestDatabase,
-    private readonly dir: string,
+    readonly dir: string,
   ) {}
 
   static async create(o: ClusterOptions = {}): Promise<TestCluster> {

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { ensureExtension } from '@qnet/persistence';
 
 /**
  * Networks, their hosts, NICs and IP allocations. Every invariant concurrency could break is a
@@ -10,7 +11,7 @@ export class Networks1732300000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     // Default operator classes are found by type, whatever schema the extension lives in.
-    await q.query(`CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public`);
+    await ensureExtension(q, 'btree_gist');
     await q.query(`
       CREATE TABLE networks (
         id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -1,10 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { ensureExtension } from '@qnet/persistence';
 
 export class Vpn1732700000000 implements MigrationInterface {
   name = 'Vpn1732700000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public`);
+    await ensureExtension(q, 'btree_gist');
     // One row per gateway host: the generation of its `wireguard` desired state and what it applied.
     await q.query(`
       CREATE TABLE vpn_hosts (

@@ -1,8 +1,8 @@
 /**
  * Desired state of the node agent's `wireguard` driver for one host, rendered by the vpn service
  * (full state). It carries the gateways' private keys: it travels only on the host's own command
- * subject and its inbox, which no other NATS user may read, and the agent hands keys to wg(8) on
- * stdin — never on a command line or in a file.
+ * subject and its inbox, which no other NATS user may read, and the agent hands keys to wg(8) in
+ * a 0600 file that exists only while `wg syncconf` runs — never on a command line.
  */
 export interface WireguardSpec {
   interfaces: WireguardInterface[];

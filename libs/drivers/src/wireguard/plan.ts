@@ -1,6 +1,6 @@
 import { WIREGUARD_NFT_TABLE, type WireguardInterface, type WireguardSpec } from '@qnet/contracts';
 import { ipFamily } from '@qnet/netaddr';
-import type { Change } from '../driver.js';
+import { DOCUMENT, type Change } from '../driver.js';
 import { planTable, type OwnedTable } from '../nft.js';
 import type { ObservedWgInterface } from './observed.js';
 import { renderVpnTableBody, renderWgConf } from './render.js';
@@ -45,7 +45,7 @@ export function planWireguard(spec: WireguardSpec, observed: WireguardObservedHo
           : ['wireguard-go', x.name],
       );
     if (!o || !sameConfig(x, o))
-      changes.push({ argv: ['wg', 'syncconf', x.name, '/dev/stdin'], input: renderWgConf(x) });
+      changes.push({ argv: ['wg', 'syncconf', x.name, DOCUMENT], document: renderWgConf(x) });
     for (const a of o?.addresses ?? [])
       if (a !== x.address) changes.push(['ip', 'address', 'del', a, 'dev', x.name]);
     if (!o?.addresses.includes(x.address))

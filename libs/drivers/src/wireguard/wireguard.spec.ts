@@ -71,12 +71,12 @@ describe('wireguard driver', () => {
     );
   });
 
-  it('creates a gateway with wireguard-go, keys on stdin only', () => {
+  it('creates a gateway with wireguard-go, keys only in a document, never in an argv', () => {
     const plan = planWireguard(spec(), empty);
     const argvs = plan.map((c) => (Array.isArray(c) ? c : c.argv));
     expect(argvs).toEqual([
       ['wireguard-go', 'qwg1'],
-      ['wg', 'syncconf', 'qwg1', '/dev/stdin'],
+      ['wg', 'syncconf', 'qwg1', '<document>'],
       ['ip', 'address', 'replace', '10.99.0.1/24', 'dev', 'qwg1'],
       ['ip', 'link', 'set', 'dev', 'qwg1', 'up'],
       ['sysctl', '-w', 'net.ipv4.ip_forward=1'],
@@ -92,7 +92,7 @@ describe('wireguard driver', () => {
     changed.interfaces[0]!.peers.pop();
     const plan = planWireguard(changed, applied);
     expect(plan.map((c) => (Array.isArray(c) ? c : c.argv))).toEqual([
-      ['wg', 'syncconf', 'qwg1', '/dev/stdin'],
+      ['wg', 'syncconf', 'qwg1', '<document>'],
     ]);
   });
 
