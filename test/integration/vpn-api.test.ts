@@ -1,0 +1,316 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type {
+  ClientConfigView,
+  EventEnvelope,
+  ListConnectionsResponse,
+  NetworkView,
+  PresharedKeyView,
+  VpnConnectionView,
+  VpnServiceView,
+} from '@qnet/contracts';
+import { isWireguardKey } from '@qnet/netaddr';
+import { waitFor } from '@qnet/stack';
+import { TestCluster } from '@qnet/testing';
+
+const VPN = '/limiquantix.network.v1.VpnService';
+
+/**
+ * The VPN API against a real NATS and PostgreSQL, with a dry-run agent as the gateway host:
+ * validation, conflicts that change nothing, atomic allocation, secrets that never come back.
+ */
+describe('vpn service API', () => {
+  let cluster: TestCluster;
+  let observer: NatsConnection;
+  let network: NetworkView;
+  let service: VpnServiceView;
+  const events: EventEnvelope<{ action: string }>[] = [];
+  const secrets: string[] = [];
+
+  const call = <T = Record<string, unknown>>(method: string, body: object) =>
+    cluster.http<T & { code?: string; details?: { field: string }[] }>(
+      'POST',
+      `${VPN}/${method}`,
+      body,
+    );
+  const count = async (table: string) =>
+    Number((await cluster.db.query<{ n: string }>(`SELECT count(*) AS n FROM vpn.${table}`))[0]!.n);
+  const pubkey = async () => {
+    const priv = (await execa('wg', ['genkey'])).stdout.trim();
+    return (await execa('wg', ['pubkey'], { input: priv })).stdout.trim();
+  };
+  const expectError = (
+    res: { status: number; body: { code?: string; details?: { field: string }[] } },
+    status: number,
+    field: string,
+  ) => {
+    expect({ status: res.status, fields: res.body.details?.map((d) => d.field) }).toEqual({
+      status,
+      fields: [field],
+    });
+  };
+
+  beforeAll(async () => {
+    cluster = await TestCluster.create({
+      hostIds: ['gw-1'],
+      env: { HEARTBEAT_INTERVAL_MS: '300', DRIVER_STATUS_INTERVAL_MS: '200' },
+    });
+    await cluster.startServices(['registry', 'vpn']);
+    await cluster.startGateway();
+    cluster.start('node-agent', { hostId: 'gw-1', mode: 'dry-run' });
+    observer = await cluster.connectAs('observer');
+    observer.subscribe('qnet.evt.vpn.>', { callback: (_e, m) => events.push(m.json()) });
+    await waitFor(
+      async () =>
+        (await cluster.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = 'gw-1'`))
+          .length === 1,
+      20_000,
+      'the gateway host registered',
+    );
+    network = await cluster.api<NetworkView>('POST', '/v1/networks', {
+      name: 'lan',
+      bridge_name: 'qbrlan',
+      cidr: '10.0.1.0/24',
+    });
+  });
+  afterAll(() => cluster?.teardown());
+
+  it("answers the seed's CreateVpnService and keeps the gateway key sealed", async () => {
+    const res = await call<VpnServiceView>('CreateVpnService', {
+      name: 'dev-vpn',
+      network_id: network.id,
+      project_id: 'default',
+      router_id: 'router-456',
+      external_ip: '203.0.113.10',
+      local_subnets: ['10.0.1.0/24', '10.0.2.0/24'],
+    });
+    expect(res.status).toBe(200);
+    service = res.body;
+    expect(service).toMatchObject({
+      name: 'dev-vpn',
+      router_id: 'router-456',
+      host_id: 'gw-1',
+      listen_port: 51820,
+      client_pool: '10.99.0.0/24',
+      local_subnets: ['10.0.1.0/24', '10.0.2.0/24'],
+    });
+    expect(isWireguardKey(service.public_key)).toBe(true);
+    expect(JSON.stringify(service)).not.toMatch(/private/);
+    const [row] = await cluster.db.query<{ private_key_sealed: string }>(
+      `SELECT private_key_sealed FROM vpn.vpn_services WHERE id = $1`,
+      [service.id],
+    );
+    expect(isWireguardKey(row!.private_key_sealed)).toBe(false);
+    await waitFor(
+      async () =>
+        (await call<VpnServiceView>('GetVpnService', { id: service.id })).body
+          .provisioning_status === 'ACTIVE',
+      10_000,
+      'ACTIVE once the agent applied it',
+    );
+  });
+
+  it('refuses bad input with the field named, and changes nothing', async () => {
+    const before = await count('vpn_services');
+    const base = {
+      name: 'x',
+      network_id: network.id,
+      external_ip: '203.0.113.10',
+      local_subnets: ['10.0.1.0/24'],
+    };
+    expectError(
+      await call('CreateVpnService', { ...base, external_ip: '203.0.113' }),
+      400,
+      'external_ip',
+    );
+    expectError(
+      await call('CreateVpnService', { ...base, local_subnets: ['10.0.1.1/24'] }),
+      400,
+      'local_subnets',
+    );
+    expectError(await call('CreateVpnService', { ...base, name: 'a\nb' }), 400, 'name');
+    expectError(
+      await call('CreateVpnService', { ...base, client_pool: '10.0.1.0/25' }),
+      400,
+      'local_subnets',
+    );
+    expectError(
+      await call('CreateVpnService', {
+        ...base,
+        network_id: '00000000-0000-4000-8000-000000000000',
+      }),
+      404,
+      'network_id',
+    );
+    expectError(await call('CreateVpnService', { ...base, host_id: 'nowhere' }), 404, 'host_id');
+    expectError(await call('CreateVpnService', { ...base, name: 'dev-vpn' }), 409, 'name');
+    expectError(
+      await call('CreateVpnService', { ...base, client_pool: '10.99.0.0/25', listen_port: 51821 }),
+      409,
+      'client_pool',
+    );
+    expectError(
+      await call('CreateVpnService', { ...base, client_pool: '10.98.0.0/24' }),
+      409,
+      'listen_port',
+    );
+    expect(await count('vpn_services')).toBe(before);
+
+    const conns = await count('vpn_connections');
+    const add = (body: object) =>
+      call('AddConnection', { vpn_service_id: service.id, name: 'c', ...body });
+    expectError(await add({ peer_public_key: 'abc123...base64...' }), 400, 'peer_public_key');
+    expectError(await add({ peer_address: '10.98.0.5/32' }), 409, 'peer_address');
+    expectError(await add({ peer_address: '10.99.0.1/32' }), 409, 'peer_address');
+    expectError(await add({ peer_address: '10.99.0.5/24' }), 400, 'peer_address');
+    expectError(await add({ preshared_key: 'short' }), 400, 'preshared_key');
+    expect(await count('vpn_connections')).toBe(conns);
+  });
+
+  it('allocates client addresses atomically and refuses a duplicate key or address', async () => {
+    const added = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        cluster.api<VpnConnectionView>('POST', `/api/v1/vpn-services/${service.id}/connections`, {
+          name: `laptop-${i}`,
+        }),
+      ),
+    );
+    const addresses = new Set(added.map((c) => c.peer_address));
+    expect(addresses.size).toBe(20);
+    expect([...addresses].every((a) => /^10\.99\.0\.([2-9]|1\d|2[01])\/32$/.test(a))).toBe(true);
+    for (const c of added) {
+      expect(isWireguardKey(c.private_key)).toBe(true);
+      secrets.push(c.private_key!);
+    }
+    const key = await pubkey();
+    const first = await call<VpnConnectionView>('AddConnection', {
+      vpn_service_id: service.id,
+      name: 'johns-laptop',
+      peer_address: '10.99.0.100/32',
+      peer_public_key: key,
+    });
+    expect(first.status).toBe(200);
+    expect(first.body.private_key).toBeUndefined();
+    expectError(
+      await call('AddConnection', {
+        vpn_service_id: service.id,
+        name: 'other',
+        peer_public_key: key,
+      }),
+      409,
+      'peer_public_key',
+    );
+    expectError(
+      await call('AddConnection', {
+        vpn_service_id: service.id,
+        name: 'other',
+        peer_address: '10.99.0.100',
+      }),
+      409,
+      'peer_address',
+    );
+    const page1 = await cluster.api<ListConnectionsResponse>(
+      'GET',
+      `/api/v1/vpn-services/${service.id}/connections?page_size=15`,
+    );
+    const page2 = await cluster.api<ListConnectionsResponse>(
+      'GET',
+      `/api/v1/vpn-services/${service.id}/connections?page_size=15&page_token=${page1.next_page_token}`,
+    );
+    expect(page1.connections.length + page2.connections.length).toBe(21);
+    expect(page2.next_page_token).toBe('');
+    expect(JSON.stringify([page1, page2])).not.toMatch(/"private_key"|"preshared_key"/);
+  });
+
+  it("returns the seed's client config; a generated PSK only once", async () => {
+    const conn = (
+      await cluster.api<ListConnectionsResponse>(
+        'GET',
+        `/api/v1/vpn-services/${service.id}/connections`,
+      )
+    ).connections.find((c) => c.name === 'johns-laptop')!;
+    const cfg = await call<ClientConfigView>('GetClientConfig', {
+      vpn_service_id: service.id,
+      connection_id: conn.id,
+    });
+    expect(cfg.body.config).toBe(
+      [
+        '[Interface]',
+        '# Name: johns-laptop',
+        'PrivateKey = <YOUR_PRIVATE_KEY>',
+        'Address = 10.99.0.100/32',
+        '',
+        '[Peer]',
+        '# LimiQuantix VPN Gateway',
+        `PublicKey = ${service.public_key}`,
+        'Endpoint = 203.0.113.10:51820',
+        'AllowedIPs = 10.0.1.0/24, 10.0.2.0/24',
+        'PersistentKeepalive = 25',
+        '',
+      ].join('\n'),
+    );
+    expect(cfg.body.qr_svg).toMatch(/^<svg/);
+    const psk = await call<PresharedKeyView>('SetPresharedKey', {
+      vpn_service_id: service.id,
+      connection_id: conn.id,
+    });
+    expect(isWireguardKey(psk.body.preshared_key)).toBe(true);
+    secrets.push(psk.body.preshared_key!);
+    expect(psk.body.has_preshared_key).toBe(true);
+    const again = await cluster.api<string>(
+      'GET',
+      `/api/v1/vpn-services/${service.id}/connections/${conn.id}/config`,
+    );
+    expect(JSON.stringify(again)).toContain('PresharedKey = <YOUR_PRESHARED_KEY>');
+    expect(JSON.stringify(again)).not.toContain(psk.body.preshared_key);
+  });
+
+  it('audits and emits every change; secrets never reach a log', async () => {
+    await waitFor(
+      async () =>
+        events.some((e) => e.type === 'vpn.connection.preshared_key_set') &&
+        events.filter((e) => e.type === 'vpn.connection.added').length === 21,
+      5_000,
+      'events on qnet.evt.vpn.>',
+    );
+    const audit = await cluster.api<{ events: { action: string; actor: string }[] }>(
+      'GET',
+      `/api/v1/vpn-services/${service.id}/audit-events?page_size=500`,
+    );
+    expect(audit.events[0]).toMatchObject({ action: 'vpn_service.created', actor: 'admin' });
+    expect(audit.events.filter((e) => e.action === 'connection.added')).toHaveLength(21);
+    const logs = ['vpn', 'node-agent-gw-1', 'gateway']
+      .map((n) => readFileSync(path.join(cluster.deployment.logDir, `${n}.log`), 'utf8'))
+      .join('\n');
+    for (const s of secrets) expect(logs).not.toContain(s);
+  });
+
+  it('removes a connection and deletes the service; its audit trail stays readable', async () => {
+    const list = await cluster.api<ListConnectionsResponse>(
+      'GET',
+      `/api/v1/vpn-services/${service.id}/connections`,
+    );
+    const victim = list.connections[0]!;
+    const res = await cluster.http(
+      'DELETE',
+      `/api/v1/vpn-services/${service.id}/connections/${victim.id}`,
+    );
+    expect(res.status).toBe(204);
+    expect(
+      (await cluster.http('DELETE', `/api/v1/vpn-services/${service.id}/connections/${victim.id}`))
+        .status,
+    ).toBe(404);
+    expect((await cluster.http('DELETE', `/api/v1/vpn-services/${service.id}`)).status).toBe(204);
+    expect((await cluster.http('GET', `/api/v1/vpn-services/${service.id}`)).status).toBe(404);
+    expect(await count('vpn_connections')).toBe(0);
+    const audit = await cluster.api<{ events: { action: string }[] }>(
+      'GET',
+      `/api/v1/vpn-services/${service.id}/audit-events?page_size=500`,
+    );
+    expect(audit.events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['connection.removed', 'vpn_service.deleted']),
+    );
+  });
+});
