@@ -99,6 +99,47 @@ describe('npm start', () => {
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('qnet_http_requests_total');
   });
 
+  it("runs seed 000's VPN requests: create, add a client, get its config", async () => {
+    const post = async <T>(p: string, body: object): Promise<T> => {
+      const res = await fetch(`${base}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as T;
+      if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const net = await post<{ id: string }>('/v1/networks', {
+      name: 'seed-lan',
+      bridge_name: 'qbrseed',
+      cidr: '10.0.1.0/24',
+    });
+    const vpn = await post<{ id: string; public_key: string }>(
+      '/limiquantix.network.v1.VpnService/CreateVpnService',
+      {
+        name: 'dev-vpn',
+        network_id: net.id,
+        project_id: 'default',
+        router_id: 'router-456',
+        external_ip: '203.0.113.10',
+        local_subnets: ['10.0.1.0/24', '10.0.2.0/24'],
+      },
+    );
+    const conn = await post<{ id: string }>('/limiquantix.network.v1.VpnService/AddConnection', {
+      vpn_service_id: vpn.id,
+      name: 'johns-laptop',
+      peer_address: '10.99.0.10/32',
+      peer_public_key: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
+    });
+    const cfg = await post<{ config: string }>(
+      '/limiquantix.network.v1.VpnService/GetClientConfig',
+      { vpn_service_id: vpn.id, connection_id: conn.id },
+    );
+    expect(cfg.config).toContain(`PublicKey = ${vpn.public_key}`);
+    expect(cfg.config).toContain('Endpoint = 203.0.113.10:51820');
+  });
+
   it('stops everything cleanly on Ctrl-C', async () => {
     // A terminal's Ctrl-C signals the whole foreground process group: npm, the launcher and the apps.
     process.kill(-proc.pid!, 'SIGINT');
