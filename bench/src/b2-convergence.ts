@@ -4,7 +4,7 @@ import type { DesiredState, DriverStatus, NetworkView, NicView } from '@qnet/con
 import { DryRunExecutor, linuxDriver, reconcile } from '@qnet/drivers';
 import { waitFor } from '@qnet/stack';
 import { TestCluster, Underlay } from '@qnet/testing';
-import { round } from './measure.js';
+import { quantile, round } from './measure.js';
 
 /**
  * B2: from the API call attaching a NIC to the moment every host of its overlay reported (status.linux)
@@ -29,9 +29,6 @@ export interface B2Result {
   /** A 3-host overlay while 200 agents exist: messages per attach must stay 3. */
   small_network_among_200: { hosts_in_network: number; messages_per_change: number };
 }
-
-const quantile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 /** Attaches NICs one at a time and times each until every host reported entries for it. */
 async function measure(

@@ -55,3 +55,8 @@ export function round(v: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
 }
+
+/** The p-quantile of samples (p in 0..1), nearest-rank. */
+export function quantile(xs: number[], p: number): number {
+  return [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+}

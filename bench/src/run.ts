@@ -3,6 +3,7 @@ import os from 'node:os';
 import { runB1, type B1Result } from './b1-gateway-write.js';
 import { runB2, type ConvergenceResult } from './b2-convergence.js';
 import { runB3 } from './b3-scale.js';
+import { runB6 } from './b6-vpn.js';
 import { runB8 } from './b8-tunnel.js';
 
 /** `npm run bench`: runs every benchmark, writes bench/results/*.json and prints the README table. */
@@ -17,7 +18,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b8').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b6,b8').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -79,6 +80,18 @@ if (only.includes('b3')) {
     '|---|---|',
     ...Object.entries(b3.figures).map(([k, v]) => `| ${k} | ${v} |`),
   );
+}
+
+if (only.includes('b6')) {
+  const b6 = await runB6();
+  save('b6', b6);
+  lines.push(
+    '',
+    '| B6 VPN gateway (wireguard-go) | value |',
+    '|---|---|',
+    ...Object.entries(b6.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+  ok &&= b6.meets_target;
 }
 
 if (only.includes('b8')) {

@@ -250,6 +250,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     const runner = this.runners.get(state.driver);
     if (!runner) throw new QnetError('not_found', `this agent has no ${state.driver} driver`);
     const result = await runner.apply(state);
+    if (result.superseded) return result;
     this.report(result);
     if (!result.ok)
       this.logger.warn(`${state.driver} generation ${state.generation}: ${result.error}`);

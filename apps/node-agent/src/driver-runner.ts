@@ -12,6 +12,8 @@ export class DriverRunner {
   private desiredGeneration = -1;
   private chain: Promise<unknown> = Promise.resolve();
   private last?: ApplyResult;
+  /** Highest generation handed to apply(): a queued older state is superseded, not applied. */
+  private newest = -1;
 
   constructor(
     readonly driver: Driver,
@@ -29,7 +31,13 @@ export class DriverRunner {
   }
 
   apply(state: DesiredState): Promise<ApplyResult> {
-    const run = this.chain.then(async () => (this.last = await this.applyNow(state)));
+    this.newest = Math.max(this.newest, state.generation);
+    const run = this.chain.then(async () =>
+      // Full states: when a newer one is already queued, applying this one would be wasted work.
+      state.generation < this.newest
+        ? this.superseded(state)
+        : (this.last = await this.applyNow(state)),
+    );
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -42,6 +50,17 @@ export class DriverRunner {
       generation: this.desiredGeneration,
       spec: this.desired,
     });
+  }
+
+  private superseded(state: DesiredState): ApplyResult {
+    return {
+      driver: this.driver.name,
+      generation: state.generation,
+      ok: true,
+      changes: [],
+      error: `ignored: generation ${this.newest} is queued`,
+      superseded: true,
+    };
   }
 
   private async applyNow(state: DesiredState): Promise<ApplyResult> {

@@ -72,6 +72,8 @@ export interface ApplyResult {
   /** What the apply changed, as the commands executed (or recorded in dry-run). */
   changes: string[][];
   error?: string;
+  /** Not applied because a newer full state was already queued (not reported on the bus). */
+  superseded?: boolean;
 }
 
 /** Published on qnet.agent.<host>.status.<driver> after every apply or resync. */
