@@ -11,7 +11,7 @@ import type {
   VpnStatusView,
 } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
-import { Netns, TestCluster, Underlay } from '@qnet/testing';
+import { linkNamespaces, Netns, TestCluster, Underlay } from '@qnet/testing';
 
 const VPN = '/limiquantix.network.v1.VpnService';
 
@@ -41,20 +41,7 @@ describe('WireGuard bastion: wg-quick clients through a wireguard-go gateway', (
   /** A veth from the gateway host to a new namespace: gateway .1, the namespace .10 of `subnet`. */
   async function lan(subnet: string, dev: string): Promise<Netns> {
     const ns = await Netns.create('qlan');
-    await execa('ip', [
-      'link',
-      'add',
-      dev,
-      'netns',
-      gw.name,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      ns.name,
-    ]);
+    await linkNamespaces(gw, dev, ns, 'eth0');
     await gw.exec(['ip', 'addr', 'add', `${subnet}.1/24`, 'dev', dev]);
     await gw.exec(['ip', 'link', 'set', dev, 'up']);
     await ns.exec(['ip', 'addr', 'add', `${subnet}.10/24`, 'dev', 'eth0']);

@@ -61,7 +61,11 @@ describe('vpn service API', () => {
     await cluster.startGateway();
     cluster.start('node-agent', { hostId: 'gw-1', mode: 'dry-run' });
     observer = await cluster.connectAs('observer');
-    observer.subscribe('qnet.evt.vpn.>', { callback: (_e, m) => events.push(m.json()) });
+    observer.subscribe('qnet.evt.vpn.>', {
+      callback: (_e, m) => {
+        events.push(m.json());
+      },
+    });
     await waitFor(
       async () =>
         (await cluster.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = 'gw-1'`))

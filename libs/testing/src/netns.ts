@@ -37,6 +37,29 @@ export class Netns {
   }
 }
 
+/** A veth pair between two namespaces: `aDev` in `a`, `bDev` in `b`. */
+export async function linkNamespaces(
+  a: Netns,
+  aDev: string,
+  b: Netns,
+  bDev: string,
+): Promise<void> {
+  await execa('ip', [
+    'link',
+    'add',
+    aDev,
+    'netns',
+    a.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    bDev,
+    'netns',
+    b.name,
+  ]);
+}
+
 /**
  * Hosts as namespaces on one L2 underlay: a bridge `ub` in its own namespace and, per host, a veth
  * whose host end is `eth0` with address `<prefix>.<i + 1>/24`.
@@ -56,20 +79,7 @@ export class Underlay {
     for (let i = 0; i < count; i++) {
       const host = await Netns.create('qhost');
       underlay.hosts.push(host);
-      await execa('ip', [
-        'link',
-        'add',
-        `u${i}`,
-        'netns',
-        ns.name,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        host.name,
-      ]);
+      await linkNamespaces(ns, `u${i}`, host, 'eth0');
       await ns.exec(['ip', 'link', 'set', `u${i}`, 'master', 'ub', 'up']);
       await host.exec(['ip', 'addr', 'add', `${underlay.ip(i)}/24`, 'dev', 'eth0']);
       await host.exec(['ip', 'link', 'set', 'eth0', 'up']);

@@ -8,6 +8,8 @@ import {
   type ListVpnServicesRequest,
   type Page,
   type PageRequest,
+  type VpnConnectionView,
+  type VpnServiceView,
 } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
 
@@ -20,31 +22,24 @@ interface HostProgress {
   reported_at: Date | null;
 }
 
-export interface ServiceRow extends HostProgress {
-  id: string;
-  name: string;
-  network_id: string;
-  project_id: string;
-  router_id: string;
-  external_ip: string;
-  local_subnets: string[];
-  listen_port: number;
-  client_pool: string;
+/** A service as stored: its view's fields plus the sealed key, progress and dates as dates. */
+export interface ServiceRow
+  extends
+    Omit<VpnServiceView, 'provisioning_status' | 'operating_status' | 'created_at'>,
+    HostProgress {
   gateway_address: string;
-  interface_name: string;
-  host_id: string;
   private_key_sealed: string;
-  public_key: string;
   created_at: Date;
 }
 
-export interface ConnectionRow extends HostProgress {
-  id: string;
-  vpn_service_id: string;
-  name: string;
-  /** address/len, e.g. 10.99.0.10/32 */
-  peer_address: string;
-  peer_public_key: string;
+/** A connection as stored: its view's fields plus the sealed PSK and the last peer report. */
+export interface ConnectionRow
+  extends
+    Omit<
+      VpnConnectionView,
+      'has_preshared_key' | 'provisioning_status' | 'created_at' | 'private_key'
+    >,
+    HostProgress {
   preshared_key_sealed: string | null;
   created_at: Date;
   latest_handshake: Date | null;
