@@ -1,15 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import { isWireguardKey } from '@qnet/netaddr';
 import { generateKeyPair, generatePresharedKey, publicKeyOf } from './keys.js';
-
-const hasWg = (() => {
-  try {
-    execFileSync('wg', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('WireGuard keys', () => {
   it('derives the public key of RFC 7748 §6.1 (X25519 test vector)', () => {
