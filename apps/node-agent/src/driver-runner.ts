@@ -3,7 +3,8 @@ import { reconcile, type Driver, type Executor } from '@qnet/drivers';
 
 /**
  * Holds one driver's desired state and applies it one at a time: commands never interleave,
- * stale generations are ignored, and the same generation again re-reconciles (drift repair).
+ * stale generations are ignored, a queued state that a newer one supersedes is skipped, and the
+ * same generation again re-reconciles (drift repair).
  */
 export class DriverRunner {
   private desired: unknown;
@@ -33,8 +34,8 @@ export class DriverRunner {
   apply(state: DesiredState): Promise<ApplyResult> {
     this.newest = Math.max(this.newest, state.generation);
     const run = this.chain.then(async () =>
-      // Full states: when a newer one is already queued, applying this one would be wasted work.
-      state.generation < this.newest
+      // Superseded only while the newer state is still to be applied; older than applied is stale.
+      state.generation < this.newest && this.newest > this.generation
         ? this.superseded(state)
         : (this.last = await this.applyNow(state)),
     );

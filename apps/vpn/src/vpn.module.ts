@@ -3,11 +3,13 @@ import { loadSecretBox } from '@qnet/runtime';
 import { AgentController } from './agent/agent.controller.js';
 import { DesiredStateService } from './agent/desired-state.service.js';
 import { GatewayStatusService } from './agent/gateway-status.service.js';
-import { AuditRepository } from './audit/audit.repository.js';
+import { AuditLog } from './audit/audit-log.js';
 import type { VpnConfig } from './config.js';
 import { VpnController } from './gateways/vpn.controller.js';
 import { VpnRepository } from './gateways/vpn.repository.js';
-import { VpnService } from './gateways/vpn.service.js';
+import { GatewayChanges } from './gateways/changes.js';
+import { ConnectionService } from './gateways/connection.service.js';
+import { GatewayService } from './gateways/gateway.service.js';
 import { SECRET_BOX, VPN_CONFIG } from './tokens.js';
 
 @Module({})
@@ -20,10 +22,12 @@ export class VpnModule {
         { provide: VPN_CONFIG, useValue: c },
         { provide: SECRET_BOX, useFactory: () => loadSecretBox(c) },
         VpnRepository,
-        AuditRepository,
+        AuditLog,
         DesiredStateService,
         GatewayStatusService,
-        VpnService,
+        GatewayChanges,
+        GatewayService,
+        ConnectionService,
       ],
     };
   }

@@ -42,7 +42,7 @@ export interface Driver<Spec = unknown, Observed = unknown> {
 }
 
 export interface ApplyOutcome {
-  /** The commands run, as argv lists: stdin documents (which may hold keys) are not reported. */
+  /** The commands run, as argv lists: their documents (which may hold keys) are not reported. */
   changes: string[][];
 }
 
@@ -81,14 +81,14 @@ async function withDocument<T>(content: string, use: (file: string) => Promise<T
 
 const BATCHABLE = new Set(['ip', 'bridge']);
 
+type Runnable = { argv: string[]; input?: string; document?: string };
+
 /**
  * Consecutive ip(8) or bridge(8) commands run as one `-batch -` process (thousands of fdb entries
  * in one exec, not thousands of execs); it stops at the first failing line like the loop would.
  * Arguments are validated names and addresses without whitespace, so a line splits back exactly.
  * Dry-run records the commands one by one.
  */
-type Runnable = { argv: string[]; input?: string; document?: string };
-
 export function batched(exec: Executor, changes: Change[]): Runnable[] {
   if (exec.mode === 'dry-run') return changes.map((c) => ({ argv: argvOf(c) }));
   const out: Runnable[] = [];

@@ -71,6 +71,9 @@ export class DesiredStateService {
        WHERE s.host_id = $1 ORDER BY c.peer_address`,
       [hostId],
     );
+    const byService = new Map<string, typeof peers>();
+    for (const p of peers)
+      byService.set(p.vpn_service_id, [...(byService.get(p.vpn_service_id) ?? []), p]);
     return {
       driver: DRIVER,
       generation: Number(host?.generation ?? 0),
@@ -81,15 +84,13 @@ export class DesiredStateService {
           listen_port: s.listen_port,
           address: s.gateway_address,
           local_subnets: s.local_subnets,
-          peers: peers
-            .filter((p) => p.vpn_service_id === s.id)
-            .map((p) => ({
-              public_key: p.peer_public_key,
-              ...(p.preshared_key_sealed
-                ? { preshared_key: this.secrets.open(p.preshared_key_sealed) }
-                : {}),
-              allowed_ip: p.allowed_ip,
-            })),
+          peers: (byService.get(s.id) ?? []).map((p) => ({
+            public_key: p.peer_public_key,
+            ...(p.preshared_key_sealed
+              ? { preshared_key: this.secrets.open(p.preshared_key_sealed) }
+              : {}),
+            allowed_ip: p.allowed_ip,
+          })),
         })),
       },
     };

@@ -7,11 +7,10 @@ import {
   type WireguardObserved,
 } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, inTransaction } from '@qnet/persistence';
-import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
 import type { VpnConfig } from '../config.js';
 import { operatingOf } from '../gateways/views.js';
 import { VpnRepository } from '../gateways/vpn.repository.js';
-import { VpnService } from '../gateways/vpn.service.js';
 import { VPN_CONFIG } from '../tokens.js';
 
 const connectedAt = (t: Date | null, now: number) =>
@@ -33,8 +32,7 @@ export class GatewayStatusService {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(VPN_CONFIG) private readonly config: VpnConfig,
     private readonly repo: VpnRepository,
-    private readonly auditLog: AuditRepository,
-    private readonly vpn: VpnService,
+    private readonly auditLog: AuditLog,
   ) {}
 
   async record(report: DriverStatusReport): Promise<void> {
@@ -96,7 +94,7 @@ export class GatewayStatusService {
           ? `${c.name} handshake from ${c.endpoint || 'unknown endpoint'}`
           : `${c.name}: no handshake for ${CONNECTED_WITHIN_S} s`,
       });
-      this.vpn.emit(e);
+      this.auditLog.emit(e);
     }
   }
 

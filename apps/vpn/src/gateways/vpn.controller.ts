@@ -26,74 +26,74 @@ import {
   type VpnStatusView,
 } from '@qnet/contracts';
 import { GatewayStatusService } from '../agent/gateway-status.service.js';
-import { AuditRepository } from '../audit/audit.repository.js';
-import { VpnRepository } from './vpn.repository.js';
-import { VpnService } from './vpn.service.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { ConnectionService } from './connection.service.js';
+import { GatewayService } from './gateway.service.js';
 
 @Controller()
 export class VpnController {
   constructor(
-    private readonly vpn: VpnService,
+    private readonly gateways: GatewayService,
+    private readonly connections: ConnectionService,
     private readonly gatewayStatus: GatewayStatusService,
-    private readonly repo: VpnRepository,
-    private readonly auditLog: AuditRepository,
+    private readonly auditLog: AuditLog,
   ) {}
 
   @RpcHandler(VpnRpc.CreateVpnService)
   create(@Payload() req: CreateVpnServiceRequest): Promise<VpnServiceView> {
-    return this.vpn.create(req);
+    return this.gateways.create(req);
   }
 
   @RpcHandler(VpnRpc.GetVpnService)
   get(@Payload() req: GetVpnServiceRequest): Promise<VpnServiceView> {
-    return this.vpn.get(req.id);
+    return this.gateways.get(req.id);
   }
 
   @RpcHandler(VpnRpc.ListVpnServices)
   list(@Payload() req: ListVpnServicesRequest): Promise<ListVpnServicesResponse> {
-    return this.vpn.list(req);
+    return this.gateways.list(req);
   }
 
   @RpcHandler(VpnRpc.DeleteVpnService)
   async delete(@Payload() req: DeleteVpnServiceRequest): Promise<object> {
-    await this.vpn.delete(req.id);
+    await this.gateways.delete(req.id);
     return {};
   }
 
   @RpcHandler(VpnRpc.AddConnection)
   addConnection(@Payload() req: AddConnectionRequest): Promise<VpnConnectionView> {
-    return this.vpn.addConnection(req);
+    return this.connections.add(req);
   }
 
   @RpcHandler(VpnRpc.ListConnections)
   listConnections(@Payload() req: ListConnectionsRequest): Promise<ListConnectionsResponse> {
-    return this.vpn.listConnections(req);
+    return this.connections.list(req);
   }
 
   @RpcHandler(VpnRpc.RemoveConnection)
   async removeConnection(@Payload() req: RemoveConnectionRequest): Promise<object> {
-    await this.vpn.removeConnection(req);
+    await this.connections.remove(req);
     return {};
   }
 
   @RpcHandler(VpnRpc.GetClientConfig)
   clientConfig(@Payload() req: GetClientConfigRequest): Promise<ClientConfigView> {
-    return this.vpn.clientConfig(req);
+    return this.connections.clientConfig(req);
   }
 
   @RpcHandler(VpnRpc.RotateConnectionKey)
   rotateConnectionKey(@Payload() req: RotateConnectionKeyRequest): Promise<VpnConnectionView> {
-    return this.vpn.rotateConnectionKey(req);
+    return this.connections.rotateKey(req);
   }
 
   @RpcHandler(VpnRpc.RotateGatewayKey)
   rotateGatewayKey(@Payload() req: RotateGatewayKeyRequest): Promise<VpnServiceView> {
-    return this.vpn.rotateGatewayKey(req.vpn_service_id);
+    return this.gateways.rotateKey(req.vpn_service_id);
   }
 
   @RpcHandler(VpnRpc.SetPresharedKey)
   setPresharedKey(@Payload() req: SetPresharedKeyRequest): Promise<PresharedKeyView> {
-    return this.vpn.setPresharedKey(req);
+    return this.connections.setPresharedKey(req);
   }
 
   @RpcHandler(VpnRpc.GetVpnStatus)
@@ -103,11 +103,6 @@ export class VpnController {
 
   @RpcHandler(VpnRpc.ListAuditEvents)
   async audit(@Payload() req: ListAuditEventsRequest): Promise<ListAuditEventsResponse> {
-    await this.repo.hostOf(req.vpn_service_id).catch(async (err: unknown) => {
-      // Audit outlives its service: a deleted service's trail is still readable.
-      const page = await this.auditLog.list({ ...req, page_size: 1 });
-      if (!page.items.length) throw err;
-    });
     const page = await this.auditLog.list(req);
     return { events: page.items, next_page_token: page.next_page_token };
   }

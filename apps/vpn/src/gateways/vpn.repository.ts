@@ -213,12 +213,8 @@ export class VpnRepository {
     );
   }
 
-  async deleteConnection(tx: SqlTx, serviceId: string, id: string): Promise<void> {
-    const rows = await tx.rows<{ id: string }>(
-      `DELETE FROM vpn_connections WHERE id = $1 AND vpn_service_id = $2 RETURNING id`,
-      [id, serviceId],
-    );
-    if (!rows.length) throw QnetError.notFound('connection', id);
+  async deleteConnection(tx: SqlTx, id: string): Promise<void> {
+    await tx.rows(`DELETE FROM vpn_connections WHERE id = $1`, [id]);
   }
 
   async listServices(req: ListVpnServicesRequest): Promise<Page<ServiceRow>> {

@@ -161,7 +161,7 @@ export class RotateGatewayKeyRequest {
 }
 
 export class SetPresharedKeyRequest extends ConnectionRef {
-  /** Absent or empty → a new one is generated and returned once; "none" is not a key. */
+  /** Absent → a new one is generated and returned once. */
   @IsOptional() @IsWireguardKey() preshared_key?: string;
 }
 

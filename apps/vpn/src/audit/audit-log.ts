@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { EventPublisher } from '@qnet/bus';
 import {
   DEFAULT_PAGE_SIZE,
   pageOf,
@@ -32,9 +33,13 @@ const toView = (r: AuditRow): AuditEventView => ({
   occurred_at: r.occurred_at.toISOString(),
 });
 
+/** The VPN audit trail: rows written with the change they describe, each also a domain event. */
 @Injectable()
-export class AuditRepository {
-  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+export class AuditLog {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly events: EventPublisher,
+  ) {}
 
   /** Recorded in the transaction of the change it describes: no change without its audit row. */
   async record(tx: SqlTx, e: AuditEntry): Promise<AuditEventView> {
@@ -55,16 +60,30 @@ export class AuditRepository {
     return toView(row!);
   }
 
+  /** After the commit: the entry as qnet.evt.vpn.<resource>.<event>. */
+  emit(e: AuditEventView): void {
+    const [resource, event] = e.action.split('.') as [string, string];
+    this.events.emit('vpn', resource, event, e.connection_id || e.vpn_service_id, e);
+  }
+
+  /** A service's trail, oldest first; it outlives the service (404 only when there is neither). */
   async list(req: ListAuditEventsRequest): Promise<Page<AuditEventView>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
     const after = pageStart(req.page_token);
     if (after !== undefined && !/^\d+$/.test(after))
       throw QnetError.invalid('page_token', 'is not a token this API issued');
-    const rows = await autocommit(this.ds).rows<AuditRow>(
+    const tx = autocommit(this.ds);
+    const rows = await tx.rows<AuditRow>(
       `SELECT ${COLUMNS} FROM vpn_audit_events
        WHERE vpn_service_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3`,
       [req.vpn_service_id, after ?? null, limit + 1],
     );
+    if (!rows.length && after === undefined) {
+      const [service] = await tx.rows(`SELECT 1 FROM vpn_services WHERE id = $1`, [
+        req.vpn_service_id,
+      ]);
+      if (!service) throw QnetError.notFound('vpn service', req.vpn_service_id);
+    }
     return pageOf(rows, limit, toView, (v) => v.id);
   }
 }
