@@ -14,14 +14,14 @@ export function renderWgConf(x: WireguardInterface): string {
 
 const set = (items: string[]) => `{ ${items.join(', ')} }`;
 
-/** `ip daddr { … }` / `ip6 daddr { … }` matches, one per family present. */
-function byFamily(field: 'saddr' | 'daddr', cidrs: string[]): string[] {
-  const v4 = cidrs.filter((c) => ipFamily(c.split('/')[0]!) === 4);
-  const v6 = cidrs.filter((c) => ipFamily(c.split('/')[0]!) === 6);
-  return [
-    ...(v4.length ? [`ip ${field} ${set(v4)}`] : []),
-    ...(v6.length ? [`ip6 ${field} ${set(v6)}`] : []),
-  ];
+const PROTO = { 4: 'ip', 6: 'ip6' } as const;
+
+/** `ip daddr { … }` / `ip6 daddr { … }`, one per family present. */
+function destinations(cidrs: string[]): { family: 4 | 6; match: string }[] {
+  return ([4, 6] as const).flatMap((family) => {
+    const of = cidrs.filter((c) => ipFamily(c.split('/')[0]!) === family);
+    return of.length ? [{ family, match: `${PROTO[family]} daddr ${set(of)}` }] : [];
+  });
 }
 
 /**
@@ -39,16 +39,15 @@ export function renderVpnTableBody(interfaces: WireguardInterface[]): string {
     const dev = `iifname "${x.name}"`;
     const gateway = x.address.split('/')[0]!;
     const pool = parseCidr(x.address, false);
-    const gatewayMatch = `${pool.family === 4 ? 'ip' : 'ip6'} daddr ${gateway}`;
-    for (const m of byFamily('daddr', x.local_subnets)) {
-      forward.push(`${dev} ${m} accept`);
-      input.push(`${dev} ${m} accept`);
-      nat.push(
-        `${pool.family === 4 ? 'ip' : 'ip6'} saddr ${pool.text} ${m} oifname != "${x.name}" masquerade`,
-      );
+    for (const { family, match } of destinations(x.local_subnets)) {
+      forward.push(`${dev} ${match} accept`);
+      input.push(`${dev} ${match} accept`);
+      // Clients have addresses of the pool's family only: a rule can never mix ip and ip6.
+      if (family === pool.family)
+        nat.push(`${PROTO[family]} saddr ${pool.text} ${match} oifname != "${x.name}" masquerade`);
     }
     forward.push(`${dev} drop`);
-    input.push(`${dev} ${gatewayMatch} accept`, `${dev} drop`);
+    input.push(`${dev} ${PROTO[pool.family]} daddr ${gateway} accept`, `${dev} drop`);
   }
   const chain = (name: string, hook: string, rules: string[]) =>
     `  chain ${name} {\n    ${hook}\n${rules.map((r) => `    ${r}\n`).join('')}  }\n`;

@@ -71,6 +71,18 @@ describe('wireguard driver', () => {
     );
   });
 
+  it('keeps every rule within one address family (nft -c accepts the result)', () => {
+    const x = { ...spec().interfaces[0]!, local_subnets: ['10.0.1.0/24', 'fd00:1::/64'] };
+    const v6 = { ...x, name: 'qwg2', address: 'fd99::1/64', local_subnets: ['fd00:2::/64'] };
+    const body = renderVpnTableBody([x, v6]);
+    expect(body).toContain('iifname "qwg1" ip6 daddr { fd00:1::/64 } accept');
+    expect(body).toContain('iifname "qwg2" ip6 daddr fd99::1 accept');
+    expect(body.split('\n').filter((l) => l.includes('masquerade'))).toEqual([
+      '    ip saddr 10.99.0.0/24 ip daddr { 10.0.1.0/24 } oifname != "qwg1" masquerade',
+      '    ip6 saddr fd99::/64 ip6 daddr { fd00:2::/64 } oifname != "qwg2" masquerade',
+    ]);
+  });
+
   it('creates a gateway with wireguard-go, keys only in a document, never in an argv', () => {
     const plan = planWireguard(spec(), empty);
     const argvs = plan.map((c) => (Array.isArray(c) ? c : c.argv));
