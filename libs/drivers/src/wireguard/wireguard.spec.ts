@@ -71,7 +71,7 @@ describe('wireguard driver', () => {
     );
   });
 
-  it('keeps every rule within one address family (nft -c accepts the result)', () => {
+  it('keeps every rule within one address family', () => {
     const x = { ...spec().interfaces[0]!, local_subnets: ['10.0.1.0/24', 'fd00:1::/64'] };
     const v6 = { ...x, name: 'qwg2', address: 'fd99::1/64', local_subnets: ['fd00:2::/64'] };
     const body = renderVpnTableBody([x, v6]);
