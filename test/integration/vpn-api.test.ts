@@ -6,6 +6,7 @@ import type {
   ClientConfigView,
   EventEnvelope,
   ListConnectionsResponse,
+  ListVpnServicesResponse,
   NetworkView,
   PresharedKeyView,
   VpnConnectionView,
@@ -289,6 +290,56 @@ describe('vpn service API', () => {
       .map((n) => readFileSync(path.join(cluster.deployment.logDir, `${n}.log`), 'utf8'))
       .join('\n');
     for (const s of secrets) expect(logs).not.toContain(s);
+  });
+
+  it('rotates the gateway key: the agent gets it, configs carry the new public key', async () => {
+    const rotated = await cluster.api<VpnServiceView>(
+      'POST',
+      `/api/v1/vpn-services/${service.id}/rotate-key`,
+    );
+    expect(isWireguardKey(rotated.public_key)).toBe(true);
+    expect(rotated.public_key).not.toBe(service.public_key);
+    expect(JSON.stringify(rotated)).not.toMatch(/private/);
+    const conn = (
+      await cluster.api<ListConnectionsResponse>(
+        'GET',
+        `/api/v1/vpn-services/${service.id}/connections?page_size=1`,
+      )
+    ).connections[0]!;
+    const cfg = await cluster.api<ClientConfigView>(
+      'GET',
+      `/api/v1/vpn-services/${service.id}/connections/${conn.id}/config`,
+    );
+    expect(cfg.config).toContain(`PublicKey = ${rotated.public_key}`);
+    await waitFor(
+      async () =>
+        (await cluster.api<VpnServiceView>('GET', `/api/v1/vpn-services/${service.id}`))
+          .provisioning_status === 'ACTIVE',
+      5_000,
+      'the new key applied',
+    );
+    service = rotated;
+  });
+
+  it('lists services with filters and pages', async () => {
+    const other = await cluster.api<VpnServiceView>('POST', '/api/v1/vpn-services', {
+      name: 'ops-vpn',
+      network_id: network.id,
+      project_id: 'ops',
+      external_ip: '203.0.113.11',
+      local_subnets: ['10.0.1.0/24'],
+      listen_port: 51821,
+      client_pool: '10.98.0.0/24',
+    });
+    const list = (q: string) =>
+      cluster.api<ListVpnServicesResponse>('GET', `/api/v1/vpn-services?${q}`);
+    expect((await list('project_id=ops')).vpn_services.map((s) => s.id)).toEqual([other.id]);
+    expect((await list(`network_id=${network.id}`)).vpn_services).toHaveLength(2);
+    const first = await list('page_size=1');
+    const second = await list(`page_size=1&page_token=${first.next_page_token}`);
+    expect(new Set([...first.vpn_services, ...second.vpn_services].map((s) => s.id)).size).toBe(2);
+    expect(second.next_page_token).toBe('');
+    expect((await cluster.http('DELETE', `/api/v1/vpn-services/${other.id}`)).status).toBe(204);
   });
 
   it('removes a connection and deletes the service; its audit trail stays readable', async () => {
