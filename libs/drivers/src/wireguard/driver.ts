@@ -28,18 +28,23 @@ async function observeInterfaces(exec: Executor): Promise<ObservedWgInterface[]>
   return out;
 }
 
-async function sysctlOn(exec: Executor, key: string): Promise<boolean> {
-  return (await exec.read(['sysctl', '-n', key])).stdout.trim() === '1';
+/** IPv4 and IPv6 forwarding, read in one command. */
+async function forwarding(exec: Executor): Promise<{ v4: boolean; v6: boolean }> {
+  const out = await exec.read([
+    'sysctl',
+    '-n',
+    'net.ipv4.ip_forward',
+    'net.ipv6.conf.all.forwarding',
+  ]);
+  const [v4, v6] = out.stdout.split('\n').map((l) => l.trim() === '1');
+  return { v4: Boolean(v4), v6: Boolean(v6) };
 }
 
 async function observeWireguard(exec: Executor): Promise<WireguardObservedHost> {
   return {
     interfaces: await observeInterfaces(exec),
     kernel: existsSync('/sys/module/wireguard'),
-    forwarding: {
-      v4: await sysctlOn(exec, 'net.ipv4.ip_forward'),
-      v6: await sysctlOn(exec, 'net.ipv6.conf.all.forwarding'),
-    },
+    forwarding: await forwarding(exec),
     table: await observeTable(exec, VPN_TABLE),
   };
 }
