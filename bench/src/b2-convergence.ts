@@ -2,7 +2,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { busRequest, encodeJson } from '@qnet/bus';
 import type { DesiredState, DriverStatus, NetworkView, NicView } from '@qnet/contracts';
 import { DryRunExecutor, linuxDriver, reconcile } from '@qnet/drivers';
-import { waitFor } from '@qnet/stack';
 import { TestCluster, Underlay } from '@qnet/testing';
 import { quantile, round } from './measure.js';
 
@@ -116,11 +115,7 @@ async function realHosts(attaches: number): Promise<ConvergenceResult> {
         { QNET_UNDERLAY_IP: underlay.ip(i) },
       ),
     );
-    await waitFor(
-      async () => (await cluster.db.query(`SELECT 1 FROM network_registry.hosts`)).length === 3,
-      30_000,
-      'hosts',
-    );
+    await cluster.waitForHosts(ids, 30_000);
     const network = await cluster.api<NetworkView>('POST', '/v1/networks', {
       name: 'b2',
       network_type: 'overlay',

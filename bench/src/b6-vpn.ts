@@ -37,13 +37,7 @@ export async function runB6(): Promise<B6Result> {
     await cluster.startServices(['registry', 'vpn']);
     await cluster.startGateway();
     cluster.start('node-agent', { hostId: 'b6-gw', mode: 'netns', netns: gw.name });
-    await waitFor(
-      async () =>
-        (await cluster.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = 'b6-gw'`))
-          .length === 1,
-      20_000,
-      'the gateway host',
-    );
+    await cluster.waitForHosts(['b6-gw']);
     const net = await cluster.api<NetworkView>('POST', '/v1/networks', {
       name: 'b6',
       bridge_name: 'qbrb6',

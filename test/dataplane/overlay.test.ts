@@ -70,11 +70,7 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
         { QNET_UNDERLAY_IP: underlay.ip(i) },
       ),
     );
-    await waitFor(
-      async () => (await cluster.db.query(`SELECT 1 FROM network_registry.hosts`)).length === 3,
-      20_000,
-      'three registered hosts',
-    );
+    await cluster.waitForHosts([...HOSTS]);
     nets.a = await cluster.api('POST', '/v1/networks', {
       name: 'overlay-a',
       network_type: 'overlay',

@@ -105,16 +105,7 @@ describe('WireGuard bastion: wg-quick clients through a wireguard-go gateway', (
       { hostId: 'vpn-gw', mode: 'netns', netns: gw.name },
       { QNET_UNDERLAY_IP: underlay.ip(0) },
     );
-    await waitFor(
-      async () =>
-        (
-          await cluster.db.query(
-            `SELECT 1 FROM network_registry.hosts WHERE 'wireguard_go' = ANY(capabilities)`,
-          )
-        ).length === 1,
-      20_000,
-      'the gateway host registered with wireguard-go',
-    );
+    await cluster.waitForHosts(['vpn-gw']);
   });
 
   afterAll(async () => {

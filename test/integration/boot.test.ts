@@ -45,13 +45,7 @@ describe('every app boots against a real NATS and PostgreSQL', () => {
   });
 
   it('the local agent registers its host', async () => {
-    await waitFor(
-      async () =>
-        (await cluster.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = 'boot-1'`))
-          .length === 1,
-      10_000,
-      'host boot-1',
-    );
+    await cluster.waitForHosts(['boot-1'], 10_000);
   });
 
   it('every app drains and exits 0 on SIGTERM, leaving no database connections', async () => {

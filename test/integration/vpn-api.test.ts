@@ -67,13 +67,7 @@ describe('vpn service API', () => {
         events.push(m.json());
       },
     });
-    await waitFor(
-      async () =>
-        (await cluster.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = 'gw-1'`))
-          .length === 1,
-      20_000,
-      'the gateway host registered',
-    );
+    await cluster.waitForHosts(['gw-1']);
     network = await cluster.api<NetworkView>('POST', '/v1/networks', {
       name: 'lan',
       bridge_name: 'qbrlan',

@@ -132,6 +132,20 @@ export class TestCluster {
     return nc;
   }
 
+  /** Until the registry has these hosts (their agents registered). */
+  async waitForHosts(ids: string[], timeoutMs = 20_000): Promise<void> {
+    await waitFor(
+      async () =>
+        (
+          await this.db.query(`SELECT 1 FROM network_registry.hosts WHERE id = ANY($1::text[])`, [
+            ids,
+          ])
+        ).length === ids.length,
+      timeoutMs,
+      `hosts ${ids.join(', ')} registered`,
+    );
+  }
+
   async waitForService(id: BusServiceId, timeoutMs = 30_000): Promise<void> {
     const nc = await this.connectAs(NATS_USERS.gateway);
     await waitFor(
