@@ -14,7 +14,7 @@ export const SERVICE_DEFINITIONS: ServiceDefinition<object>[] = [
   registryService as ServiceDefinition<object>,
   lbService,
   vpnService as ServiceDefinition<object>,
-  bgpService,
+  bgpService as ServiceDefinition<object>,
   tunnelService as ServiceDefinition<object>,
   deviceService as ServiceDefinition<object>,
 ];

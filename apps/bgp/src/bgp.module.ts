@@ -1,5 +1,35 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { loadSecretBox } from '@qnet/runtime';
+import { AgentController } from './agent/agent.controller.js';
+import { DesiredStateService } from './agent/desired-state.service.js';
+import { SessionStatusService } from './agent/session-status.service.js';
+import type { BgpConfig } from './config.js';
+import { AdvertisementService } from './speakers/advertisement.service.js';
+import { BgpController } from './speakers/bgp.controller.js';
+import { BgpRepository } from './speakers/bgp.repository.js';
+import { SpeakerChanges } from './speakers/changes.js';
+import { PeerService } from './speakers/peer.service.js';
+import { RouteFilter } from './speakers/registry.js';
+import { SpeakerService } from './speakers/speaker.service.js';
+import { ROUTE_FILTER, SECRET_BOX } from './tokens.js';
 
-/** The bgp service's feature module: its controllers and providers are added by its own issue. */
 @Module({})
-export class BgpModule {}
+export class BgpModule {
+  static forConfig(c: BgpConfig): DynamicModule {
+    return {
+      module: BgpModule,
+      controllers: [BgpController, AgentController],
+      providers: [
+        { provide: SECRET_BOX, useFactory: () => loadSecretBox(c) },
+        { provide: ROUTE_FILTER, useFactory: () => new RouteFilter(c.allowedPrefixes) },
+        BgpRepository,
+        DesiredStateService,
+        SessionStatusService,
+        SpeakerChanges,
+        SpeakerService,
+        PeerService,
+        AdvertisementService,
+      ],
+    };
+  }
+}

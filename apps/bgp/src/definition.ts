@@ -1,10 +1,13 @@
 import type { ServiceDefinition } from '@qnet/service';
+import { bgpConfigSpec, type BgpConfig } from './config.js';
 import { BgpModule } from './bgp.module.js';
+import { Bgp1732800000000 } from './migrations/1732800000000-bgp.js';
 
-export const bgpService: ServiceDefinition<object> = {
+export const bgpService: ServiceDefinition<BgpConfig> = {
   service: 'bgp',
-  module: () => BgpModule,
+  config: bgpConfigSpec,
+  module: (c) => BgpModule.forConfig(c),
   schema: 'bgp',
   entities: [],
-  migrations: [],
+  migrations: [Bgp1732800000000],
 };

@@ -11,6 +11,7 @@ import { RpcForwarder } from './connect/rpc-forwarder.js';
 import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { MetricsController } from './http/metrics.js';
+import { BgpRestController } from './rest/bgp.controller.js';
 import { DevicesRestController } from './rest/devices.controller.js';
 import { HostsRestController } from './rest/hosts.controller.js';
 import { NetworksRestController, NicsRestController } from './rest/networks.controller.js';
@@ -38,6 +39,7 @@ export class GatewayModule {
         TunnelRestController,
         DevicesRestController,
         VpnRestController,
+        BgpRestController,
         ConnectController,
       ],
       providers: [

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION } from '@qnet/bus';
-import { linuxDriver, wireguardDriver, type Driver, type Executor } from '@qnet/drivers';
+import { frrDriver, linuxDriver, wireguardDriver, type Driver, type Executor } from '@qnet/drivers';
 import { AgentService } from './agent.service.js';
 import type { AgentConfig } from './config.js';
 import { DriverRunner } from './driver-runner.js';
@@ -9,7 +9,11 @@ import type { AgentIdentity } from './identity.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
 
 /** The drivers this agent runs; each service issue adds its own. */
-export const DRIVERS: Driver[] = [linuxDriver as Driver, wireguardDriver as Driver];
+export const agentDrivers = (id: AgentIdentity, config: AgentConfig): Driver[] => [
+  linuxDriver as Driver,
+  wireguardDriver as Driver,
+  frrDriver({ pathspace: config.frrPathspace, hostname: id.hostId }) as Driver,
+];
 
 @Module({})
 export class AgentModule {
@@ -28,7 +32,9 @@ export class AgentModule {
         { provide: EXECUTOR, useValue: deps.exec },
         {
           provide: DRIVER_RUNNERS,
-          useValue: new Map(DRIVERS.map((d) => [d.name, new DriverRunner(d, deps.exec)])),
+          useValue: new Map(
+            agentDrivers(deps.id, deps.config).map((d) => [d.name, new DriverRunner(d, deps.exec)]),
+          ),
         },
         AgentService,
       ],

@@ -69,6 +69,11 @@ export const agentConfigSpec = {
     default: 10_000,
     min: 100,
   }),
+  frrPathspace: env.optional('FRR_PATHSPACE', {
+    description:
+      "FRR instance the frr driver configures (FRR's -N: /etc/frr/<name>, /var/run/frr/<name>); default: the node's one FRR",
+    pattern: /^[A-Za-z0-9_-]{1,32}$/,
+  }),
   ...busConfigSpec,
 };
 

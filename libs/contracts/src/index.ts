@@ -19,3 +19,5 @@ export * from './device/devices.js';
 export * from './device/signature.js';
 export * from './agent/wireguard.js';
 export * from './vpn/vpn.js';
+export * from './agent/frr.js';
+export * from './bgp/bgp.js';

@@ -8,7 +8,7 @@ export const BUS_SERVICES = [
   { id: 'registry', app: 'network-registry', proto: 'NetworkRegistryService', complete: true },
   { id: 'lb', app: 'lb', proto: 'LoadBalancerService', complete: false },
   { id: 'vpn', app: 'vpn', proto: 'VpnService', complete: true },
-  { id: 'bgp', app: 'bgp', proto: 'BGPService', complete: false },
+  { id: 'bgp', app: 'bgp', proto: 'BGPService', complete: true },
   { id: 'tunnel', app: 'tunnel-balancer', proto: 'TunnelBalancerService', complete: true },
   { id: 'device', app: 'device-controller', proto: 'DeviceControllerService', complete: true },
 ] as const;

@@ -12,3 +12,7 @@ export * from './wireguard/observed.js';
 export * from './wireguard/plan.js';
 export * from './wireguard/render.js';
 export * from './wireguard/spec.js';
+export * from './frr/driver.js';
+export * from './frr/observed.js';
+export * from './frr/render.js';
+export * from './frr/spec.js';

@@ -1,4 +1,4 @@
-import { canonicalIp, isInterfaceName, isIp } from '@qnet/netaddr';
+import { canonicalIp, isCanonicalCidr, isInterfaceName, isIp } from '@qnet/netaddr';
 
 /** Reading a desired spec from the bus: every check names where in the spec it failed. */
 export class SpecReader {
@@ -39,6 +39,11 @@ export function int(v: unknown, r: SpecReader, min: number, max: number, dflt?: 
 export function ip(v: unknown, r: SpecReader): string {
   if (typeof v !== 'string' || !isIp(v)) r.fail('must be an IP address');
   return canonicalIp(v);
+}
+
+export function cidr(v: unknown, r: SpecReader): string {
+  if (typeof v !== 'string' || !isCanonicalCidr(v)) r.fail('must be a canonical CIDR');
+  return v;
 }
 
 export function optional<T>(v: unknown, read: (v: unknown) => T): T | undefined {

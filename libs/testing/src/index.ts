@@ -1,3 +1,4 @@
 export * from './database.js';
 export * from './cluster.js';
 export * from './netns.js';
+export * from './routing-daemons.js';

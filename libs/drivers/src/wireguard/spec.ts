@@ -1,14 +1,9 @@
 import { WIREGUARD_INTERFACE_PREFIX, type WireguardSpec } from '@qnet/contracts';
-import { isCanonicalCidr, isIp, isWireguardKey, parseCidr } from '@qnet/netaddr';
-import { int, ifname, ip, list, obj, optional, SpecReader, unique } from '../spec-reader.js';
+import { isIp, isWireguardKey, parseCidr } from '@qnet/netaddr';
+import { cidr, int, ifname, ip, list, obj, optional, SpecReader, unique } from '../spec-reader.js';
 
 function key(v: unknown, r: SpecReader): string {
   if (!isWireguardKey(v)) r.fail('must be a WireGuard key (32 bytes, base64)');
-  return v;
-}
-
-function cidr(v: unknown, r: SpecReader): string {
-  if (typeof v !== 'string' || !isCanonicalCidr(v)) r.fail('must be a canonical CIDR');
   return v;
 }
 
