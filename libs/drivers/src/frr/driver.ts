@@ -52,8 +52,9 @@ export function frrDriver(opts: FrrDriverOptions): Driver<FrrSpec, RunningConfig
       ];
     },
     assumeApplied: (spec) => parseRunningConfig(render(spec, [])),
-    async status(exec): Promise<FrrObserved> {
-      if (exec.mode === 'dry-run') return { running: false, peers: [], local_prefixes: [] };
+    // Dry-run observes nothing, so it reports nothing (rather than "FRR is down").
+    async status(exec): Promise<FrrObserved | undefined> {
+      if (exec.mode === 'dry-run') return undefined;
       try {
         return parseFrrStatus(
           await vtysh(exec, 'show bgp neighbors json'),
