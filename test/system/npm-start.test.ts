@@ -14,6 +14,17 @@ describe('npm start', () => {
   let stateDir: string;
   let output = '';
 
+  const post = async <T>(p: string, body: object): Promise<T> => {
+    const res = await fetch(`${base}${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as T;
+    if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+
   beforeAll(async () => {
     db = await createTestDatabase();
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'qnet-system-'));
@@ -100,16 +111,6 @@ describe('npm start', () => {
   });
 
   it("runs seed 000's VPN requests: create, add a client, get its config", async () => {
-    const post = async <T>(p: string, body: object): Promise<T> => {
-      const res = await fetch(`${base}${p}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const json = (await res.json()) as T;
-      if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
     const net = await post<{ id: string }>('/v1/networks', {
       name: 'seed-lan',
       bridge_name: 'qbrseed',
@@ -138,6 +139,48 @@ describe('npm start', () => {
     );
     expect(cfg.config).toContain(`PublicKey = ${vpn.public_key}`);
     expect(cfg.config).toContain('Endpoint = 203.0.113.10:51820');
+  });
+
+  it("runs seed 000's BGP requests: speaker, MD5 peer, two advertisements, peer list", async () => {
+    const BGP = '/limiquantix.network.v1.BGPService';
+    await post('/v1/networks', { name: 'seed-vips', bridge_name: 'qbrvip', cidr: '10.0.100.0/24' });
+    const speaker = await post<{ id: string }>(`${BGP}/CreateBGPSpeaker`, {
+      node_id: 'system-1',
+      local_asn: 65001,
+      router_id: '192.168.1.10',
+      project_id: 'default',
+    });
+    await post(`${BGP}/AddBGPPeer`, {
+      speaker_id: speaker.id,
+      name: 'tor-switch-1',
+      peer_address: '192.168.1.1',
+      peer_asn: 65000,
+      password: 'bgp-md5-secret',
+    });
+    await post(`${BGP}/AdvertiseNetwork`, {
+      speaker_id: speaker.id,
+      prefix: '10.0.1.0/24',
+      next_hop: '192.168.1.10',
+      communities: ['65001:100'],
+      local_pref: 100,
+    });
+    await post(`${BGP}/AdvertiseNetwork`, {
+      speaker_id: speaker.id,
+      prefix: '10.0.100.10/32',
+      next_hop: '192.168.1.10',
+    });
+    const peers = await post<{ peers: object[] }>(`${BGP}/ListBGPPeers`, {
+      speaker_id: speaker.id,
+    });
+    expect(peers.peers).toEqual([
+      expect.objectContaining({
+        name: 'tor-switch-1',
+        peer_address: '192.168.1.1',
+        peer_asn: 65000,
+        status: expect.objectContaining({ state: expect.any(String), uptime: expect.any(String) }),
+      }),
+    ]);
+    expect(JSON.stringify(peers)).not.toContain('bgp-md5-secret');
   });
 
   it('stops everything cleanly on Ctrl-C', async () => {
