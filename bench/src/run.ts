@@ -4,6 +4,7 @@ import { runB1, type B1Result } from './b1-gateway-write.js';
 import { runB2, type ConvergenceResult } from './b2-convergence.js';
 import { runB3 } from './b3-scale.js';
 import { runB6 } from './b6-vpn.js';
+import { runB7 } from './b7-bgp.js';
 import { runB8 } from './b8-tunnel.js';
 
 /** `npm run bench`: runs every benchmark, writes bench/results/*.json and prints the README table. */
@@ -18,7 +19,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b6,b8').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b6,b7,b8').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -92,6 +93,18 @@ if (only.includes('b6')) {
     ...Object.entries(b6.figures).map(([k, v]) => `| ${k} | ${v} |`),
   );
   ok &&= b6.meets_target;
+}
+
+if (only.includes('b7')) {
+  const b7 = await runB7();
+  save('b7', b7);
+  lines.push(
+    '',
+    '| B7 BGP (FRR → gobgpd ToR, TCP-MD5) | value |',
+    '|---|---|',
+    ...Object.entries(b7.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+  ok &&= b7.meets_target;
 }
 
 if (only.includes('b8')) {

@@ -5,6 +5,7 @@ import type {
   BgpPeerView,
   BgpSpeakerDetailedStatus,
   BgpSpeakerView,
+  DriverStatus,
   ListBgpPeersResponse,
 } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
@@ -166,6 +167,20 @@ describe('BGP ToR integration: FRR on the node, gobgpd as the ToR', () => {
     );
   });
 
+  it('resyncs without touching FRR when nothing changed (running config = rendered config)', async () => {
+    const applies: DriverStatus[] = [];
+    const sub = observer.subscribe(`qnet.agent.${NODE}.status.frr`, {
+      callback: (_e, m) => {
+        const report = m.json<DriverStatus>();
+        if (report.observed === undefined) applies.push(report);
+      },
+    });
+    await new Promise((r) => setTimeout(r, 5_000));
+    sub.unsubscribe();
+    expect(applies.length).toBeGreaterThanOrEqual(2);
+    expect(applies.every((a) => a.ok && a.changes.length === 0)).toBe(true);
+  });
+
   it('counts the routes the ToR announces as prefixes_received', async () => {
     await tor.announce('172.20.0.0/24');
     await waitFor(
@@ -220,6 +235,27 @@ describe('BGP ToR integration: FRR on the node, gobgpd as the ToR', () => {
     expect(p.status.last_error).toContain('MD5 password');
     expect((await tor2.sessions()).get(underlay.ip(0))).not.toBe('established');
     expect((await peerNamed('tor-switch-1')).status.state).toBe('ESTABLISHED');
+  });
+
+  it('sends each ToR only what the node originates, never what it learned from another', async () => {
+    const wrong = await peerNamed('tor-switch-2');
+    await rpc('RemovePeer', { speaker_id: speaker.id, peer_id: wrong.id });
+    await rpc('AddPeer', {
+      speaker_id: speaker.id,
+      name: 'tor-switch-2',
+      peer_address: underlay.ip(2),
+      peer_asn: 65002,
+      password: 'the-right-password',
+    });
+    await waitFor(
+      async () => (await tor2.rib()).has('10.0.2.0/24'),
+      30_000,
+      'the second ToR to learn the advertised prefix',
+    );
+    expect((await tor.rib()).has('172.20.0.0/24')).toBe(true);
+    // FRR holds the first ToR's route; it must not pass it on.
+    expect(await frr.vtysh('show bgp ipv4 unicast 172.20.0.0/24')).toContain(underlay.ip(1));
+    expect((await tor2.rib()).has('172.20.0.0/24')).toBe(false);
   });
 
   it("deleting the speaker tears FRR's BGP configuration down", async () => {

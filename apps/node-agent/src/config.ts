@@ -37,7 +37,8 @@ export const agentConfigSpec = {
     min: 100,
   }),
   statusMs: env.int('DRIVER_STATUS_INTERVAL_MS', {
-    description: 'how often drivers with live state (wireguard handshakes) publish it',
+    description:
+      'how often drivers with live state (WireGuard handshakes, BGP sessions) publish it',
     default: 5_000,
     min: 100,
   }),

@@ -29,6 +29,10 @@ function executorFor(id: AgentIdentity, config: AgentConfig): Executor {
   return new ExecaExecutor({ netns: id.netns, timeoutMs: config.commandTimeoutMs });
 }
 
+// Files the agent and its tools write can hold secrets (frr-reload.py's diff files hold MD5
+// passwords, written with the process umask): nothing it creates is readable by others.
+process.umask(0o077);
+
 try {
   const config = loadConfig<AgentConfig>(agentConfigSpec);
   logger.level = config.logLevel;

@@ -200,6 +200,22 @@ export class GobgpTor {
     return routes;
   }
 
+  /** Streams the ToR's RIB changes as they arrive (`gobgp monitor global rib`). */
+  async monitor(): Promise<RibMonitor> {
+    const proc = execa(
+      'ip',
+      ['netns', 'exec', this.ns.name, 'gobgp', 'monitor', 'global', 'rib', '-j'],
+      {
+        reject: false,
+        buffer: false,
+      },
+    );
+    const monitor = new RibMonitor(proc);
+    // The stream starts with nothing; what is already in the RIB counts as present.
+    for (const prefix of (await this.rib()).keys()) monitor.present.add(prefix);
+    return monitor;
+  }
+
   async announce(prefix: string): Promise<void> {
     await this.gobgp(['global', 'rib', 'add', prefix, '-a', 'ipv4']);
   }
@@ -208,5 +224,62 @@ export class GobgpTor {
     this.proc.kill('SIGTERM');
     await this.proc;
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Prefixes in a ToR's RIB, kept current from `gobgp monitor`; waits resolve on arrival. */
+export class RibMonitor {
+  readonly present = new Set<string>();
+  private waiters: { prefix: string; present: boolean; resolve: (at: number) => void }[] = [];
+  private pending = '';
+
+  constructor(private readonly proc: ResultPromise) {
+    proc.stdout!.on('data', (chunk: Buffer) => this.read(chunk.toString()));
+  }
+
+  private read(text: string): void {
+    const lines = (this.pending + text).split('\n');
+    this.pending = lines.pop()!;
+    const at = performance.now();
+    for (const line of lines.filter((l) => l.startsWith('['))) {
+      for (const p of JSON.parse(line) as { nlri: { prefix: string }; withdrawal?: boolean }[]) {
+        if (p.withdrawal) this.present.delete(p.nlri.prefix);
+        else this.present.add(p.nlri.prefix);
+      }
+    }
+    this.waiters = this.waiters.filter((w) => {
+      if (this.present.has(w.prefix) !== w.present) return true;
+      w.resolve(at);
+      return false;
+    });
+  }
+
+  /** performance.now() when `prefix` was (or became) present — or absent, with present false. */
+  until(prefix: string, present = true, timeoutMs = 30_000): Promise<number> {
+    if (this.present.has(prefix) === present) return Promise.resolve(performance.now());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${prefix} not ${present ? 'in' : 'out of'} the ToR RIB after ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+      this.waiters.push({
+        prefix,
+        present,
+        resolve: (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        },
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.proc.kill('SIGTERM');
+    await this.proc;
   }
 }

@@ -71,7 +71,6 @@ export class DesiredStateService {
         ...(p.max_prefixes !== null ? { max_prefixes: p.max_prefixes } : {}),
       })),
       advertisements: ads.map((a) => ({
-        seq: a.seq,
         prefix: a.prefix,
         ...(a.next_hop ? { next_hop: a.next_hop } : {}),
         communities: a.communities,

@@ -55,12 +55,9 @@ export class Bgp1732800000000 implements MigrationInterface {
         CHECK ((hold_time IS NULL) = (keepalive_interval IS NULL)),
         CHECK (hold_time = 0 OR keepalive_interval * 3 <= hold_time)
       )`);
-    // seq is the advertisement's prefix-list sequence number on the node: stable, so adding or
-    // withdrawing one never renumbers the others' lines in FRR.
     await q.query(`
       CREATE TABLE bgp_advertisements (
         id           uuid PRIMARY KEY,
-        seq          bigint GENERATED ALWAYS AS IDENTITY (MAXVALUE 4294967295) UNIQUE,
         speaker_id   uuid NOT NULL REFERENCES bgp_speakers (id) ON DELETE CASCADE,
         prefix       cidr NOT NULL,
         next_hop     inet,

@@ -56,7 +56,6 @@ export interface PeerRow {
 
 export interface AdvertisementRow {
   id: string;
-  seq: number;
   speaker_id: string;
   prefix: string;
   next_hop: string | null;
@@ -74,7 +73,7 @@ export type NewPeer = Omit<
   PeerRow,
   'state' | 'prefixes_received' | 'prefixes_sent' | 'established_at' | 'last_error' | 'created_at'
 >;
-export type NewAdvertisement = Omit<AdvertisementRow, 'seq' | 'active' | 'created_at'>;
+export type NewAdvertisement = Omit<AdvertisementRow, 'active' | 'created_at'>;
 
 const SPEAKER_COLUMNS = `s.id, s.name, s.project_id, s.description, s.labels, s.node_id,
   s.local_asn::float8 AS local_asn, host(s.router_id) AS router_id, s.generation, s.created_at,
@@ -86,7 +85,7 @@ const PEER_COLUMNS = `id, speaker_id, name, description, host(peer_address) AS p
   peer_asn::float8 AS peer_asn, password_sealed, hold_time, keepalive_interval, bfd,
   max_prefixes::float8 AS max_prefixes, state, prefixes_received, prefixes_sent, established_at,
   last_error, created_at`;
-const ADVERTISEMENT_COLUMNS = `id, seq::float8 AS seq, speaker_id, prefix::text AS prefix,
+const ADVERTISEMENT_COLUMNS = `id, speaker_id, prefix::text AS prefix,
   host(next_hop) AS next_hop, communities, local_pref::float8 AS local_pref, active, created_at`;
 
 /** Keyset page over one speaker's rows, in id order. */
@@ -252,7 +251,7 @@ export class BgpRepository {
 
   advertisements(tx: SqlTx, speakerId: string): Promise<AdvertisementRow[]> {
     return tx.rows<AdvertisementRow>(
-      `SELECT ${ADVERTISEMENT_COLUMNS} FROM bgp_advertisements WHERE speaker_id = $1 ORDER BY seq`,
+      `SELECT ${ADVERTISEMENT_COLUMNS} FROM bgp_advertisements WHERE speaker_id = $1 ORDER BY prefix`,
       [speakerId],
     );
   }

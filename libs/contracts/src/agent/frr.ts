@@ -28,8 +28,6 @@ export interface FrrPeer {
 }
 
 export interface FrrAdvertisement {
-  /** Stable per advertisement: its prefix-list sequence number, so others never renumber. */
-  seq: number;
   prefix: string;
   next_hop?: string;
   communities: string[];

@@ -23,9 +23,9 @@ const seedSpec = () =>
         },
       ],
       advertisements: [
-        { seq: 7, prefix: '10.100.0.0/24', communities: ['65000:100'], local_pref: 200 },
-        { seq: 9, prefix: '10.200.0.0/24', communities: ['65000:100'], local_pref: 200 },
-        { seq: 12, prefix: '10.0.100.10/32', next_hop: '10.0.0.1', communities: [] },
+        { prefix: '10.100.0.0/24', communities: ['65000:100'], local_pref: 200 },
+        { prefix: '10.200.0.0/24', communities: ['65000:100'], local_pref: 200 },
+        { prefix: '10.0.100.10/32', next_hop: '10.0.0.1', communities: [] },
       ],
     },
   });
@@ -59,13 +59,9 @@ describe('frr driver: rendering frr.conf', () => {
         '  neighbor 10.0.0.254 soft-reconfiguration inbound',
         '  neighbor 10.0.0.254 maximum-prefix 1000',
         '  neighbor 10.0.0.254 route-map QNET-IN in',
-        '  neighbor 10.0.0.254 route-map QNET-EXPORT-V4 out',
+        '  neighbor 10.0.0.254 route-map QNET-EXPORT out',
         ' exit-address-family',
         'exit',
-        '!',
-        'ip prefix-list QNET-ADVERTISED-V4 seq 7 permit 10.100.0.0/24',
-        'ip prefix-list QNET-ADVERTISED-V4 seq 9 permit 10.200.0.0/24',
-        'ip prefix-list QNET-ADVERTISED-V4 seq 12 permit 10.0.100.10/32',
         '!',
         'route-map QNET-SET-55d56f0cf8 permit 10',
         ' set community 65000:100',
@@ -76,8 +72,10 @@ describe('frr driver: rendering frr.conf', () => {
         ' set ip next-hop 10.0.0.1',
         'exit',
         '!',
-        'route-map QNET-EXPORT-V4 permit 10',
-        ' match ip address prefix-list QNET-ADVERTISED-V4',
+        'bgp as-path access-list QNET-LOCAL seq 5 permit ^$',
+        '!',
+        'route-map QNET-EXPORT permit 10',
+        ' match as-path QNET-LOCAL',
         'exit',
         '!',
         'route-map QNET-IN permit 10',
@@ -98,9 +96,7 @@ describe('frr driver: rendering frr.conf', () => {
           local_asn: 65000,
           router_id: '10.0.0.1',
           peers: [{ address: '2001:db8::1', asn: 65001 }],
-          advertisements: [
-            { seq: 1, prefix: '2001:db8:1::/48', communities: ['65000:1', '65000:2:3'] },
-          ],
+          advertisements: [{ prefix: '2001:db8:1::/48', communities: ['65000:1', '65000:2:3'] }],
         },
       }),
       'n',
@@ -108,23 +104,7 @@ describe('frr driver: rendering frr.conf', () => {
     expect(conf).toContain(' address-family ipv6 unicast\n  network 2001:db8:1::/48 route-map');
     expect(conf).not.toContain('address-family ipv4');
     expect(conf).toContain(' set community 65000:1\n set large-community 65000:2:3\n');
-    expect(conf).toContain('ipv6 prefix-list QNET-ADVERTISED-V6 seq 1 permit 2001:db8:1::/48');
-    expect(conf).toContain(' match ipv6 address prefix-list QNET-ADVERTISED-V6');
-  });
-
-  it('sends a peer nothing when its family has no advertisements', () => {
-    const conf = renderFrrConf(
-      parseFrrSpec({
-        speaker: {
-          local_asn: 65000,
-          router_id: '10.0.0.1',
-          peers: [{ address: '10.0.0.2', asn: 65001 }],
-          advertisements: [],
-        },
-      }),
-      'n',
-    );
-    expect(conf).toContain('route-map QNET-EXPORT-V4 deny 10\nexit');
+    expect(conf).toContain('  neighbor 2001:db8::1 route-map QNET-EXPORT out');
   });
 
   it('renders no BGP at all for a node without a speaker', () => {
@@ -164,16 +144,14 @@ router bgp 65000
   neighbor 10.0.0.254 soft-reconfiguration inbound
   neighbor 10.0.0.254 maximum-prefix 1000
   neighbor 10.0.0.254 route-map QNET-IN in
-  neighbor 10.0.0.254 route-map QNET-EXPORT-V4 out
+  neighbor 10.0.0.254 route-map QNET-EXPORT out
  exit-address-family
 exit
 !
-ip prefix-list QNET-ADVERTISED-V4 seq 7 permit 10.100.0.0/24
-ip prefix-list QNET-ADVERTISED-V4 seq 9 permit 10.200.0.0/24
-ip prefix-list QNET-ADVERTISED-V4 seq 12 permit 10.0.100.10/32
+bgp as-path access-list QNET-LOCAL seq 5 permit ^$
 !
-route-map QNET-EXPORT-V4 permit 10
- match ip address prefix-list QNET-ADVERTISED-V4
+route-map QNET-EXPORT permit 10
+ match as-path QNET-LOCAL
 exit
 !
 route-map QNET-IN permit 10
@@ -196,7 +174,7 @@ end
   });
 
   it('reloads once from a 0600 document, then saves frr.conf 0600, on any difference', () => {
-    const observed = parseRunningConfig(running('\nip prefix-list FOREIGN seq 5 permit 0.0.0.0/0'));
+    const observed = parseRunningConfig(running('\nroute-map FOREIGN permit 10\nexit'));
     const plan = driver.plan(seedSpec(), observed);
     expect(plan).toEqual([
       {
@@ -255,17 +233,15 @@ describe('frr driver: validating the desired spec', () => {
     const speaker = (s: object) =>
       parseFrrSpec({ speaker: { local_asn: 65000, router_id: '10.0.0.1', ...s } });
     expect(() => speaker({ router_id: '2001:db8::1' })).toThrow(/router_id must be an IPv4/);
+    expect(() => speaker({ advertisements: [{ prefix: '10.0.0.1/24', communities: [] }] })).toThrow(
+      /prefix must be a canonical CIDR/,
+    );
     expect(() =>
-      speaker({ advertisements: [{ seq: 1, prefix: '10.0.0.1/24', communities: [] }] }),
-    ).toThrow(/prefix must be a canonical CIDR/);
-    expect(() =>
-      speaker({ advertisements: [{ seq: 1, prefix: '10.0.0.0/24', communities: ['70000:1'] }] }),
+      speaker({ advertisements: [{ prefix: '10.0.0.0/24', communities: ['70000:1'] }] }),
     ).toThrow(/communities\[0\] is not a BGP community/);
     expect(() =>
       speaker({
-        advertisements: [
-          { seq: 1, prefix: '10.0.0.0/24', next_hop: '2001:db8::1', communities: [] },
-        ],
+        advertisements: [{ prefix: '10.0.0.0/24', next_hop: '2001:db8::1', communities: [] }],
       }),
     ).toThrow(/next_hop must be of the prefix address family/);
     expect(() =>

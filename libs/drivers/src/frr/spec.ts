@@ -45,7 +45,6 @@ function advertisement(v: unknown, r: SpecReader): FrrAdvertisement {
   if (nextHop && nextHop.includes(':') !== prefix.includes(':'))
     r.at('next_hop').fail('must be of the prefix address family');
   return {
-    seq: int(o.seq, r.at('seq'), 1, MAX_U32),
     prefix,
     next_hop: nextHop,
     communities: list(o.communities, r.at('communities')).map((c, i): string =>
@@ -66,7 +65,6 @@ export function parseFrrSpec(spec: unknown): FrrSpec {
   const pr = r.at('peers');
   const ar = r.at('advertisements');
   const advertisements = list(s.advertisements, ar).map((a, i) => advertisement(a, ar.at(i)));
-  unique(advertisements, (a) => String(a.seq), ar);
   return {
     speaker: {
       local_asn: int(s.local_asn, r.at('local_asn'), 1, MAX_ASN),
