@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { agentDriverController } from '@qnet/bus';
 import { loadSecretBox } from '@qnet/runtime';
-import { AgentController } from './agent/agent.controller.js';
-import { DesiredStateService } from './agent/desired-state.service.js';
+import { DesiredStateService, DRIVER } from './agent/desired-state.service.js';
 import { SessionStatusService } from './agent/session-status.service.js';
 import type { BgpConfig } from './config.js';
 import { AdvertisementService } from './speakers/advertisement.service.js';
@@ -18,7 +18,10 @@ export class BgpModule {
   static forConfig(c: BgpConfig): DynamicModule {
     return {
       module: BgpModule,
-      controllers: [BgpController, AgentController],
+      controllers: [
+        BgpController,
+        agentDriverController(DRIVER, DesiredStateService, SessionStatusService),
+      ],
       providers: [
         { provide: SECRET_BOX, useFactory: () => loadSecretBox(c) },
         { provide: ROUTE_FILTER, useFactory: () => new RouteFilter(c.allowedPrefixes) },

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { agentDriverController } from '@qnet/bus';
 import type { RegistryConfig } from './config.js';
-import { DesiredStateController } from './desired/desired.controller.js';
 import { DesiredStateService } from './desired/desired-state.service.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { HostRepository } from './hosts/host.repository.js';
@@ -18,7 +18,12 @@ export class RegistryModule {
   static forConfig(c: RegistryConfig): DynamicModule {
     return {
       module: RegistryModule,
-      controllers: [HostsController, NetworksController, NicsController, DesiredStateController],
+      controllers: [
+        HostsController,
+        NetworksController,
+        NicsController,
+        agentDriverController('linux', DesiredStateService, DesiredStateService),
+      ],
       providers: [
         HostRepository,
         HostService,

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { agentDriverController } from '@qnet/bus';
 import { loadSecretBox } from '@qnet/runtime';
-import { AgentController } from './agent/agent.controller.js';
-import { DesiredStateService } from './agent/desired-state.service.js';
+import { DesiredStateService, DRIVER } from './agent/desired-state.service.js';
 import { GatewayStatusService } from './agent/gateway-status.service.js';
 import { AuditLog } from './audit/audit-log.js';
 import type { VpnConfig } from './config.js';
@@ -17,7 +17,10 @@ export class VpnModule {
   static forConfig(c: VpnConfig): DynamicModule {
     return {
       module: VpnModule,
-      controllers: [VpnController, AgentController],
+      controllers: [
+        VpnController,
+        agentDriverController(DRIVER, DesiredStateService, GatewayStatusService),
+      ],
       providers: [
         { provide: VPN_CONFIG, useValue: c },
         { provide: SECRET_BOX, useFactory: () => loadSecretBox(c) },

@@ -1,13 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
-import { encodeJson, NATS_CONNECTION } from '@qnet/bus';
-import {
-  Subjects,
-  type DesiredState,
-  type DriverStatusReport,
-  type LinuxSpec,
-} from '@qnet/contracts';
+import { NATS_CONNECTION, pushDesiredState } from '@qnet/bus';
+import { type DesiredState, type DriverStatusReport, type LinuxSpec } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qnet/persistence';
 import { renderLinuxSpec, type RenderNetwork, type RenderNic } from './linux-render.js';
 
@@ -59,7 +54,7 @@ export class DesiredStateService {
         return this.render(tx, hosts);
       });
       for (const state of states)
-        this.nc.publish(Subjects.agentCmd(state.hostId, DRIVER), encodeJson(state.desired));
+        pushDesiredState(this.nc, state.hostId, state.desired, (m) => this.logger.warn(m));
     } catch (err) {
       this.logger.warn(`pushing desired state failed (agents catch up on resync): ${String(err)}`);
     }
@@ -82,7 +77,7 @@ export class DesiredStateService {
     return state!.desired;
   }
 
-  async recordStatus(report: DriverStatusReport): Promise<void> {
+  async record(report: DriverStatusReport): Promise<void> {
     if (report.ok)
       await sqlRows(
         this.ds,

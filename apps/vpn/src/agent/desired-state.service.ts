@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
-import { encodeJson, NATS_CONNECTION } from '@qnet/bus';
-import { Subjects, type DesiredState, type WireguardSpec } from '@qnet/contracts';
+import { NATS_CONNECTION, pushDesiredState } from '@qnet/bus';
+import { type DesiredState, type WireguardSpec } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
 import type { SecretBox } from '@qnet/runtime';
 import { SECRET_BOX } from '../tokens.js';
@@ -26,14 +26,8 @@ export class DesiredStateService {
   ) {}
 
   /** After the change that rendered `state` committed; a lost push is repaired by the agent's pull. */
-  push(hostId: string, state: HostState): void {
-    try {
-      this.nc.publish(Subjects.agentCmd(hostId, DRIVER), encodeJson(state));
-    } catch (err) {
-      this.logger.warn(
-        `pushing ${hostId}'s desired state failed (its agent resyncs): ${String(err)}`,
-      );
-    }
+  push(hostId: string, state: DesiredState): void {
+    pushDesiredState(this.nc, hostId, state, (m) => this.logger.warn(m));
   }
 
   /** The current state for an agent's pull. */
