@@ -37,7 +37,10 @@ export async function openDataSource(opts: OpenOptions): Promise<DataSource> {
     // Every connection resolves unqualified names in the service's own schema (raw SQL and migrations too).
     extra: {
       max: opts.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
+      // Waiting for a pooled connection is queueing behind other requests (500 concurrent device
+      // registrations serialize on one lock): callers bound their own wait (the gateway's
+      // RPC_TIMEOUT_MS), so the pool gives up only on a database that does not answer at all.
+      connectionTimeoutMillis: 30_000,
       options: `-c search_path=${opts.schema}`,
     },
   });
