@@ -79,6 +79,8 @@ export interface GobgpNeighbor {
   address: string;
   asn: number;
   password?: string;
+  /** The address family the session carries (default ipv4 unicast). */
+  family?: 'ipv4' | 'ipv6';
 }
 
 export interface GobgpRoute {
@@ -114,6 +116,13 @@ export class GobgpTor {
         `    neighbor-address = "${n.address}"`,
         `    peer-as = ${n.asn}`,
         ...(n.password ? [`    auth-password = "${n.password}"`] : []),
+        ...(n.family === 'ipv6'
+          ? [
+              '  [[neighbors.afi-safis]]',
+              '    [neighbors.afi-safis.config]',
+              '      afi-safi-name = "ipv6-unicast"',
+            ]
+          : []),
         '  [neighbors.timers.config]',
         '    connect-retry = 1',
         '    hold-time = 9',
@@ -172,9 +181,11 @@ export class GobgpTor {
     );
   }
 
-  /** The ToR's global RIB (IPv4 unicast), as the routes it learned or originated. */
-  async rib(): Promise<Map<string, GobgpRoute>> {
-    const out = JSON.parse((await this.gobgp(['global', 'rib', '-j'])) || '{}') as Record<
+  /** The ToR's global RIB of one address family, as the routes it learned or originated. */
+  async rib(family: 'ipv4' | 'ipv6' = 'ipv4'): Promise<Map<string, GobgpRoute>> {
+    const out = JSON.parse(
+      (await this.gobgp(['global', 'rib', '-a', family, '-j'])) || '{}',
+    ) as Record<
       string,
       {
         attrs: {
@@ -190,7 +201,8 @@ export class GobgpTor {
       const attrs = paths[0]?.attrs ?? [];
       routes.set(prefix, {
         prefix,
-        next_hop: attrs.find((a) => a.type === 3)?.nexthop ?? '',
+        // NEXT_HOP for IPv4; MP_REACH_NLRI carries it for IPv6.
+        next_hop: attrs.find((a) => a.type === 3 || a.type === 14)?.nexthop ?? '',
         communities: (attrs.find((a) => a.type === 8)?.communities ?? []).map(
           (c) => `${Math.floor(c / 65536)}:${c % 65536}`,
         ),
