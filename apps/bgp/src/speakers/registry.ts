@@ -1,27 +1,16 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busRequest } from '@qnet/bus';
+import { busRequest, registryHost } from '@qnet/bus';
 import {
   MAX_PAGE_SIZE,
   QnetError,
-  RegistryHostRpc,
   RegistryNetworkRpc,
-  type HostView,
   type ListNetworksResponse,
 } from '@qnet/contracts';
 import { cidrContainsCidr, parseCidr, type Cidr } from '@qnet/netaddr';
 
 /** The registry's host for node_id: 404 if unknown, 412 if its agent has no FRR. */
 export async function checkNode(nc: NatsConnection, nodeId: string): Promise<void> {
-  let host: HostView;
-  try {
-    host = await busRequest<HostView>(nc, RegistryHostRpc.GetHost.subject, { host_id: nodeId });
-  } catch (err) {
-    if (err instanceof QnetError && err.code === 'not_found')
-      throw new QnetError('not_found', `node_id: host ${nodeId} not found`, [
-        { field: 'node_id', message: 'no such host in the registry' },
-      ]);
-    throw err;
-  }
+  const host = await registryHost(nc, nodeId, 'node_id');
   if (!host.capabilities.includes('frr'))
     throw new QnetError('failed_precondition', `node_id: host ${nodeId} has no FRRouting`, [
       { field: 'node_id', message: 'the host has no FRRouting (vtysh, bgpd)' },

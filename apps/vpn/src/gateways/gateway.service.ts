@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { NATS_CONNECTION } from '@qnet/bus';
+import { NATS_CONNECTION, registryNetwork } from '@qnet/bus';
 import {
   DEFAULT_PROJECT,
   QnetError,
@@ -20,7 +20,7 @@ import type { VpnConfig } from '../config.js';
 import { SECRET_BOX, VPN_CONFIG } from '../tokens.js';
 import { GatewayChanges } from './changes.js';
 import { generateKeyPair } from './keys.js';
-import { networkOf, placeGateway } from './placement.js';
+import { placeGateway } from './placement.js';
 import { serviceView } from './views.js';
 import { VpnRepository } from './vpn.repository.js';
 
@@ -55,7 +55,7 @@ export class GatewayService {
     const overlap = req.local_subnets.find((s) => cidrsOverlap(parseCidr(s), pool));
     if (overlap)
       throw QnetError.invalid('local_subnets', `${overlap} overlaps the client pool ${pool.text}`);
-    await networkOf(this.nc, req.network_id);
+    await registryNetwork(this.nc, req.network_id, 'network_id');
     const hostId = await placeGateway(this.nc, (ids) => this.repo.serviceCounts(ids), req.host_id);
     const id = randomUUID();
     const keys = generateKeyPair();

@@ -1,30 +1,15 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busRequest } from '@qnet/bus';
+import { busRequest, registryHost } from '@qnet/bus';
 import {
   MAX_PAGE_SIZE,
   QnetError,
   RegistryHostRpc,
-  RegistryNetworkRpc,
   type HostView,
   type ListHostsResponse,
-  type NetworkView,
 } from '@qnet/contracts';
 
 const canRunWireguard = (h: HostView) =>
   h.capabilities.includes('wireguard_kernel') || h.capabilities.includes('wireguard_go');
-
-/** The registry's network, or 404 naming network_id. */
-export async function networkOf(nc: NatsConnection, id: string): Promise<NetworkView> {
-  try {
-    return await busRequest<NetworkView>(nc, RegistryNetworkRpc.GetNetwork.subject, { id });
-  } catch (err) {
-    if (err instanceof QnetError && err.code === 'not_found')
-      throw new QnetError('not_found', `network_id: network ${id} not found`, [
-        { field: 'network_id', message: 'no such network in the registry' },
-      ]);
-    throw err;
-  }
-}
 
 /**
  * The gateway host: the one asked for, if it is healthy and can run WireGuard (412 otherwise), or
@@ -36,18 +21,7 @@ export async function placeGateway(
   requested?: string,
 ): Promise<string> {
   if (requested) {
-    let host: HostView;
-    try {
-      host = await busRequest<HostView>(nc, RegistryHostRpc.GetHost.subject, {
-        host_id: requested,
-      });
-    } catch (err) {
-      if (err instanceof QnetError && err.code === 'not_found')
-        throw new QnetError('not_found', `host_id: host ${requested} not found`, [
-          { field: 'host_id', message: 'no such host in the registry' },
-        ]);
-      throw err;
-    }
+    const host = await registryHost(nc, requested, 'host_id');
     const why = !canRunWireguard(host)
       ? 'has neither the WireGuard kernel module nor wireguard-go'
       : host.health !== 'healthy'
