@@ -64,12 +64,7 @@ export async function runB7(): Promise<B7Result> {
     rib = await tor.monitor();
     // Before the agent starts: it owns the node's FRR and would revert the floors' configuration.
     const floors = await measureFloors(frr, tor, rib, underlay.ip(0), underlay.ip(1));
-    cluster.start(
-      'node-agent',
-      { hostId: 'b7-node', mode: 'netns', netns: node.name },
-      { FRR_PATHSPACE: frr.pathspace, COMMAND_TIMEOUT_MS: '60000' },
-    );
-    await cluster.waitForHosts(['b7-node']);
+    await frr.startAgent(cluster, 'b7-node', { COMMAND_TIMEOUT_MS: '60000' });
 
     const speaker = await cluster.api<BgpSpeakerView>('POST', `${BGP}/CreateSpeaker`, {
       node_id: 'b7-node',
@@ -202,19 +197,7 @@ async function measureFloors(
   for (let i = 0; i < SAMPLES; i++) {
     const prefix = `172.16.${i}.0/24`;
     const t0 = performance.now();
-    await frr.ns.exec([
-      'vtysh',
-      '-N',
-      frr.pathspace,
-      '-c',
-      'configure terminal',
-      '-c',
-      'router bgp 65001',
-      '-c',
-      'address-family ipv4 unicast',
-      '-c',
-      `network ${prefix}`,
-    ]);
+    await frr.configure('router bgp 65001', 'address-family ipv4 unicast', `network ${prefix}`);
     vtysh.push((await rib.until(prefix)) - t0);
   }
   for (let i = 0; i < SAMPLES; i++) {
@@ -224,15 +207,7 @@ async function measureFloors(
     reloads.push((await rib.until(prefix)) - t0);
   }
   // Back to nothing, as the agent will find it.
-  await frr.ns.exec([
-    'vtysh',
-    '-N',
-    frr.pathspace,
-    '-c',
-    'configure terminal',
-    '-c',
-    'no router bgp 65001',
-  ]);
+  await frr.configure('no router bgp 65001');
   await waitFor(
     async () => (await tor.sessions()).get(nodeIp) !== 'established',
     30_000,

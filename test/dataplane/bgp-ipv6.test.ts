@@ -33,12 +33,7 @@ describe('BGP over IPv6: FRR on the node, gobgpd as the ToR', () => {
     });
     await cluster.startServices(['registry', 'bgp']);
     await cluster.startGateway();
-    cluster.start(
-      'node-agent',
-      { hostId: NODE, mode: 'netns', netns: node!.name },
-      { QNET_UNDERLAY_IP: underlay.ip(0), FRR_PATHSPACE: frr.pathspace },
-    );
-    await cluster.waitForHosts([NODE]);
+    await frr.startAgent(cluster, NODE, { QNET_UNDERLAY_IP: underlay.ip(0) });
   });
 
   afterAll(async () => {

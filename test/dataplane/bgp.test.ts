@@ -69,12 +69,7 @@ describe('BGP ToR integration: FRR on the node, gobgpd as the ToR', () => {
     });
     await cluster.startServices(['registry', 'bgp']);
     await cluster.startGateway();
-    cluster.start(
-      'node-agent',
-      { hostId: NODE, mode: 'netns', netns: node!.name },
-      { QNET_UNDERLAY_IP: underlay.ip(0), FRR_PATHSPACE: frr.pathspace },
-    );
-    await cluster.waitForHosts([NODE]);
+    await frr.startAgent(cluster, NODE, { QNET_UNDERLAY_IP: underlay.ip(0) });
     observer = await cluster.connectAs('observer');
     observer.subscribe('qnet.evt.bgp.>', {
       callback: (_e, m) => {

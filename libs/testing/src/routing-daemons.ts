@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '@qnet/stack';
+import type { TestCluster } from './cluster.js';
 import type { Netns } from './netns.js';
 
 const FRR_DIR = '/usr/lib/frr';
@@ -51,6 +52,25 @@ export class FrrInstance {
   async vtysh(command: string, reject = true): Promise<string | undefined> {
     const r = await execa('vtysh', ['-N', this.pathspace, '-c', command], { reject });
     return r.exitCode === 0 ? String(r.stdout) : undefined;
+  }
+
+  /**
+   * Configuration commands in one vtysh session (`configure terminal`, then each line), run
+   * through the namespace as the agent runs its commands.
+   */
+  async configure(...lines: string[]): Promise<void> {
+    const args = ['configure terminal', ...lines].flatMap((l) => ['-c', l]);
+    await this.ns.exec(['vtysh', '-N', this.pathspace, ...args]);
+  }
+
+  /** The node's agent in its namespace, driving this FRR instance; resolves once it registered. */
+  async startAgent(cluster: TestCluster, hostId: string, env: Record<string, string> = {}) {
+    cluster.start(
+      'node-agent',
+      { hostId, mode: 'netns', netns: this.ns.name },
+      { FRR_PATHSPACE: this.pathspace, ...env },
+    );
+    await cluster.waitForHosts([hostId]);
   }
 
   async stop(): Promise<void> {
