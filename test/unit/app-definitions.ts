@@ -12,7 +12,7 @@ import type { EnvVar } from '@qnet/runtime';
 
 export const SERVICE_DEFINITIONS: ServiceDefinition<object>[] = [
   registryService as ServiceDefinition<object>,
-  lbService,
+  lbService as ServiceDefinition<object>,
   vpnService as ServiceDefinition<object>,
   bgpService as ServiceDefinition<object>,
   tunnelService as ServiceDefinition<object>,

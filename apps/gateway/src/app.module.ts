@@ -12,6 +12,7 @@ import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { MetricsController } from './http/metrics.js';
 import { BgpRestController } from './rest/bgp.controller.js';
+import { LbRestController } from './rest/lb.controller.js';
 import { DevicesRestController } from './rest/devices.controller.js';
 import { HostsRestController } from './rest/hosts.controller.js';
 import { NetworksRestController, NicsRestController } from './rest/networks.controller.js';
@@ -40,6 +41,7 @@ export class GatewayModule {
         DevicesRestController,
         VpnRestController,
         BgpRestController,
+        LbRestController,
         ConnectController,
       ],
       providers: [

@@ -1,10 +1,13 @@
 import type { ServiceDefinition } from '@qnet/service';
+import { lbConfigSpec, type LbConfig } from './config.js';
 import { LbModule } from './lb.module.js';
+import { Lb1732900000000 } from './migrations/1732900000000-lb.js';
 
-export const lbService: ServiceDefinition<object> = {
+export const lbService: ServiceDefinition<LbConfig> = {
   service: 'lb',
-  module: () => LbModule,
+  config: lbConfigSpec,
+  module: (c) => LbModule.forConfig(c),
   schema: 'lb',
   entities: [],
-  migrations: [],
+  migrations: [Lb1732900000000],
 };

@@ -6,6 +6,8 @@ import { HostsController } from './hosts/hosts.controller.js';
 import { HostRepository } from './hosts/host.repository.js';
 import { HostService } from './hosts/host.service.js';
 import { HEALTH_WINDOWS, HOST_SWEEP_INTERVAL } from './hosts/tokens.js';
+import { AddressAllocator } from './networks/address-allocator.js';
+import { ReservationService } from './networks/reservation.service.js';
 import { NetworkRepository } from './networks/network.repository.js';
 import { NetworkService } from './networks/network.service.js';
 import { NetworksController } from './networks/networks.controller.js';
@@ -29,6 +31,8 @@ export class RegistryModule {
         HostService,
         NetworkRepository,
         NetworkService,
+        AddressAllocator,
+        ReservationService,
         NicRepository,
         NicService,
         DesiredStateService,

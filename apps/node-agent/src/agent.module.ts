@@ -1,7 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION } from '@qnet/bus';
-import { frrDriver, linuxDriver, wireguardDriver, type Driver, type Executor } from '@qnet/drivers';
+import {
+  frrDriver,
+  linuxDriver,
+  nftLbDriver,
+  ovnLbDriver,
+  wireguardDriver,
+  type Driver,
+  type Executor,
+} from '@qnet/drivers';
 import { AgentService } from './agent.service.js';
 import type { AgentConfig } from './config.js';
 import { DriverRunner } from './driver-runner.js';
@@ -13,6 +21,8 @@ export const agentDrivers = (id: AgentIdentity, config: AgentConfig): Driver[] =
   linuxDriver as Driver,
   wireguardDriver as Driver,
   frrDriver({ pathspace: config.frrPathspace, hostname: id.hostId }) as Driver,
+  nftLbDriver({ netns: id.netns, probe: id.mode !== 'dry-run' }) as Driver,
+  ovnLbDriver({ db: config.ovnNbDb, hostId: id.hostId }) as Driver,
 ];
 
 @Module({})

@@ -50,11 +50,13 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.capabilities = await probeCapabilities(this.exec);
+    this.capabilities = await probeCapabilities(this.exec, { ovnNbDb: this.config.ovnNbDb });
     this.logger.log(
       `host ${this.id.hostId} in ${this.id.mode} mode${this.id.netns ? ` (namespace ${this.id.netns})` : ''}` +
         `${this.id.mode === 'dry-run' ? ': commands are recorded, not executed' : ''}; capabilities: ${this.capabilities.join(', ') || 'none'}`,
     );
+    for (const runner of this.runners.values())
+      runner.onLiveChange = () => void this.reconcileLive(runner);
     this.commands = this.nc.subscribe(Subjects.agentCmdAll(this.id.hostId), {
       callback: (err, msg) => {
         if (!err) void this.onCommand(msg);
@@ -71,6 +73,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     this.timers.forEach(clearInterval);
+    for (const runner of this.runners.values()) runner.driver.stop?.();
     this.commands?.unsubscribe();
     if (!this.nc.isClosed()) await this.nc.drain();
   }
@@ -262,6 +265,18 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
           .join('; ')}${result.changes.length > 5 ? '; …' : ''}`,
       );
     return result;
+  }
+
+  /**
+   * A driver's live observations changed (a member's health, connection counts): reconcile its
+   * last desired state now, and when that changed the host, say so with its live status.
+   */
+  private async reconcileLive(runner: DriverRunner): Promise<void> {
+    const result = await runner.resync();
+    if (!result || result.superseded || (result.ok && !result.changes.length)) return;
+    this.report(result);
+    const status = await runner.status();
+    if (status) this.report(status);
   }
 
   private async publishLiveStatus(): Promise<void> {

@@ -75,6 +75,11 @@ export const agentConfigSpec = {
       "FRR instance the frr driver configures (FRR's -N: /etc/frr/<name>, /var/run/frr/<name>); default: the node's one FRR",
     pattern: /^[A-Za-z0-9_-]{1,32}$/,
   }),
+  ovnNbDb: env.optional('OVN_NB_DB', {
+    description:
+      'OVN northbound database for the lb_ovn driver, as ovn-nbctl --db takes it (tcp:10.0.0.5:6641, unix:/run/ovn/ovnnb_db.sock)',
+    pattern: /^(tcp|ssl|unix):[^\s,]+$/,
+  }),
   ...busConfigSpec,
 };
 

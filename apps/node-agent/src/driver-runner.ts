@@ -15,6 +15,8 @@ export class DriverRunner {
   private last?: ApplyResult;
   /** Highest generation handed to apply(): a queued older state is superseded, not applied. */
   private newest = -1;
+  /** Called when the driver's live observations call for a reconcile (see Driver.follow). */
+  onLiveChange: () => void = () => undefined;
 
   constructor(
     readonly driver: Driver,
@@ -85,6 +87,7 @@ export class DriverRunner {
     try {
       this.desired = spec;
       this.desiredGeneration = state.generation;
+      this.driver.follow?.(spec, () => this.onLiveChange());
       const { changes } = await reconcile(this.driver, this.exec, spec, this.applied);
       this.applied = spec;
       this.generation = state.generation;

@@ -15,3 +15,4 @@ export * from './nats-auth.js';
 export * from './config.js';
 export * from './agent-driver.js';
 export * from './registry-lookups.js';
+export * from './placement.js';

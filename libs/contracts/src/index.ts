@@ -21,3 +21,5 @@ export * from './agent/wireguard.js';
 export * from './vpn/vpn.js';
 export * from './agent/frr.js';
 export * from './bgp/bgp.js';
+export * from './lb/lb.js';
+export * from './agent/lb.js';

@@ -6,7 +6,7 @@
  */
 export const BUS_SERVICES = [
   { id: 'registry', app: 'network-registry', proto: 'NetworkRegistryService', complete: true },
-  { id: 'lb', app: 'lb', proto: 'LoadBalancerService', complete: false },
+  { id: 'lb', app: 'lb', proto: 'LoadBalancerService', complete: true },
   { id: 'vpn', app: 'vpn', proto: 'VpnService', complete: true },
   { id: 'bgp', app: 'bgp', proto: 'BGPService', complete: true },
   { id: 'tunnel', app: 'tunnel-balancer', proto: 'TunnelBalancerService', complete: true },

@@ -34,7 +34,10 @@ function moduleLoaded(name: string): boolean {
  * What this host can do. Kernel features are probed by creating a device when the executor is
  * real (inside the agent's namespace in netns mode); in dry-run they are read from loaded modules.
  */
-export async function probeCapabilities(exec: Executor): Promise<Capability[]> {
+export async function probeCapabilities(
+  exec: Executor,
+  opts: { ovnNbDb?: string } = {},
+): Promise<Capability[]> {
   const kernel = async (args: string[], module: string) =>
     exec.mode === 'real' ? canCreate(exec, args) : moduleLoaded(module);
   const checks: [Capability, () => Promise<boolean>][] = [
@@ -46,6 +49,7 @@ export async function probeCapabilities(exec: Executor): Promise<Capability[]> {
     ['vlan_filtering', () => kernel(['type', 'bridge', 'vlan_filtering', '1'], '8021q')],
     ['nftables', () => onPath('nft')],
     ['ovn_nbctl', () => onPath('ovn-nbctl')],
+    ['ovn_nb', async () => opts.ovnNbDb !== undefined && (await onPath('ovn-nbctl'))],
     ['frr', async () => (await onPath('vtysh')) && existsSync('/usr/lib/frr/bgpd')],
     ['wireguard_kernel', () => kernel(['type', 'wireguard'], 'wireguard')],
     ['wireguard_go', () => onPath('wireguard-go')],

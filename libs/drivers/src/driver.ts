@@ -39,6 +39,13 @@ export interface Driver<Spec = unknown, Observed = unknown> {
   assumeApplied(desired: Spec): Observed;
   /** Live state worth publishing between applies (e.g. WireGuard handshakes); polled by the agent. */
   status?(exec: Executor): Promise<unknown>;
+  /**
+   * For drivers whose realization follows live observations (health probes, connection counts):
+   * told each desired state, they call `changed` whenever the host should be reconciled again.
+   */
+  follow?(desired: Spec, changed: () => void): void;
+  /** Ends what `follow` started (probe processes, timers). */
+  stop?(): void;
 }
 
 export interface ApplyOutcome {

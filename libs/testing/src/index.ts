@@ -2,3 +2,4 @@ export * from './database.js';
 export * from './cluster.js';
 export * from './netns.js';
 export * from './routing-daemons.js';
+export * from './lb-traffic.js';

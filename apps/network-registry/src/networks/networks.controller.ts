@@ -7,17 +7,25 @@ import {
   DeleteNetworkRequest,
   GetNetworkRequest,
   ListNetworksRequest,
+  RegistryAddressRpc,
   RegistryNetworkRpc,
+  ReleaseAddressRequest,
+  ReserveAddressRequest,
+  type ReservedAddress,
   UpdateNetworkRequest,
   type CountNetworkVmsResponse,
   type ListNetworksResponse,
   type NetworkView,
 } from '@qnet/contracts';
 import { NetworkService } from './network.service.js';
+import { ReservationService } from './reservation.service.js';
 
 @Controller()
 export class NetworksController {
-  constructor(private readonly networks: NetworkService) {}
+  constructor(
+    private readonly networks: NetworkService,
+    private readonly reservations: ReservationService,
+  ) {}
 
   @RpcHandler(RegistryNetworkRpc.CreateNetwork)
   create(@Payload() req: CreateNetworkRequest): Promise<NetworkView> {
@@ -49,5 +57,16 @@ export class NetworksController {
   @RpcHandler(RegistryNetworkRpc.CountNetworkVms)
   async count(@Payload() req: CountNetworkVmsRequest): Promise<CountNetworkVmsResponse> {
     return { count: await this.networks.countVms(req.id) };
+  }
+
+  @RpcHandler(RegistryAddressRpc.ReserveAddress)
+  reserve(@Payload() req: ReserveAddressRequest): Promise<ReservedAddress> {
+    return this.reservations.reserve(req);
+  }
+
+  @RpcHandler(RegistryAddressRpc.ReleaseAddress)
+  async release(@Payload() req: ReleaseAddressRequest): Promise<Record<string, never>> {
+    await this.reservations.release(req);
+    return {};
   }
 }

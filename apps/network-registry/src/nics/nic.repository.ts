@@ -59,47 +59,6 @@ export class NicRepository {
     return pageOf(rows, limit, toView, (v) => v.id);
   }
 
-  /**
-   * The lowest free offset in [first, last] of a network, skipping allocated addresses and
-   * reserved ranges. Candidates are the first offset and the one after each taken address or
-   * range, so this reads the allocations once instead of walking the whole block.
-   */
-  async lowestFreeOffset(
-    tx: SqlTx,
-    networkId: string,
-    networkAddress: string,
-    first: bigint,
-    last: bigint,
-    reserved: { lo: bigint; hi: bigint }[],
-  ): Promise<bigint | undefined> {
-    const rows: { o: string | null }[] = await tx.rows(
-      `SELECT min(o)::text AS o FROM (
-         SELECT $3::bigint AS o
-         UNION ALL SELECT (a.address - $2::inet) + 1 FROM ip_allocations a WHERE a.network_id = $1
-         UNION ALL SELECT hi + 1 FROM unnest($6::bigint[]) AS hi
-       ) c
-       WHERE o BETWEEN $3::bigint AND $4::bigint
-         AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = $2::inet + o)
-         AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS r(lo, hi) WHERE o BETWEEN r.lo AND r.hi)`,
-      [
-        networkId,
-        networkAddress,
-        first.toString(),
-        last.toString(),
-        reserved.map((r) => r.lo.toString()),
-        reserved.map((r) => r.hi.toString()),
-      ],
-    );
-    return rows[0]?.o == null ? undefined : BigInt(rows[0].o);
-  }
-
-  async allocate(tx: SqlTx, networkId: string, address: string, nicId: string): Promise<void> {
-    await tx.rows(
-      `INSERT INTO ip_allocations (network_id, address, owner_kind, owner_id) VALUES ($1, $2, 'nic', $3)`,
-      [networkId, address, nicId],
-    );
-  }
-
   async insert(tx: SqlTx, id: string, n: NewNic): Promise<void> {
     await tx.rows(
       `INSERT INTO nics (id, network_id, vm_id, iface_id, kind, host_id, guest_mac, ip_address, host_dev_name, netns)

@@ -33,7 +33,7 @@ import {
   violatedConstraint,
 } from '@qnet/persistence';
 import { DesiredStateService } from '../desired/desired-state.service.js';
-import { parseReservedRanges } from '../networks/ipam.js';
+import { AddressAllocator } from '../networks/address-allocator.js';
 import { NetworkRepository, type NetworkRow } from '../networks/network.repository.js';
 import { assertCapable, hostNotRegistered, requiredCapability } from '../networks/placement.js';
 import { HostRepository } from '../hosts/host.repository.js';
@@ -50,6 +50,7 @@ export class NicService {
     private readonly networks: NetworkRepository,
     private readonly hosts: HostRepository,
     private readonly desired: DesiredStateService,
+    private readonly addresses: AddressAllocator,
     private readonly events: EventPublisher,
   ) {}
 
@@ -87,7 +88,15 @@ export class NicService {
           const found = await this.resolveNetwork(tx, req);
           const network = await this.networks.lock(tx, found.id);
           this.checkPlacement(network, req.host_id, capabilities);
-          const ip = network.cidr ? await this.allocate(tx, network, req.ip_address, id) : null;
+          const ip = network.cidr
+            ? await this.addresses.allocate(
+                tx,
+                network,
+                req.ip_address,
+                { kind: 'nic', id },
+                'ip_address',
+              )
+            : null;
           if (!network.cidr && req.ip_address)
             throw QnetError.invalid(
               'ip_address',
@@ -180,46 +189,5 @@ export class NicService {
       requiredCapability(network.type, network.vlan_id),
       'host_id',
     );
-  }
-
-  /** The requested address if it is a free host address of the network, else the lowest free one. */
-  private async allocate(
-    tx: SqlTx,
-    network: NetworkRow,
-    requested: string | undefined,
-    nicId: string,
-  ): Promise<string> {
-    const cidr: Cidr = parseCidr(network.cidr!);
-    const reserved = parseReservedRanges(network.reserved_ranges, cidr);
-    let address: string;
-    if (requested) {
-      if (!cidrContainsIp(cidr, requested))
-        throw QnetError.invalid('ip_address', `${requested} is not inside ${cidr.text}`);
-      if (isNetworkOrBroadcast(cidr, requested))
-        throw QnetError.invalid('ip_address', `${requested} is the network or broadcast address`);
-      const o = offsetOf(cidr, requested);
-      if (reserved.some((r) => o >= r.lo && o <= r.hi))
-        throw QnetError.invalid('ip_address', `${requested} is in a reserved range`);
-      address = requested;
-    } else {
-      const { first, last } = usableOffsets(cidr);
-      const o = await this.repo.lowestFreeOffset(
-        tx,
-        network.id,
-        addressAt(cidr, 0n),
-        first,
-        last,
-        reserved,
-      );
-      if (o === undefined)
-        throw new QnetError(
-          'aborted',
-          `ip_address: no free address left in ${cidr.text} (pool exhausted)`,
-          [{ field: 'ip_address', message: 'pool exhausted' }],
-        );
-      address = addressAt(cidr, o);
-    }
-    await this.repo.allocate(tx, network.id, address, nicId);
-    return address;
   }
 }

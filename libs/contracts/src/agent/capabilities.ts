@@ -5,6 +5,8 @@ export const CAPABILITIES = [
   'vlan_filtering',
   'nftables',
   'ovn_nbctl',
+  /** ovn-nbctl and an OVN northbound database configured (OVN_NB_DB): runs the lb_ovn driver. */
+  'ovn_nb',
   'frr',
   'wireguard_kernel',
   'wireguard_go',

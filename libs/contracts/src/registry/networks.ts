@@ -177,3 +177,42 @@ export const RegistryNetworkRpc = {
     { protoRequest: 'CountNetworkVmsRequest' },
   ),
 };
+
+/**
+ * Holds one address of a network for another service (an LB's VIP): IPAM never gives it to a
+ * NIC. Without address, the lowest free one. Idempotent for the same owner.
+ */
+export class ReserveAddressRequest {
+  @IsUUID() network_id!: string;
+  @IsOptional() @IsIpAddress() address?: string;
+  @IsIdToken() owner_id!: string;
+  /** The caller's request field, named in errors (default address). */
+  @IsOptional() @IsString() @MaxLength(64) field?: string;
+}
+
+export interface ReservedAddress {
+  network_id: string;
+  address: string;
+  cidr: string;
+}
+
+/** Frees a reservation; a no-op when the owner holds none there. */
+export class ReleaseAddressRequest {
+  @IsUUID() network_id!: string;
+  @IsIpAddress() address!: string;
+  @IsIdToken() owner_id!: string;
+}
+
+/** Bus-internal: how other services hold addresses in the registry's IPAM. */
+export const RegistryAddressRpc = {
+  ReserveAddress: defineRpc<ReserveAddressRequest, ReservedAddress>(
+    'registry',
+    'ReserveAddress',
+    ReserveAddressRequest,
+  ),
+  ReleaseAddress: defineRpc<ReleaseAddressRequest, Record<string, never>>(
+    'registry',
+    'ReleaseAddress',
+    ReleaseAddressRequest,
+  ),
+};

@@ -1,0 +1,1 @@
+export const LB_CONFIG = Symbol('LB_CONFIG');

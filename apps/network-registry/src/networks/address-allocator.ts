@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { QnetError } from '@qnet/contracts';
+import {
+  addressAt,
+  cidrContainsIp,
+  isNetworkOrBroadcast,
+  offsetOf,
+  parseCidr,
+  usableOffsets,
+} from '@qnet/netaddr';
+import type { SqlTx } from '@qnet/persistence';
+import { parseReservedRanges } from './ipam.js';
+import type { NetworkRow } from './network.repository.js';
+
+/** Who holds an address: a NIC, or a reservation made for another service (an LB's VIP). */
+export interface AddressOwner {
+  kind: 'nic' | 'reservation';
+  id: string;
+}
+
+/**
+ * IPAM of one network: hands out the requested host address or the lowest free one. The
+ * (network, address) primary key of ip_allocations is what makes two concurrent requests for
+ * the same address end in one winner.
+ */
+@Injectable()
+export class AddressAllocator {
+  /** `field` names the caller's request field in errors. */
+  async allocate(
+    tx: SqlTx,
+    network: Pick<NetworkRow, 'id' | 'cidr' | 'reserved_ranges'>,
+    requested: string | undefined,
+    owner: AddressOwner,
+    field: string,
+  ): Promise<string> {
+    const cidr = parseCidr(network.cidr!);
+    const reserved = parseReservedRanges(network.reserved_ranges, cidr);
+    let address: string;
+    if (requested) {
+      if (!cidrContainsIp(cidr, requested))
+        throw QnetError.invalid(field, `${requested} is not inside ${cidr.text}`);
+      if (isNetworkOrBroadcast(cidr, requested))
+        throw QnetError.invalid(field, `${requested} is the network or broadcast address`);
+      const o = offsetOf(cidr, requested);
+      if (reserved.some((r) => o >= r.lo && o <= r.hi))
+        throw QnetError.invalid(field, `${requested} is in a reserved range`);
+      address = requested;
+    } else {
+      const { first, last } = usableOffsets(cidr);
+      const o = await lowestFreeOffset(tx, network.id, addressAt(cidr, 0n), first, last, reserved);
+      if (o === undefined)
+        throw new QnetError(
+          'aborted',
+          `${field}: no free address left in ${cidr.text} (pool exhausted)`,
+          [{ field, message: 'pool exhausted' }],
+        );
+      address = addressAt(cidr, o);
+    }
+    await tx.rows(
+      `INSERT INTO ip_allocations (network_id, address, owner_kind, owner_id) VALUES ($1, $2, $3, $4)`,
+      [network.id, address, owner.kind, owner.id],
+    );
+    return address;
+  }
+}
+
+/**
+ * The lowest free offset in [first, last] of a network, skipping allocated addresses and
+ * reserved ranges. Candidates are the first offset and the one after each taken address or
+ * range, so this reads the allocations once instead of walking the whole block.
+ */
+async function lowestFreeOffset(
+  tx: SqlTx,
+  networkId: string,
+  networkAddress: string,
+  first: bigint,
+  last: bigint,
+  reserved: { lo: bigint; hi: bigint }[],
+): Promise<bigint | undefined> {
+  const rows: { o: string | null }[] = await tx.rows(
+    `SELECT min(o)::text AS o FROM (
+       SELECT $3::bigint AS o
+       UNION ALL SELECT (a.address - $2::inet) + 1 FROM ip_allocations a WHERE a.network_id = $1
+       UNION ALL SELECT hi + 1 FROM unnest($6::bigint[]) AS hi
+     ) c
+     WHERE o BETWEEN $3::bigint AND $4::bigint
+       AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = $2::inet + o)
+       AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS r(lo, hi) WHERE o BETWEEN r.lo AND r.hi)`,
+    [
+      networkId,
+      networkAddress,
+      first.toString(),
+      last.toString(),
+      reserved.map((r) => r.lo.toString()),
+      reserved.map((r) => r.hi.toString()),
+    ],
+  );
+  return rows[0]?.o == null ? undefined : BigInt(rows[0].o);
+}

@@ -1,0 +1,52 @@
+import type { LbSpec } from '@qnet/contracts';
+
+/**
+ * Active connections per member from `conntrack -L`: entries whose original destination is the
+ * member's VIP and whose reply comes from the member (TCP: ESTABLISHED only; UDP: every flow).
+ */
+export function connectionsPerMember(conntrack: string, spec: LbSpec): Map<string, number> {
+  const byFlow = new Map<string, string>();
+  for (const lb of spec.load_balancers)
+    for (const m of lb.members) byFlow.set(`${lb.vip}|${m.address}|${m.port}`, m.id);
+  const counts = new Map<string, number>();
+  for (const line of conntrack.split('\n')) {
+    const proto = /\b(tcp|udp)\b/.exec(line)?.[1];
+    if (!proto) continue;
+    if (proto === 'tcp' && !/\bESTABLISHED\b/.test(line)) continue;
+    const src = [...line.matchAll(/\bsrc=(\S+)/g)].map((x) => x[1]);
+    const dst = [...line.matchAll(/\bdst=(\S+)/g)].map((x) => x[1]);
+    const sport = [...line.matchAll(/\bsport=(\d+)/g)].map((x) => x[1]);
+    // Original direction first, then the reply: [vip ← client], [client ← member:port].
+    const member = byFlow.get(`${dst[0]}|${src[1]}|${sport[1]}`);
+    if (member) counts.set(member, (counts.get(member) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Counters of the owned table's rules, by their comment (in:<lb>, out:<lb>, m:<member>). */
+export function ruleCounters(nftJson: string): Map<string, { packets: number; bytes: number }> {
+  const out = new Map<string, { packets: number; bytes: number }>();
+  const doc = JSON.parse(nftJson) as {
+    nftables: {
+      rule?: { comment?: string; expr?: { counter?: { packets: number; bytes: number } }[] };
+    }[];
+  };
+  for (const item of doc.nftables) {
+    const rule = item.rule;
+    const counter = rule?.expr?.find((e) => e.counter)?.counter;
+    if (rule?.comment && counter) out.set(rule.comment, counter);
+  }
+  return out;
+}
+
+/** Global (not link-local) addresses per interface from `ip -j addr show`. */
+export function interfaceAddresses(ipJson: string): { name: string; addresses: string[] }[] {
+  const links = JSON.parse(ipJson || '[]') as {
+    ifname: string;
+    addr_info?: { local: string; scope: string }[];
+  }[];
+  return links.map((l) => ({
+    name: l.ifname,
+    addresses: (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => a.local),
+  }));
+}
