@@ -3,3 +3,4 @@ export * from './cluster.js';
 export * from './netns.js';
 export * from './routing-daemons.js';
 export * from './lb-traffic.js';
+export * from './ovn.js';
