@@ -45,7 +45,10 @@ describe('node agent lifecycle against the registry', () => {
       capabilities: string[];
       drivers: string[];
     }>(`SELECT mode, capabilities, drivers FROM network_registry.hosts WHERE id = 'lc-1'`);
-    expect(host).toMatchObject({ mode: 'dry-run', drivers: ['linux', 'wireguard', 'frr'] });
+    expect(host).toMatchObject({
+      mode: 'dry-run',
+      drivers: ['linux', 'wireguard', 'frr', 'lb_nft', 'lb_ovn'],
+    });
     expect(host!.capabilities).toContain('bridge');
   });
 
