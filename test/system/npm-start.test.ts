@@ -183,6 +183,51 @@ describe('npm start', () => {
     expect(JSON.stringify(peers)).not.toContain('bgp-md5-secret');
   });
 
+  it("runs seed 000's load balancer requests: LB, listener, two members, health check", async () => {
+    const LB = '/limiquantix.network.v1.LoadBalancerService';
+    const net = await post<{ id: string }>('/v1/networks', {
+      name: 'seed-web',
+      bridge_name: 'qbrweb',
+      cidr: '10.0.0.0/24',
+    });
+    const lb = await post<{ id: string; vip: string; host_id: string }>(
+      `${LB}/CreateLoadBalancer`,
+      {
+        name: 'web-lb',
+        network_id: net.id,
+        project_id: 'default',
+        vip: '10.0.0.100',
+        algorithm: 'ROUND_ROBIN',
+        protocol: 'TCP',
+      },
+    );
+    expect(lb).toMatchObject({ vip: '10.0.0.100', host_id: 'system-1' });
+    await post(`${LB}/AddListener`, {
+      load_balancer_id: lb.id,
+      port: 80,
+      protocol: 'TCP',
+      name: 'http',
+    });
+    for (const address of ['10.0.1.10', '10.0.1.11'])
+      await post(`${LB}/AddMember`, { load_balancer_id: lb.id, address, port: 80, weight: 1 });
+    const withCheck = await post<{ members: object[]; listeners: object[] }>(
+      `${LB}/SetHealthCheck`,
+      {
+        load_balancer_id: lb.id,
+        health_check: {
+          protocol: 'TCP',
+          port: 80,
+          interval_sec: 5,
+          timeout_sec: 3,
+          unhealthy_threshold: 3,
+          healthy_threshold: 2,
+        },
+      },
+    );
+    expect(withCheck.listeners).toHaveLength(1);
+    expect(withCheck.members).toHaveLength(2);
+  });
+
   it('stops everything cleanly on Ctrl-C', async () => {
     // A terminal's Ctrl-C signals the whole foreground process group: npm, the launcher and the apps.
     process.kill(-proc.pid!, 'SIGINT');
