@@ -3,6 +3,8 @@ import os from 'node:os';
 import { runB1, type B1Result } from './b1-gateway-write.js';
 import { runB2, type ConvergenceResult } from './b2-convergence.js';
 import { runB3 } from './b3-scale.js';
+import { runB4 } from './b4-lb.js';
+import { runB5 } from './b5-ovn.js';
 import { runB6 } from './b6-vpn.js';
 import { runB7 } from './b7-bgp.js';
 import { runB8 } from './b8-tunnel.js';
@@ -19,7 +21,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b6,b7,b8').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -81,6 +83,30 @@ if (only.includes('b3')) {
     '|---|---|',
     ...Object.entries(b3.figures).map(([k, v]) => `| ${k} | ${v} |`),
   );
+}
+
+if (only.includes('b4')) {
+  const b4 = await runB4();
+  save('b4', b4);
+  lines.push(
+    '',
+    '| B4 load balancer (nftables) | value |',
+    '|---|---|',
+    ...Object.entries(b4.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+  ok &&= b4.meets_target;
+}
+
+if (only.includes('b5')) {
+  const b5 = await runB5();
+  save('b5', b5);
+  lines.push(
+    '',
+    '| B5 OVN northbound writes | value |',
+    '|---|---|',
+    ...Object.entries(b5.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+  ok &&= b5.meets_target;
 }
 
 if (only.includes('b6')) {

@@ -19,16 +19,24 @@ export function fingerprintOf(body: string): string {
   return createHash('sha256').update(body).digest('hex').slice(0, 16);
 }
 
-/** The table's current fingerprint; undefined when it does not exist ('' when it has none). */
-export async function observeTable(exec: Executor, t: OwnedTable): Promise<string | undefined> {
+/** The table's listing and fingerprint ('' when it has none); undefined when it does not exist. */
+export async function readTable(
+  exec: Executor,
+  t: OwnedTable,
+): Promise<{ listing: string; fingerprint: string } | undefined> {
   try {
     const { stdout } = await exec.read(['nft', 'list', 'table', t.family, t.name]);
-    return FINGERPRINT_RE.exec(stdout)?.[1] ?? '';
+    return { listing: stdout, fingerprint: FINGERPRINT_RE.exec(stdout)?.[1] ?? '' };
   } catch (err) {
     if (err instanceof CommandError && /No such file or directory/.test(err.stderr))
       return undefined;
     throw err;
   }
+}
+
+/** The table's current fingerprint; undefined when it does not exist ('' when it has none). */
+export async function observeTable(exec: Executor, t: OwnedTable): Promise<string | undefined> {
+  return (await readTable(exec, t))?.fingerprint;
 }
 
 /**

@@ -12,13 +12,14 @@ export class Netns {
     return new Netns(name);
   }
 
-  /** Runs a command inside the namespace; returns stdout. */
+  /** Runs a command inside the namespace (optionally fed `input`); returns stdout. */
   async exec(
     argv: string[],
-    opts: { reject?: boolean } = {},
+    opts: { reject?: boolean; input?: string } = {},
   ): Promise<{ stdout: string; exitCode: number | undefined }> {
     const r = await execa('ip', ['netns', 'exec', this.name, ...argv], {
       reject: opts.reject ?? true,
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
     });
     if (/exec of ".*" failed/.test(String(r.stderr)))
       throw new Error(`${argv[0]} is not installed: ${String(r.stderr)}`);

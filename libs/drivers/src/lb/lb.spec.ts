@@ -1,7 +1,7 @@
 import type { LbRealization, LbSpec } from '@qnet/contracts';
 import { HealthBook, probeTargets } from './health.js';
 import { nftLbDriver, type NftLbObserved } from './nft-driver.js';
-import { connectionsPerMember, interfaceAddresses, ruleCounters } from './nft-observed.js';
+import { connectionsPerMember, interfaceAddresses, namedCounters } from './nft-observed.js';
 import { leastLoaded, renderLbTable } from './nft-render.js';
 import { ovnLbDriver } from './ovn-driver.js';
 import { lbCommands, parseOvnRows, planOvn, ovnRowsOf } from './ovn-render.js';
@@ -104,12 +104,14 @@ describe('nftables LB table', () => {
 
   it('masquerades balanced connections and counts per LB and per member', () => {
     const body = renderLbTable(spec(lb()), live());
+    const hex = LB_ID.replaceAll('-', '');
     expect(body).toContain('ct status dnat ct original ip daddr { 10.0.0.100 } masquerade');
+    expect(body).toContain(`  counter in_${hex} {\n  }\n`);
     expect(body).toContain(
-      `ct status dnat ct original ip daddr 10.0.0.100 ct direction original counter comment "in:${LB_ID}"`,
+      `ct status dnat ct original ip daddr 10.0.0.100 ct direction original counter name "in_${hex}"`,
     );
     expect(body).toContain(
-      `ct state new ct status dnat ct original ip daddr 10.0.0.100 ip daddr 10.0.1.12 meta l4proto { tcp, udp } th dport 8080 counter comment "m:${M(3)}"`,
+      `ct state new ct status dnat ct original ip daddr 10.0.0.100 counter name ip daddr . th dport map { 10.0.1.10 . 80 : "m_${M(1).replaceAll('-', '')}",`,
     );
   });
 
@@ -187,17 +189,9 @@ describe('LB observations', () => {
     );
   });
 
-  it('reads rule counters by comment and global addresses per interface', () => {
-    const json = JSON.stringify({
-      nftables: [
-        { metainfo: {} },
-        {
-          rule: { comment: 'in:x', expr: [{ match: {} }, { counter: { packets: 3, bytes: 180 } }] },
-        },
-        { rule: { expr: [{ counter: { packets: 1, bytes: 1 } }] } },
-      ],
-    });
-    expect(ruleCounters(json)).toEqual(new Map([['in:x', { packets: 3, bytes: 180 }]]));
+  it('reads named counters from the table listing and global addresses per interface', () => {
+    const listing = 'table inet qnet_lb {\n\tcounter in_ab {\n\t\tpackets 3 bytes 180\n\t}\n}';
+    expect(namedCounters(listing)).toEqual(new Map([['in_ab', { packets: 3, bytes: 180 }]]));
     expect(
       interfaceAddresses(
         JSON.stringify([

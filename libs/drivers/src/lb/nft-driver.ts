@@ -2,10 +2,16 @@ import type { LbObserved, LbSpec } from '@qnet/contracts';
 import { cidrContainsIp, parseCidr } from '@qnet/netaddr';
 import type { Change, Driver } from '../driver.js';
 import { CommandError, type Executor } from '../executor.js';
-import { fingerprintOf, observeTable, planTable } from '../nft.js';
+import { fingerprintOf, planTable, readTable } from '../nft.js';
 import { HealthBook, ProbeWorker, probeTargets } from './health.js';
-import { LB_TABLE, renderLbTable, VIP_DEVICE, type MemberLiveState } from './nft-render.js';
-import { connectionsPerMember, interfaceAddresses, ruleCounters } from './nft-observed.js';
+import {
+  counterName,
+  LB_TABLE,
+  renderLbTable,
+  VIP_DEVICE,
+  type MemberLiveState,
+} from './nft-render.js';
+import { connectionsPerMember, interfaceAddresses, namedCounters } from './nft-observed.js';
 import { parseLbSpec } from './spec.js';
 
 export interface NftLbObserved {
@@ -51,52 +57,44 @@ export function nftLbDriver(opts: NftLbDriverOptions): Driver<LbSpec, NftLbObser
   });
   let ticker: NodeJS.Timeout | undefined;
   let current: LbSpec = { load_balancers: [] };
-  // Counters of rules from before the table was last replaced (a replacement restarts them).
+  // Counters from before the table was last replaced (a replacement restarts them at zero).
   const carried = new Map<string, { packets: number; bytes: number }>();
   let lastCounters = new Map<string, { packets: number; bytes: number }>();
   let lastFingerprint: string | undefined;
 
-  async function counters(exec: Executor, fingerprint: string | undefined) {
-    if (fingerprint !== lastFingerprint) {
+  function trackCounters(table: { listing: string; fingerprint: string } | undefined) {
+    if (table?.fingerprint !== lastFingerprint) {
       for (const [k, v] of lastCounters) {
         const c = carried.get(k) ?? { packets: 0, bytes: 0 };
         carried.set(k, { packets: c.packets + v.packets, bytes: c.bytes + v.bytes });
       }
-      lastCounters = new Map();
-      lastFingerprint = fingerprint;
+      lastFingerprint = table?.fingerprint;
     }
-    if (fingerprint === undefined) return;
-    const json = await readOr(
-      exec,
-      ['nft', '-j', 'list', 'table', LB_TABLE.family, LB_TABLE.name],
-      '',
-    );
-    if (json) lastCounters = ruleCounters(json);
+    lastCounters = table ? namedCounters(table.listing) : new Map();
   }
 
-  const total = (key: string) =>
-    (carried.get(key)?.bytes ?? 0) + (lastCounters.get(key)?.bytes ?? 0);
-  const packets = (key: string) =>
-    (carried.get(key)?.packets ?? 0) + (lastCounters.get(key)?.packets ?? 0);
+  const counted = (name: string) => ({
+    packets: (carried.get(name)?.packets ?? 0) + (lastCounters.get(name)?.packets ?? 0),
+    bytes: (carried.get(name)?.bytes ?? 0) + (lastCounters.get(name)?.bytes ?? 0),
+  });
 
-  async function observe(exec: Executor): Promise<NftLbObserved> {
-    const fingerprint = await observeTable(exec, LB_TABLE);
-    await counters(exec, fingerprint);
-    const dev = await readOr(exec, ['ip', '-j', 'addr', 'show', 'dev', VIP_DEVICE], '');
-    const conntrack = current.load_balancers.length
-      ? await readOr(exec, ['conntrack', '-L'], '')
-      : '';
+  /** Three reads (four when connections are wanted), run side by side. */
+  async function observe(exec: Executor, withConnections: boolean): Promise<NftLbObserved> {
+    const [table, addresses, sysctls, conntrack] = await Promise.all([
+      readTable(exec, LB_TABLE),
+      readOr(exec, ['ip', '-j', 'addr', 'show'], '[]'),
+      readOr(exec, ['sysctl', '-n', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'], ''),
+      withConnections ? readOr(exec, ['conntrack', '-L'], '') : '',
+    ]);
+    trackCounters(table);
+    const links = interfaceAddresses(addresses);
+    const [v4, v6] = sysctls.trim().split('\n');
     return {
-      fingerprint,
-      device: dev !== '',
-      vips: dev ? interfaceAddresses(dev).flatMap((i) => i.addresses) : [],
-      interfaces: interfaceAddresses(await readOr(exec, ['ip', '-j', '-4', 'addr', 'show'], '[]')),
-      forwarding: {
-        v4: (await readOr(exec, ['sysctl', '-n', 'net.ipv4.ip_forward'], '0')).trim() === '1',
-        v6:
-          (await readOr(exec, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding'], '0')).trim() ===
-          '1',
-      },
+      fingerprint: table?.fingerprint,
+      device: links.some((l) => l.name === VIP_DEVICE),
+      vips: links.find((l) => l.name === VIP_DEVICE)?.addresses ?? [],
+      interfaces: links.filter((l) => l.name !== VIP_DEVICE),
+      forwarding: { v4: v4 === '1', v6: v6 === '1' },
       live: { health: book.health(), connections: connectionsPerMember(conntrack, current) },
     };
   }
@@ -104,7 +102,12 @@ export function nftLbDriver(opts: NftLbDriverOptions): Driver<LbSpec, NftLbObser
   return {
     name: 'lb_nft',
     parse: parseLbSpec,
-    observe,
+    // Connection counts are needed to plan only for LEAST_CONNECTIONS.
+    observe: (exec) =>
+      observe(
+        exec,
+        current.load_balancers.some((b) => b.algorithm === 'LEAST_CONNECTIONS'),
+      ),
     plan(desired, observed): Change[] {
       const changes: Change[] = [];
       const lbs = desired.load_balancers;
@@ -175,17 +178,17 @@ export function nftLbDriver(opts: NftLbDriverOptions): Driver<LbSpec, NftLbObser
     },
     async status(exec): Promise<LbObserved | undefined> {
       if (exec.mode === 'dry-run') return undefined;
-      const observed = await observe(exec);
+      const observed = await observe(exec, true);
       return {
         load_balancers: current.load_balancers.map((b) => ({
           id: b.id,
-          bytes_in: total(`in:${b.id}`),
-          bytes_out: total(`out:${b.id}`),
+          bytes_in: counted(counterName('in', b.id)).bytes,
+          bytes_out: counted(counterName('out', b.id)).bytes,
           members: b.members.map((m) => ({
             id: m.id,
             health: observed.live.health.get(m.id) ?? 'UNKNOWN',
             active_connections: observed.live.connections.get(m.id) ?? 0,
-            total_connections: packets(`m:${m.id}`),
+            total_connections: counted(counterName('m', m.id)).packets,
           })),
         })),
       };

@@ -23,19 +23,11 @@ export function connectionsPerMember(conntrack: string, spec: LbSpec): Map<strin
   return counts;
 }
 
-/** Counters of the owned table's rules, by their comment (in:<lb>, out:<lb>, m:<member>). */
-export function ruleCounters(nftJson: string): Map<string, { packets: number; bytes: number }> {
+/** The named counters in `nft list table` output: name → packets and bytes. */
+export function namedCounters(listing: string): Map<string, { packets: number; bytes: number }> {
   const out = new Map<string, { packets: number; bytes: number }>();
-  const doc = JSON.parse(nftJson) as {
-    nftables: {
-      rule?: { comment?: string; expr?: { counter?: { packets: number; bytes: number } }[] };
-    }[];
-  };
-  for (const item of doc.nftables) {
-    const rule = item.rule;
-    const counter = rule?.expr?.find((e) => e.counter)?.counter;
-    if (rule?.comment && counter) out.set(rule.comment, counter);
-  }
+  for (const m of listing.matchAll(/counter (\w+) \{\s*packets (\d+) bytes (\d+)/g))
+    out.set(m[1]!, { packets: Number(m[2]), bytes: Number(m[3]) });
   return out;
 }
 

@@ -89,15 +89,31 @@ function listenerRules(lb: LbRealization, live: MemberLiveState): string[] {
   });
 }
 
+/** Named counters: per LB bytes in (in_…) and out (out_…), per member new connections (m_…). */
+export const counterName = (kind: 'in' | 'out' | 'm', id: string) =>
+  `${kind}_${id.replaceAll('-', '')}`;
+
+const counterObjects = (lbs: LbRealization[]) =>
+  lbs.flatMap((b) => [
+    counterName('in', b.id),
+    counterName('out', b.id),
+    ...b.members.map((m) => counterName('m', m.id)),
+  ]);
+
+/**
+ * Counting rules of one LB: bytes each way, and one map from backend to its counter (a rule per
+ * member would make a 1,000-member table several times slower to load).
+ */
 function counterRules(lb: LbRealization): string[] {
-  const orig = `ct status dnat ct original ${family(lb.vip)} daddr ${lb.vip}`;
+  const f = family(lb.vip);
+  const orig = `ct status dnat ct original ${f} daddr ${lb.vip}`;
+  const perMember = lb.members.map((m) => `${target(m)} : "${counterName('m', m.id)}"`).join(', ');
   return [
-    `${orig} ct direction original counter comment "in:${lb.id}"`,
-    `${orig} ct direction reply counter comment "out:${lb.id}"`,
-    ...lb.members.map(
-      (m) =>
-        `ct state new ${orig} ${family(m.address)} daddr ${m.address} meta l4proto { tcp, udp } th dport ${m.port} counter comment "m:${m.id}"`,
-    ),
+    `${orig} ct direction original counter name "${counterName('in', lb.id)}"`,
+    `${orig} ct direction reply counter name "${counterName('out', lb.id)}"`,
+    ...(lb.members.length
+      ? [`ct state new ${orig} counter name ${f} daddr . th dport map { ${perMember} }`]
+      : []),
   ];
 }
 
@@ -120,6 +136,9 @@ export function renderLbTable(spec: LbSpec, live: MemberLiveState): string {
         `ct status dnat ct original ${v6 ? 'ip6' : 'ip'} daddr { ${vips(v6).join(', ')} } masquerade`,
     );
   return (
+    counterObjects(lbs)
+      .map((c) => `  counter ${c} {\n  }\n`)
+      .join('') +
     chain(
       'prerouting',
       'type nat hook prerouting priority dstnat; policy accept;',
