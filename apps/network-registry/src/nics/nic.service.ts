@@ -12,18 +12,7 @@ import {
   type NicView,
   type Page,
 } from '@qnet/contracts';
-import {
-  addressAt,
-  cidrContainsIp,
-  isNetworkOrBroadcast,
-  isUnicastMac,
-  normalizeMac,
-  offsetOf,
-  parseCidr,
-  randomLocalMac,
-  usableOffsets,
-  type Cidr,
-} from '@qnet/netaddr';
+import { isUnicastMac, normalizeMac, randomLocalMac } from '@qnet/netaddr';
 import {
   autocommit,
   DATA_SOURCE,
