@@ -258,6 +258,9 @@ describe('lb service API', () => {
     });
     const nic = { network_id: net.id, host_id: 'lb-1', vm_id: 'vm-vip', ip_address: '10.0.0.200' };
     expectError(await cluster.http('POST', '/v1/nics', nic), 409, 'ip_address');
+    const netDelete = await cluster.http<ErrorBody>('DELETE', `/v1/networks/${net.id}`);
+    expect(netDelete.status).toBe(409);
+    expect(netDelete.body.message).toContain('reserved address');
     await cluster.api('DELETE', `${REST}/${temp.id}`);
     const attached = await cluster.api<{ id: string; ip_address: string }>('POST', '/v1/nics', nic);
     expect(attached.ip_address).toBe('10.0.0.200');

@@ -177,6 +177,16 @@ export class NetworkService {
           'aborted',
           `network ${id} has ${count} attached NIC(s): detach them before deleting it`,
         );
+      const held = await tx.rows<{ address: string; owner_id: string }>(
+        `SELECT host(address) AS address, owner_id FROM ip_allocations
+         WHERE network_id = $1 AND owner_kind = 'reservation' ORDER BY address LIMIT 1`,
+        [id],
+      );
+      if (held[0])
+        throw new QnetError(
+          'aborted',
+          `network ${id} holds reserved address ${held[0].address} (for ${held[0].owner_id}, e.g. a load balancer's VIP): delete its holder first`,
+        );
       const hosts = await this.repo.hostIds(tx, id);
       await tx.rows(`DELETE FROM networks WHERE id = $1`, [id]);
       return { hosts, view };
