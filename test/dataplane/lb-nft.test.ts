@@ -260,6 +260,26 @@ describe('L4 load balancing with the nftables driver', () => {
     expect(tally(await connect(30))).toEqual({ b1: 10, b2: 10, b3: 10 });
   });
 
+  it('UDP health checks: a backend answering ICMP port unreachable leaves the rotation', async () => {
+    await rpc('SetHealthCheck', {
+      load_balancer_id: lb.id,
+      health_check: {
+        protocol: 'UDP',
+        port: 8080,
+        interval_sec: 1,
+        timeout_sec: 1,
+        unhealthy_threshold: 2,
+        healthy_threshold: 2,
+      },
+    });
+    await waitFor(async () => (await get()).operating_status === 'ONLINE', 10_000, 'ONLINE');
+    await stop('b3');
+    await waitFor(async () => !(await rotation()).includes('10.78.0.3 . 8080'), 5_000, 'b3 gone');
+    expect(tally(await udpRequests(client, VIP, 53, 20))).toEqual({ b1: 10, b2: 10 });
+    await serve('b3');
+    await waitFor(async () => (await get()).operating_status === 'ONLINE', 8_000, 'ONLINE again');
+  });
+
   it('with every member down new connections are refused at once and the LB is OFFLINE', async () => {
     for (const b of BACKENDS) await stop(b);
     await waitFor(async () => (await get()).operating_status === 'OFFLINE', 8_000, 'OFFLINE');
