@@ -1,7 +1,7 @@
-import type { DriverStatus, LoadBalancerView, NetworkView } from '@qnet/contracts';
+import type { LoadBalancerView, NetworkView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
 import { Netns, TestCluster } from '@qnet/testing';
-import { quantile, round } from './measure.js';
+import { applyTimer, latencySeries, quantile, round } from './measure.js';
 
 const LB = '/limiquantix.network.v1.LoadBalancerService';
 
@@ -44,14 +44,10 @@ export async function runB4(): Promise<B4Result> {
     });
     await cluster.api('POST', `${LB}/AddListener`, { load_balancer_id: lb.id, port: 80 });
 
-    const observer = await cluster.connectAs('observer');
-    let applied: () => void = () => {};
-    observer.subscribe('qnet.agent.b4-lb.status.lb_nft', {
-      callback: (_e, m) => {
-        if (m.json<DriverStatus>().changes.length) applied();
-      },
-    });
-    await observer.flush();
+    const timed = await applyTimer(
+      await cluster.connectAs('observer'),
+      'qnet.agent.b4-lb.status.lb_nft',
+    );
     let n = 1;
     const add = () =>
       cluster.api('POST', `${LB}/AddMember`, {
@@ -59,20 +55,10 @@ export async function runB4(): Promise<B4Result> {
         address: memberAddress(n++),
         port: 8080,
       });
-    const timed = async () => {
-      const t0 = performance.now();
-      const done = new Promise<number>((resolve) => (applied = () => resolve(performance.now())));
-      await add();
-      return (await done) - t0;
-    };
-    const series = async () => {
-      const xs: number[] = [];
-      for (let i = 0; i < SAMPLES; i++) xs.push(await timed());
-      return { p50_ms: round(quantile(xs, 0.5)), p99_ms: round(quantile(xs, 0.99)) };
-    };
+    const series = () => latencySeries(SAMPLES, () => timed(add));
     const table = async () => (await host.exec(['nft', 'list', 'table', 'inet', 'qnet_lb'])).stdout;
 
-    while (n <= 3) await timed();
+    while (n <= 3) await timed(add);
     const atFew = await series();
     while (n <= 1_000) await Promise.all(Array.from({ length: 20 }, () => add()));
     const last = memberAddress(n - 1);

@@ -1,8 +1,8 @@
 import { execa } from 'execa';
-import type { DriverStatus, NetworkView, VpnServiceView } from '@qnet/contracts';
+import type { NetworkView, VpnServiceView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
 import { Netns, TestCluster } from '@qnet/testing';
-import { quantile, round } from './measure.js';
+import { applyTimer, latencySeries, quantile, round } from './measure.js';
 
 const VPN = '/limiquantix.network.v1.VpnService';
 
@@ -55,14 +55,10 @@ export async function runB6(): Promise<B6Result> {
       (await gw.exec(['wg', 'show', iface, 'peers'])).stdout.split('\n').filter(Boolean).length;
 
     // Every applied change the agent reports, timestamped on arrival.
-    const observer = await cluster.connectAs('observer');
-    let applied: () => void = () => {};
-    observer.subscribe('qnet.agent.b6-gw.status.wireguard', {
-      callback: (_e, m) => {
-        if (m.json<DriverStatus>().changes.length) applied();
-      },
-    });
-    await observer.flush();
+    const timed = await applyTimer(
+      await cluster.connectAs('observer'),
+      'qnet.agent.b6-gw.status.wireguard',
+    );
     const keys = await Promise.all(Array.from({ length: 1_000 + 2 * SAMPLES }, pubkey));
     let n = 0;
     const add = (body: object = {}) =>
@@ -72,19 +68,9 @@ export async function runB6(): Promise<B6Result> {
         peer_public_key: keys[n++],
         ...body,
       });
-    const timed = async () => {
-      const t0 = performance.now();
-      const done = new Promise<number>((resolve) => (applied = () => resolve(performance.now())));
-      await add();
-      return (await done) - t0;
-    };
-    const series = async () => {
-      const xs: number[] = [];
-      for (let i = 0; i < SAMPLES; i++) xs.push(await timed());
-      return { p50_ms: round(quantile(xs, 0.5)), p99_ms: round(quantile(xs, 0.99)) };
-    };
+    const series = () => latencySeries(SAMPLES, () => timed(add));
 
-    while (n < 10) await timed();
+    while (n < 10) await timed(add);
     const at10 = await series();
     while (n < 1_000) await Promise.all(Array.from({ length: 10 }, () => add()));
     await waitFor(async () => (await peers()) === n, 30_000, 'every peer on the gateway');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BgpSpeakerView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
 import { FrrInstance, GobgpTor, TestCluster, Underlay, type RibMonitor } from '@qnet/testing';
-import { quantile, round } from './measure.js';
+import { latencySeries, quantile, round } from './measure.js';
 
 const BGP = '/limiquantix.network.v1.BGPService';
 const SAMPLES = 20;
@@ -31,11 +31,6 @@ export interface B7Result {
   meets_target: boolean;
   figures: Record<string, string | number>;
 }
-
-const stats = (xs: number[]) => ({
-  p50_ms: round(quantile(xs, 0.5)),
-  p99_ms: round(quantile(xs, 0.99)),
-});
 
 /** 10.<a>.<b>.0/24 for the n-th prefix. */
 const prefixAt = (n: number) => `10.${Math.floor(n / 256) + 1}.${n % 256}.0/24`;
@@ -98,11 +93,7 @@ export async function runB7(): Promise<B7Result> {
       await advertise(prefix);
       return (await rib!.until(prefix)) - t0;
     };
-    const series = async () => {
-      const xs: number[] = [];
-      for (let i = 0; i < SAMPLES; i++) xs.push(await timed());
-      return stats(xs);
-    };
+    const series = () => latencySeries(SAMPLES, timed);
 
     const at1 = await series();
     const bulkStart = performance.now();

@@ -1,3 +1,6 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DriverStatus } from '@qnet/contracts';
+
 /** Closed-loop load: `concurrency` workers each run `op` back to back until `durationMs` has passed. */
 export interface LoadResult {
   concurrency: number;
@@ -59,4 +62,37 @@ export function round(v: number, digits = 1): number {
 /** The p-quantile of samples (p in 0..1), nearest-rank. */
 export function quantile(xs: number[], p: number): number {
   return [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+}
+
+/** `samples` latencies of `sample()`, taken one after another: p50 and p99 in ms. */
+export async function latencySeries(
+  samples: number,
+  sample: () => Promise<number>,
+): Promise<{ p50_ms: number; p99_ms: number }> {
+  const xs: number[] = [];
+  for (let i = 0; i < samples; i++) xs.push(await sample());
+  return { p50_ms: round(quantile(xs, 0.5)), p99_ms: round(quantile(xs, 0.99)) };
+}
+
+/**
+ * Times an operation until a host's agent reports, on `subject` (qnet.agent.<host>.status.<driver>),
+ * an apply that changed something: the change is then live on the host.
+ */
+export async function applyTimer(
+  nc: NatsConnection,
+  subject: string,
+): Promise<(op: () => Promise<unknown>) => Promise<number>> {
+  let applied: () => void = () => {};
+  nc.subscribe(subject, {
+    callback: (_e, m) => {
+      if (m.json<DriverStatus>().changes.length) applied();
+    },
+  });
+  await nc.flush();
+  return async (op) => {
+    const t0 = performance.now();
+    const done = new Promise<number>((resolve) => (applied = () => resolve(performance.now())));
+    await op();
+    return (await done) - t0;
+  };
 }

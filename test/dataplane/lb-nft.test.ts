@@ -54,6 +54,20 @@ describe('L4 load balancing with the nftables driver', () => {
     waitFor(async () => (await get()).provisioning_status === 'ACTIVE', 10_000, 'the LB ACTIVE');
   const backendAddress = (name: string) => `10.78.0.${BACKENDS.indexOf(name) + 1}`;
 
+  /** Probes each second on the backends' port; two results in a row change a member's health. */
+  const checkEverySecond = (protocol: 'TCP' | 'UDP') =>
+    rpc('SetHealthCheck', {
+      load_balancer_id: lb.id,
+      health_check: {
+        protocol,
+        port: 8080,
+        interval_sec: 1,
+        timeout_sec: 1,
+        unhealthy_threshold: 2,
+        healthy_threshold: 2,
+      },
+    });
+
   async function serve(name: string) {
     const i = BACKENDS.indexOf(name);
     servers.set(name, await startNameServer(back.hosts[i]!, name, 8080));
@@ -222,17 +236,7 @@ describe('L4 load balancing with the nftables driver', () => {
   });
 
   it('health checks: a killed backend leaves within interval × threshold + 1 s, and returns', async () => {
-    await rpc('SetHealthCheck', {
-      load_balancer_id: lb.id,
-      health_check: {
-        protocol: 'TCP',
-        port: 8080,
-        interval_sec: 1,
-        timeout_sec: 1,
-        unhealthy_threshold: 2,
-        healthy_threshold: 2,
-      },
-    });
+    await checkEverySecond('TCP');
     await waitFor(async () => (await get()).operating_status === 'ONLINE', 10_000, 'ONLINE');
     await stop('b2');
     const killed = Date.now();
@@ -261,17 +265,7 @@ describe('L4 load balancing with the nftables driver', () => {
   });
 
   it('UDP health checks: a backend answering ICMP port unreachable leaves the rotation', async () => {
-    await rpc('SetHealthCheck', {
-      load_balancer_id: lb.id,
-      health_check: {
-        protocol: 'UDP',
-        port: 8080,
-        interval_sec: 1,
-        timeout_sec: 1,
-        unhealthy_threshold: 2,
-        healthy_threshold: 2,
-      },
-    });
+    await checkEverySecond('UDP');
     await waitFor(async () => (await get()).operating_status === 'ONLINE', 10_000, 'ONLINE');
     await stop('b3');
     await waitFor(async () => !(await rotation()).includes('10.78.0.3 . 8080'), 5_000, 'b3 gone');

@@ -5,6 +5,7 @@ import { NATS_CONNECTION, pushDesiredState, type DesiredStateSource } from '@qne
 import type { DesiredState, LbRealization, LbSpec } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
 import { LbRepository, type Balancer, type LbDriver } from '../balancers/lb.repository.js';
+import { healthCheckOf } from '../balancers/views.js';
 
 export type HostState = DesiredState<LbSpec>;
 
@@ -27,18 +28,7 @@ export function realization(b: Balancer): LbRealization {
         weight: m.weight,
         ...(m.logical_port ? { logical_port: m.logical_port } : {}),
       })),
-    ...(hc
-      ? {
-          health_check: {
-            protocol: hc.protocol,
-            port: hc.port,
-            interval_sec: hc.interval_sec,
-            timeout_sec: hc.timeout_sec,
-            unhealthy_threshold: hc.unhealthy_threshold,
-            healthy_threshold: hc.healthy_threshold,
-          },
-        }
-      : {}),
+    ...(hc ? { health_check: healthCheckOf(hc) } : {}),
   };
 }
 

@@ -1,10 +1,11 @@
 import type {
+  HealthCheckView,
   LoadBalancerView,
   MemberView,
   OperatingStatus,
   ProvisioningStatus,
 } from '@qnet/contracts';
-import type { Balancer, BalancerRow, MemberRow } from './lb.repository.js';
+import type { Balancer, BalancerRow, HealthCheckRow, MemberRow } from './lb.repository.js';
 
 /** ERROR when the host's last apply failed, PENDING_UPDATE until it applied this LB's last change. */
 export function provisioningOf(lb: BalancerRow): {
@@ -54,6 +55,18 @@ export function memberView(m: MemberRow, b: Pick<Balancer, 'lb' | 'health_check'
   };
 }
 
+/** A health check row without its key, as the API and the agents see it. */
+export function healthCheckOf(hc: HealthCheckRow): HealthCheckView {
+  return {
+    protocol: hc.protocol,
+    port: hc.port,
+    interval_sec: hc.interval_sec,
+    timeout_sec: hc.timeout_sec,
+    unhealthy_threshold: hc.unhealthy_threshold,
+    healthy_threshold: hc.healthy_threshold,
+  };
+}
+
 export function balancerView(b: Balancer): LoadBalancerView {
   const { lb } = b;
   const provisioning = provisioningOf(lb);
@@ -83,16 +96,7 @@ export function balancerView(b: Balancer): LoadBalancerView {
       operating_status: operating,
     })),
     members: b.members.map((m) => memberView(m, b)),
-    health_check: hc
-      ? {
-          protocol: hc.protocol,
-          port: hc.port,
-          interval_sec: hc.interval_sec,
-          timeout_sec: hc.timeout_sec,
-          unhealthy_threshold: hc.unhealthy_threshold,
-          healthy_threshold: hc.healthy_threshold,
-        }
-      : null,
+    health_check: hc ? healthCheckOf(hc) : null,
     labels: lb.labels,
     created_at: lb.created_at.toISOString(),
     updated_at: lb.updated_at.toISOString(),
