@@ -268,7 +268,7 @@ describe('OVN LB rows', () => {
     );
     const name = `qnet-${LB_ID}-tcp`;
     expect(cmds).toEqual([
-      ['lb-add', name, '10.0.0.100:80', '10.0.1.10:80,10.0.1.11:80', 'tcp'],
+      ['--may-exist', 'lb-add', name, '10.0.0.100:80', '10.0.1.10:80,10.0.1.11:80', 'tcp'],
       ['set', 'load_balancer', name, 'selection_fields=ip_src'],
       [
         '--id=@hctcp0',
@@ -290,22 +290,39 @@ describe('OVN LB rows', () => {
   it('is one transaction that changes only what differs, and nothing once applied', () => {
     const driver = ovnLbDriver({ db: 'unix:/run/nb.sock', hostId: 'h1' });
     const [change] = driver.plan(spec(lb()), []);
-    expect(Array.isArray(change) && change.slice(0, 4)).toEqual([
+    expect(Array.isArray(change) && change.slice(0, 5)).toEqual([
       'ovn-nbctl',
       '--db=unix:/run/nb.sock',
       '--',
+      '--may-exist',
       'lb-add',
     ]);
     expect(driver.plan(spec(lb()), driver.assumeApplied(spec(lb())))).toEqual([]);
     const rows = ovnRowsOf(spec(lb()), 'h1');
-    // Another host's rows for this LB (a failover) are adopted; rows of LBs gone are deleted.
-    expect(
-      planOvn(
-        spec(lb()),
-        rows.map((r) => ({ ...r, host: 'h0' })),
-        'h1',
-      )[0],
-    ).toEqual(['--if-exists', 'lb-del', `qnet-${LB_ID}-tcp`]);
+    // Another host's rows for this LB (a failover) are adopted and rewritten in place; rows of
+    // protocols or LBs no longer wanted are deleted.
+    const row = `qnet-${LB_ID}-tcp`;
+    const adopted = planOvn(
+      spec(lb()),
+      rows.map((r) => ({ ...r, host: 'h0' })),
+      'h1',
+    );
+    expect(adopted.slice(0, 5)).toEqual([
+      ['clear', 'load_balancer', row, 'vips'],
+      ['clear', 'load_balancer', row, 'health_check'],
+      ['clear', 'load_balancer', row, 'ip_port_mappings'],
+      ['clear', 'load_balancer', row, 'selection_fields'],
+      [
+        '--may-exist',
+        'lb-add',
+        row,
+        '10.0.0.100:80',
+        '10.0.1.10:80,10.0.1.11:80,10.0.1.12:8080',
+        'tcp',
+      ],
+    ]);
+    const udpOnly = lb({ listeners: [{ port: 53, protocol: 'UDP' }] });
+    expect(planOvn(spec(udpOnly), rows, 'h1')[0]).toEqual(['--if-exists', 'lb-del', row]);
     expect(planOvn(spec(), rows, 'h1')).toEqual([['--if-exists', 'lb-del', `qnet-${LB_ID}-tcp`]]);
     expect(planOvn(spec(), rows, 'h2')).toEqual([]);
   });

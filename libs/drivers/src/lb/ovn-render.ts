@@ -19,8 +19,8 @@ export const rowName = (lbId: string, protocol: LbProtocol) =>
 const protocolsOf = (lb: LbRealization) => [...new Set(lb.listeners.map((l) => l.protocol))];
 
 /**
- * The ovn-nbctl commands that create one LB's rows, without its ownership tags: per listener a
- * VIP with every enabled member (`lb-add`), source-address hashing for SOURCE_IP, a
+ * The ovn-nbctl commands that write one LB's rows, without its ownership tags: per listener a
+ * VIP with every enabled member (`--may-exist lb-add`), source-address hashing for SOURCE_IP, a
  * Load_Balancer_Health_Check per VIP with the members' logical ports in ip_port_mappings (the
  * VIP is the checks' source address), and the attachment to the network's logical switch.
  */
@@ -31,7 +31,14 @@ export function lbCommands(lb: LbRealization): string[][] {
     const name = rowName(lb.id, protocol);
     const listeners = lb.listeners.filter((l) => l.protocol === protocol);
     for (const l of listeners)
-      out.push(['lb-add', name, hostPort(lb.vip, l.port), backends, protocol.toLowerCase()]);
+      out.push([
+        '--may-exist',
+        'lb-add',
+        name,
+        hostPort(lb.vip, l.port),
+        backends,
+        protocol.toLowerCase(),
+      ]);
     if (lb.algorithm === 'SOURCE_IP')
       out.push(['set', 'load_balancer', name, 'selection_fields=ip_src']);
     const hc = lb.health_check;
@@ -83,10 +90,16 @@ export function ovnRowsOf(spec: LbSpec, host: string): OvnLbRow[] {
   );
 }
 
+/** What a row is emptied of before it is written again (health check rows go with their last reference). */
+const REWRITTEN_COLUMNS = ['vips', 'health_check', 'ip_port_mappings', 'selection_fields'];
+
 /**
  * ovn-nbctl commands (each to follow a `--`) that bring the northbound database from `observed`
  * to `spec`: an LB whose rows differ (fingerprint, names or owner — a failover adopts rows another
- * host wrote) is deleted and written again; rows of LBs no longer here are deleted. [] when equal.
+ * host wrote) has its rows emptied and written again in place — the same row, so the logical
+ * switch keeps one reference to it (deleting and re-adding a row of the same name in one
+ * transaction leaves the switch's references to chance); rows of LBs or protocols no longer
+ * wanted are deleted. [] when equal.
  */
 export function planOvn(spec: LbSpec, observed: OvnLbRow[], host: string): string[][] {
   const wanted = new Set(spec.load_balancers.map((b) => b.id));
@@ -100,7 +113,10 @@ export function planOvn(spec: LbSpec, observed: OvnLbRow[], host: string): strin
         have.some((h) => h.name === w.name && h.fingerprint === w.fingerprint && h.host === host),
       );
     if (same) continue;
-    for (const r of have) cmds.push(['--if-exists', 'lb-del', r.name]);
+    for (const r of have) {
+      if (!want.some((w) => w.name === r.name)) cmds.push(['--if-exists', 'lb-del', r.name]);
+      else for (const c of REWRITTEN_COLUMNS) cmds.push(['clear', 'load_balancer', r.name, c]);
+    }
     for (const c of lbCommands(lb)) cmds.push(c);
     for (const w of want)
       cmds.push([
