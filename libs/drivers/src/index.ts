@@ -23,3 +23,5 @@ export * from './lb/nft-observed.js';
 export * from './lb/nft-driver.js';
 export * from './lb/ovn-render.js';
 export * from './lb/ovn-driver.js';
+export * from './forwarding.js';
+export * from './ip-addr.js';

@@ -1,7 +1,7 @@
 import type { LbRealization, LbSpec } from '@qnet/contracts';
 import { HealthBook, probeTargets } from './health.js';
 import { nftLbDriver, type NftLbObserved } from './nft-driver.js';
-import { connectionsPerMember, interfaceAddresses, namedCounters } from './nft-observed.js';
+import { connectionsPerMember, namedCounters } from './nft-observed.js';
 import { leastLoaded, renderLbTable } from './nft-render.js';
 import { ovnLbDriver } from './ovn-driver.js';
 import { lbCommands, parseOvnRows, planOvn, ovnRowsOf } from './ovn-render.js';
@@ -189,22 +189,9 @@ describe('LB observations', () => {
     );
   });
 
-  it('reads named counters from the table listing and global addresses per interface', () => {
+  it('reads named counters from the table listing', () => {
     const listing = 'table inet qnet_lb {\n\tcounter in_ab {\n\t\tpackets 3 bytes 180\n\t}\n}';
     expect(namedCounters(listing)).toEqual(new Map([['in_ab', { packets: 3, bytes: 180 }]]));
-    expect(
-      interfaceAddresses(
-        JSON.stringify([
-          {
-            ifname: 'qnlb0',
-            addr_info: [
-              { local: '10.0.0.100', scope: 'global' },
-              { local: 'fe80::1', scope: 'link' },
-            ],
-          },
-        ]),
-      ),
-    ).toEqual([{ name: 'qnlb0', addresses: ['10.0.0.100'] }]);
   });
 });
 

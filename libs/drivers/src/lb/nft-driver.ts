@@ -2,6 +2,7 @@ import type { LbObserved, LbSpec } from '@qnet/contracts';
 import { cidrContainsIp, parseCidr } from '@qnet/netaddr';
 import type { Change, Driver } from '../driver.js';
 import { CommandError, type Executor } from '../executor.js';
+import { planForwarding, readForwarding, type Forwarding } from '../forwarding.js';
 import { fingerprintOf, planTable, readTable } from '../nft.js';
 import { HealthBook, ProbeWorker, probeTargets } from './health.js';
 import {
@@ -11,7 +12,8 @@ import {
   VIP_DEVICE,
   type MemberLiveState,
 } from './nft-render.js';
-import { connectionsPerMember, interfaceAddresses, namedCounters } from './nft-observed.js';
+import { parseAddrLinks } from '../ip-addr.js';
+import { connectionsPerMember, namedCounters } from './nft-observed.js';
 import { parseLbSpec } from './spec.js';
 
 export interface NftLbObserved {
@@ -20,7 +22,7 @@ export interface NftLbObserved {
   device: boolean;
   vips: string[];
   interfaces: { name: string; addresses: string[] }[];
-  forwarding: { v4: boolean; v6: boolean };
+  forwarding: Forwarding;
   live: MemberLiveState;
 }
 
@@ -80,21 +82,24 @@ export function nftLbDriver(opts: NftLbDriverOptions): Driver<LbSpec, NftLbObser
 
   /** Three reads (four when connections are wanted), run side by side. */
   async function observe(exec: Executor, withConnections: boolean): Promise<NftLbObserved> {
-    const [table, addresses, sysctls, conntrack] = await Promise.all([
+    const [table, addresses, forwarding, conntrack] = await Promise.all([
       readTable(exec, LB_TABLE),
       readOr(exec, ['ip', '-j', 'addr', 'show'], '[]'),
-      readOr(exec, ['sysctl', '-n', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'], ''),
+      readForwarding(exec),
       withConnections ? readOr(exec, ['conntrack', '-L'], '') : '',
     ]);
     trackCounters(table);
-    const links = interfaceAddresses(addresses);
-    const [v4, v6] = sysctls.trim().split('\n');
+    // Bare addresses (no prefix length): VIPs on our device, candidates for gratuitous ARP.
+    const links = parseAddrLinks(addresses, '').map((l) => ({
+      name: l.name,
+      addresses: l.addresses.map((a) => a.split('/')[0]!),
+    }));
     return {
       fingerprint: table?.fingerprint,
       device: links.some((l) => l.name === VIP_DEVICE),
       vips: links.find((l) => l.name === VIP_DEVICE)?.addresses ?? [],
       interfaces: links.filter((l) => l.name !== VIP_DEVICE),
-      forwarding: { v4: v4 === '1', v6: v6 === '1' },
+      forwarding,
       live: { health: book.health(), connections: connectionsPerMember(conntrack, current) },
     };
   }
@@ -133,10 +138,7 @@ export function nftLbDriver(opts: NftLbDriverOptions): Driver<LbSpec, NftLbObser
         ]);
       if (!lbs.length && observed.device) changes.push(['ip', 'link', 'del', VIP_DEVICE]);
       const needs = (v6: boolean) => lbs.some((b) => b.vip.includes(':') === v6);
-      if (needs(false) && !observed.forwarding.v4)
-        changes.push(['sysctl', '-w', 'net.ipv4.ip_forward=1']);
-      if (needs(true) && !observed.forwarding.v6)
-        changes.push(['sysctl', '-w', 'net.ipv6.conf.all.forwarding=1']);
+      changes.push(...planForwarding({ v4: needs(false), v6: needs(true) }, observed.forwarding));
       changes.push(
         ...planTable(LB_TABLE, renderLbTable(desired, observed.live), observed.fingerprint),
       );

@@ -30,15 +30,3 @@ export function namedCounters(listing: string): Map<string, { packets: number; b
     out.set(m[1]!, { packets: Number(m[2]), bytes: Number(m[3]) });
   return out;
 }
-
-/** Global (not link-local) addresses per interface from `ip -j addr show`. */
-export function interfaceAddresses(ipJson: string): { name: string; addresses: string[] }[] {
-  const links = JSON.parse(ipJson || '[]') as {
-    ifname: string;
-    addr_info?: { local: string; scope: string }[];
-  }[];
-  return links.map((l) => ({
-    name: l.ifname,
-    addresses: (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => a.local),
-  }));
-}

@@ -6,8 +6,10 @@ import {
 } from '@qnet/contracts';
 import type { Driver } from '../driver.js';
 import type { Executor } from '../executor.js';
+import { readForwarding } from '../forwarding.js';
 import { fingerprintOf, observeTable } from '../nft.js';
-import { parseAddrLinks, parseWgDump, type ObservedWgInterface } from './observed.js';
+import { parseAddrLinks } from '../ip-addr.js';
+import { parseWgDump, type ObservedWgInterface } from './observed.js';
 import { planWireguard, VPN_TABLE, type WireguardObservedHost } from './plan.js';
 import { renderVpnTableBody } from './render.js';
 import { parseWireguardSpec } from './spec.js';
@@ -28,23 +30,11 @@ async function observeInterfaces(exec: Executor): Promise<ObservedWgInterface[]>
   return out;
 }
 
-/** IPv4 and IPv6 forwarding, read in one command. */
-async function forwarding(exec: Executor): Promise<{ v4: boolean; v6: boolean }> {
-  const out = await exec.read([
-    'sysctl',
-    '-n',
-    'net.ipv4.ip_forward',
-    'net.ipv6.conf.all.forwarding',
-  ]);
-  const [v4, v6] = out.stdout.split('\n').map((l) => l.trim() === '1');
-  return { v4: Boolean(v4), v6: Boolean(v6) };
-}
-
 async function observeWireguard(exec: Executor): Promise<WireguardObservedHost> {
   return {
     interfaces: await observeInterfaces(exec),
     kernel: existsSync('/sys/module/wireguard'),
-    forwarding: await forwarding(exec),
+    forwarding: await readForwarding(exec),
     table: await observeTable(exec, VPN_TABLE),
   };
 }

@@ -1,6 +1,7 @@
 import { WIREGUARD_NFT_TABLE, type WireguardInterface, type WireguardSpec } from '@qnet/contracts';
 import { ipFamily } from '@qnet/netaddr';
 import { DOCUMENT, type Change } from '../driver.js';
+import { planForwarding, type Forwarding } from '../forwarding.js';
 import { planTable, type OwnedTable } from '../nft.js';
 import type { ObservedWgInterface } from './observed.js';
 import { renderVpnTableBody, renderWgConf } from './render.js';
@@ -11,7 +12,7 @@ export interface WireguardObservedHost {
   interfaces: ObservedWgInterface[];
   /** The kernel has WireGuard; otherwise interfaces are wireguard-go processes. */
   kernel: boolean;
-  forwarding: { v4: boolean; v6: boolean };
+  forwarding: Forwarding;
   /** Fingerprint of the agent's nftables table; undefined when it does not exist. */
   table: string | undefined;
 }
@@ -56,10 +57,9 @@ export function planWireguard(spec: WireguardSpec, observed: WireguardObservedHo
   const families = new Set(
     spec.interfaces.flatMap((x) => x.local_subnets.map((c) => ipFamily(c.split('/')[0]!))),
   );
-  if (families.has(4) && !observed.forwarding.v4)
-    changes.push(['sysctl', '-w', 'net.ipv4.ip_forward=1']);
-  if (families.has(6) && !observed.forwarding.v6)
-    changes.push(['sysctl', '-w', 'net.ipv6.conf.all.forwarding=1']);
+  changes.push(
+    ...planForwarding({ v4: families.has(4), v6: families.has(6) }, observed.forwarding),
+  );
 
   changes.push(...planTable(VPN_TABLE, renderVpnTableBody(spec.interfaces), observed.table));
   return changes;
