@@ -3,7 +3,7 @@
 //   tcp  <host> <port> <count> [source…]  one connection after another, each closed after the name
 //   udp  <host> <port> <count>            one datagram per new socket (a new flow each)
 //   hold <host> <port> <count>            opens them all, prints the names, holds until stdin ends
-//   loop <host> <port> <ms> <every-ms>    a connection every <every-ms> for <ms>: [t, name] pairs
+//   loop <host> <port> <ms> <every-ms>    a connection every <every-ms> for <ms>: [start, end, name]
 import dgram from 'node:dgram';
 import net from 'node:net';
 
@@ -68,7 +68,8 @@ if (mode === 'tcp') {
   const until = Date.now() + Number(countText);
   while (Date.now() < until) {
     const started = Date.now();
-    out.push([started, (await tcp()).name]);
+    const { name } = await tcp();
+    out.push([started, Date.now(), name]);
     await new Promise((r) => setTimeout(r, Math.max(0, Number(rest[0]) - (Date.now() - started))));
   }
   process.stdout.write(JSON.stringify(out) + '\n');

@@ -57,14 +57,17 @@ export const tcpConnections = (
 export const udpRequests = (ns: Netns, host: string, port: number, count: number) =>
   client(ns, ['udp', host, port, count]) as Promise<string[]>;
 
-/** A connection every `everyMs` for `forMs`: [start time, name or ERR:…] pairs. */
+/**
+ * A connection every `everyMs` for `forMs`: when each started and ended (a SYN retransmitted
+ * after a failover can succeed long after it started), and the name or ERR:….
+ */
 export const connectionLoop = (
   ns: Netns,
   host: string,
   port: number,
   forMs: number,
   everyMs: number,
-) => client(ns, ['loop', host, port, forMs, everyMs]) as Promise<[number, string][]>;
+) => client(ns, ['loop', host, port, forMs, everyMs]) as Promise<[number, number, string][]>;
 
 /** `count` connections held open until `release()`; `names` says where they landed. */
 export async function holdConnections(ns: Netns, host: string, port: number, count: number) {
