@@ -1,18 +1,46 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { QnetError, type FieldViolation } from '@qnet/contracts';
 
-/** Flattens class-validator errors into field paths such as "health_check.port". */
+/**
+ * Flattens class-validator errors into field paths such as "health_check.port". A field that is
+ * missing says it is required, rather than which of its rules an absent value broke first.
+ */
 export function fieldViolations(errors: ValidationError[], parent = ''): FieldViolation[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({
-      field,
-      message: message.startsWith(`${e.property} `)
-        ? message.slice(e.property.length + 1)
-        : message,
-    }));
+    const messages = Object.values(e.constraints ?? {});
+    const own = (e.value === undefined && messages.length ? ['is required'] : messages).map(
+      (message) => ({
+        field,
+        message: message.startsWith(`${e.property} `)
+          ? message.slice(e.property.length + 1)
+          : message,
+      }),
+    );
     return [...own, ...fieldViolations(e.children ?? [], field)];
   });
+}
+
+/**
+ * The first null in a payload, as a field path. Optional fields are omitted, never null: a null
+ * would otherwise slip past `@IsOptional()` into code and columns that expect a value.
+ */
+export function firstNull(value: unknown, path = ''): string | undefined {
+  if (value === null) return path || '(body)';
+  if (typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value as object)) {
+    const found = firstNull(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const isPlainObject = (v: unknown) =>
+  typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+function refuseNulls(value: unknown): void {
+  const field = firstNull(value);
+  if (field) throw QnetError.invalid(field, 'must not be null: leave the field out instead');
 }
 
 /**
@@ -20,18 +48,27 @@ export function fieldViolations(errors: ValidationError[], parent = ''): FieldVi
  * class instances, and the error names each field.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new NullRefusingValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     stopAtFirstError: true,
-    validationError: { target: false, value: false },
+    // Values are kept on the errors only to tell a missing field; they never reach a reply.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => {
       const details = fieldViolations(errors);
       const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
       return new QnetError('invalid_argument', message || 'invalid request', details);
     },
   });
+}
+
+class NullRefusingValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Payloads arrive as plain JSON objects; handler contexts (NatsContext) are left alone.
+    if (this.toValidate(metadata) && isPlainObject(value)) refuseNulls(value);
+    return super.transform(value, metadata);
+  }
 }
 
 const payloadPipe = createValidationPipe();
