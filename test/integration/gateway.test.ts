@@ -45,6 +45,8 @@ describe('gateway → bus → service round trips', () => {
   it('serves the same RPCs as REST, with typed query parameters', async () => {
     const list = await fetch(`${cluster.gatewayUrl}/v1/hosts?page_size=1&health=healthy`);
     expect(list.status).toBe(200);
+    // REST lists of the registry answer a bare array, as seed 003's /v1/networks does.
+    expect(await list.json()).toEqual([expect.objectContaining({ id: 'gw-1' })]);
     const one = await fetch(`${cluster.gatewayUrl}/v1/hosts/gw-1`);
     expect(await one.json()).toMatchObject({ id: 'gw-1' });
     expect((await fetch(`${cluster.gatewayUrl}/v1/hosts/nope`)).status).toBe(404);

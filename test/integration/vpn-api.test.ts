@@ -316,9 +316,25 @@ describe('vpn service API', () => {
   });
 
   it('lists services with filters and pages', async () => {
-    const other = await cluster.api<VpnServiceView>('POST', '/api/v1/vpn-services', {
+    const opsNetwork = await cluster.api<NetworkView>('POST', '/v1/networks', {
+      name: 'ops-lan',
+      bridge_name: 'qbrops',
+      cidr: '10.0.1.0/24',
+      project_id: 'ops',
+    });
+    // A service lives in its network's project: another project's network is refused.
+    const foreign = await cluster.http('POST', '/api/v1/vpn-services', {
       name: 'ops-vpn',
       network_id: network.id,
+      project_id: 'ops',
+      external_ip: '203.0.113.11',
+      local_subnets: ['10.0.1.0/24'],
+    });
+    expect(foreign.status).toBe(412);
+    expect(foreign.body).toMatchObject({ details: [{ field: 'network_id' }] });
+    const other = await cluster.api<VpnServiceView>('POST', '/api/v1/vpn-services', {
+      name: 'ops-vpn',
+      network_id: opsNetwork.id,
       project_id: 'ops',
       external_ip: '203.0.113.11',
       local_subnets: ['10.0.1.0/24'],
@@ -328,7 +344,7 @@ describe('vpn service API', () => {
     const list = (q: string) =>
       cluster.api<ListVpnServicesResponse>('GET', `/api/v1/vpn-services?${q}`);
     expect((await list('project_id=ops')).vpn_services.map((s) => s.id)).toEqual([other.id]);
-    expect((await list(`network_id=${network.id}`)).vpn_services).toHaveLength(2);
+    expect((await list(`network_id=${network.id}`)).vpn_services).toHaveLength(1);
     const first = await list('page_size=1');
     const second = await list(`page_size=1&page_token=${first.next_page_token}`);
     expect(new Set([...first.vpn_services, ...second.vpn_services].map((s) => s.id)).size).toBe(2);

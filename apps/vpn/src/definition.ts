@@ -1,6 +1,7 @@
 import type { ServiceDefinition } from '@qnet/service';
 import { vpnConfigSpec, type VpnConfig } from './config.js';
 import { Vpn1732700000000 } from './migrations/1732700000000-vpn.js';
+import { VpnAuditProject1733000000000 } from './migrations/1733000000000-audit-project.js';
 import { VpnModule } from './vpn.module.js';
 
 export const vpnService: ServiceDefinition<VpnConfig> = {
@@ -9,5 +10,5 @@ export const vpnService: ServiceDefinition<VpnConfig> = {
   module: (c) => VpnModule.forConfig(c),
   schema: 'vpn',
   entities: [],
-  migrations: [Vpn1732700000000],
+  migrations: [Vpn1732700000000, VpnAuditProject1733000000000],
 };

@@ -23,3 +23,4 @@ export * from './agent/frr.js';
 export * from './bgp/bgp.js';
 export * from './lb/lb.js';
 export * from './agent/lb.js';
+export * from './tenancy.js';

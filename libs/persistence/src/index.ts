@@ -4,3 +4,4 @@ export * from './test-guard.js';
 export * from './embedded.js';
 export * from './db-errors.js';
 export * from './extensions.js';
+export * from './tenancy.js';

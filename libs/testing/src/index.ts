@@ -4,3 +4,4 @@ export * from './netns.js';
 export * from './routing-daemons.js';
 export * from './lb-traffic.js';
 export * from './ovn.js';
+export * from './api-samples.js';

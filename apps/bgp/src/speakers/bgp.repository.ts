@@ -10,7 +10,14 @@ import {
   type PageRequest,
   type PeerState,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import {
+  autocommit,
+  callerScope,
+  DATA_SOURCE,
+  inScope,
+  listedProject,
+  type SqlTx,
+} from '@qnet/persistence';
 
 /** Where a speaker's phase comes from: its last change's generation against its node's progress. */
 export interface HostProgress {
@@ -125,8 +132,8 @@ export class BgpRepository {
 
   async nodeOf(speakerId: string): Promise<string> {
     const [row] = await autocommit(this.ds).rows<{ node_id: string }>(
-      `SELECT node_id FROM bgp_speakers WHERE id = $1`,
-      [speakerId],
+      `SELECT node_id FROM bgp_speakers WHERE id = $1 AND ${inScope('project_id', 2)}`,
+      [speakerId, callerScope()],
     );
     if (!row) throw QnetError.notFound('bgp speaker', speakerId);
     return row.node_id;
@@ -134,8 +141,9 @@ export class BgpRepository {
 
   async speaker(tx: SqlTx, id: string, lock = false): Promise<SpeakerRow> {
     const [row] = await tx.rows<SpeakerRow>(
-      `SELECT ${SPEAKER_COLUMNS} FROM ${SPEAKERS} WHERE s.id = $1${lock ? ' FOR UPDATE OF s' : ''}`,
-      [id],
+      `SELECT ${SPEAKER_COLUMNS} FROM ${SPEAKERS} WHERE s.id = $1 AND ${inScope('s.project_id', 2)}
+       ${lock ? 'FOR UPDATE OF s' : ''}`,
+      [id, callerScope()],
     );
     if (!row) throw QnetError.notFound('bgp speaker', id);
     return row;
@@ -156,7 +164,12 @@ export class BgpRepository {
        WHERE ($1::uuid IS NULL OR s.id > $1) AND ($2::text IS NULL OR s.project_id = $2)
          AND ($3::text IS NULL OR s.node_id = $3)
        ORDER BY s.id LIMIT $4`,
-      [pageStart(req.page_token) ?? null, req.project_id ?? null, req.node_id ?? null, limit + 1],
+      [
+        pageStart(req.page_token) ?? null,
+        listedProject(req.project_id),
+        req.node_id ?? null,
+        limit + 1,
+      ],
     );
     return pageOf(
       rows,

@@ -4,14 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { NATS_CONNECTION } from '@qnet/bus';
 import {
-  DEFAULT_PROJECT,
   type BgpSpeakerDetailedStatus,
   type BgpSpeakerView,
   type CreateBgpSpeakerRequest,
   type ListBgpSpeakersRequest,
   type ListBgpSpeakersResponse,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, explainViolation } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, explainViolation, ownerProject } from '@qnet/persistence';
 import { BgpRepository } from './bgp.repository.js';
 import { SpeakerChanges } from './changes.js';
 import { checkNode } from './registry.js';
@@ -42,7 +41,7 @@ export class SpeakerService {
           {
             id,
             name: req.name ?? `speaker-${req.node_id}`,
-            project_id: req.project_id ?? DEFAULT_PROJECT,
+            project_id: ownerProject(req.project_id),
             description: req.description ?? '',
             labels: req.labels ?? {},
             node_id: req.node_id,

@@ -35,10 +35,15 @@ export class AuthGuard implements CanActivate {
     if (!token) throw new QnetError('unauthenticated', 'unknown API token');
     if (token.project !== '*') {
       const ctx = currentContext();
-      if (ctx) ctx.project = token.project;
+      // Fail closed: a scoped request must never travel unscoped.
+      if (!ctx) throw new QnetError('internal', 'request context missing');
+      ctx.project = token.project;
       const body = req.body as Record<string, unknown> | undefined;
-      const named = body && typeof body === 'object' ? body.project_id : undefined;
-      if (named !== undefined && named !== token.project) {
+      const named = [
+        body && typeof body === 'object' ? body.project_id : undefined,
+        req.query.project_id,
+      ];
+      if (named.some((p) => p !== undefined && p !== token.project)) {
         throw new QnetError(
           'permission_denied',
           `this token is scoped to project ${token.project}`,

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busRequest, NATS_CONNECTION } from '@qnet/bus';
 import {
+  clusterOnlyMessage,
+  isClusterProtoRpc,
   QnetError,
   serviceByProto,
   Subjects,
@@ -49,6 +51,9 @@ export class RpcForwarder {
     { method, subject }: ResolvedRpc,
     body: Record<string, unknown>,
   ): Promise<T> {
+    const project = currentContext()?.project;
+    if (project && isClusterProtoRpc(method.service, method.name))
+      throw new QnetError('permission_denied', clusterOnlyMessage(project));
     const payload = this.scoped(method, body);
     const started = process.hrtime.bigint();
     let outcome = 'ok';

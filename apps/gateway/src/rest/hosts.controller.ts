@@ -1,7 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { HostView, ListHostsResponse } from '@qnet/contracts';
 import { RpcForwarder } from '../connect/rpc-forwarder.js';
+import { NEXT_PAGE_HEADER } from './networks.controller.js';
 
 const SERVICE = 'NetworkRegistryService';
 
@@ -12,9 +14,21 @@ export class HostsRestController {
   constructor(private readonly rpc: RpcForwarder) {}
 
   @Get()
-  @ApiOperation({ summary: 'List hosts (filters: health, hostname; page_size, page_token)' })
-  list(@Query() query: Record<string, unknown>): Promise<ListHostsResponse> {
-    return this.rpc.call(SERVICE, 'ListHosts', this.rpc.queryToMessage('ListHostsRequest', query));
+  @ApiOperation({
+    summary:
+      'List hosts as a JSON array (filters: health, hostname; page_size, page_token; next page token in X-Next-Page-Token)',
+  })
+  async list(
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<HostView[]> {
+    const page = await this.rpc.call<ListHostsResponse>(
+      SERVICE,
+      'ListHosts',
+      this.rpc.queryToMessage('ListHostsRequest', query),
+    );
+    if (page.next_page_token) res.setHeader(NEXT_PAGE_HEADER, page.next_page_token);
+    return page.hosts;
   }
 
   @Get(':id')

@@ -19,7 +19,7 @@ import {
   type SetHealthCheckRequest,
   type UpdateLoadBalancerRequest,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, explainViolation } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, explainViolation, listedProject } from '@qnet/persistence';
 import type { LbConfig } from '../config.js';
 import { providerRule } from '../placement/placement.js';
 import { LB_CONFIG } from '../tokens.js';
@@ -64,7 +64,7 @@ export class BalancerService {
     const algorithm = req.algorithm ?? 'ROUND_ROBIN';
     checkAlgorithm(provider, algorithm);
     const network = await registryNetwork(this.nc, req.network_id, 'network_id');
-    const projectId = req.project_id ?? network.project_id;
+    const projectId = listedProject(req.project_id) ?? network.project_id;
     if (projectId !== network.project_id)
       throw new QnetError(
         'failed_precondition',

@@ -13,7 +13,14 @@ import {
   type MemberHealth,
   type Page,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import {
+  autocommit,
+  callerScope,
+  DATA_SOURCE,
+  inScope,
+  listedProject,
+  type SqlTx,
+} from '@qnet/persistence';
 
 export type LbDriver = 'lb_nft' | 'lb_ovn';
 
@@ -119,15 +126,19 @@ export class LbRepository {
       host_id: string;
       driver: LbDriver;
       provider: LbProvider;
-    }>(`SELECT host_id, driver, provider FROM load_balancers WHERE id = $1`, [id]);
+    }>(
+      `SELECT host_id, driver, provider FROM load_balancers WHERE id = $1 AND ${inScope('project_id', 2)}`,
+      [id, callerScope()],
+    );
     if (!row) throw QnetError.notFound('load balancer', id);
     return row;
   }
 
   async balancer(tx: SqlTx, id: string, lock = false): Promise<BalancerRow> {
     const [row] = await tx.rows<BalancerRow>(
-      `SELECT ${BALANCER_COLUMNS} FROM ${BALANCERS} WHERE b.id = $1${lock ? ' FOR UPDATE OF b' : ''}`,
-      [id],
+      `SELECT ${BALANCER_COLUMNS} FROM ${BALANCERS} WHERE b.id = $1 AND ${inScope('b.project_id', 2)}
+       ${lock ? 'FOR UPDATE OF b' : ''}`,
+      [id, callerScope()],
     );
     if (!row) throw QnetError.notFound('load balancer', id);
     return row;
@@ -184,7 +195,7 @@ export class LbRepository {
        ORDER BY b.id LIMIT $7`,
       [
         pageStart(req.page_token) ?? null,
-        req.project_id ?? null,
+        listedProject(req.project_id),
         req.network_id ?? null,
         req.name ?? null,
         req.host_id ?? null,

@@ -12,7 +12,14 @@ import {
   type Page,
   type ProvisioningStatus,
 } from '@qnet/contracts';
-import { DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
+import {
+  callerScope,
+  DATA_SOURCE,
+  inScope,
+  listedProject,
+  sqlRows,
+  type SqlTx,
+} from '@qnet/persistence';
 import { HEALTH_SQL, type HealthWindows } from '../hosts/health.js';
 import { HEALTH_WINDOWS } from '../hosts/tokens.js';
 import { escapeLike } from '../sql.js';
@@ -83,10 +90,11 @@ export class NetworkRepository {
   ) {}
 
   async get(id: string): Promise<NetworkView> {
-    const rows: ViewRow[] = await sqlRows(this.ds, `${VIEW} WHERE n.id = $3`, [
-      ...this.windowParams(),
-      id,
-    ]);
+    const rows: ViewRow[] = await sqlRows(
+      this.ds,
+      `${VIEW} WHERE n.id = $3 AND ${inScope('n.project_id', 4)}`,
+      [...this.windowParams(), id, callerScope()],
+    );
     if (!rows[0]) throw QnetError.notFound('network', id);
     return toView(rows[0]);
   }
@@ -99,7 +107,8 @@ export class NetworkRepository {
     if (after) where.push(`n.id > $${params.push(after)}::uuid`);
     if (req.type) where.push(`n.type = $${params.push(req.type)}`);
     if (req.bridge_name) where.push(`n.bridge_name = $${params.push(req.bridge_name)}`);
-    if (req.project_id) where.push(`n.project_id = $${params.push(req.project_id)}`);
+    const project = listedProject(req.project_id);
+    if (project) where.push(`n.project_id = $${params.push(project)}`);
     if (req.name) where.push(`n.name ILIKE $${params.push(`%${escapeLike(req.name)}%`)}`);
     if (req.host_id) {
       const p = params.push(req.host_id);
@@ -118,8 +127,8 @@ export class NetworkRepository {
   /** Locks the network for the rest of the transaction: address allocation and deletes queue here. */
   async lock(tx: SqlTx, id: string): Promise<NetworkRow> {
     const rows: NetworkRow[] = await tx.rows(
-      `SELECT ${COLUMNS} FROM networks n WHERE n.id = $1 FOR UPDATE`,
-      [id],
+      `SELECT ${COLUMNS} FROM networks n WHERE n.id = $1 AND ${inScope('n.project_id', 2)} FOR UPDATE`,
+      [id, callerScope()],
     );
     if (!rows[0]) throw QnetError.notFound('network', id);
     return rows[0];
@@ -156,8 +165,9 @@ export class NetworkRepository {
   }
 
   /**
-   * The host's network on a bridge (and VLAN), registered if there is none: one statement, so
-   * concurrent attaches agree on one row (seed 003's auto-registration without its race).
+   * The host's network on a bridge (and VLAN), registered in the caller's project if there is none:
+   * one statement, so concurrent attaches agree on one row (seed 003's auto-registration without its
+   * race). A bridge another project's network holds is not this caller's to attach to (409).
    */
   async findOrRegister(
     tx: SqlTx,
@@ -171,7 +181,7 @@ export class NetworkRepository {
          AND (n.host_id = $3 OR n.host_id IS NULL) ORDER BY n.host_id NULLS LAST LIMIT 1`,
       [bridge, vlanId ?? 0, hostId],
     );
-    if (shared[0]) return { network: shared[0], created: false };
+    if (shared[0]) return { network: ownBridge(shared[0], projectId), created: false };
     const rows: (NetworkRow & { created: boolean })[] = await tx.rows(
       `INSERT INTO networks AS n (name, description, type, vlan_id, bridge_name, host_id, mtu, project_id)
        VALUES ($1 || ' Network', 'Auto-registered from VM creation', CASE WHEN $2::int IS NULL THEN 'bridge' ELSE 'vlan' END,
@@ -182,7 +192,7 @@ export class NetworkRepository {
       [bridge, vlanId, hostId, projectId],
     );
     const { created, ...network } = rows[0]!;
-    return { network, created };
+    return { network: ownBridge(network, projectId), created };
   }
 
   async addHosts(tx: SqlTx, networkId: string, hostIds: string[], explicit: boolean) {
@@ -205,9 +215,9 @@ export class NetworkRepository {
   async countVms(id: string): Promise<number> {
     const rows: { exists: boolean; count: number }[] = await sqlRows(
       this.ds,
-      `SELECT EXISTS (SELECT 1 FROM networks WHERE id = $1) AS exists,
+      `SELECT EXISTS (SELECT 1 FROM networks WHERE id = $1 AND ${inScope('project_id', 2)}) AS exists,
          (SELECT count(DISTINCT vm_id)::int FROM nics WHERE network_id = $1) AS count`,
-      [id],
+      [id, callerScope()],
     );
     if (!rows[0]?.exists) throw QnetError.notFound('network', id);
     return rows[0].count;
@@ -226,6 +236,14 @@ export class NetworkRepository {
   private windowParams(): unknown[] {
     return [this.windows.healthyMs, this.windows.offlineMs];
   }
+}
+
+function ownBridge(n: NetworkRow, projectId: string): NetworkRow {
+  if (n.project_id === projectId) return n;
+  const message = `bridge ${n.bridge_name} on host ${n.host_id ?? 'any'} belongs to another project's network`;
+  throw new QnetError('already_exists', `bridge_name: ${message}`, [
+    { field: 'bridge_name', message },
+  ]);
 }
 
 function provisioning(r: ViewRow): ProvisioningStatus {

@@ -3,7 +3,6 @@ import type { DataSource } from 'typeorm';
 import { EventPublisher } from '@qnet/bus';
 import {
   BRIDGE_MTU,
-  DEFAULT_PROJECT,
   OVERLAY_MTU,
   QnetError,
   type Capability,
@@ -19,6 +18,7 @@ import {
   DATA_SOURCE,
   explainViolation,
   inTransaction,
+  ownerProject,
   type SqlTx,
   violatedConstraint,
 } from '@qnet/persistence';
@@ -87,7 +87,7 @@ export class NetworkService {
     const vlanId = req.vlan_id ?? null;
     const hostIds = type === 'overlay' ? (req.host_ids ?? []) : req.host_id ? [req.host_id] : [];
     await this.checkHosts(hostIds, requiredCapability(type, vlanId), type === 'overlay');
-    const projectId = req.project_id ?? DEFAULT_PROJECT;
+    const projectId = ownerProject(req.project_id);
 
     const network = await this.retryAutoVni(req.vni === undefined, () =>
       inTransaction(this.ds, async (tx) => {

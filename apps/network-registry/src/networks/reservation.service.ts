@@ -7,7 +7,14 @@ import {
   type ReservedAddress,
 } from '@qnet/contracts';
 import { canonicalIp } from '@qnet/netaddr';
-import { autocommit, DATA_SOURCE, explainViolation, inTransaction } from '@qnet/persistence';
+import {
+  autocommit,
+  callerScope,
+  DATA_SOURCE,
+  explainViolation,
+  inScope,
+  inTransaction,
+} from '@qnet/persistence';
 import { AddressAllocator } from './address-allocator.js';
 import { NetworkRepository } from './network.repository.js';
 
@@ -56,9 +63,10 @@ export class ReservationService {
 
   async release(req: ReleaseAddressRequest): Promise<void> {
     await autocommit(this.ds).rows(
-      `DELETE FROM ip_allocations
-       WHERE network_id = $1 AND address = $2 AND owner_kind = 'reservation' AND owner_id = $3`,
-      [req.network_id, req.address, req.owner_id],
+      `DELETE FROM ip_allocations a USING networks n
+       WHERE a.network_id = $1 AND a.address = $2 AND a.owner_kind = 'reservation'
+         AND a.owner_id = $3 AND n.id = a.network_id AND ${inScope('n.project_id', 4)}`,
+      [req.network_id, req.address, req.owner_id, callerScope()],
     );
   }
 }

@@ -10,7 +10,7 @@ import {
   type NicView,
   type Page,
 } from '@qnet/contracts';
-import { DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
+import { callerScope, DATA_SOURCE, inScope, sqlRows, type SqlTx } from '@qnet/persistence';
 
 export interface NewNic {
   network_id: string;
@@ -28,7 +28,7 @@ const VIEW = `SELECT c.id, c.network_id, c.vm_id, c.iface_id, c.kind, c.host_id,
     host(c.ip_address) AS ip_address, c.host_dev_name, c.netns, c.created_at,
     CASE WHEN h.linux_applied >= c.generation AND c.generation > 0 THEN 'ACTIVE'
          WHEN h.linux_error IS NOT NULL THEN 'ERROR' ELSE 'PENDING_CREATE' END AS provisioning_status
-  FROM nics c JOIN hosts h ON h.id = c.host_id`;
+  FROM nics c JOIN hosts h ON h.id = c.host_id JOIN networks n ON n.id = c.network_id`;
 
 type NicRow = Omit<NicView, 'created_at'> & { created_at: Date };
 
@@ -37,15 +37,20 @@ export class NicRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   async get(id: string): Promise<NicView> {
-    const rows: NicRow[] = await sqlRows(this.ds, `${VIEW} WHERE c.id = $1`, [id]);
+    const rows: NicRow[] = await sqlRows(
+      this.ds,
+      `${VIEW} WHERE c.id = $1 AND ${inScope('n.project_id', 2)}`,
+      [id, callerScope()],
+    );
     if (!rows[0]) throw QnetError.notFound('nic', id);
     return toView(rows[0]);
   }
 
   async list(req: ListNicsRequest): Promise<Page<NicView>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [];
-    const where: string[] = [];
+    // A NIC is its network's: a scoped caller lists the NICs of its own project's networks.
+    const params: unknown[] = [callerScope()];
+    const where: string[] = [inScope('n.project_id', 1)];
     const after = pageStart(req.page_token);
     if (after) where.push(`c.id > $${params.push(after)}::uuid`);
     if (req.network_id) where.push(`c.network_id = $${params.push(req.network_id)}`);
@@ -53,7 +58,7 @@ export class NicRepository {
     if (req.host_id) where.push(`c.host_id = $${params.push(req.host_id)}`);
     const rows: NicRow[] = await sqlRows(
       this.ds,
-      `${VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id LIMIT ${limit + 1}`,
+      `${VIEW} WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT ${limit + 1}`,
       params,
     );
     return pageOf(rows, limit, toView, (v) => v.id);
@@ -84,8 +89,10 @@ export class NicRepository {
     id: string,
   ): Promise<{ network_id: string; host_id: string } | undefined> {
     const rows: { network_id: string; host_id: string; ip: string | null }[] = await tx.rows(
-      `DELETE FROM nics WHERE id = $1 RETURNING network_id, host_id, ip_address AS ip`,
-      [id],
+      `DELETE FROM nics c USING networks n WHERE c.id = $1 AND n.id = c.network_id
+         AND ${inScope('n.project_id', 2)}
+       RETURNING c.network_id, c.host_id, c.ip_address AS ip`,
+      [id, callerScope()],
     );
     const nic = rows[0];
     if (!nic) return undefined;

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { EventPublisher } from '@qnet/bus';
 import {
-  DEFAULT_PROJECT,
   QnetError,
   type AttachNicRequest,
   type Capability,
@@ -18,6 +17,7 @@ import {
   DATA_SOURCE,
   explainViolation,
   inTransaction,
+  ownerProject,
   type SqlTx,
   violatedConstraint,
 } from '@qnet/persistence';
@@ -47,7 +47,9 @@ export class NicService {
     return this.repo.get(id);
   }
 
-  list(req: ListNicsRequest): Promise<Page<NicView>> {
+  /** Listing a network's NICs needs the network: another project's, or none, is a 404. */
+  async list(req: ListNicsRequest): Promise<Page<NicView>> {
+    if (req.network_id) await this.networks.get(req.network_id);
     return this.repo.list(req);
   }
 
@@ -160,7 +162,7 @@ export class NicService {
       req.host_id,
       req.bridge_name!,
       req.vlan_id ?? null,
-      DEFAULT_PROJECT,
+      ownerProject(undefined),
     );
     return { id: network.id, created };
   }

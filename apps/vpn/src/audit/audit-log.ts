@@ -10,7 +10,7 @@ import {
   type ListAuditEventsRequest,
   type Page,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import { autocommit, callerScope, DATA_SOURCE, inScope, type SqlTx } from '@qnet/persistence';
 import { currentContext } from '@qnet/runtime';
 
 /** An audited action: `<resource>.<event>`, also the subject suffix of its qnet.evt.vpn event. */
@@ -46,8 +46,12 @@ export class AuditLog {
     const ctx = currentContext();
     const actor = e.actor ?? (ctx?.project ? `project:${ctx.project}` : 'admin');
     const [row] = await tx.rows<AuditRow>(
-      `INSERT INTO vpn_audit_events (vpn_service_id, connection_id, action, actor, detail, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      // The service's project; a deletion is recorded after its row is gone, from its earlier events.
+      `INSERT INTO vpn_audit_events (vpn_service_id, connection_id, action, actor, detail, request_id, project_id)
+       VALUES ($1, $2, $3, $4, $5, $6, coalesce(
+         (SELECT project_id FROM vpn_services WHERE id = $1),
+         (SELECT project_id FROM vpn_audit_events WHERE vpn_service_id = $1 LIMIT 1)))
+       RETURNING ${COLUMNS}`,
       [
         e.vpn_service_id,
         e.connection_id ?? null,
@@ -75,13 +79,15 @@ export class AuditLog {
     const tx = autocommit(this.ds);
     const rows = await tx.rows<AuditRow>(
       `SELECT ${COLUMNS} FROM vpn_audit_events
-       WHERE vpn_service_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3`,
-      [req.vpn_service_id, after ?? null, limit + 1],
+       WHERE vpn_service_id = $1 AND ($2::bigint IS NULL OR id > $2) AND ${inScope('project_id', 4)}
+       ORDER BY id LIMIT $3`,
+      [req.vpn_service_id, after ?? null, limit + 1, callerScope()],
     );
     if (!rows.length && after === undefined) {
-      const [service] = await tx.rows(`SELECT 1 FROM vpn_services WHERE id = $1`, [
-        req.vpn_service_id,
-      ]);
+      const [service] = await tx.rows(
+        `SELECT 1 FROM vpn_services WHERE id = $1 AND ${inScope('project_id', 2)}`,
+        [req.vpn_service_id, callerScope()],
+      );
       if (!service) throw QnetError.notFound('vpn service', req.vpn_service_id);
     }
     return pageOf(rows, limit, toView, (v) => v.id);

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { NATS_CONNECTION, registryNetwork } from '@qnet/bus';
 import {
-  DEFAULT_PROJECT,
   QnetError,
   WIREGUARD_INTERFACE_PREFIX,
   WIREGUARD_PORT,
@@ -14,7 +13,13 @@ import {
   type VpnServiceView,
 } from '@qnet/contracts';
 import { addressAt, cidrsOverlap, parseCidr } from '@qnet/netaddr';
-import { autocommit, DATA_SOURCE, explainViolation, type SqlTx } from '@qnet/persistence';
+import {
+  autocommit,
+  DATA_SOURCE,
+  explainViolation,
+  ownerProject,
+  type SqlTx,
+} from '@qnet/persistence';
 import type { SecretBox } from '@qnet/runtime';
 import type { VpnConfig } from '../config.js';
 import { SECRET_BOX, VPN_CONFIG } from '../tokens.js';
@@ -55,7 +60,14 @@ export class GatewayService {
     const overlap = req.local_subnets.find((s) => cidrsOverlap(parseCidr(s), pool));
     if (overlap)
       throw QnetError.invalid('local_subnets', `${overlap} overlaps the client pool ${pool.text}`);
-    await registryNetwork(this.nc, req.network_id, 'network_id');
+    const projectId = ownerProject(req.project_id);
+    const network = await registryNetwork(this.nc, req.network_id, 'network_id');
+    if (network.project_id !== projectId)
+      throw new QnetError(
+        'failed_precondition',
+        `network_id: network ${network.id} belongs to project ${network.project_id}, not ${projectId}`,
+        [{ field: 'network_id', message: `belongs to project ${network.project_id}` }],
+      );
     const hostId = await placeGateway(this.nc, (ids) => this.repo.serviceCounts(ids), req.host_id);
     const id = randomUUID();
     const keys = generateKeyPair();
@@ -65,7 +77,7 @@ export class GatewayService {
           id,
           name: req.name,
           network_id: req.network_id,
-          project_id: req.project_id ?? DEFAULT_PROJECT,
+          project_id: projectId,
           router_id: req.router_id ?? '',
           external_ip: req.external_ip,
           local_subnets: req.local_subnets,

@@ -11,7 +11,14 @@ import {
   type VpnConnectionView,
   type VpnServiceView,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import {
+  autocommit,
+  callerScope,
+  DATA_SOURCE,
+  inScope,
+  listedProject,
+  type SqlTx,
+} from '@qnet/persistence';
 
 /** What a row's provisioning and operating status derive from: its generation against its host's. */
 interface HostProgress {
@@ -85,8 +92,8 @@ export class VpnRepository {
 
   async hostOf(serviceId: string): Promise<string> {
     const [row] = await autocommit(this.ds).rows<{ host_id: string }>(
-      `SELECT host_id FROM vpn_services WHERE id = $1`,
-      [serviceId],
+      `SELECT host_id FROM vpn_services WHERE id = $1 AND ${inScope('project_id', 2)}`,
+      [serviceId, callerScope()],
     );
     if (!row) throw QnetError.notFound('vpn service', serviceId);
     return row.host_id;
@@ -94,8 +101,9 @@ export class VpnRepository {
 
   async service(tx: SqlTx, id: string, lock = false): Promise<ServiceRow> {
     const [row] = await tx.rows<ServiceRow>(
-      `SELECT ${SERVICE_COLUMNS} FROM ${SERVICES} WHERE s.id = $1${lock ? ' FOR UPDATE OF s' : ''}`,
-      [id],
+      `SELECT ${SERVICE_COLUMNS} FROM ${SERVICES} WHERE s.id = $1 AND ${inScope('s.project_id', 2)}
+       ${lock ? 'FOR UPDATE OF s' : ''}`,
+      [id, callerScope()],
     );
     if (!row) throw QnetError.notFound('vpn service', id);
     return row;
@@ -226,7 +234,7 @@ export class VpnRepository {
        ORDER BY s.id LIMIT $4`,
       [
         pageStart(req.page_token) ?? null,
-        req.project_id ?? null,
+        listedProject(req.project_id),
         req.network_id ?? null,
         limit + 1,
       ],

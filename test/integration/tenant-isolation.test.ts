@@ -1,0 +1,350 @@
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { encodeJson, NATS_USERS } from '@qnet/bus';
+import {
+  BUS_SERVICES,
+  isClusterProtoRpc,
+  PROTO_PACKAGE,
+  Subjects,
+  type BgpAdvertisementView,
+  type BgpPeerView,
+  type BgpSpeakerView,
+  type LoadBalancerView,
+  type NetworkView,
+  type NicView,
+  type VpnConnectionView,
+  type VpnServiceView,
+} from '@qnet/contracts';
+import { PROJECT_HEADER } from '@qnet/runtime';
+import {
+  apiOperations,
+  RPC_SAMPLES,
+  rpcOf,
+  SAMPLE_WG_KEY,
+  TestCluster,
+  type Operation,
+  type Refs,
+} from '@qnet/testing';
+
+const TOKENS = {
+  a: 'tok-project-a-0123456789',
+  b: 'tok-project-b-0123456789',
+  admin: 'tok-admin-0123456789abc',
+};
+const HOST = 'tenant-1';
+
+/** Columns the agents' reports and heartbeats keep changing; everything else must stand still. */
+const VOLATILE = [
+  'last_seen_at',
+  'linux_applied',
+  'linux_error',
+  'applied',
+  'error',
+  'reported_at',
+  'frr_running',
+  'observed_at',
+  'health',
+  'active_connections',
+  'total_connections',
+  'bytes_in',
+  'bytes_out',
+  'state',
+  'prefixes_received',
+  'prefixes_sent',
+  'established_at',
+  'last_error',
+  'active',
+  'latest_handshake',
+  'rx_bytes',
+  'tx_bytes',
+  'endpoint',
+  'last_seen',
+];
+
+type Reply = { status: number; text: string };
+
+/**
+ * Tenant isolation (DESIGN §9), for every RPC of the proto catalog and every REST route of the
+ * gateway (read from its OpenAPI document, so a new one is covered at once): project A's token,
+ * aimed at project B's resources, gets 404 (or 403 for another project's list or the cluster's own
+ * operations) and changes nothing — through the gateway, and straight on the bus with A's scope,
+ * past the gateway's own checks.
+ */
+describe('tenant isolation', () => {
+  let cluster: TestCluster;
+  let ops: Operation[];
+  let b: Refs;
+  let a: Refs;
+
+  const http = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${cluster.gatewayUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  const make = async <T>(token: string, method: string, path: string, body?: unknown) => {
+    const res = await http(token, method, path, body);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+    return JSON.parse(res.text) as T;
+  };
+  const rpc = <T>(token: string, service: string, method: string, body: object) =>
+    make<T>(token, 'POST', `/${PROTO_PACKAGE}.${service}/${method}`, body);
+
+  /** Every row of every service's tables, minus what agents keep reporting. */
+  const fingerprint = async () => {
+    const tables = await cluster.db.query<{ s: string; t: string }>(
+      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
+       WHERE table_schema = ANY($1) AND table_name NOT IN ('migrations', 'seen_signatures')
+       ORDER BY 1, 2`,
+      [BUS_SERVICES.map((s) => s.app.replace(/-/g, '_'))],
+    );
+    const out: Record<string, string> = {};
+    for (const { s, t } of tables) {
+      const [row] = await cluster.db.query<{ h: string | null }>(
+        `SELECT md5(string_agg((to_jsonb(x) - $1::text[])::text, '|' ORDER BY (to_jsonb(x) - $1::text[])::text)) AS h
+         FROM "${s}"."${t}" x`,
+        [VOLATILE],
+      );
+      out[`${s}.${t}`] = row!.h ?? '';
+    }
+    return out;
+  };
+
+  /** One project's full set of resources, made with its own token. */
+  const createProject = async (token: string, project: string, cidr: string): Promise<Refs> => {
+    const network = await make<NetworkView>(token, 'POST', '/v1/networks', {
+      name: `${project}-net`,
+      bridge_name: `qbr${project}`,
+      host_id: HOST,
+      cidr: `${cidr}.0/24`,
+      gateway: `${cidr}.1`,
+    });
+    const nic = await make<NicView>(token, 'POST', '/v1/nics', {
+      network_id: network.id,
+      host_id: HOST,
+      vm_id: `${project}-vm`,
+    });
+    const lb = await rpc<LoadBalancerView>(token, 'LoadBalancerService', 'CreateLoadBalancer', {
+      name: `${project}-lb`,
+      network_id: network.id,
+    });
+    const listener = await rpc<{ id: string }>(token, 'LoadBalancerService', 'AddListener', {
+      load_balancer_id: lb.id,
+      port: 80,
+    });
+    const member = await rpc<{ id: string }>(token, 'LoadBalancerService', 'AddMember', {
+      load_balancer_id: lb.id,
+      address: `${cidr}.20`,
+      port: 80,
+    });
+    await rpc(token, 'LoadBalancerService', 'SetHealthCheck', {
+      load_balancer_id: lb.id,
+      health_check: {
+        protocol: 'TCP',
+        port: 80,
+        interval_sec: 5,
+        timeout_sec: 3,
+        unhealthy_threshold: 3,
+        healthy_threshold: 2,
+      },
+    });
+    const vpn = await rpc<VpnServiceView>(token, 'VpnService', 'CreateVpnService', {
+      name: `${project}-vpn`,
+      network_id: network.id,
+      external_ip: '203.0.113.10',
+      local_subnets: [`${cidr}.0/24`],
+      listen_port: project === 'proj-a' ? 51820 : 51821,
+      client_pool: project === 'proj-a' ? '10.98.0.0/24' : '10.99.0.0/24',
+    });
+    const connection = await rpc<VpnConnectionView>(token, 'VpnService', 'AddConnection', {
+      vpn_service_id: vpn.id,
+      name: `${project}-laptop`,
+    });
+    await rpc(token, 'VpnService', 'SetPresharedKey', {
+      vpn_service_id: vpn.id,
+      connection_id: connection.id,
+    });
+    return {
+      project,
+      host: HOST,
+      network: network.id,
+      nic: nic.id,
+      lb: lb.id,
+      listener: listener.id,
+      member: member.id,
+      vpn: vpn.id,
+      connection: connection.id,
+      speaker: '',
+      peer: '',
+      advertisement: '',
+      device: 'endpoint_b',
+      endpoint: 'endpoint_b',
+    };
+  };
+
+  beforeAll(async () => {
+    cluster = await TestCluster.create({ hostIds: [HOST] });
+    await cluster.startServices();
+    await cluster.startGateway({
+      GATEWAY_AUTH: 'required',
+      QNET_API_TOKENS: `proj-a:${TOKENS.a},proj-b:${TOKENS.b},*:${TOKENS.admin}`,
+    });
+    cluster.start('node-agent', { hostId: HOST, mode: 'dry-run' });
+    await cluster.waitForHosts([HOST]);
+    ops = await apiOperations(cluster.gatewayUrl);
+
+    b = await createProject(TOKENS.b, 'proj-b', '10.77.0');
+    a = await createProject(TOKENS.a, 'proj-a', '10.76.0');
+    // One BGP speaker per node: B has it; A has none to confuse with.
+    const speaker = await rpc<BgpSpeakerView>(TOKENS.b, 'BGPService', 'CreateSpeaker', {
+      node_id: HOST,
+      local_asn: 65001,
+      router_id: '192.0.2.10',
+    });
+    const peer = await rpc<BgpPeerView>(TOKENS.b, 'BGPService', 'AddPeer', {
+      speaker_id: speaker.id,
+      name: 'tor-1',
+      peer_address: '192.0.2.1',
+      peer_asn: 65000,
+      password: 'md5-secret-b',
+    });
+    const ad = await rpc<BgpAdvertisementView>(TOKENS.b, 'BGPService', 'AdvertiseNetwork', {
+      speaker_id: speaker.id,
+      prefix: '10.77.0.0/24',
+    });
+    Object.assign(b, { speaker: speaker.id, peer: peer.id, advertisement: ad.id });
+    await make(TOKENS.admin, 'POST', '/api/v1/devices', {
+      device_id: 'endpoint_b',
+      type: 'endpoint',
+      name: 'endpoint b',
+    });
+  }, 120_000);
+  afterAll(() => cluster?.teardown());
+
+  /** B's ids, which A must never see, and must never see change. */
+  const idsOfB = () =>
+    Object.entries(b)
+      .filter(([k, v]) => !['project', 'host', 'device', 'endpoint'].includes(k) && v)
+      .map(([, v]) => v);
+
+  /**
+   * A request naming B's resources or project gets 404 or 403 (403 always for the cluster's own
+   * operations); one naming nothing of B's (a list of one's own, a shared host) may succeed. No
+   * reply shows an id of B's the request did not already name.
+   */
+  const judge = (op: Operation, request: string, res: Reply, failures: string[]) => {
+    const leaked = idsOfB().filter((id) => res.text.includes(id) && !request.includes(id));
+    if (leaked.length) failures.push(`${op.name}: ${res.status} shows B's ${leaked.join(', ')}`);
+    const named = rpcOf(op);
+    const cluster = named
+      ? isClusterProtoRpc(named.service, named.method)
+      : /^\S+ \/api\/v1\/(devices|tunnel)|^PATCH \/v1\/hosts/.test(op.name);
+    const namesB = [...idsOfB(), b.project].some((id) => request.includes(id));
+    const expected = cluster ? [403] : namesB ? [403, 404] : [200];
+    if (!expected.includes(res.status))
+      failures.push(`${op.name}: ${res.status} (expected ${expected.join('/')}) ${res.text}`);
+  };
+
+  it('finds a sample request for every RPC and REST route', () => {
+    const rpcs = ops.filter((o) => rpcOf(o)).map((o) => o.name);
+    expect(rpcs.sort()).toEqual(Object.keys(RPC_SAMPLES).sort());
+    expect(ops.length - rpcs.length).toBeGreaterThan(50);
+  });
+
+  it("gives project A's token 403/404 for every operation on B's resources, and changes nothing", async () => {
+    const before = await fingerprint();
+    const failures: string[] = [];
+    for (const op of ops) {
+      const body = op.body?.(b);
+      const request = `${op.path(b)} ${JSON.stringify(body ?? {})}`;
+      judge(op, request, await http(TOKENS.a, op.method, op.path(b), body), failures);
+    }
+    expect(failures).toEqual([]);
+    expect(await fingerprint()).toEqual(before);
+    // B's resources are all still there for B, and for the admin.
+    await make(TOKENS.b, 'GET', `/v1/nics/${b.nic}`);
+    await make(TOKENS.admin, 'GET', `/api/v1/load-balancers/${b.lb}`);
+  }, 120_000);
+
+  it('enforces the scope in every service, not only in the gateway', async () => {
+    // Straight on the bus as the gateway would send it, with A's scope: only the services judge.
+    const nc: NatsConnection = await cluster.connectAs(NATS_USERS.gateway);
+    const before = await fingerprint();
+    const failures: string[] = [];
+    for (const op of ops) {
+      const named = rpcOf(op);
+      if (!named) continue;
+      const service = BUS_SERVICES.find((s) => s.proto === named.service)!;
+      const h = natsHeaders();
+      h.set(PROJECT_HEADER, a.project);
+      const body = op.body!(b);
+      const msg = await nc.request(Subjects.rpc(service.id, named.method), encodeJson(body), {
+        timeout: 5_000,
+        headers: h,
+      });
+      const reply = msg.json<{ error?: { code: string } }>();
+      const status =
+        reply.error?.code === 'not_found'
+          ? 404
+          : reply.error?.code === 'permission_denied'
+            ? 403
+            : reply.error
+              ? 500
+              : 200;
+      judge(op, JSON.stringify(body), { status, text: msg.string() }, failures);
+    }
+    expect(failures).toEqual([]);
+    expect(await fingerprint()).toEqual(before);
+  }, 120_000);
+
+  it('lets a project see only its own resources in every list', async () => {
+    const lists = [
+      '/v1/networks',
+      '/v1/nics',
+      '/api/v1/load-balancers',
+      '/api/v1/vpn-services',
+      '/api/v1/bgp-speakers',
+    ];
+    for (const path of lists) {
+      const res = await http(TOKENS.a, 'GET', path);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(idsOfB().filter((id) => res.text.includes(id))).toEqual([]);
+      const forbidden = await http(TOKENS.a, 'GET', `${path}?project_id=proj-b`);
+      if (path !== '/v1/nics')
+        expect({ path, status: forbidden.status }).toEqual({ path, status: 403 });
+    }
+    const own = await make<NetworkView[]>(TOKENS.a, 'GET', '/v1/networks');
+    expect(own.map((n) => n.id)).toEqual([a.network]);
+    const nics = await make<NicView[]>(TOKENS.a, 'GET', '/v1/nics');
+    expect(nics.map((n) => n.id)).toEqual([a.nic]);
+    const all = await make<NetworkView[]>(TOKENS.admin, 'GET', '/v1/networks');
+    expect(all.map((n) => n.id).sort()).toEqual([a.network, b.network].sort());
+  });
+
+  it("does not let A attach to B's bridge by name, nor create in B's project", async () => {
+    const byBridge = await http(TOKENS.a, 'POST', '/v1/nics', {
+      bridge_name: 'qbrproj-b',
+      host_id: HOST,
+      vm_id: 'sneaky',
+    });
+    expect(byBridge.status).toBe(409);
+    expect(byBridge.text).not.toContain(b.network);
+    const create = await http(TOKENS.a, 'POST', '/v1/networks', {
+      name: 'x',
+      bridge_name: 'qbrx',
+      project_id: 'proj-b',
+    });
+    expect(create.status).toBe(403);
+    // A's own connection still works end to end: the generated key pair came back once.
+    const mine = await rpc<VpnConnectionView>(TOKENS.a, 'VpnService', 'AddConnection', {
+      vpn_service_id: a.vpn,
+      name: 'second',
+      peer_public_key: SAMPLE_WG_KEY,
+    });
+    expect(mine.vpn_service_id).toBe(a.vpn);
+  });
+});
