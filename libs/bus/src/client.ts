@@ -49,7 +49,10 @@ function toBusError(err: unknown, subject: string, timeout: number): unknown {
   ) {
     return new QnetError('deadline_exceeded', `${subject} did not answer within ${timeout} ms`);
   }
-  if (err instanceof errors.PermissionViolationError) {
+  if (
+    err instanceof errors.PermissionViolationError ||
+    (err instanceof Error && err.cause instanceof errors.PermissionViolationError)
+  ) {
     return new QnetError('permission_denied', `not permitted to publish on ${subject}`);
   }
   if (

@@ -30,26 +30,30 @@ export function gatewayPermissions(): NatsPermissions {
   return { publish: ['qnet.rpc.>'], subscribe: [inbox(NATS_USERS.gateway)] };
 }
 
-/** Control-plane services: answer their own RPCs, call others, command agents, publish their own events. */
+/**
+ * Control-plane services: answer their own RPCs, call others, publish their own events, and
+ * command, serve and hear only the agent drivers they own (a service answering another's desired
+ * state pulls could hand an agent a forged state). The registry also takes registrations and
+ * heartbeats; the tunnel balancer routing metrics and publishes decisions. Anyone may ping an agent.
+ */
 export function servicePermissions(id: BusServiceId): NatsPermissions {
-  const user = NATS_USERS.service(id);
+  const svc = BUS_SERVICES.find((s) => s.id === id)!;
+  const drivers: readonly string[] = svc.drivers;
   return {
     publish: [
       'qnet.rpc.>',
       `qnet.evt.${id}.>`,
-      'qnet.agent.*.cmd.>',
+      'qnet.agent.*.cmd.ping',
+      ...drivers.map((d) => `qnet.agent.*.cmd.${d}`),
       ...(id === 'tunnel' ? ['qnet.tunnel.>'] : []),
       ...JS_CLIENT,
     ],
     subscribe: [
       `qnet.rpc.${id}.>`,
-      'qnet.agent.*.register',
-      'qnet.agent.*.heartbeat',
-      'qnet.agent.*.status.>',
-      'qnet.agent.*.desired.>',
-      'qnet.metrics.>',
-      'qnet.evt.>',
-      inbox(user),
+      ...(id === 'registry' ? ['qnet.agent.*.register', 'qnet.agent.*.heartbeat'] : []),
+      ...drivers.flatMap((d) => [`qnet.agent.*.desired.${d}`, `qnet.agent.*.status.${d}`]),
+      ...(id === 'tunnel' ? ['qnet.metrics.>'] : []),
+      inbox(svc.app),
     ],
   };
 }
@@ -73,7 +77,12 @@ export function agentPermissions(hostId: string): NatsPermissions {
   };
 }
 
-/** Read-only access for people watching the system with the NATS CLI. */
+/**
+ * Read-only access for people watching the system with the NATS CLI: events (live and from the
+ * stream), heartbeats, driver reports (which carry no keys) and metrics; replies only on its own
+ * inbox prefix (`nats --inbox-prefix _INBOX.observer …`), never on another component's, where
+ * generated keys travel.
+ */
 export function observerPermissions(): NatsPermissions {
   return {
     publish: [
@@ -94,7 +103,7 @@ export function observerPermissions(): NatsPermissions {
       'qnet.agent.*.status.>',
       'qnet.metrics.>',
       'qnet.tunnel.>',
-      '_INBOX.>',
+      inbox(NATS_USERS.observer),
     ],
   };
 }
