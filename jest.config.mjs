@@ -1,4 +1,4 @@
-// One config, four tiers (DESIGN §7). scripts/test.mjs selects the tier with QNET_TEST_TIER.
+// One config, five tiers (DESIGN §7). scripts/test.mjs selects the tier with QNET_TEST_TIER.
 import fs from 'node:fs';
 
 const libs = fs.readdirSync(new URL('./libs', import.meta.url));
@@ -10,6 +10,7 @@ const match = {
     '<rootDir>/test/unit/**/*.test.ts',
   ],
   integration: ['<rootDir>/test/integration/**/*.test.ts'],
+  fuzz: ['<rootDir>/test/fuzz/**/*.test.ts'],
   dataplane: ['<rootDir>/test/dataplane/**/*.test.ts'],
   system: ['<rootDir>/test/system/**/*.test.ts'],
 }[tier];

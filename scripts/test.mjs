@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the test tiers of DESIGN §7 in order: unit, integration, dataplane, system.
+// Runs the test tiers of DESIGN §7 in order: unit, integration, fuzz, dataplane, system.
 // A tier whose prerequisites are missing says why and is skipped; under CI=true a skip fails the run.
 // child_process only for the install and build steps: they run before execa is installed.
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkPrerequisites } from './prerequisites.mjs';
 
-const ALL = ['unit', 'integration', 'dataplane', 'system'];
+const ALL = ['unit', 'integration', 'fuzz', 'dataplane', 'system'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const tiers = wanted.length ? wanted : ALL;

@@ -69,7 +69,7 @@ describe('gateway → bus → service round trips', () => {
     expect(row).toEqual({ description: '', labels: {} });
   });
 
-  it('rejects malformed JSON, non-object bodies and non-JSON content types with 400', async () => {
+  it('rejects malformed JSON and non-object bodies with 400, non-JSON content types with 415', async () => {
     expect((await post(`${RPC}/ListHosts`, '{bad')).status).toBe(400);
     expect((await post(`${RPC}/ListHosts`, '[1,2]')).status).toBe(400);
     const text = await fetch(`${cluster.gatewayUrl}${RPC}/ListHosts`, {
@@ -77,7 +77,7 @@ describe('gateway → bus → service round trips', () => {
       headers: { 'content-type': 'text/plain' },
       body: '{}',
     });
-    expect(text.status).toBe(400);
+    expect(text.status).toBe(415);
   });
 
   it('answers 404 for unknown services and methods without touching the bus', async () => {

@@ -3,26 +3,27 @@ import { encodeJson, NATS_USERS } from '@qnet/bus';
 import {
   BUS_SERVICES,
   isClusterProtoRpc,
-  PROTO_PACKAGE,
   Subjects,
   type BgpAdvertisementView,
   type BgpPeerView,
   type BgpSpeakerView,
-  type LoadBalancerView,
   type NetworkView,
   type NicView,
   type VpnConnectionView,
-  type VpnServiceView,
 } from '@qnet/contracts';
 import { PROJECT_HEADER } from '@qnet/runtime';
 import {
+  ApiCaller,
   apiOperations,
+  createSampleProject,
+  databaseFingerprint,
   RPC_SAMPLES,
   rpcOf,
   SAMPLE_WG_KEY,
   TestCluster,
   type Operation,
   type Refs,
+  type Reply,
 } from '@qnet/testing';
 
 const TOKENS = {
@@ -31,36 +32,6 @@ const TOKENS = {
   admin: 'tok-admin-0123456789abc',
 };
 const HOST = 'tenant-1';
-
-/** Columns the agents' reports and heartbeats keep changing; everything else must stand still. */
-const VOLATILE = [
-  'last_seen_at',
-  'linux_applied',
-  'linux_error',
-  'applied',
-  'error',
-  'reported_at',
-  'frr_running',
-  'observed_at',
-  'health',
-  'active_connections',
-  'total_connections',
-  'bytes_in',
-  'bytes_out',
-  'state',
-  'prefixes_received',
-  'prefixes_sent',
-  'established_at',
-  'last_error',
-  'active',
-  'latest_handshake',
-  'rx_bytes',
-  'tx_bytes',
-  'endpoint',
-  'last_seen',
-];
-
-type Reply = { status: number; text: string };
 
 /**
  * Tenant isolation (DESIGN §9), for every RPC of the proto catalog and every REST route of the
@@ -75,116 +46,14 @@ describe('tenant isolation', () => {
   let b: Refs;
   let a: Refs;
 
-  const http = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, text: await res.text() };
-  };
-  const make = async <T>(token: string, method: string, path: string, body?: unknown) => {
-    const res = await http(token, method, path, body);
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
-    return JSON.parse(res.text) as T;
-  };
+  const caller = (token: string) => new ApiCaller(cluster.gatewayUrl, token);
+  const http = (token: string, method: string, path: string, body?: unknown) =>
+    caller(token).http(method, path, body);
+  const make = <T>(token: string, method: string, path: string, body?: unknown) =>
+    caller(token).make<T>(method, path, body);
   const rpc = <T>(token: string, service: string, method: string, body: object) =>
-    make<T>(token, 'POST', `/${PROTO_PACKAGE}.${service}/${method}`, body);
-
-  /** Every row of every service's tables, minus what agents keep reporting. */
-  const fingerprint = async () => {
-    const tables = await cluster.db.query<{ s: string; t: string }>(
-      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
-       WHERE table_schema = ANY($1) AND table_name NOT IN ('migrations', 'seen_signatures')
-       ORDER BY 1, 2`,
-      [BUS_SERVICES.map((s) => s.app.replace(/-/g, '_'))],
-    );
-    const out: Record<string, string> = {};
-    for (const { s, t } of tables) {
-      const [row] = await cluster.db.query<{ h: string | null }>(
-        `SELECT md5(string_agg((to_jsonb(x) - $1::text[])::text, '|' ORDER BY (to_jsonb(x) - $1::text[])::text)) AS h
-         FROM "${s}"."${t}" x`,
-        [VOLATILE],
-      );
-      out[`${s}.${t}`] = row!.h ?? '';
-    }
-    return out;
-  };
-
-  /** One project's full set of resources, made with its own token. */
-  const createProject = async (token: string, project: string, cidr: string): Promise<Refs> => {
-    const network = await make<NetworkView>(token, 'POST', '/v1/networks', {
-      name: `${project}-net`,
-      bridge_name: `qbr${project}`,
-      host_id: HOST,
-      cidr: `${cidr}.0/24`,
-      gateway: `${cidr}.1`,
-    });
-    const nic = await make<NicView>(token, 'POST', '/v1/nics', {
-      network_id: network.id,
-      host_id: HOST,
-      vm_id: `${project}-vm`,
-    });
-    const lb = await rpc<LoadBalancerView>(token, 'LoadBalancerService', 'CreateLoadBalancer', {
-      name: `${project}-lb`,
-      network_id: network.id,
-    });
-    const listener = await rpc<{ id: string }>(token, 'LoadBalancerService', 'AddListener', {
-      load_balancer_id: lb.id,
-      port: 80,
-    });
-    const member = await rpc<{ id: string }>(token, 'LoadBalancerService', 'AddMember', {
-      load_balancer_id: lb.id,
-      address: `${cidr}.20`,
-      port: 80,
-    });
-    await rpc(token, 'LoadBalancerService', 'SetHealthCheck', {
-      load_balancer_id: lb.id,
-      health_check: {
-        protocol: 'TCP',
-        port: 80,
-        interval_sec: 5,
-        timeout_sec: 3,
-        unhealthy_threshold: 3,
-        healthy_threshold: 2,
-      },
-    });
-    const vpn = await rpc<VpnServiceView>(token, 'VpnService', 'CreateVpnService', {
-      name: `${project}-vpn`,
-      network_id: network.id,
-      external_ip: '203.0.113.10',
-      local_subnets: [`${cidr}.0/24`],
-      listen_port: project === 'proj-a' ? 51820 : 51821,
-      client_pool: project === 'proj-a' ? '10.98.0.0/24' : '10.99.0.0/24',
-    });
-    const connection = await rpc<VpnConnectionView>(token, 'VpnService', 'AddConnection', {
-      vpn_service_id: vpn.id,
-      name: `${project}-laptop`,
-    });
-    await rpc(token, 'VpnService', 'SetPresharedKey', {
-      vpn_service_id: vpn.id,
-      connection_id: connection.id,
-    });
-    return {
-      project,
-      host: HOST,
-      network: network.id,
-      nic: nic.id,
-      lb: lb.id,
-      listener: listener.id,
-      member: member.id,
-      vpn: vpn.id,
-      connection: connection.id,
-      speaker: '',
-      peer: '',
-      advertisement: '',
-      device: 'endpoint_b',
-      endpoint: 'endpoint_b',
-    };
-  };
+    caller(token).rpc<T>(service, method, body);
+  const fingerprint = () => databaseFingerprint(cluster.db);
 
   beforeAll(async () => {
     cluster = await TestCluster.create({ hostIds: [HOST] });
@@ -197,8 +66,16 @@ describe('tenant isolation', () => {
     await cluster.waitForHosts([HOST]);
     ops = await apiOperations(cluster.gatewayUrl);
 
-    b = await createProject(TOKENS.b, 'proj-b', '10.77.0');
-    a = await createProject(TOKENS.a, 'proj-a', '10.76.0');
+    b = await createSampleProject(caller(TOKENS.b), 'proj-b', HOST, {
+      cidr: '10.77.0',
+      vpnPort: 51821,
+      clientPool: '10.99.0.0/24',
+    });
+    a = await createSampleProject(caller(TOKENS.a), 'proj-a', HOST, {
+      cidr: '10.76.0',
+      vpnPort: 51820,
+      clientPool: '10.98.0.0/24',
+    });
     // One BGP speaker per node: B has it; A has none to confuse with.
     const speaker = await rpc<BgpSpeakerView>(TOKENS.b, 'BGPService', 'CreateSpeaker', {
       node_id: HOST,
@@ -216,7 +93,13 @@ describe('tenant isolation', () => {
       speaker_id: speaker.id,
       prefix: '10.77.0.0/24',
     });
-    Object.assign(b, { speaker: speaker.id, peer: peer.id, advertisement: ad.id });
+    Object.assign(b, {
+      speaker: speaker.id,
+      peer: peer.id,
+      advertisement: ad.id,
+      device: 'endpoint_b',
+      endpoint: 'endpoint_b',
+    });
     await make(TOKENS.admin, 'POST', '/api/v1/devices', {
       device_id: 'endpoint_b',
       type: 'endpoint',

@@ -13,6 +13,7 @@ import {
 import { GatewayModule } from './app.module.js';
 import { parseApiTokens, resolveAuthMode } from './auth/tokens.js';
 import { gatewayConfigSpec, type GatewayConfig } from './config.js';
+import { jsonBody } from './http/json-body.js';
 import { requestContext } from './http/request-context.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -35,10 +36,11 @@ try {
     GatewayModule.create({ nc, config, catalog, auth: { mode, tokens } }),
     {
       logger: new PinoNestLogger(logger),
+      bodyParser: false,
     },
   );
   app.use(requestContext(logger));
-  app.useBodyParser('json', { limit: '1mb' });
+  app.use(jsonBody());
   setupOpenApi(app, catalog);
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');

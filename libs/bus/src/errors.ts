@@ -16,6 +16,11 @@ const PG_ERRORS: Record<string, [QnetError['code'], string]> = {
   '23503': ['failed_precondition', 'refers to a resource that does not exist or is still in use'],
   '23514': ['invalid_argument', 'violates a constraint'],
   '22P02': ['invalid_argument', 'has an invalid value'],
+  // Validation should have refused these first; if one slips through, it is still the caller's.
+  '22001': ['invalid_argument', 'a value is too long'],
+  '22003': ['invalid_argument', 'a number is out of range'],
+  '22021': ['invalid_argument', 'a value is not valid text'],
+  '23502': ['invalid_argument', 'a required value is missing'],
 };
 
 /** Maps anything a handler throws to the one error shape; unexpected errors are logged, never leaked. */

@@ -22,14 +22,28 @@ export function fieldViolations(errors: ValidationError[], parent = ''): FieldVi
 }
 
 /**
- * The first null in a payload, as a field path. Optional fields are omitted, never null: a null
- * would otherwise slip past `@IsOptional()` into code and columns that expect a value.
+ * The first value no field may hold, as a field path and why: a null (optional fields are
+ * omitted, never null: a null would otherwise slip past `@IsOptional()` into code and columns that
+ * expect a value), or a number beyond ±2^53, which JavaScript cannot hold exactly (1e308 is an
+ * "integer" to `Number.isInteger`) and no column takes.
  */
-export function firstNull(value: unknown, path = ''): string | undefined {
-  if (value === null) return path || '(body)';
+export function firstRefused(
+  value: unknown,
+  path = '',
+): { field: string; message: string } | undefined {
+  const field = path || '(body)';
+  if (value === null) return { field, message: 'must not be null: leave the field out instead' };
+  if (typeof value === 'number' && Math.abs(value) > Number.MAX_SAFE_INTEGER)
+    return {
+      field,
+      message: `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`,
+    };
   if (typeof value !== 'object') return undefined;
   for (const [k, v] of Object.entries(value as object)) {
-    const found = firstNull(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+    const found = firstRefused(
+      v,
+      Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k,
+    );
     if (found) return found;
   }
   return undefined;
@@ -38,9 +52,9 @@ export function firstNull(value: unknown, path = ''): string | undefined {
 const isPlainObject = (v: unknown) =>
   typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
-function refuseNulls(value: unknown): void {
-  const field = firstNull(value);
-  if (field) throw QnetError.invalid(field, 'must not be null: leave the field out instead');
+function refuseHostileValues(value: unknown): void {
+  const refused = firstRefused(value);
+  if (refused) throw QnetError.invalid(refused.field, refused.message);
 }
 
 /**
@@ -48,7 +62,7 @@ function refuseNulls(value: unknown): void {
  * class instances, and the error names each field.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new NullRefusingValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -63,10 +77,10 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-class NullRefusingValidationPipe extends ValidationPipe {
+class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // Payloads arrive as plain JSON objects; handler contexts (NatsContext) are left alone.
-    if (this.toValidate(metadata) && isPlainObject(value)) refuseNulls(value);
+    if (this.toValidate(metadata) && isPlainObject(value)) refuseHostileValues(value);
     return super.transform(value, metadata);
   }
 }

@@ -10,6 +10,8 @@ export const ERROR_HTTP_STATUS = {
   already_exists: 409,
   aborted: 409,
   failed_precondition: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   resource_exhausted: 429,
   unimplemented: 501,
   internal: 500,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 export * from './errors.js';
+export * from './json-body.js';
 export * from './services.js';
 export * from './subjects.js';
 export * from './events.js';

@@ -8,6 +8,9 @@ import {
   isWireguardKey,
 } from '@qnet/netaddr';
 
+/** The largest value of a PostgreSQL `integer` column. */
+export const INT32_MAX = 2 ** 31 - 1;
+
 /** Field decorators for values that reach kernels, daemons and subjects. */
 export const IsInterfaceName = (o?: ValidationOptions) =>
   ValidateBy(

@@ -2,7 +2,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { normalizeError } from '@qnet/bus';
-import { httpStatusOf, QnetError } from '@qnet/contracts';
+import {
+  bodyTooLarge,
+  httpStatusOf,
+  MAX_BODY_BYTES,
+  parseJsonBody,
+  QnetError,
+} from '@qnet/contracts';
 
 export interface HttpRequest {
   method: string;
@@ -26,7 +32,6 @@ export interface HttpListenerOptions {
   host: string;
   port: number;
   routes: HttpRoute[];
-  maxBodyBytes?: number;
 }
 
 /**
@@ -35,22 +40,20 @@ export interface HttpListenerOptions {
  */
 export async function startHttpListener(opts: HttpListenerOptions): Promise<Server> {
   const logger = new Logger('HttpListener');
-  const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const routes = opts.routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= maxBody) chunks.push(c);
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
     req.on('end', () => {
       void (async () => {
         let status = 200;
         let payload: unknown;
         try {
-          if (size > maxBody)
-            throw new QnetError('resource_exhausted', 'request body is too large');
+          if (size > MAX_BODY_BYTES) throw bodyTooLarge();
           const url = new URL(req.url ?? '/', 'http://listener');
           const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
           const rawBody = Buffer.concat(chunks);
@@ -61,7 +64,7 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Serv
             query: url.searchParams,
             headers: req.headers,
             rawBody,
-            body: parseJson(rawBody),
+            body: parseJsonBody(rawBody, req.headers['content-type']),
           });
         } catch (err) {
           const body = err instanceof QnetError ? err.toBody() : normalizeError(err, logger);
@@ -103,7 +106,8 @@ function matchRoute(
     if (route.segments.length !== parts.length) continue;
     const params: Record<string, string> = {};
     const ok = route.segments.every((s, i) => {
-      if (s.startsWith(':')) return (params[s.slice(1)] = decodeURIComponent(parts[i]!)) !== '';
+      if (s.startsWith(':'))
+        return (params[s.slice(1)] = decodePathSegment(s.slice(1), parts[i]!)) !== '';
       return s === parts[i];
     });
     if (!ok) continue;
@@ -115,12 +119,11 @@ function matchRoute(
     : new QnetError('not_found', `no route for ${method} ${pathname}`);
 }
 
-function parseJson(raw: Buffer): unknown {
-  if (!raw.length) return {};
+function decodePathSegment(name: string, segment: string): string {
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return decodeURIComponent(segment);
   } catch {
-    throw new QnetError('invalid_argument', 'the request body is not valid JSON');
+    throw QnetError.invalid(name, 'is not a valid percent-encoded path segment');
   }
 }
 

@@ -5,3 +5,5 @@ export * from './routing-daemons.js';
 export * from './lb-traffic.js';
 export * from './ovn.js';
 export * from './api-samples.js';
+export * from './sample-project.js';
+export * from './hostile-values.js';

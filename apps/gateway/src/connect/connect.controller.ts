@@ -18,18 +18,16 @@ export class ConnectController {
   async call(
     @Param('service') service: string,
     @Param('method') method: string,
-    @Body() body: unknown,
+    @Body() body: Record<string, unknown>,
     @Req() req: Request,
   ): Promise<unknown> {
     const prefix = `${PROTO_PACKAGE}.`;
     if (!service.startsWith(prefix)) throw new QnetError('not_found', `unknown service ${service}`);
     const rpc = this.rpc.resolve(service.slice(prefix.length), method);
+    // Connect unary calls always declare JSON; the body itself was checked by jsonBody().
     if (!req.is('application/json')) {
-      throw new QnetError('invalid_argument', 'Content-Type must be application/json');
+      throw new QnetError('unsupported_media_type', 'content-type: must be application/json');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new QnetError('invalid_argument', 'the request body must be a JSON object');
-    }
-    return this.rpc.forward(rpc, body as Record<string, unknown>);
+    return this.rpc.forward(rpc, body);
   }
 }

@@ -31,8 +31,6 @@ function toBody(exception: unknown, logger: Logger): ErrorBody {
   if (exception instanceof QnetError) return exception.toBody();
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    // body-parser's errors (malformed JSON, too large) arrive as HttpExceptions.
-    if (status === 413) return { code: 'resource_exhausted', message: 'request body is too large' };
     if (status === 404) return { code: 'not_found', message: `no route for this path` };
     if (status >= 400 && status < 500)
       return { code: 'invalid_argument', message: exception.message };

@@ -69,7 +69,10 @@ export class DevicesRestController {
   @Post(':id/push-config')
   @HttpCode(200)
   @ApiOperation({ summary: "Send the config to the device's agent; its acknowledgement, or 504" })
-  push(@Param('id') id: string): Promise<PushConfigResponse> {
-    return this.rpc.call(SERVICE, 'PushConfig', { device_id: id });
+  push(
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<PushConfigResponse> {
+    return this.rpc.call(SERVICE, 'PushConfig', { ...body, device_id: id });
   }
 }

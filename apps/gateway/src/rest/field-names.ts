@@ -17,7 +17,12 @@ export async function withRestFieldNames<T>(names: FieldNames, call: () => Promi
   } catch (err) {
     if (!(err instanceof QnetError) || !err.details?.length) throw err;
     const restName = new Map(Object.entries(names).map(([rest, rpc]) => [rpc, rest]));
-    const rename = (f: string) => restName.get(f) ?? f;
+    // `peer_address[2]` and `spec.x` rename by their first segment.
+    const rename = (f: string) => {
+      if (restName.has(f)) return restName.get(f)!;
+      const [, head, rest] = /^([^.[]+)(.*)$/.exec(f) ?? [];
+      return head && restName.has(head) ? restName.get(head)! + rest : f;
+    };
     const [first] = err.details;
     const message = err.message.startsWith(`${first!.field}:`)
       ? `${rename(first!.field)}${err.message.slice(first!.field.length)}`

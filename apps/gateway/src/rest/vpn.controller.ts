@@ -60,8 +60,11 @@ export class VpnRestController {
   @Post(':id/rotate-key')
   @HttpCode(200)
   @ApiOperation({ summary: "New gateway key pair (clients need the new config's public key)" })
-  rotateGatewayKey(@Param('id') id: string): Promise<VpnServiceView> {
-    return this.rpc.call(SERVICE, 'RotateGatewayKey', { vpn_service_id: id });
+  rotateGatewayKey(
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<VpnServiceView> {
+    return this.rpc.call(SERVICE, 'RotateGatewayKey', { ...body, vpn_service_id: id });
   }
 
   @Get(':id/audit-events')

@@ -45,7 +45,7 @@ export class HeartbeatRequest {
   @ArrayMaxSize(CAPABILITIES.length)
   @IsIn(CAPABILITIES, { each: true })
   capabilities!: Capability[];
-  @IsInt() @Min(0) uptime_s!: number;
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) uptime_s!: number;
   /** Generation each driver has applied, e.g. {"linux": 12}. */
   @IsOptional() @IsObject() applied?: Record<string, number>;
 }

@@ -6,6 +6,7 @@ import {
   IsOptional,
   IsUUID,
   Matches,
+  IsObject,
   Max,
   Min,
   ValidateNested,
@@ -191,7 +192,11 @@ export class HealthCheckSpec {
 /** Without health_check: the monitor is removed and every enabled member takes traffic. */
 export class SetHealthCheckRequest {
   @IsUUID() load_balancer_id!: string;
-  @IsOptional() @ValidateNested() @Type(() => HealthCheckSpec) health_check?: HealthCheckSpec;
+  @IsOptional()
+  @IsObject({ message: 'must be an object: {protocol, port, interval_sec, …}' })
+  @ValidateNested()
+  @Type(() => HealthCheckSpec)
+  health_check?: HealthCheckSpec;
 }
 
 export class GetLoadBalancerStatsRequest {

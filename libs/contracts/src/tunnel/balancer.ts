@@ -1,7 +1,7 @@
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { PageRequest } from '../pagination.js';
 import { defineRpc } from '../rpc.js';
-import { IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
+import { INT32_MAX, IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
 
 /** Seed 004's metrics document, posted by a routing server every report interval. */
 export class ReportMetricsRequest {
@@ -12,9 +12,9 @@ export class ReportMetricsRequest {
   @IsNumber() @Min(0) @Max(100) cpu_percent!: number;
   @IsNumber() @Min(0) @Max(100) memory_percent!: number;
   @IsNumber() @Min(0) bandwidth_mbps!: number;
-  @IsInt() @Min(0) active_tunnels!: number;
-  @IsOptional() @IsInt() @Min(0) total_rx_packets?: number;
-  @IsOptional() @IsInt() @Min(0) total_tx_packets?: number;
+  @IsInt() @Min(0) @Max(INT32_MAX) active_tunnels!: number;
+  @IsOptional() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) total_rx_packets?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) total_tx_packets?: number;
   @IsIpAddress() internal_ip!: string;
   @IsIpAddress() external_ip!: string;
 }

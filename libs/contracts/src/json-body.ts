@@ -1,0 +1,60 @@
+import { QnetError } from './errors.js';
+
+/** Every request body of the API is a JSON object of at most this many bytes… */
+export const MAX_BODY_BYTES = 1 << 20;
+/** …nested at most this deep (the deepest real document is 4 levels). */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * The one way an HTTP request body becomes a document: absent or empty is `{}`; anything else must
+ * be JSON (a declared content type must say so: a form or text is refused), be no deeper than MAX_BODY_DEPTH (checked on the text, before
+ * parsing, so a hostile nesting never reaches a recursive walk) and be a JSON object.
+ */
+export function parseJsonBody(
+  raw: Buffer,
+  contentType: string | undefined,
+): Record<string, unknown> {
+  if (raw.length > MAX_BODY_BYTES) throw bodyTooLarge();
+  if (raw.length === 0) return {};
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type && type !== 'application/json' && !type.endsWith('+json'))
+    throw new QnetError(
+      'unsupported_media_type',
+      `content-type: must be application/json, not ${type ? JSON.stringify(type.slice(0, 64)) : 'missing'}`,
+    );
+  const text = raw.toString('utf8');
+  if (nestingDepth(text) > MAX_BODY_DEPTH)
+    throw QnetError.invalid('body', `must not be nested deeper than ${MAX_BODY_DEPTH} levels`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw QnetError.invalid('body', 'is not valid JSON');
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw QnetError.invalid('body', 'must be a JSON object');
+  return doc as Record<string, unknown>;
+}
+
+/** What a body larger than MAX_BODY_BYTES gets (its reader stops keeping bytes at the limit). */
+export function bodyTooLarge(): QnetError {
+  return new QnetError('payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`);
+}
+
+/** The deepest bracket nesting of a JSON text, ignoring brackets inside strings. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
