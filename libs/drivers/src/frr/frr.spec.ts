@@ -52,9 +52,9 @@ describe('frr driver: rendering frr.conf', () => {
         ' neighbor 10.0.0.254 timers 30 90',
         ' !',
         ' address-family ipv4 unicast',
-        '  network 10.100.0.0/24 route-map QNET-SET-55d56f0cf8',
-        '  network 10.200.0.0/24 route-map QNET-SET-55d56f0cf8',
-        '  network 10.0.100.10/32 route-map QNET-SET-a3450f608c',
+        '  network 10.100.0.0/24 route-map QNET-SET-1bb3dd6ff5',
+        '  network 10.200.0.0/24 route-map QNET-SET-1bb3dd6ff5',
+        '  network 10.0.100.10/32 route-map QNET-SET-47ad15a480',
         '  neighbor 10.0.0.254 activate',
         '  neighbor 10.0.0.254 soft-reconfiguration inbound',
         '  neighbor 10.0.0.254 maximum-prefix 1000',
@@ -63,19 +63,19 @@ describe('frr driver: rendering frr.conf', () => {
         ' exit-address-family',
         'exit',
         '!',
-        'route-map QNET-SET-55d56f0cf8 permit 10',
+        'route-map QNET-SET-1bb3dd6ff5 permit 10',
+        ' set tag 4031001',
         ' set community 65000:100',
         ' set local-preference 200',
         'exit',
         '!',
-        'route-map QNET-SET-a3450f608c permit 10',
+        'route-map QNET-SET-47ad15a480 permit 10',
+        ' set tag 4031001',
         ' set ip next-hop 10.0.0.1',
         'exit',
         '!',
-        'bgp as-path access-list QNET-LOCAL seq 5 permit ^$',
-        '!',
         'route-map QNET-EXPORT permit 10',
-        ' match as-path QNET-LOCAL',
+        ' match tag 4031001',
         'exit',
         '!',
         'route-map QNET-IN permit 10',
@@ -104,6 +104,9 @@ describe('frr driver: rendering frr.conf', () => {
     expect(conf).toContain(' address-family ipv6 unicast\n  network 2001:db8:1::/48 route-map');
     expect(conf).not.toContain('address-family ipv4');
     expect(conf).toContain(' set community 65000:1\n set large-community 65000:2:3\n');
+    // Every advertisement carries the tag the export map lets out, and nothing else is let out.
+    expect(conf).toContain(' set tag 4031001\n');
+    expect(conf).toContain('route-map QNET-EXPORT permit 10\n match tag 4031001\nexit');
     expect(conf).toContain('  neighbor 2001:db8::1 route-map QNET-EXPORT out');
   });
 
@@ -137,9 +140,9 @@ router bgp 65000
  neighbor 10.0.0.254 timers connect 5
  !
  address-family ipv4 unicast
-  network 10.0.100.10/32 route-map QNET-SET-a3450f608c
-  network 10.100.0.0/24 route-map QNET-SET-55d56f0cf8
-  network 10.200.0.0/24 route-map QNET-SET-55d56f0cf8
+  network 10.0.100.10/32 route-map QNET-SET-47ad15a480
+  network 10.100.0.0/24 route-map QNET-SET-1bb3dd6ff5
+  network 10.200.0.0/24 route-map QNET-SET-1bb3dd6ff5
   neighbor 10.0.0.254 activate
   neighbor 10.0.0.254 soft-reconfiguration inbound
   neighbor 10.0.0.254 maximum-prefix 1000
@@ -148,22 +151,22 @@ router bgp 65000
  exit-address-family
 exit
 !
-bgp as-path access-list QNET-LOCAL seq 5 permit ^$
-!
 route-map QNET-EXPORT permit 10
- match as-path QNET-LOCAL
+ match tag 4031001
 exit
 !
 route-map QNET-IN permit 10
 exit
 !
-route-map QNET-SET-55d56f0cf8 permit 10
+route-map QNET-SET-1bb3dd6ff5 permit 10
  set community 65000:100
  set local-preference 200
+ set tag 4031001
 exit
 !
-route-map QNET-SET-a3450f608c permit 10
+route-map QNET-SET-47ad15a480 permit 10
  set ip next-hop 10.0.0.1
+ set tag 4031001
 exit
 !${extra}
 end

@@ -7,14 +7,19 @@ const familyOf = (addressOrPrefix: string): Family =>
 
 /** Route-maps and lists the agent writes are named QNET-…; received routes pass QNET-IN. */
 const EXPORT_MAP = 'QNET-EXPORT';
-const LOCAL_PATHS = 'QNET-LOCAL';
+/**
+ * The route tag every `network` statement of ours sets. A tag is local to this bgpd (it is never
+ * sent to peers), so only the node's own advertisements carry it: what it learned, over eBGP or
+ * iBGP (whose routes have an empty AS path, like our own), never does.
+ */
+export const ORIGINATED_TAG = 4_031_001;
 const CONNECT_RETRY_S = 5;
 
 /** The attributes one `network` statement sets; advertisements with the same ones share a route-map. */
 function attributeLines(a: FrrAdvertisement): string[] {
   const standard = a.communities.filter((c) => !isLargeCommunity(c));
   const large = a.communities.filter(isLargeCommunity);
-  const lines: string[] = [];
+  const lines: string[] = [`set tag ${ORIGINATED_TAG}`];
   if (standard.length) lines.push(`set community ${standard.join(' ')}`);
   if (large.length) lines.push(`set large-community ${large.join(' ')}`);
   if (a.local_pref !== undefined) lines.push(`set local-preference ${a.local_pref}`);
@@ -52,7 +57,6 @@ export function renderFrrConf(spec: FrrSpec, hostname: string, kept: string[] = 
   const attributeMaps = new Map<string, string[]>();
   const networkLine = (a: FrrAdvertisement) => {
     const lines = attributeLines(a);
-    if (!lines.length) return `network ${a.prefix}`;
     const name = attributeMapName(lines);
     attributeMaps.set(name, lines);
     return `network ${a.prefix} route-map ${name}`;
@@ -102,18 +106,11 @@ export function renderFrrConf(spec: FrrSpec, hostname: string, kept: string[] = 
 
   for (const [name, lines] of [...attributeMaps].sort(([a], [b]) => a.localeCompare(b)))
     out.push(`route-map ${name} permit 10`, ...lines.map((l) => ` ${l}`), 'exit', '!');
-  // Peers are sent what this node originates (empty AS path: its `network` statements) and
-  // nothing it learned, so a node never becomes transit between ToRs. Not a prefix-list of every
-  // advertised prefix: FRR 8.4 commits each prefix-list entry through its northbound layer at
-  // ~10 ms per entry and daemon — 20 s for 1,000 prefixes.
-  out.push(
-    `bgp as-path access-list ${LOCAL_PATHS} seq 5 permit ^$`,
-    '!',
-    `route-map ${EXPORT_MAP} permit 10`,
-    ` match as-path ${LOCAL_PATHS}`,
-    'exit',
-    '!',
-  );
+  // Peers are sent what this node originates (its `network` statements, tagged) and nothing it
+  // learned, so a node never becomes transit between ToRs. Not a prefix-list of every advertised
+  // prefix: FRR 8.4 commits each prefix-list entry through its northbound layer at ~10 ms per entry
+  // and daemon — 20 s for 1,000 prefixes.
+  out.push(`route-map ${EXPORT_MAP} permit 10`, ` match tag ${ORIGINATED_TAG}`, 'exit', '!');
   out.push('route-map QNET-IN permit 10', 'exit', '!', 'line vty', '!', 'end', '');
   return out.join('\n');
 }
