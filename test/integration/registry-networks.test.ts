@@ -262,6 +262,49 @@ describe('network registry: networks, NICs, IPAM', () => {
     expect(again.status).toBe(201);
   });
 
+  it('hands out never-used addresses first, then the one freed longest ago', async () => {
+    // 10.71.0.0/29: .1 is the gateway, .2-.6 are for NICs.
+    const net = await api('POST', '/v1/networks', {
+      name: 'reuse',
+      bridge_name: 'brreuse',
+      host_id: 'h1',
+      cidr: '10.71.0.0/29',
+      gateway: '10.71.0.1',
+    });
+    const attach = async (vm: string) => {
+      const res = await api('POST', '/v1/nics', {
+        network_id: net.body.id,
+        host_id: 'h1',
+        vm_id: vm,
+      });
+      expect(res.status).toBe(201);
+      return res.body as unknown as NicView;
+    };
+    const detach = async (nic: NicView) =>
+      expect((await api('DELETE', `/v1/nics/${nic.id}`)).status).toBe(204);
+    const a = await attach('reuse-1');
+    const b = await attach('reuse-2');
+    expect([a.ip_address, b.ip_address]).toEqual(['10.71.0.2', '10.71.0.3']);
+    await detach(a);
+    // .2 was just freed: a peer may still cache its old MAC, so it is not handed straight back.
+    const c = await attach('reuse-3');
+    expect(c.ip_address).toBe('10.71.0.4');
+    const rest = [await attach('reuse-4'), await attach('reuse-5')];
+    expect(rest.map((n) => n.ip_address)).toEqual(['10.71.0.5', '10.71.0.6']);
+    await detach(rest[1]!);
+    await detach(b);
+    // Only freed addresses are left: .2 (freed first), then .6, then .3.
+    expect((await attach('reuse-6')).ip_address).toBe('10.71.0.2');
+    expect((await attach('reuse-7')).ip_address).toBe('10.71.0.6');
+    expect((await attach('reuse-8')).ip_address).toBe('10.71.0.3');
+    const full = await api('POST', '/v1/nics', {
+      network_id: net.body.id,
+      host_id: 'h1',
+      vm_id: 'x',
+    });
+    expect(full.status).toBe(409);
+  });
+
   it('auto-registers one network for 20 concurrent attaches by bridge name', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>

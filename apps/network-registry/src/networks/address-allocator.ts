@@ -19,9 +19,10 @@ export interface AddressOwner {
 }
 
 /**
- * IPAM of one network: hands out the requested host address or the lowest free one. The
- * (network, address) primary key of ip_allocations is what makes two concurrent requests for
- * the same address end in one winner.
+ * IPAM of one network: hands out the requested host address, or else the lowest address never
+ * used, or else the one freed longest ago (ip_releases), so an address does not change hands
+ * while others are free. The (network, address) primary key of ip_allocations is what makes two
+ * concurrent requests for the same address end in one winner.
  */
 @Injectable()
 export class AddressAllocator {
@@ -47,7 +48,10 @@ export class AddressAllocator {
       address = requested;
     } else {
       const { first, last } = usableOffsets(cidr);
-      const o = await lowestFreeOffset(tx, network.id, addressAt(cidr, 0n), first, last, reserved);
+      const range = { network: addressAt(cidr, 0n), first, last, reserved };
+      const o =
+        (await lowestUnusedOffset(tx, network.id, range)) ??
+        (await oldestReleasedOffset(tx, network.id, range));
       if (o === undefined)
         throw new QnetError(
           'aborted',
@@ -64,36 +68,65 @@ export class AddressAllocator {
   }
 }
 
+interface OffsetRange {
+  network: string;
+  first: bigint;
+  last: bigint;
+  reserved: { lo: bigint; hi: bigint }[];
+}
+
+const rangeParams = (r: OffsetRange) => [
+  r.network,
+  r.first.toString(),
+  r.last.toString(),
+  r.reserved.map((x) => x.lo.toString()),
+  r.reserved.map((x) => x.hi.toString()),
+];
+
+/** `o` (an offset from $2) is in [$3, $4] and in no reserved range ($5, $6). */
+const IN_RANGE = `o BETWEEN $3::bigint AND $4::bigint
+  AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS r(lo, hi) WHERE o BETWEEN r.lo AND r.hi)`;
+
 /**
- * The lowest free offset in [first, last] of a network, skipping allocated addresses and
- * reserved ranges. Candidates are the first offset and the one after each taken address or
- * range, so this reads the allocations once instead of walking the whole block.
+ * The lowest offset in range that is neither allocated nor ever released. Candidates are the
+ * first offset and the one after each taken address or range, so this reads the allocations once
+ * instead of walking the whole block.
  */
-async function lowestFreeOffset(
+async function lowestUnusedOffset(
   tx: SqlTx,
   networkId: string,
-  networkAddress: string,
-  first: bigint,
-  last: bigint,
-  reserved: { lo: bigint; hi: bigint }[],
+  range: OffsetRange,
 ): Promise<bigint | undefined> {
   const rows: { o: string | null }[] = await tx.rows(
     `SELECT min(o)::text AS o FROM (
        SELECT $3::bigint AS o
        UNION ALL SELECT (a.address - $2::inet) + 1 FROM ip_allocations a WHERE a.network_id = $1
+       UNION ALL SELECT (r.address - $2::inet) + 1 FROM ip_releases r WHERE r.network_id = $1
        UNION ALL SELECT hi + 1 FROM unnest($6::bigint[]) AS hi
      ) c
-     WHERE o BETWEEN $3::bigint AND $4::bigint
+     WHERE ${IN_RANGE}
        AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = $2::inet + o)
-       AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS r(lo, hi) WHERE o BETWEEN r.lo AND r.hi)`,
-    [
-      networkId,
-      networkAddress,
-      first.toString(),
-      last.toString(),
-      reserved.map((r) => r.lo.toString()),
-      reserved.map((r) => r.hi.toString()),
-    ],
+       AND NOT EXISTS (SELECT 1 FROM ip_releases r WHERE r.network_id = $1 AND r.address = $2::inet + o)`,
+    [networkId, ...rangeParams(range)],
   );
   return rows[0]?.o == null ? undefined : BigInt(rows[0].o);
+}
+
+/** The free offset in range released longest ago. */
+async function oldestReleasedOffset(
+  tx: SqlTx,
+  networkId: string,
+  range: OffsetRange,
+): Promise<bigint | undefined> {
+  const rows: { o: string }[] = await tx.rows(
+    `SELECT o::text AS o FROM (
+       SELECT r.address - $2::inet AS o, r.released_at, r.address FROM ip_releases r
+       WHERE r.network_id = $1
+         AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = r.address)
+     ) c
+     WHERE ${IN_RANGE}
+     ORDER BY released_at, address LIMIT 1`,
+    [networkId, ...rangeParams(range)],
+  );
+  return rows[0] ? BigInt(rows[0].o) : undefined;
 }
