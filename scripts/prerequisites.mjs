@@ -6,14 +6,16 @@ import path from 'node:path';
 
 /** Whether an executable of that name is on PATH (looked up here, not through a shell). */
 function has(cmd) {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      accessSync(path.join(dir, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => canRun(path.join(dir, cmd)));
+}
+
+function canRun(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function reachable(host, port) {
@@ -42,6 +44,8 @@ export async function checkPrerequisites(tier) {
     if (!has('ping')) missing.push('ping is missing (apt-get install iputils-ping)');
     if (!has('ip')) missing.push('ip(8) is missing (apt-get install iproute2)');
     if (!has('tcpdump')) missing.push('tcpdump is missing (apt-get install tcpdump)');
+    if (!canRun('/usr/bin/python3'))
+      missing.push('/usr/bin/python3 is missing (apt-get install python3-minimal)');
     else if ((await execa('ip', ['netns', 'list'], { reject: false })).exitCode !== 0) {
       missing.push('network namespaces are not available');
     }

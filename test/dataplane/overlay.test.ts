@@ -59,7 +59,7 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
     hosts = underlay.hosts;
     cluster = await TestCluster.create({
       hostIds: [...HOSTS],
-      env: { HEARTBEAT_INTERVAL_MS: '500', RESYNC_INTERVAL_MS: '1000' },
+      env: { HEARTBEAT_INTERVAL_MS: '500', RESYNC_INTERVAL_MS: '5000' },
     });
     await cluster.startServices(['registry']);
     await cluster.startGateway();
@@ -141,6 +141,47 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
       (await hosts[2]!.exec(['ip', 'link', 'show', a3.host_dev_name], { reject: false })).exitCode,
     ).not.toBe(0);
     expect(await ping('a1', 'a2')).toBe(true);
+  });
+
+  it('an address that changes hands answers at its new MAC within 1 s of the attach', async () => {
+    // a1 (ov-1) has talked to a2 (ov-2): its ARP cache holds a2's MAC for the next 15-45 s.
+    expect(await ping('a1', 'a2')).toBe(true);
+    const old = vms.get('a2')!;
+    await cluster.api('DELETE', `/v1/nics/${old.nic.id}`);
+    const dev = `vx${nets.a.vni}`;
+    await waitFor(
+      async () => !(await fdbMacs(0, dev)).includes(old.nic.guest_mac),
+      10_000,
+      "a2's entries gone from ov-1",
+    );
+    // The same address, asked for explicitly, with a new MAC on the third host.
+    const ns = await Netns.create('qvm');
+    const tap = capture();
+    await tap.ready;
+    const nic = await cluster.api<NicView>('POST', '/v1/nics', {
+      network_id: nets.a.id,
+      host_id: HOSTS[2],
+      vm_id: 'a2-again',
+      kind: 'veth',
+      netns: ns.name,
+      ip_address: old.nic.ip_address,
+    });
+    const attached = Date.now();
+    expect(nic.guest_mac).not.toBe(old.nic.guest_mac);
+    vms.set('a2', { ns, nic });
+    await old.ns.delete();
+    const a1 = vms.get('a1')!.ns;
+    while (
+      (await a1.exec(['ping', '-c', '1', '-W', '0.1', nic.ip_address!], { reject: false }))
+        .exitCode !== 0
+    ) {
+      if (Date.now() - attached > 5_000) break;
+    }
+    const elapsed = Date.now() - attached;
+    console.log(`re-used address answered ${elapsed} ms after the attach`);
+    expect(elapsed).toBeLessThan(1_000);
+    // The announcements stayed on each host: still no ARP on the underlay.
+    expect((await tap.stop()).filter((l) => /ARP/.test(l))).toEqual([]);
   });
 
   it('an agent killed, its bridge deleted by hand and the agent restarted: traffic is restored', async () => {

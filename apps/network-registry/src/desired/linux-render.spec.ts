@@ -61,7 +61,7 @@ describe('registry → linux desired state', () => {
     ],
   };
 
-  it('renders bridges, local NICs and, per overlay, flood / fdb / neighbour entries for remote NICs', () => {
+  it('renders bridges, local NICs and, per overlay, flood / fdb entries for remote NICs and a neighbour per address', () => {
     expect(renderLinuxSpec(input)).toEqual({
       bridges: [
         { name: 'fcbr0', mtu: 1500, vlan_filtering: true },
@@ -95,7 +95,10 @@ describe('registry → linux desired state', () => {
             { mac: '02:00:00:00:00:02', dst: '192.0.2.2' },
             { mac: '02:00:00:00:00:03', dst: '192.0.2.3' },
           ],
-          neigh: [{ ip: '10.0.0.3', mac: '02:00:00:00:00:02' }],
+          neigh: [
+            { ip: '10.0.0.2', mac: '02:00:00:00:00:01' },
+            { ip: '10.0.0.3', mac: '02:00:00:00:00:02' },
+          ],
         },
       ],
     });
@@ -106,6 +109,11 @@ describe('registry → linux desired state', () => {
       ...input,
       members: new Map([['n1', new Map([['h1', '192.0.2.1']])]]),
     });
-    expect(spec.vxlans[0]).toMatchObject({ flood: [], fdb: [], neigh: [] });
+    // The host's own NIC is still announced to its own guests.
+    expect(spec.vxlans[0]).toMatchObject({
+      flood: [],
+      fdb: [],
+      neigh: [{ ip: '10.0.0.2', mac: '02:00:00:00:00:01' }],
+    });
   });
 });

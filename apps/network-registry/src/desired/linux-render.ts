@@ -44,8 +44,8 @@ export function vxlanName(vni: number): string {
 
 /**
  * Registry rows → the linux driver's full desired state for one host: its bridges, its own NICs
- * and, per overlay, the VXLAN device with one flood entry per other member and one fdb +
- * neighbour entry per remote NIC. Pure: unit-tested with exact output.
+ * and, per overlay, the VXLAN device with one flood entry per other member, one fdb entry per
+ * remote NIC and one neighbour entry per NIC address. Pure: unit-tested with exact output.
  */
 export function renderLinuxSpec(input: RenderInput): LinuxSpec {
   const bridges = new Map<string, LinuxBridge>();
@@ -110,7 +110,10 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
             .map(([, ip]) => ip)
             .sort(),
           fdb: remote.map((c) => ({ mac: c.mac, dst: members.get(c.host_id)! })),
-          neigh: remote.filter((c) => c.ip).map((c) => ({ ip: c.ip!, mac: c.mac })),
+          neigh: input.nics
+            .filter((c) => c.network_id === n.id && c.ip && members.has(c.host_id))
+            .sort((a, b) => a.mac.localeCompare(b.mac))
+            .map((c) => ({ ip: c.ip!, mac: c.mac })),
         };
       }),
   };

@@ -46,7 +46,7 @@ export interface LinuxVeth {
 /**
  * One overlay network on this host: a VXLAN device in the network's bridge, programmed as
  * "unicast with dynamic L3 entries" (seed 002): flood entries for the other hosts, a unicast fdb
- * entry and a static neighbour per remote NIC, ARP suppressed on the VXLAN port.
+ * entry per remote NIC, a static neighbour per address, ARP suppressed on the VXLAN port.
  */
 export interface LinuxVxlan {
   name: string;
@@ -60,7 +60,12 @@ export interface LinuxVxlan {
   flood: string[];
   /** Remote NICs: guest MAC → underlay address of the host it lives on. */
   fdb: { mac: string; dst: string }[];
-  /** Remote NICs with an address: answered locally by the bridge (neigh_suppress). */
+  /**
+   * Every NIC of the overlay with an address, local and remote: permanent neighbour entries on the
+   * bridge, which answers ARP for the remote ones itself (neigh_suppress); an entry that is new or
+   * has a new MAC is announced to the local guests (gratuitous ARP), so none keeps using the
+   * previous owner's MAC.
+   */
   neigh: { ip: string; mac: string }[];
 }
 

@@ -14,27 +14,19 @@ import { parseLinuxSpec } from './spec.js';
 async function observeLinux(exec: Executor): Promise<LinuxObserved> {
   const links = parseLinks((await exec.read(['ip', '-j', '-d', 'link', 'show'])).stdout);
   const vxlans = links.filter((l) => l.owned && l.kind === 'vxlan');
-  const fdb: LinuxObserved['fdb'] = {};
-  const neigh: LinuxObserved['neigh'] = {};
-  for (const x of vxlans) {
-    fdb[x.name] = parseFdb(
-      (await exec.read(['bridge', '-j', 'fdb', 'show', 'dev', x.name])).stdout,
-    );
-    if (x.master && !neigh[x.master]) {
-      const out = await exec.read([
-        'ip',
-        '-j',
-        'neigh',
-        'show',
-        'dev',
-        x.master,
-        'nud',
-        'permanent',
-      ]);
-      neigh[x.master] = parseNeigh(out.stdout);
-    }
-  }
-  return { links, fdb, neigh };
+  const bridges = [...new Set(vxlans.flatMap((x) => (x.master ? [x.master] : [])))];
+  // Independent reads: in parallel, since each is a process start (tens of ms on a busy host).
+  const [fdbs, neighs] = await Promise.all([
+    Promise.all(vxlans.map((x) => exec.read(['bridge', '-j', 'fdb', 'show', 'dev', x.name]))),
+    Promise.all(
+      bridges.map((b) => exec.read(['ip', '-j', 'neigh', 'show', 'dev', b, 'nud', 'permanent'])),
+    ),
+  ]);
+  return {
+    links,
+    fdb: Object.fromEntries(vxlans.map((x, i) => [x.name, parseFdb(fdbs[i]!.stdout)])),
+    neigh: Object.fromEntries(bridges.map((b, i) => [b, parseNeigh(neighs[i]!.stdout)])),
+  };
 }
 
 /** What the host looks like once `spec` is applied (dry-run mode observes nothing). */

@@ -1,6 +1,7 @@
 import type { LinuxSpec } from '@qnet/contracts';
 import { batched, reconcile } from '../driver.js';
 import { DryRunExecutor, type Executor } from '../executor.js';
+import { PYTHON } from './announce.js';
 import { linuxDriver } from './driver.js';
 import { OWNED_ALIAS, parseFdb, parseLinks, parseNeigh, type LinuxObserved } from './observed.js';
 import { planLinux } from './plan.js';
@@ -168,6 +169,43 @@ describe('linux driver: plan', () => {
         'up',
       ],
       ['ip', '-n', 'vm1', 'addr', 'replace', '10.1.0.1/24', 'dev', 'eth0'],
+      {
+        argv: [PYTHON, '-I', '-S', '-', 'qbr100', '10.1.0.2', '02:00:00:00:00:02'],
+        input: expect.stringContaining('socket.AF_PACKET'),
+      },
+    ]);
+  });
+
+  it('announces an address that changes hands (new MAC), and only that one', () => {
+    const before = overlay({
+      neigh: [
+        { ip: '10.1.0.2', mac: '02:00:00:00:00:02' },
+        { ip: '10.1.0.3', mac: '02:00:00:00:00:03' },
+      ],
+    });
+    const after = overlay({
+      neigh: [
+        { ip: '10.1.0.2', mac: '02:00:00:00:00:02' },
+        { ip: '10.1.0.3', mac: '02:00:00:00:00:33' },
+      ],
+    });
+    expect(planLinux(after, linuxDriver.assumeApplied(before))).toEqual([
+      [
+        'ip',
+        'neigh',
+        'replace',
+        '10.1.0.3',
+        'lladdr',
+        '02:00:00:00:00:33',
+        'dev',
+        'qbr100',
+        'nud',
+        'permanent',
+      ],
+      {
+        argv: [PYTHON, '-I', '-S', '-', 'qbr100', '10.1.0.3', '02:00:00:00:00:33'],
+        input: expect.stringContaining('s.send('),
+      },
     ]);
   });
 
@@ -320,7 +358,7 @@ describe('linux driver: execution', () => {
   it('records instead of executing in dry-run, and converges', async () => {
     const exec = new DryRunExecutor();
     const first = await reconcile(linuxDriver, exec, overlay(), undefined);
-    expect(first.changes).toHaveLength(17);
+    expect(first.changes).toHaveLength(18);
     const second = await reconcile(linuxDriver, exec, overlay(), overlay());
     expect(second.changes).toEqual([]);
     expect(exec.recorded).toEqual(first.changes);

@@ -1,5 +1,7 @@
 import type { LinuxBridge, LinuxSpec, LinuxTap, LinuxVeth, LinuxVxlan } from '@qnet/contracts';
 import { randomLocalMac } from '@qnet/netaddr';
+import type { Change, StdinCommand } from '../driver.js';
+import { announceCommand } from './announce.js';
 import { OWNED_ALIAS, type LinuxObserved, type ObservedLink } from './observed.js';
 
 const ZERO_MAC = '00:00:00:00:00:00';
@@ -153,10 +155,15 @@ function planVxlanDevice(x: LinuxVxlan, cur: ObservedLink | undefined): string[]
 
 /**
  * Forwarding state of one overlay on this host: flood list, remote MACs in the VXLAN device
- * (dst = their host) and in the bridge (so the bridge knows the port), and neighbour entries the
- * bridge answers ARP from. Only differences are planned.
+ * (dst = their host) and in the bridge (so the bridge knows the port), and a neighbour entry per
+ * address of the overlay, which the bridge answers ARP from (remote ones) and which tells when an
+ * address is new or has changed hands (then announced). Only differences are planned.
  */
-function planVxlanEntries(x: LinuxVxlan, observed: LinuxObserved, fresh: boolean): string[][] {
+function planVxlanEntries(
+  x: LinuxVxlan,
+  observed: LinuxObserved,
+  fresh: boolean,
+): { cmds: string[][]; announce?: StdinCommand } {
   const fdb = fresh ? [] : (observed.fdb[x.name] ?? []);
   // Neighbour entries live on the bridge and survive a re-created VXLAN device.
   const neigh = observed.neigh[x.bridge] ?? [];
@@ -189,23 +196,24 @@ function planVxlanEntries(x: LinuxVxlan, observed: LinuxObserved, fresh: boolean
 
   const have = new Map(neigh.map((n) => [n.ip, n.mac]));
   const want = new Set(x.neigh.map((n) => n.ip));
-  for (const n of x.neigh)
-    if (have.get(n.ip) !== n.mac)
-      cmds.push([
-        'ip',
-        'neigh',
-        'replace',
-        n.ip,
-        'lladdr',
-        n.mac,
-        'dev',
-        x.bridge,
-        'nud',
-        'permanent',
-      ]);
+  const changed = x.neigh.filter((n) => have.get(n.ip) !== n.mac);
+  for (const n of changed)
+    cmds.push([
+      'ip',
+      'neigh',
+      'replace',
+      n.ip,
+      'lladdr',
+      n.mac,
+      'dev',
+      x.bridge,
+      'nud',
+      'permanent',
+    ]);
   for (const ip of have.keys())
     if (!want.has(ip)) cmds.push(['ip', 'neigh', 'del', ip, 'dev', x.bridge]);
-  return cmds;
+  // An address with a new owner (or a first one) is announced to the guests behind this bridge.
+  return { cmds, announce: announceCommand(x.bridge, changed) };
 }
 
 /**
@@ -213,13 +221,14 @@ function planVxlanEntries(x: LinuxVxlan, observed: LinuxObserved, fresh: boolean
  * longer wanted go first (freeing names and VNIs), then bridges, overlay devices, NICs and
  * forwarding entries, and unwanted bridges last. Only devices marked as ours are ever removed.
  */
-export function planLinux(desired: LinuxSpec, observed: LinuxObserved): string[][] {
+export function planLinux(desired: LinuxSpec, observed: LinuxObserved): Change[] {
   const links = new Map(observed.links.map((l) => [l.name, l]));
   const wantedPorts = new Set(
     [...desired.taps, ...desired.veths, ...desired.vxlans].map((d) => d.name),
   );
   const wantedBridges = new Set(desired.bridges.map((b) => b.name));
   const cmds: string[][] = [];
+  const announcements: StdinCommand[] = [];
 
   for (const l of observed.links)
     if (l.owned && l.kind !== 'bridge' && !wantedPorts.has(l.name) && !wantedBridges.has(l.name))
@@ -229,12 +238,15 @@ export function planLinux(desired: LinuxSpec, observed: LinuxObserved): string[]
     const device = planVxlanDevice(x, links.get(x.name));
     cmds.push(...device);
     const fresh = device.some((c) => c[2] === 'add');
-    cmds.push(...planVxlanEntries(x, observed, fresh));
+    const entries = planVxlanEntries(x, observed, fresh);
+    cmds.push(...entries.cmds);
+    if (entries.announce) announcements.push(entries.announce);
   }
   for (const t of desired.taps) cmds.push(...planTap(t, links.get(t.name)));
   for (const v of desired.veths) cmds.push(...planVeth(v, links.get(v.name)));
   for (const l of observed.links)
     if (l.owned && l.kind === 'bridge' && !wantedBridges.has(l.name))
       cmds.push(['ip', 'link', 'del', 'dev', l.name]);
-  return cmds;
+  // Last: everything is in place, and a host without the interpreter fails only the announcement.
+  return [...cmds, ...announcements];
 }
