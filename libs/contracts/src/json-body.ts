@@ -7,8 +7,9 @@ export const MAX_BODY_DEPTH = 32;
 
 /**
  * The one way an HTTP request body becomes a document: absent or empty is `{}`; anything else must
- * be JSON (a declared content type must say so: a form or text is refused), be no deeper than MAX_BODY_DEPTH (checked on the text, before
- * parsing, so a hostile nesting never reaches a recursive walk) and be a JSON object.
+ * be JSON (a declared content type must say so: a form or text is refused), be nested no deeper
+ * than MAX_BODY_DEPTH (checked on the text before parsing, so a hostile nesting never reaches a
+ * recursive walk) and be a JSON object.
  */
 export function parseJsonBody(
   raw: Buffer,
@@ -20,7 +21,7 @@ export function parseJsonBody(
   if (type && type !== 'application/json' && !type.endsWith('+json'))
     throw new QnetError(
       'unsupported_media_type',
-      `content-type: must be application/json, not ${type ? JSON.stringify(type.slice(0, 64)) : 'missing'}`,
+      `content-type: must be application/json, not ${JSON.stringify(type.slice(0, 64))}`,
     );
   const text = raw.toString('utf8');
   if (nestingDepth(text) > MAX_BODY_DEPTH)
@@ -49,8 +50,8 @@ export function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
+      // A backslash escapes the next character, so an escaped quote does not end the string.
+      if (c === 0x5c) i++;
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
