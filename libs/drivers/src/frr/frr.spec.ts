@@ -1,6 +1,6 @@
 import { DOCUMENT } from '../driver.js';
 import { frrDriver } from './driver.js';
-import { parseFrrStatus, parseRunningConfig } from './observed.js';
+import { parseFrrStatus, parseRunningConfig, splitJsonDocuments } from './observed.js';
 import { renderFrrConf } from './render.js';
 import { parseFrrSpec } from './spec.js';
 
@@ -303,5 +303,18 @@ describe('frr driver: session status from vtysh JSON', () => {
       ],
       local_prefixes: ['10.100.0.0/24'],
     });
+  });
+});
+
+describe('frr driver: one vtysh run for the status', () => {
+  it('splits the JSON documents vtysh prints back to back, braces inside strings included', () => {
+    const out =
+      '{\n  "a":"}{"\n}\n{}\n{\n  "warning":"Default BGP instance not found \\" {"\n}\n[1,[2]]\n';
+    expect(splitJsonDocuments(out).map((d) => JSON.parse(d))).toEqual([
+      { a: '}{' },
+      {},
+      { warning: 'Default BGP instance not found " {' },
+      [1, [2]],
+    ]);
   });
 });

@@ -98,3 +98,22 @@ export function parseFrrStatus(
   }
   return { running: true, peers, local_prefixes: [...local].sort() };
 }
+
+/** The JSON documents vtysh prints back to back for several `-c` commands, in order. */
+export function splitJsonDocuments(text: string): string[] {
+  const docs: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') {
+      if (depth++ === 0) start = i;
+    } else if ((c === '}' || c === ']') && --depth === 0) docs.push(text.slice(start, i + 1));
+  }
+  return docs;
+}
