@@ -56,8 +56,9 @@ describe('L4 load balancing realized in the OVN northbound database', () => {
   });
 
   afterAll(async () => {
-    await cluster?.teardown();
+    // Before the teardown, which removes the directory holding its control socket.
     await nb?.stop();
+    await cluster?.teardown();
     await host?.delete();
   });
 
