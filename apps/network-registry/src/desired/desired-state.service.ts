@@ -7,6 +7,12 @@ import { autocommit, DATA_SOURCE, inTransaction, sqlRows, type SqlTx } from '@qn
 import { renderLinuxSpec, type RenderNetwork, type RenderNic } from './linux-render.js';
 
 const DRIVER = 'linux';
+/**
+ * An address released this shortly before its new NIC was created is announced by the agents
+ * (gratuitous ARP): longer than guests keep an unused ARP entry (Linux: tens of seconds; some
+ * systems: minutes). Fresh addresses, the usual case with least-recently-freed IPAM, cost nothing.
+ */
+const REUSE_ANNOUNCED_FOR = '15 minutes';
 
 interface HostRow {
   id: string;
@@ -115,9 +121,12 @@ export class DesiredStateService {
         : [];
     const nics: RenderNic[] = await tx.rows(
       `SELECT network_id, host_id, kind, text(guest_mac) AS mac, host(ip_address) AS ip, host_dev_name,
-         iface_id, netns
-       FROM nics WHERE host_id = ANY($1::text[]) OR network_id = ANY($2::uuid[])`,
-      [ids, overlayIds],
+         iface_id, netns,
+         EXISTS (SELECT 1 FROM ip_releases r
+                 WHERE r.network_id = c.network_id AND r.address = c.ip_address
+                   AND r.released_at BETWEEN c.created_at - $3::interval AND c.created_at) AS reused
+       FROM nics c WHERE host_id = ANY($1::text[]) OR network_id = ANY($2::uuid[])`,
+      [ids, overlayIds, REUSE_ANNOUNCED_FOR],
     );
     const memberMap = new Map<string, Map<string, string>>();
     for (const m of members) {

@@ -10,12 +10,13 @@ const overlay = {
   prefix: 24,
   gateway: '10.0.0.1',
 };
-const nic = (host: string, mac: string, ip: string | null, dev: string) => ({
+const nic = (host: string, mac: string, ip: string | null, dev: string, reused = false) => ({
   network_id: 'n1',
   host_id: host,
   kind: 'veth' as const,
   mac,
   ip,
+  reused,
   host_dev_name: dev,
   iface_id: 'eth0',
   netns: `ns-${dev}`,
@@ -50,7 +51,7 @@ describe('registry → linux desired state', () => {
     ]),
     nics: [
       nic('h1', '02:00:00:00:00:01', '10.0.0.2', 'veth-a'),
-      nic('h2', '02:00:00:00:00:02', '10.0.0.3', 'veth-b'),
+      nic('h2', '02:00:00:00:00:02', '10.0.0.3', 'veth-b', true),
       nic('h3', '02:00:00:00:00:03', null, 'veth-c'),
       {
         ...nic('h1', '02:00:00:00:00:04', null, 'tap-vm-1'),
@@ -97,7 +98,7 @@ describe('registry → linux desired state', () => {
           ],
           neigh: [
             { ip: '10.0.0.2', mac: '02:00:00:00:00:01' },
-            { ip: '10.0.0.3', mac: '02:00:00:00:00:02' },
+            { ip: '10.0.0.3', mac: '02:00:00:00:00:02', announce: true },
           ],
         },
       ],

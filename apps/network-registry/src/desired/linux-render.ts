@@ -23,6 +23,8 @@ export interface RenderNic {
   kind: NicKind;
   mac: string;
   ip: string | null;
+  /** Its address belonged to another NIC shortly before (guests may still cache that one's MAC). */
+  reused: boolean;
   host_dev_name: string;
   iface_id: string;
   netns: string | null;
@@ -113,7 +115,7 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
           neigh: input.nics
             .filter((c) => c.network_id === n.id && c.ip && members.has(c.host_id))
             .sort((a, b) => a.mac.localeCompare(b.mac))
-            .map((c) => ({ ip: c.ip!, mac: c.mac })),
+            .map((c) => ({ ip: c.ip!, mac: c.mac, ...(c.reused ? { announce: true } : {}) })),
         };
       }),
   };

@@ -62,11 +62,11 @@ export interface LinuxVxlan {
   fdb: { mac: string; dst: string }[];
   /**
    * Every NIC of the overlay with an address, local and remote: permanent neighbour entries on the
-   * bridge, which answers ARP for the remote ones itself (neigh_suppress); an entry that is new or
-   * has a new MAC is announced to the local guests (gratuitous ARP), so none keeps using the
-   * previous owner's MAC.
+   * bridge, which answers ARP for the remote ones itself (neigh_suppress). `announce` marks an
+   * address that changed hands recently: when its entry is new or has a new MAC, the agent announces
+   * it to the local guests (gratuitous ARP), so none keeps using the previous owner's MAC.
    */
-  neigh: { ip: string; mac: string }[];
+  neigh: { ip: string; mac: string; announce?: boolean }[];
 }
 
 export const VXLAN_PORT = 4789;

@@ -212,8 +212,14 @@ function planVxlanEntries(
     ]);
   for (const ip of have.keys())
     if (!want.has(ip)) cmds.push(['ip', 'neigh', 'del', ip, 'dev', x.bridge]);
-  // An address with a new owner (or a first one) is announced to the guests behind this bridge.
-  return { cmds, announce: announceCommand(x.bridge, changed) };
+  // An address that changed hands is announced to the guests behind this bridge.
+  return {
+    cmds,
+    announce: announceCommand(
+      x.bridge,
+      changed.filter((n) => n.announce),
+    ),
+  };
 }
 
 /**

@@ -103,7 +103,11 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
         list(x.neigh, r.at('neigh')).map((e, j) => {
           const er = r.at('neigh').at(j);
           const o = obj(e, er);
-          return { ip: ip(o.ip, er.at('ip')), mac: mac(o.mac, er.at('mac')) };
+          return {
+            ip: ip(o.ip, er.at('ip')),
+            mac: mac(o.mac, er.at('mac')),
+            ...(o.announce === true ? { announce: true } : {}),
+          };
         }),
         (e) => e.ip,
         r.at('neigh'),
