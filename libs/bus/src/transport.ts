@@ -1,5 +1,12 @@
-import { ServerNats, type ConsumerDeserializer, type Serializer } from '@nestjs/microservices';
+import {
+  ServerNats,
+  type BaseRpcContext,
+  type ConsumerDeserializer,
+  type ReadPacket,
+  type Serializer,
+} from '@nestjs/microservices';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { randomUUID } from 'node:crypto';
 import { isErrorBody, QnetError, type ErrorBody } from '@qnet/contracts';
 import type { ReplyBody } from './codec.js';
@@ -81,6 +88,24 @@ export class BusServer extends ServerNats {
         if (--this.inflight === 0) this.onIdle?.();
       });
     }
+  }
+
+  /**
+   * An event handler runs to its end before the message counts as handled. The base class starts
+   * its stream and returns at once, so close() could end the database pool under a handler that
+   * was still writing (an agent's status report arriving during shutdown).
+   */
+  override async handleEvent(
+    pattern: string,
+    packet: ReadPacket,
+    context: BaseRpcContext,
+  ): Promise<void> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) return super.handleEvent(pattern, packet, context);
+    const result = await handler(packet.data, context);
+    // Its errors were logged by the exception filter; an event has nobody to answer.
+    if (isObservable(result))
+      await lastValueFrom(result, { defaultValue: undefined }).catch(() => {});
   }
 
   override async close(): Promise<void> {
