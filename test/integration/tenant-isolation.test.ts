@@ -4,15 +4,13 @@ import {
   BUS_SERVICES,
   isClusterProtoRpc,
   Subjects,
-  type BgpAdvertisementView,
-  type BgpPeerView,
-  type BgpSpeakerView,
   type NetworkView,
   type NicView,
   type VpnConnectionView,
 } from '@qnet/contracts';
 import { PROJECT_HEADER } from '@qnet/runtime';
 import {
+  addSampleBgp,
   ApiCaller,
   apiOperations,
   createSampleProject,
@@ -77,29 +75,8 @@ describe('tenant isolation', () => {
       clientPool: '10.98.0.0/24',
     });
     // One BGP speaker per node: B has it; A has none to confuse with.
-    const speaker = await rpc<BgpSpeakerView>(TOKENS.b, 'BGPService', 'CreateSpeaker', {
-      node_id: HOST,
-      local_asn: 65001,
-      router_id: '192.0.2.10',
-    });
-    const peer = await rpc<BgpPeerView>(TOKENS.b, 'BGPService', 'AddPeer', {
-      speaker_id: speaker.id,
-      name: 'tor-1',
-      peer_address: '192.0.2.1',
-      peer_asn: 65000,
-      password: 'md5-secret-b',
-    });
-    const ad = await rpc<BgpAdvertisementView>(TOKENS.b, 'BGPService', 'AdvertiseNetwork', {
-      speaker_id: speaker.id,
-      prefix: '10.77.0.0/24',
-    });
-    Object.assign(b, {
-      speaker: speaker.id,
-      peer: peer.id,
-      advertisement: ad.id,
-      device: 'endpoint_b',
-      endpoint: 'endpoint_b',
-    });
+    await addSampleBgp(caller(TOKENS.b), b, { prefix: '10.77.0.0/24', password: 'md5-secret-b' });
+    Object.assign(b, { device: 'endpoint_b', endpoint: 'endpoint_b' });
     await make(TOKENS.admin, 'POST', '/api/v1/devices', {
       device_id: 'endpoint_b',
       type: 'endpoint',

@@ -37,9 +37,27 @@ export function parseJsonBody(
   return doc as Record<string, unknown>;
 }
 
-/** What a body larger than MAX_BODY_BYTES gets (its reader stops keeping bytes at the limit). */
-export function bodyTooLarge(): QnetError {
+function bodyTooLarge(): QnetError {
   return new QnetError('payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`);
+}
+
+/**
+ * An HTTP request's body, read to its end so the answer reaches the client; at most
+ * MAX_BODY_BYTES are kept, and a larger body rejects with a 413.
+ */
+export function readRequestBody(req: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () =>
+      size > MAX_BODY_BYTES ? reject(bodyTooLarge()) : resolve(Buffer.concat(chunks)),
+    );
+  });
 }
 
 /** The deepest bracket nesting of a JSON text, ignoring brackets inside strings. */

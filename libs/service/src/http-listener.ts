@@ -2,13 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { normalizeError } from '@qnet/bus';
-import {
-  bodyTooLarge,
-  httpStatusOf,
-  MAX_BODY_BYTES,
-  parseJsonBody,
-  QnetError,
-} from '@qnet/contracts';
+import { httpStatusOf, parseJsonBody, QnetError, readRequestBody } from '@qnet/contracts';
 
 export interface HttpRequest {
   method: string;
@@ -42,43 +36,34 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Serv
   const logger = new Logger('HttpListener');
   const routes = opts.routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
-      void (async () => {
-        let status = 200;
-        let payload: unknown;
-        try {
-          if (size > MAX_BODY_BYTES) throw bodyTooLarge();
-          const url = new URL(req.url ?? '/', 'http://listener');
-          const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
-          const rawBody = Buffer.concat(chunks);
-          payload = await match.route.handle({
-            method: req.method ?? 'GET',
-            path: url.pathname,
-            params: match.params,
-            query: url.searchParams,
-            headers: req.headers,
-            rawBody,
-            body: parseJsonBody(rawBody, req.headers['content-type']),
-          });
-        } catch (err) {
-          const body = err instanceof QnetError ? err.toBody() : normalizeError(err, logger);
-          status = httpStatusOf(body.code);
-          payload = body;
-        }
-        const text = JSON.stringify(payload ?? {});
-        res.writeHead(status, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(text),
+    void (async () => {
+      let status = 200;
+      let payload: unknown;
+      try {
+        const rawBody = await readRequestBody(req);
+        const url = new URL(req.url ?? '/', 'http://listener');
+        const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
+        payload = await match.route.handle({
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          params: match.params,
+          query: url.searchParams,
+          headers: req.headers,
+          rawBody,
+          body: parseJsonBody(rawBody, req.headers['content-type']),
         });
-        res.end(text);
-      })();
-    });
+      } catch (err) {
+        const body = err instanceof QnetError ? err.toBody() : normalizeError(err, logger);
+        status = httpStatusOf(body.code);
+        payload = body;
+      }
+      const text = JSON.stringify(payload ?? {});
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    })();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -30,7 +30,8 @@ export const SAMPLE_WG_KEY = Buffer.alloc(32, 7).toString('base64');
 type Body = Record<string, unknown>;
 type Sample = (r: Refs) => Body;
 
-const healthCheck = {
+/** A valid seed 000 §1.6 health check. */
+export const SAMPLE_HEALTH_CHECK = {
   protocol: 'TCP',
   port: 80,
   interval_sec: 5,
@@ -121,7 +122,7 @@ export const RPC_SAMPLES: Record<string, Sample> = {
   }),
   'LoadBalancerService/SetHealthCheck': (r) => ({
     load_balancer_id: r.lb,
-    health_check: healthCheck,
+    health_check: SAMPLE_HEALTH_CHECK,
   }),
   'LoadBalancerService/GetLoadBalancerStats': (r) => ({ id: r.lb }),
 
@@ -231,7 +232,7 @@ export const REST_BODIES: Record<string, Sample> = {
   'POST /api/v1/load-balancers/{id}/listeners': () => ({ port: 8443 }),
   'POST /api/v1/load-balancers/{id}/members': () => ({ address: '10.77.0.50', port: 8080 }),
   'PATCH /api/v1/load-balancers/{id}/members/{memberId}': () => ({ weight: 3 }),
-  'PUT /api/v1/load-balancers/{id}/health-check': () => healthCheck,
+  'PUT /api/v1/load-balancers/{id}/health-check': () => SAMPLE_HEALTH_CHECK,
   'POST /api/v1/vpn-services': RPC_SAMPLES['VpnService/CreateVpnService']!,
   'POST /api/v1/vpn-services/{id}/rotate-key': () => ({}),
   'POST /api/v1/vpn-services/{id}/connections': () => ({

@@ -1,13 +1,16 @@
 import {
   BUS_SERVICES,
   PROTO_PACKAGE,
+  type BgpAdvertisementView,
+  type BgpPeerView,
+  type BgpSpeakerView,
   type LoadBalancerView,
   type NetworkView,
   type NicView,
   type VpnConnectionView,
   type VpnServiceView,
 } from '@qnet/contracts';
-import type { Refs } from './api-samples.js';
+import { SAMPLE_HEALTH_CHECK, type Refs } from './api-samples.js';
 import type { TestDatabase } from './database.js';
 
 export interface Reply {
@@ -85,14 +88,7 @@ export async function createSampleProject(
   });
   await api.rpc('LoadBalancerService', 'SetHealthCheck', {
     load_balancer_id: lb.id,
-    health_check: {
-      protocol: 'TCP',
-      port: 80,
-      interval_sec: 5,
-      timeout_sec: 3,
-      unhealthy_threshold: 3,
-      healthy_threshold: 2,
-    },
+    health_check: SAMPLE_HEALTH_CHECK,
   });
   const vpn = await api.rpc<VpnServiceView>('VpnService', 'CreateVpnService', {
     name: `${project}-vpn`,
@@ -127,6 +123,35 @@ export async function createSampleProject(
     device: '',
     endpoint: '',
   };
+}
+
+/**
+ * A BGP speaker on the project's host with one ToR peer and one advertisement of `prefix` (inside
+ * the project's network), recorded in `refs`. A host takes one speaker, so one project per cluster.
+ */
+export async function addSampleBgp(
+  api: ApiCaller,
+  refs: Refs,
+  opts: { prefix: string; password?: string },
+): Promise<void> {
+  const speaker = await api.rpc<BgpSpeakerView>('BGPService', 'CreateSpeaker', {
+    node_id: refs.host,
+    local_asn: 65001,
+    router_id: '192.0.2.10',
+    project_id: refs.project,
+  });
+  const peer = await api.rpc<BgpPeerView>('BGPService', 'AddPeer', {
+    speaker_id: speaker.id,
+    name: 'tor-1',
+    peer_address: '192.0.2.1',
+    peer_asn: 65000,
+    ...(opts.password ? { password: opts.password } : {}),
+  });
+  const ad = await api.rpc<BgpAdvertisementView>('BGPService', 'AdvertiseNetwork', {
+    speaker_id: speaker.id,
+    prefix: opts.prefix,
+  });
+  Object.assign(refs, { speaker: speaker.id, peer: peer.id, advertisement: ad.id });
 }
 
 /** Columns the agents' reports and heartbeats keep changing; everything else must stand still. */
