@@ -156,8 +156,8 @@ function planVxlanDevice(x: LinuxVxlan, cur: ObservedLink | undefined): string[]
 /**
  * Forwarding state of one overlay on this host: flood list, remote MACs in the VXLAN device
  * (dst = their host) and in the bridge (so the bridge knows the port), and a neighbour entry per
- * address of the overlay, which the bridge answers ARP from (remote ones) and which tells when an
- * address is new or has changed hands (then announced). Only differences are planned.
+ * address of the overlay, which the bridge answers ARP from (remote ones); an entry added or
+ * changed for an address the registry marks as re-used is announced. Only differences are planned.
  */
 function planVxlanEntries(
   x: LinuxVxlan,
