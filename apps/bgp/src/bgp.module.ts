@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { agentDriverController } from '@qnet/bus';
 import { loadSecretBox } from '@qnet/runtime';
-import { DesiredStateService, DRIVER } from './agent/desired-state.service.js';
+import { agentDrivers } from '@qnet/service';
+import { DRIVER, FrrRenderer } from './agent/frr-render.js';
 import { SessionStatusService } from './agent/session-status.service.js';
 import type { BgpConfig } from './config.js';
 import { AdvertisementService } from './speakers/advertisement.service.js';
@@ -16,18 +16,17 @@ import { ROUTE_FILTER, SECRET_BOX } from './tokens.js';
 @Module({})
 export class BgpModule {
   static forConfig(c: BgpConfig): DynamicModule {
+    const drivers = agentDrivers([
+      { driver: DRIVER, renderer: FrrRenderer, observer: SessionStatusService },
+    ]);
     return {
       module: BgpModule,
-      controllers: [
-        BgpController,
-        agentDriverController(DRIVER, DesiredStateService, SessionStatusService),
-      ],
+      controllers: [BgpController, ...drivers.controllers],
       providers: [
+        ...drivers.providers,
         { provide: SECRET_BOX, useFactory: () => loadSecretBox(c) },
         { provide: ROUTE_FILTER, useFactory: () => new RouteFilter(c.allowedPrefixes) },
         BgpRepository,
-        DesiredStateService,
-        SessionStatusService,
         SpeakerChanges,
         SpeakerService,
         PeerService,

@@ -2,6 +2,7 @@ import type { ServiceDefinition } from '@qnet/service';
 import { lbConfigSpec, type LbConfig } from './config.js';
 import { LbModule } from './lb.module.js';
 import { Lb1732900000000 } from './migrations/1732900000000-lb.js';
+import { LbAgentDrivers1733200000001 } from './migrations/1733200000001-agent-drivers.js';
 
 export const lbService: ServiceDefinition<LbConfig> = {
   service: 'lb',
@@ -9,5 +10,5 @@ export const lbService: ServiceDefinition<LbConfig> = {
   module: (c) => LbModule.forConfig(c),
   schema: 'lb',
   entities: [],
-  migrations: [Lb1732900000000],
+  migrations: [Lb1732900000000, LbAgentDrivers1733200000001],
 };

@@ -1,10 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { agentDriverController } from '@qnet/bus';
-import {
-  DesiredStateService,
-  NftDesiredState,
-  OvnDesiredState,
-} from './agent/desired-state.service.js';
+import { agentDrivers } from '@qnet/service';
+import { NftRenderer, OvnRenderer } from './agent/lb-render.js';
 import { LbStatusService } from './agent/lb-status.service.js';
 import { BalancerService } from './balancers/balancer.service.js';
 import { LbChanges } from './balancers/changes.js';
@@ -18,21 +14,18 @@ import { LB_CONFIG } from './tokens.js';
 @Module({})
 export class LbModule {
   static forConfig(c: LbConfig): DynamicModule {
+    const drivers = agentDrivers([
+      { driver: 'lb_nft', renderer: NftRenderer, observer: LbStatusService },
+      { driver: 'lb_ovn', renderer: OvnRenderer, observer: LbStatusService },
+    ]);
     return {
       module: LbModule,
-      controllers: [
-        LbController,
-        agentDriverController('lb_nft', NftDesiredState, LbStatusService),
-        agentDriverController('lb_ovn', OvnDesiredState, LbStatusService),
-      ],
+      controllers: [LbController, ...drivers.controllers],
       providers: [
         { provide: LB_CONFIG, useValue: c },
+        ...drivers.providers,
         LbRepository,
         LbChanges,
-        DesiredStateService,
-        NftDesiredState,
-        OvnDesiredState,
-        LbStatusService,
         BalancerService,
         MemberService,
         FailoverService,

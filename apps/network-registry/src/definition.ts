@@ -3,6 +3,7 @@ import { registryConfigSpec, type RegistryConfig } from './config.js';
 import { Hosts1732200000000 } from './migrations/1732200000000-hosts.js';
 import { Networks1732300000000 } from './migrations/1732300000000-networks.js';
 import { IpReleases1733100000000 } from './migrations/1733100000000-ip-releases.js';
+import { RegistryAgentDrivers1733200000001 } from './migrations/1733200000001-agent-drivers.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -12,5 +13,10 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
   schema: 'network_registry',
   // Rows are read and written with SQL statements in the repositories; the migrations are the schema.
   entities: [],
-  migrations: [Hosts1732200000000, Networks1732300000000, IpReleases1733100000000],
+  migrations: [
+    Hosts1732200000000,
+    Networks1732300000000,
+    IpReleases1733100000000,
+    RegistryAgentDrivers1733200000001,
+  ],
 };

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { agentDriverController } from '@qnet/bus';
+import { agentDrivers } from '@qnet/service';
 import type { RegistryConfig } from './config.js';
-import { DesiredStateService } from './desired/desired-state.service.js';
+import { LINUX_DRIVER, LinuxRenderer } from './desired/linux-renderer.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { HostRepository } from './hosts/host.repository.js';
 import { HostService } from './hosts/host.service.js';
@@ -18,15 +18,12 @@ import { NicsController } from './nics/nics.controller.js';
 @Module({})
 export class RegistryModule {
   static forConfig(c: RegistryConfig): DynamicModule {
+    const drivers = agentDrivers([{ driver: LINUX_DRIVER, renderer: LinuxRenderer }]);
     return {
       module: RegistryModule,
-      controllers: [
-        HostsController,
-        NetworksController,
-        NicsController,
-        agentDriverController('linux', DesiredStateService, DesiredStateService),
-      ],
+      controllers: [HostsController, NetworksController, NicsController, ...drivers.controllers],
       providers: [
+        ...drivers.providers,
         HostRepository,
         HostService,
         NetworkRepository,
@@ -35,7 +32,6 @@ export class RegistryModule {
         ReservationService,
         NicRepository,
         NicService,
-        DesiredStateService,
         {
           provide: HEALTH_WINDOWS,
           useValue: { healthyMs: c.hostHealthyMs, offlineMs: c.hostOfflineMs },

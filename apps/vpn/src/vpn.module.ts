@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { agentDriverController } from '@qnet/bus';
 import { loadSecretBox } from '@qnet/runtime';
-import { DesiredStateService, DRIVER } from './agent/desired-state.service.js';
+import { agentDrivers } from '@qnet/service';
+import { DRIVER, WireguardRenderer } from './agent/wireguard-render.js';
 import { GatewayStatusService } from './agent/gateway-status.service.js';
 import { AuditLog } from './audit/audit-log.js';
 import type { VpnConfig } from './config.js';
@@ -15,19 +15,18 @@ import { SECRET_BOX, VPN_CONFIG } from './tokens.js';
 @Module({})
 export class VpnModule {
   static forConfig(c: VpnConfig): DynamicModule {
+    const drivers = agentDrivers([
+      { driver: DRIVER, renderer: WireguardRenderer, observer: GatewayStatusService },
+    ]);
     return {
       module: VpnModule,
-      controllers: [
-        VpnController,
-        agentDriverController(DRIVER, DesiredStateService, GatewayStatusService),
-      ],
+      controllers: [VpnController, ...drivers.controllers],
       providers: [
+        ...drivers.providers,
         { provide: VPN_CONFIG, useValue: c },
         { provide: SECRET_BOX, useFactory: () => loadSecretBox(c) },
         VpnRepository,
         AuditLog,
-        DesiredStateService,
-        GatewayStatusService,
         GatewayChanges,
         GatewayService,
         ConnectionService,

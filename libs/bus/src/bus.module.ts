@@ -1,7 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BusClient } from './client.js';
-import { EventPublisher } from './events.js';
 import { NATS_CONNECTION, SERVICE_INFO, type ServiceInfo } from './tokens.js';
 
 @Global()
@@ -14,9 +13,8 @@ export class BusModule {
         { provide: NATS_CONNECTION, useValue: nc },
         { provide: SERVICE_INFO, useValue: info },
         BusClient,
-        EventPublisher,
       ],
-      exports: [NATS_CONNECTION, SERVICE_INFO, BusClient, EventPublisher],
+      exports: [NATS_CONNECTION, SERVICE_INFO, BusClient],
     };
   }
 }

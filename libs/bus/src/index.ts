@@ -13,6 +13,5 @@ export * from './bus.module.js';
 export * from './bootstrap.js';
 export * from './nats-auth.js';
 export * from './config.js';
-export * from './agent-driver.js';
 export * from './registry-lookups.js';
 export * from './placement.js';

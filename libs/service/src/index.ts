@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './run-service.js';
 export * from './http-listener.js';
 export * from './compatibility-listener.js';
+export * from './desired-state/index.js';

@@ -12,6 +12,8 @@ import {
   type ConfigSpec,
 } from '@qnet/runtime';
 import { serviceConfigSpec } from './config.js';
+import { DesiredStateKit1733200000000 } from './desired-state/migration.js';
+import { Outbox } from './desired-state/outbox.js';
 
 export interface ServiceDefinition<C> {
   service: BusServiceId;
@@ -21,7 +23,7 @@ export interface ServiceDefinition<C> {
   module: (config: C & ServiceConfig) => Type | DynamicModule;
   schema: string;
   entities: MixedList<Function>;
-  migrations: MixedList<Function>;
+  migrations: Function[];
 }
 
 export type ServiceConfig = ConfigOf<typeof serviceConfigSpec>;
@@ -52,7 +54,7 @@ export async function runService<C = object>(
           schema: def.schema,
           poolSize: config.databasePoolSize,
           entities: def.entities,
-          migrations: def.migrations,
+          migrations: [DesiredStateKit1733200000000, ...def.migrations],
         }),
         {
           module: class HealthChecksModule {},
@@ -64,6 +66,12 @@ export async function runService<C = object>(
             },
           ],
           exports: [HEALTH_CHECKS],
+          global: true,
+        },
+        {
+          module: class OutboxModule {},
+          providers: [Outbox],
+          exports: [Outbox],
           global: true,
         },
         def.module(config),

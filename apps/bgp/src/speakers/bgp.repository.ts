@@ -82,12 +82,22 @@ export type NewPeer = Omit<
 >;
 export type NewAdvertisement = Omit<AdvertisementRow, 'active' | 'created_at'>;
 
+/** A peer's session as the node's FRR reports it. */
+export interface PeerSession {
+  state: PeerState;
+  prefixes_received: number;
+  prefixes_sent: number;
+  established_at: Date | null;
+  last_error: string;
+}
+
 const SPEAKER_COLUMNS = `s.id, s.name, s.project_id, s.description, s.labels, s.node_id,
   s.local_asn::float8 AS local_asn, host(s.router_id) AS router_id, s.generation, s.created_at,
-  s.updated_at, h.applied, h.error, h.frr_running,
+  s.updated_at, h.applied, h.error, n.frr_running,
   (SELECT count(*)::int FROM bgp_peers p WHERE p.speaker_id = s.id AND p.state = 'ESTABLISHED')
     AS established_peers`;
-const SPEAKERS = `bgp_speakers s JOIN bgp_hosts h ON h.host_id = s.node_id`;
+const SPEAKERS = `bgp_speakers s JOIN agent_drivers h ON h.host_id = s.node_id AND h.driver = 'frr'
+  LEFT JOIN bgp_hosts n ON n.host_id = s.node_id`;
 const PEER_COLUMNS = `id, speaker_id, name, description, host(peer_address) AS peer_address,
   peer_asn::float8 AS peer_asn, password_sealed, hold_time, keepalive_interval, bfd,
   max_prefixes::float8 AS max_prefixes, state, prefixes_received, prefixes_sent, established_at,
@@ -115,20 +125,6 @@ async function pageIn<R extends { id: string }>(
 @Injectable()
 export class BgpRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
-
-  /**
-   * Takes the next generation of a node's desired state. The row lock orders every change on that
-   * node, so the state rendered in this transaction includes everything committed before it.
-   */
-  async nextGeneration(tx: SqlTx, hostId: string): Promise<number> {
-    const [row] = await tx.rows<{ generation: string }>(
-      `INSERT INTO bgp_hosts (host_id, generation) VALUES ($1, 1)
-       ON CONFLICT (host_id) DO UPDATE SET generation = bgp_hosts.generation + 1
-       RETURNING generation`,
-      [hostId],
-    );
-    return Number(row!.generation);
-  }
 
   async nodeOf(speakerId: string): Promise<string> {
     const [row] = await autocommit(this.ds).rows<{ node_id: string }>(
@@ -310,5 +306,31 @@ export class BgpRepository {
     );
     if (!row) throw QnetError.notFound('bgp advertisement', by.id ?? by.prefix ?? '');
     return row;
+  }
+  /** Whether the node's FRR answered, as its agent last saw it (unchanged when it did not say). */
+  async recordFrrRunning(tx: SqlTx, nodeId: string, running: boolean | null): Promise<void> {
+    if (running === null) return;
+    await tx.rows(
+      `INSERT INTO bgp_hosts (host_id, frr_running) VALUES ($1, $2)
+       ON CONFLICT (host_id) DO UPDATE SET frr_running = EXCLUDED.frr_running`,
+      [nodeId, running],
+    );
+  }
+
+  async recordSession(tx: SqlTx, peerId: string, s: PeerSession): Promise<void> {
+    await tx.rows(
+      `UPDATE bgp_peers SET state = $2, prefixes_received = $3, prefixes_sent = $4,
+         established_at = $5, last_error = $6 WHERE id = $1`,
+      [peerId, s.state, s.prefixes_received, s.prefixes_sent, s.established_at, s.last_error],
+    );
+  }
+
+  /** Marks which of the speaker's advertisements the node really originates. */
+  async recordActive(tx: SqlTx, speakerId: string, prefixes: string[]): Promise<void> {
+    await tx.rows(
+      `UPDATE bgp_advertisements SET active = (prefix::text = ANY($2::text[]))
+       WHERE speaker_id = $1 AND active IS DISTINCT FROM (prefix::text = ANY($2::text[]))`,
+      [speakerId, prefixes],
+    );
   }
 }

@@ -110,16 +110,17 @@ export class DeviceRepository {
     return row!;
   }
 
-  async setConfig(id: string, config: Record<string, unknown>): Promise<DeviceRow> {
-    return this.updateOne(`config = $2`, [id, config]);
+  async setConfig(tx: SqlTx, id: string, config: Record<string, unknown>): Promise<DeviceRow> {
+    return this.updateOne(tx, `config = $2`, [id, config]);
   }
 
   async setStatus(
+    tx: SqlTx,
     id: string,
     status: DeviceStatus,
     details: Record<string, unknown>,
   ): Promise<DeviceRow> {
-    return this.updateOne(`status = $2, status_details = $3, last_seen_at = now()`, [
+    return this.updateOne(tx, `status = $2, status_details = $3, last_seen_at = now()`, [
       id,
       status,
       details,
@@ -130,9 +131,8 @@ export class DeviceRepository {
     await sqlRows(this.ds, `UPDATE devices SET last_seen_at = now() WHERE device_id = $1`, [id]);
   }
 
-  async delete(id: string): Promise<DeviceRow> {
-    const [row] = await sqlRows<DeviceRow>(
-      this.ds,
+  async delete(tx: SqlTx, id: string): Promise<DeviceRow> {
+    const [row] = await tx.rows<DeviceRow>(
       `DELETE FROM devices WHERE device_id = $1 RETURNING ${COLUMNS}`,
       [id],
     );
@@ -181,9 +181,8 @@ export class DeviceRepository {
     await sqlRows(this.ds, `DELETE FROM seen_signatures WHERE expires_at < now()`);
   }
 
-  private async updateOne(set: string, params: unknown[]): Promise<DeviceRow> {
-    const [row] = await sqlRows<DeviceRow>(
-      this.ds,
+  private async updateOne(tx: SqlTx, set: string, params: unknown[]): Promise<DeviceRow> {
+    const [row] = await tx.rows<DeviceRow>(
       `UPDATE devices SET ${set} WHERE device_id = $1 RETURNING ${COLUMNS}`,
       params,
     );

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { busRequest, EventPublisher, NATS_CONNECTION } from '@qnet/bus';
+import { busRequest, NATS_CONNECTION } from '@qnet/bus';
 import {
   MAX_PAGE_SIZE,
   QnetError,
@@ -20,7 +20,8 @@ import {
   type TopologyView,
   type UpdateDeviceStatusRequest,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, inTransaction } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE } from '@qnet/persistence';
+import { Outbox } from '@qnet/service';
 import type { SecretBox } from '@qnet/runtime';
 import type { DeviceConfig } from '../config.js';
 import { DeviceRepository, type DeviceRow } from './device.repository.js';
@@ -37,7 +38,7 @@ export class DeviceService {
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     private readonly repo: DeviceRepository,
-    private readonly events: EventPublisher,
+    private readonly outbox: Outbox,
   ) {
     this.pools = poolsOf(config);
   }
@@ -48,7 +49,7 @@ export class DeviceService {
    */
   async register(req: RegisterDeviceRequest): Promise<RegisteredDeviceView> {
     const psk = randomBytes(32).toString('base64');
-    const { row, created } = await inTransaction(this.ds, async (tx) => {
+    return this.outbox.transaction(async (tx, out) => {
       await this.repo.lockPools(tx);
       const existing = await this.repo.find(tx, req.device_id);
       if (existing) {
@@ -58,10 +59,8 @@ export class DeviceService {
             `device ${req.device_id} is registered as ${existing.type}`,
             [{ field: 'type', message: `must be ${existing.type} for this device` }],
           );
-        return {
-          row: await this.repo.refresh(tx, req.device_id, req.name, req.addresses ?? []),
-          created: false,
-        };
+        const row = await this.repo.refresh(tx, req.device_id, req.name, req.addresses ?? []);
+        return { ...toView(row, this.config.offlineAfterMs), created: false };
       }
       const v4 = await this.repo.lowestFree(tx, 'tun_ipv4_offset', this.pools.v4);
       const v6 = await this.repo.lowestFree(tx, 'tun_ipv6_offset', this.pools.v6);
@@ -85,11 +84,10 @@ export class DeviceService {
         tun_ipv6_offset: v6,
         psk_sealed: this.secrets.seal(psk),
       });
-      return { row, created: true };
+      const view = toView(row, this.config.offlineAfterMs);
+      out.event({ resource: 'device', event: 'registered', id: row.device_id, data: view });
+      return { ...view, created: true, psk };
     });
-    const view = toView(row, this.config.offlineAfterMs);
-    if (created) this.events.emit('device', 'device', 'registered', row.device_id, view);
-    return created ? { ...view, created, psk } : { ...view, created };
   }
 
   async get(id: string): Promise<DeviceView> {
@@ -104,27 +102,32 @@ export class DeviceService {
     };
   }
 
-  async updateConfig(id: string, config: Record<string, unknown>): Promise<DeviceView> {
-    const view = toView(await this.repo.setConfig(id, config), this.config.offlineAfterMs);
-    this.events.emit('device', 'device', 'config_updated', id, { device_id: id });
-    return view;
+  updateConfig(id: string, config: Record<string, unknown>): Promise<DeviceView> {
+    return this.outbox.transaction(async (tx, out) => {
+      const row = await this.repo.setConfig(tx, id, config);
+      out.event(deviceEvent('config_updated', id, { device_id: id }));
+      return toView(row, this.config.offlineAfterMs);
+    });
   }
 
-  async updateStatus(req: UpdateDeviceStatusRequest): Promise<DeviceView> {
-    const view = toView(
-      await this.repo.setStatus(req.device_id, req.status, req.details ?? {}),
-      this.config.offlineAfterMs,
-    );
-    this.events.emit('device', 'device', 'status_changed', req.device_id, {
-      device_id: req.device_id,
-      status: req.status,
+  updateStatus(req: UpdateDeviceStatusRequest): Promise<DeviceView> {
+    return this.outbox.transaction(async (tx, out) => {
+      const row = await this.repo.setStatus(tx, req.device_id, req.status, req.details ?? {});
+      out.event(
+        deviceEvent('status_changed', req.device_id, {
+          device_id: req.device_id,
+          status: req.status,
+        }),
+      );
+      return toView(row, this.config.offlineAfterMs);
     });
-    return view;
   }
 
   async delete(id: string): Promise<void> {
-    const row = await this.repo.delete(id);
-    this.events.emit('device', 'device', 'deleted', id, { device_id: id, type: row.type });
+    await this.outbox.transaction(async (tx, out) => {
+      const row = await this.repo.delete(tx, id);
+      out.event(deviceEvent('deleted', id, { device_id: id, type: row.type }));
+    });
   }
 
   /** The stored PSK of a device, for verifying its signatures; undefined for an unknown device. */
@@ -144,7 +147,9 @@ export class DeviceService {
         command,
         { timeoutMs: this.config.pushTimeoutMs },
       );
-      this.events.emit('device', 'device', 'config_pushed', id, ack);
+      await this.outbox.transaction(async (_tx, out) => {
+        out.event(deviceEvent('config_pushed', id, ack));
+      });
       return ack;
     } catch (err) {
       if (
@@ -221,3 +226,10 @@ export function toView(r: DeviceRow, offlineAfterMs: number): DeviceView {
     registered_at: r.registered_at.toISOString(),
   };
 }
+
+const deviceEvent = (event: string, id: string, data: unknown) => ({
+  resource: 'device',
+  event,
+  id,
+  data,
+});

@@ -1,13 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { EventPublisher, type DriverStatusSink } from '@qnet/bus';
+import { Injectable } from '@nestjs/common';
+import { Outbox, type DriverObserver } from '@qnet/service';
 import {
   MEMBER_HEALTH,
   type DriverStatusReport,
   type LbObserved,
   type MemberHealth,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, inTransaction } from '@qnet/persistence';
 
 interface HealthTransition {
   id: string;
@@ -19,26 +17,16 @@ interface HealthTransition {
 }
 
 /**
- * What hosts' agents report of their lb drivers: applied generations, and per member its health
- * and connection counters. A member whose health changed gets `member.health_changed`.
+ * What hosts' agents observe of their lb drivers: per member its health and connection counters.
+ * A member whose health changed gets `member.health_changed`.
  */
 @Injectable()
-export class LbStatusService implements DriverStatusSink {
-  constructor(
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    private readonly events: EventPublisher,
-  ) {}
+export class LbStatusService implements DriverObserver {
+  constructor(private readonly outbox: Outbox) {}
 
-  async record(report: DriverStatusReport): Promise<void> {
-    const [host] = await autocommit(this.ds).rows<{ host_id: string }>(
-      `UPDATE lb_hosts SET reported_at = now(),
-         applied = CASE WHEN $3 THEN GREATEST(applied, $4) ELSE applied END,
-         error = CASE WHEN $3 THEN NULL WHEN $4 >= applied THEN $5 ELSE error END
-       WHERE host_id = $1 AND driver = $2 RETURNING host_id`,
-      [report.host_id, report.driver, report.ok, report.generation, report.error ?? 'failed'],
-    );
+  async observe(report: DriverStatusReport): Promise<void> {
     const observed = report.observed as LbObserved | undefined;
-    if (host && Array.isArray(observed?.load_balancers))
+    if (Array.isArray(observed?.load_balancers))
       await this.recordObserved(report.host_id, observed);
   }
 
@@ -47,7 +35,7 @@ export class LbStatusService implements DriverStatusSink {
     const members = balancers.flatMap((b) =>
       (b.members ?? []).filter((m) => (MEMBER_HEALTH as readonly string[]).includes(m.health)),
     );
-    const transitions = await inTransaction(this.ds, async (tx) => {
+    await this.outbox.transaction(async (tx, out) => {
       // Only what this host realizes: a report about an LB placed elsewhere since is ignored.
       await tx.rows(
         `UPDATE load_balancers b SET bytes_in = o.bytes_in, bytes_out = o.bytes_out, observed_at = now()
@@ -60,7 +48,7 @@ export class LbStatusService implements DriverStatusSink {
           balancers.map((b) => b.bytes_out),
         ],
       );
-      return tx.rows<HealthTransition>(
+      const transitions = await tx.rows<HealthTransition>(
         `WITH o AS (
            SELECT * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[])
              AS o(id, health, active, total)
@@ -82,15 +70,20 @@ export class LbStatusService implements DriverStatusSink {
           members.map((m) => m.total_connections),
         ],
       );
+      for (const t of transitions)
+        if (t.from !== t.to)
+          out.event({
+            resource: 'member',
+            event: 'health_changed',
+            id: t.id,
+            data: {
+              load_balancer_id: t.load_balancer_id,
+              address: t.address,
+              port: t.port,
+              from: t.from,
+              to: t.to,
+            },
+          });
     });
-    for (const t of transitions)
-      if (t.from !== t.to)
-        this.events.emit('lb', 'member', 'health_changed', t.id, {
-          load_balancer_id: t.load_balancer_id,
-          address: t.address,
-          port: t.port,
-          from: t.from,
-          to: t.to,
-        });
   }
 }

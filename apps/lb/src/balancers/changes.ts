@@ -1,21 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { EventPublisher } from '@qnet/bus';
-import { DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
-import { DesiredStateService, type HostState } from '../agent/desired-state.service.js';
+import { Injectable } from '@nestjs/common';
+import type { SqlTx } from '@qnet/persistence';
+import { DesiredStateChanges, type Change, type GenerationOf } from '@qnet/service';
 import { LbRepository, type BalancerRow, type LbDriver } from './lb.repository.js';
 
-export interface LbEvent {
-  resource: 'load_balancer' | 'listener' | 'member' | 'health_check';
-  event: string;
-  id: string;
-  data: object;
-}
-
-export interface Change<T> {
-  result: T;
-  events: LbEvent[];
-}
+export type { Change } from '@qnet/service';
 
 export interface HostDriver {
   host_id: string;
@@ -24,43 +12,19 @@ export interface HostDriver {
 
 type Moved<T> = { moved: true } | { moved: false; value: T };
 
-const keyOf = (h: HostDriver) => `${h.host_id}\0${h.driver}`;
-
-/**
- * How every LB change is made: in one transaction the next generation of each host it touches
- * (their row locks order changes per host, taken in a fixed order), the change and those hosts'
- * new desired states; after the commit the states go to the agents and the events out on
- * qnet.evt.lb.*.
- */
+/** How every LB change is made: the desired-state core, on the hosts whose drivers realize it. */
 @Injectable()
 export class LbChanges {
   constructor(
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly core: DesiredStateChanges,
     private readonly repo: LbRepository,
-    private readonly desired: DesiredStateService,
-    private readonly events: EventPublisher,
   ) {}
 
-  async onHosts<T>(
+  onHosts<T>(
     hosts: HostDriver[],
-    fn: (tx: SqlTx, generationOf: (h: HostDriver) => number) => Promise<Change<T>>,
+    fn: (tx: SqlTx, generationOf: GenerationOf) => Promise<Change<T>>,
   ): Promise<T> {
-    const keys = [...new Map(hosts.map((h) => [keyOf(h), h])).entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([, h]) => h);
-    const { change, states } = await inTransaction(this.ds, async (tx) => {
-      const generations = new Map<string, number>();
-      for (const h of keys)
-        generations.set(keyOf(h), await this.repo.nextGeneration(tx, h.host_id, h.driver));
-      const change = await fn(tx, (h) => generations.get(keyOf(h))!);
-      const states: [string, HostState][] = [];
-      for (const h of keys)
-        states.push([h.host_id, await this.desired.render(tx, h.host_id, h.driver)]);
-      return { change, states };
-    });
-    for (const [hostId, state] of states) this.desired.push(hostId, state);
-    for (const e of change.events) this.events.emit('lb', e.resource, e.event, e.id, e.data);
-    return change.result;
+    return this.core.run(async (tx, touch) => fn(tx, await touch.hosts(hosts)));
   }
 
   /**
@@ -77,7 +41,7 @@ export class LbChanges {
       const outcome = await this.onHosts<Moved<T>>([placement], async (tx, generationOf) => {
         const lb = await this.repo.balancer(tx, id, true);
         if (lb.host_id !== placement.host_id || lb.driver !== placement.driver)
-          return { result: { moved: true as const }, events: [] };
+          return { result: { moved: true as const } };
         await this.repo.touch(tx, id, generationOf(placement));
         const change = await fn(tx, lb);
         return { result: { moved: false as const, value: change.result }, events: change.events };

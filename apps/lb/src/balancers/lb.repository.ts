@@ -96,7 +96,7 @@ const BALANCER_COLUMNS = `b.id, b.name, b.project_id, b.description, b.labels, b
   b.network_cidr::text AS network_cidr, b.logical_switch, host(b.vip) AS vip, b.algorithm,
   b.protocol, b.provider, b.host_id, b.driver, b.generation, b.bytes_in::float8 AS bytes_in,
   b.bytes_out::float8 AS bytes_out, b.observed_at, b.created_at, b.updated_at, h.applied, h.error`;
-const BALANCERS = `load_balancers b JOIN lb_hosts h ON h.host_id = b.host_id AND h.driver = b.driver`;
+const BALANCERS = `load_balancers b JOIN agent_drivers h ON h.host_id = b.host_id AND h.driver = b.driver`;
 const MEMBER_COLUMNS = `id, load_balancer_id, host(address) AS address, port, weight,
   admin_state_up, logical_port, health, active_connections::float8 AS active_connections,
   total_connections::float8 AS total_connections`;
@@ -104,20 +104,6 @@ const MEMBER_COLUMNS = `id, load_balancer_id, host(address) AS address, port, we
 @Injectable()
 export class LbRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
-
-  /**
-   * Takes the next generation of a host's desired state for one driver. The row lock orders every
-   * change there, so the state rendered in this transaction includes everything committed before.
-   */
-  async nextGeneration(tx: SqlTx, hostId: string, driver: LbDriver): Promise<number> {
-    const [row] = await tx.rows<{ generation: string }>(
-      `INSERT INTO lb_hosts (host_id, driver, generation) VALUES ($1, $2, 1)
-       ON CONFLICT (host_id, driver) DO UPDATE SET generation = lb_hosts.generation + 1
-       RETURNING generation`,
-      [hostId, driver],
-    );
-    return Number(row!.generation);
-  }
 
   async placementOf(
     id: string,

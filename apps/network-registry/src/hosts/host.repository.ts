@@ -14,7 +14,7 @@ import {
   type RegisterHostRequest,
   type UpdateHostRequest,
 } from '@qnet/contracts';
-import { DATA_SOURCE, sqlRows } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
 import { HEALTH_SQL, type HealthWindows } from './health.js';
 import { HEALTH_WINDOWS } from './tokens.js';
 import { escapeLike } from '../sql.js';
@@ -46,9 +46,8 @@ export class HostRepository {
   ) {}
 
   /** Insert or refresh; `created` tells a first registration (or one after the registry lost the host). */
-  async register(r: RegisterHostRequest): Promise<{ host: HostView; created: boolean }> {
-    const rows: (HostRow & { created: boolean })[] = await sqlRows(
-      this.ds,
+  async register(tx: SqlTx, r: RegisterHostRequest): Promise<{ host: HostView; created: boolean }> {
+    const rows = await tx.rows<HostRow & { created: boolean }>(
       `INSERT INTO hosts AS h (id, hostname, underlay_ip, capabilities, drivers, mode, agent_version)
        VALUES ($3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, underlay_ip = EXCLUDED.underlay_ip,
@@ -72,9 +71,8 @@ export class HostRepository {
   }
 
   /** Records a heartbeat; returns the health before it, or undefined when the host is unknown. */
-  async heartbeat(hb: HeartbeatRequest): Promise<{ previous: HostHealth } | undefined> {
-    const rows: { previous: HostHealth }[] = await sqlRows(
-      this.ds,
+  async heartbeat(tx: SqlTx, hb: HeartbeatRequest): Promise<{ previous: HostHealth } | undefined> {
+    const rows = await tx.rows<{ previous: HostHealth }>(
       `UPDATE hosts h SET last_seen_at = now(), capabilities = $2, applied = h.applied || $3::jsonb, health = 'healthy'
        FROM (SELECT id, health AS previous FROM hosts WHERE id = $1 FOR UPDATE) p
        WHERE h.id = p.id RETURNING p.previous`,
@@ -110,9 +108,8 @@ export class HostRepository {
     return pageOf(rows, limit, toView, (v) => v.id);
   }
 
-  async update(req: UpdateHostRequest): Promise<HostView> {
-    const rows: HostRow[] = await sqlRows(
-      this.ds,
+  async update(tx: SqlTx, req: UpdateHostRequest): Promise<HostView> {
+    const rows = await tx.rows<HostRow>(
       `UPDATE hosts SET description = COALESCE($4, description), labels = COALESCE($5::jsonb, labels)
        WHERE id = $3 RETURNING ${COLUMNS}, ${HEALTH_SQL} AS health`,
       [
@@ -128,9 +125,11 @@ export class HostRepository {
   }
 
   /** Capabilities of the registered hosts among `ids` (absent ones are not registered). */
-  async capabilities(ids: string[]): Promise<Map<string, Capability[]>> {
-    const rows: { id: string; capabilities: Capability[] }[] = await sqlRows(
-      this.ds,
+  async capabilities(
+    ids: string[],
+    tx: SqlTx = autocommit(this.ds),
+  ): Promise<Map<string, Capability[]>> {
+    const rows = await tx.rows<{ id: string; capabilities: Capability[] }>(
       `SELECT id, capabilities FROM hosts WHERE id = ANY($1::text[])`,
       [ids],
     );
@@ -138,9 +137,8 @@ export class HostRepository {
   }
 
   /** Stores health transitions and returns them; safe when several registry instances sweep at once. */
-  async sweepHealth(): Promise<{ id: string; previous: HostHealth; health: HostHealth }[]> {
-    return sqlRows(
-      this.ds,
+  sweepHealth(tx: SqlTx): Promise<{ id: string; previous: HostHealth; health: HostHealth }[]> {
+    return tx.rows(
       `UPDATE hosts h SET health = n.health
        FROM (SELECT id, health AS previous, ${HEALTH_SQL} AS health FROM hosts FOR UPDATE SKIP LOCKED) n
        WHERE h.id = n.id AND n.health <> n.previous

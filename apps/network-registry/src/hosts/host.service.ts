@@ -5,10 +5,10 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { EventPublisher } from '@qnet/bus';
 import type {
   HeartbeatReply,
   HeartbeatRequest,
+  HostHealth,
   HostView,
   ListHostsRequest,
   Page,
@@ -16,6 +16,7 @@ import type {
   RegisterHostRequest,
   UpdateHostRequest,
 } from '@qnet/contracts';
+import { Outbox } from '@qnet/service';
 import { HostRepository } from './host.repository.js';
 import { HOST_SWEEP_INTERVAL } from './tokens.js';
 
@@ -27,26 +28,31 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     private readonly repo: HostRepository,
-    private readonly events: EventPublisher,
+    private readonly outbox: Outbox,
     @Inject(HOST_SWEEP_INTERVAL) private readonly sweepIntervalMs: number,
   ) {}
 
-  async register(req: RegisterHostRequest): Promise<RegisterHostReply> {
-    const { host, created } = await this.repo.register(req);
-    this.events.emit('registry', 'host', created ? 'registered' : 'reregistered', host.id, host);
-    return { host_id: host.id, health: host.health, created };
+  register(req: RegisterHostRequest): Promise<RegisterHostReply> {
+    return this.outbox.transaction(async (tx, out) => {
+      const { host, created } = await this.repo.register(tx, req);
+      out.event({
+        resource: 'host',
+        event: created ? 'registered' : 'reregistered',
+        id: host.id,
+        data: host,
+      });
+      return { host_id: host.id, health: host.health, created };
+    });
   }
 
-  async heartbeat(req: HeartbeatRequest): Promise<HeartbeatReply> {
-    const seen = await this.repo.heartbeat(req);
-    if (!seen) return { known: false };
-    if (seen.previous !== 'healthy') {
-      this.events.emit('registry', 'host', 'health_changed', req.host_id, {
-        previous: seen.previous,
-        health: 'healthy',
-      });
-    }
-    return { known: true };
+  heartbeat(req: HeartbeatRequest): Promise<HeartbeatReply> {
+    return this.outbox.transaction(async (tx, out) => {
+      const seen = await this.repo.heartbeat(tx, req);
+      if (!seen) return { known: false };
+      if (seen.previous !== 'healthy')
+        out.event(healthChanged(req.host_id, seen.previous, 'healthy'));
+      return { known: true };
+    });
   }
 
   list(req: ListHostsRequest): Promise<Page<HostView>> {
@@ -57,20 +63,21 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
     return this.repo.get(id);
   }
 
-  async update(req: UpdateHostRequest): Promise<HostView> {
-    const host = await this.repo.update(req);
-    this.events.emit('registry', 'host', 'updated', host.id, host);
-    return host;
+  update(req: UpdateHostRequest): Promise<HostView> {
+    return this.outbox.transaction(async (tx, out) => {
+      const host = await this.repo.update(tx, req);
+      out.event({ resource: 'host', event: 'updated', id: host.id, data: host });
+      return host;
+    });
   }
 
   async sweep(): Promise<void> {
-    for (const t of await this.repo.sweepHealth()) {
-      this.logger.log(`host ${t.id} is ${t.health} (was ${t.previous})`);
-      this.events.emit('registry', 'host', 'health_changed', t.id, {
-        previous: t.previous,
-        health: t.health,
-      });
-    }
+    await this.outbox.transaction(async (tx, out) => {
+      for (const t of await this.repo.sweepHealth(tx)) {
+        this.logger.log(`host ${t.id} is ${t.health} (was ${t.previous})`);
+        out.event(healthChanged(t.id, t.previous, t.health));
+      }
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -86,3 +93,10 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
     clearInterval(this.sweeper);
   }
 }
+
+const healthChanged = (id: string, previous: HostHealth, health: HostHealth) => ({
+  resource: 'host',
+  event: 'health_changed',
+  id,
+  data: { previous, health },
+});

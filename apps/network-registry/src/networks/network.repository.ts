@@ -13,6 +13,7 @@ import {
   type ProvisioningStatus,
 } from '@qnet/contracts';
 import {
+  autocommit,
   callerScope,
   DATA_SOURCE,
   inScope,
@@ -70,9 +71,11 @@ const VIEW = `SELECT ${COLUMNS}, coalesce(s.host_ids, '{}') AS host_ids, coalesc
   FROM networks n LEFT JOIN LATERAL (
     SELECT array_agg(nh.host_id ORDER BY nh.host_id) AS host_ids, count(*)::int AS total,
       count(h.id) FILTER (WHERE ${HEALTH_SQL} = 'healthy')::int AS healthy,
-      count(*) FILTER (WHERE h.id IS NULL OR h.linux_applied < h.linux_generation)::int AS behind,
-      count(h.linux_error)::int AS failed
-    FROM network_hosts nh LEFT JOIN hosts h ON h.id = nh.host_id WHERE nh.network_id = n.id) s ON true`;
+      count(*) FILTER (WHERE h.id IS NULL OR d.applied IS NULL OR d.applied < d.generation)::int AS behind,
+      count(d.error)::int AS failed
+    FROM network_hosts nh LEFT JOIN hosts h ON h.id = nh.host_id
+      LEFT JOIN agent_drivers d ON d.host_id = nh.host_id AND d.driver = 'linux'
+    WHERE nh.network_id = n.id) s ON true`;
 
 type ViewRow = NetworkRow & {
   host_ids: string[];
@@ -89,9 +92,8 @@ export class NetworkRepository {
     @Inject(HEALTH_WINDOWS) private readonly windows: HealthWindows,
   ) {}
 
-  async get(id: string): Promise<NetworkView> {
-    const rows: ViewRow[] = await sqlRows(
-      this.ds,
+  async get(id: string, tx: SqlTx = autocommit(this.ds)): Promise<NetworkView> {
+    const rows = await tx.rows<ViewRow>(
       `${VIEW} WHERE n.id = $3 AND ${inScope('n.project_id', 4)}`,
       [...this.windowParams(), id, callerScope()],
     );

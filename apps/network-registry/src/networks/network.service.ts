@@ -1,6 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { EventPublisher } from '@qnet/bus';
+import { Injectable } from '@nestjs/common';
 import {
   BRIDGE_MTU,
   OVERLAY_MTU,
@@ -14,15 +12,9 @@ import {
   type UpdateNetworkRequest,
 } from '@qnet/contracts';
 import { parseCidr, type Cidr } from '@qnet/netaddr';
-import {
-  DATA_SOURCE,
-  explainViolation,
-  inTransaction,
-  ownerProject,
-  type SqlTx,
-  violatedConstraint,
-} from '@qnet/persistence';
-import { DesiredStateService } from '../desired/desired-state.service.js';
+import { explainViolation, ownerProject, type SqlTx, violatedConstraint } from '@qnet/persistence';
+import { DesiredStateChanges } from '@qnet/service';
+import { linuxOn } from '../desired/linux-renderer.js';
 import { canonicalRanges, checkGateway, parseReservedRanges } from './ipam.js';
 import { HostRepository } from '../hosts/host.repository.js';
 import { NetworkRepository, type NetworkRow } from './network.repository.js';
@@ -40,11 +32,9 @@ const NETWORK_CONSTRAINTS = {
 @Injectable()
 export class NetworkService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly core: DesiredStateChanges,
     private readonly repo: NetworkRepository,
     private readonly hosts: HostRepository,
-    private readonly desired: DesiredStateService,
-    private readonly events: EventPublisher,
   ) {}
 
   get(id: string): Promise<NetworkView> {
@@ -89,37 +79,39 @@ export class NetworkService {
     await this.checkHosts(hostIds, requiredCapability(type, vlanId), type === 'overlay');
     const projectId = ownerProject(req.project_id);
 
-    const network = await this.retryAutoVni(req.vni === undefined, () =>
-      inTransaction(this.ds, async (tx) => {
-        const row = await this.repo.insert(tx, {
-          name: req.name,
-          description: req.description ?? '',
-          type,
-          vlan_id: vlanId,
-          vni: req.vni ?? null,
-          bridge_name: req.bridge_name ?? null,
-          host_id: req.host_id ?? null,
-          cidr: cidr?.text ?? null,
-          gateway: req.gateway ?? null,
-          reserved_ranges: canonicalRanges(reserved),
-          mtu: req.mtu ?? (type === 'overlay' ? OVERLAY_MTU : BRIDGE_MTU),
-          project_id: projectId,
-          labels: req.labels ?? {},
-        });
-        await this.repo.addHosts(tx, row.id, hostIds, true);
-        if (row.gateway) await allocateGateway(tx, row.id, row.gateway);
-        return row;
-      }).catch((err: unknown) => this.explain(err, projectId, cidr)),
+    return this.retryAutoVni(req.vni === undefined, () =>
+      this.core
+        .run(async (tx, touch) => {
+          await touch.hosts(linuxOn(hostIds));
+          const row = await this.repo.insert(tx, {
+            name: req.name,
+            description: req.description ?? '',
+            type,
+            vlan_id: vlanId,
+            vni: req.vni ?? null,
+            bridge_name: req.bridge_name ?? null,
+            host_id: req.host_id ?? null,
+            cidr: cidr?.text ?? null,
+            gateway: req.gateway ?? null,
+            reserved_ranges: canonicalRanges(reserved),
+            mtu: req.mtu ?? (type === 'overlay' ? OVERLAY_MTU : BRIDGE_MTU),
+            project_id: projectId,
+            labels: req.labels ?? {},
+          });
+          await this.repo.addHosts(tx, row.id, hostIds, true);
+          if (row.gateway) await allocateGateway(tx, row.id, row.gateway);
+          const view = await this.repo.get(row.id, tx);
+          return { result: view, events: [networkEvent('created', view)] };
+        })
+        .catch((err: unknown) => this.explain(err, projectId, cidr)),
     );
-    await this.desired.push(hostIds);
-    const view = await this.repo.get(network.id);
-    this.events.emit('registry', 'network', 'created', view.id, view);
-    return view;
   }
 
-  async update(req: UpdateNetworkRequest): Promise<NetworkView> {
-    const { before, after } = await inTransaction(this.ds, async (tx) => {
+  update(req: UpdateNetworkRequest): Promise<NetworkView> {
+    return this.core.run(async (tx, touch) => {
       const cur = await this.repo.lock(tx, req.id);
+      const hostsBefore = await this.repo.hostIds(tx, cur.id);
+      await touch.hosts(linuxOn([...hostsBefore, ...(req.host_ids ?? [])]));
       const cidrText = req.cidr ?? cur.cidr ?? undefined;
       const cidr = parseOptionalCidr(cidrText);
       const gateway = req.gateway ?? cur.gateway ?? undefined;
@@ -129,7 +121,6 @@ export class NetworkService {
       if (req.host_ids && cur.type !== 'overlay')
         throw QnetError.invalid('host_ids', 'only overlays have member hosts');
       if (cidr && req.cidr) await assertAllocationsInside(tx, cur.id, cidr);
-      const hostsBefore = await this.repo.hostIds(tx, cur.id);
       await tx
         .rows(
           `UPDATE networks SET name = coalesce($2, name), description = coalesce($3, description),
@@ -156,18 +147,15 @@ export class NetworkService {
         if (gateway) await allocateGateway(tx, cur.id, gateway);
       }
       if (req.host_ids) await this.replaceMembers(tx, cur, req.host_ids);
-      return { before: hostsBefore, after: await this.repo.hostIds(tx, cur.id) };
+      const view = await this.repo.get(req.id, tx);
+      return { result: view, events: [networkEvent('updated', view)] };
     });
-    await this.desired.push([...before, ...after]);
-    const view = await this.repo.get(req.id);
-    this.events.emit('registry', 'network', 'updated', view.id, view);
-    return view;
   }
 
   async delete(id: string): Promise<void> {
-    const { hosts, view } = await inTransaction(this.ds, async (tx) => {
+    await this.core.run(async (tx, touch) => {
       await this.repo.lock(tx, id);
-      const view = await this.repo.get(id);
+      const view = await this.repo.get(id, tx);
       const [{ count }] = await tx.rows<{ count: number }>(
         `SELECT count(*)::int AS count FROM nics WHERE network_id = $1`,
         [id],
@@ -187,18 +175,21 @@ export class NetworkService {
           'aborted',
           `network ${id} holds reserved address ${held[0].address} (for ${held[0].owner_id}, e.g. a load balancer's VIP): delete its holder first`,
         );
-      const hosts = await this.repo.hostIds(tx, id);
+      await touch.hosts(linuxOn(await this.repo.hostIds(tx, id)));
       await tx.rows(`DELETE FROM networks WHERE id = $1`, [id]);
-      return { hosts, view };
+      return { result: undefined, events: [networkEvent('deleted', view)] };
     });
-    await this.desired.push(hosts);
-    this.events.emit('registry', 'network', 'deleted', id, view);
   }
 
   /** Hosts named for a network must be able to carry it; overlays also need them registered (underlay address). */
-  private async checkHosts(hostIds: string[], needed: Capability | undefined, mustExist: boolean) {
+  private async checkHosts(
+    hostIds: string[],
+    needed: Capability | undefined,
+    mustExist: boolean,
+    tx?: SqlTx,
+  ) {
     if (!hostIds.length) return;
-    const known = await this.hosts.capabilities(hostIds);
+    const known = await this.hosts.capabilities(hostIds, tx);
     for (const id of hostIds) {
       const caps = known.get(id);
       if (!caps && mustExist) throw hostNotRegistered(id, 'host_ids');
@@ -207,7 +198,7 @@ export class NetworkService {
   }
 
   private async replaceMembers(tx: SqlTx, cur: NetworkRow, hostIds: string[]) {
-    await this.checkHosts(hostIds, 'vxlan', true);
+    await this.checkHosts(hostIds, 'vxlan', true, tx);
     const leaving: { host_id: string }[] = await tx.rows(
       `SELECT host_id FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))
          AND EXISTS (SELECT 1 FROM nics WHERE nics.network_id = $1 AND nics.host_id = network_hosts.host_id)`,
@@ -255,6 +246,13 @@ export class NetworkService {
     return explainViolation(err, NETWORK_CONSTRAINTS);
   }
 }
+
+const networkEvent = (event: string, view: NetworkView) => ({
+  resource: 'network',
+  event,
+  id: view.id,
+  data: view,
+});
 
 function parseOptionalCidr(text: string | undefined): Cidr | undefined {
   return text === undefined ? undefined : parseCidr(text);

@@ -10,7 +10,14 @@ import {
   type NicView,
   type Page,
 } from '@qnet/contracts';
-import { callerScope, DATA_SOURCE, inScope, sqlRows, type SqlTx } from '@qnet/persistence';
+import {
+  autocommit,
+  callerScope,
+  DATA_SOURCE,
+  inScope,
+  sqlRows,
+  type SqlTx,
+} from '@qnet/persistence';
 
 export interface NewNic {
   network_id: string;
@@ -22,13 +29,16 @@ export interface NewNic {
   ip_address: string | null;
   host_dev_name: string;
   netns: string | null;
+  /** The generation of its host's `linux` state that first realizes it. */
+  generation: number;
 }
 
 const VIEW = `SELECT c.id, c.network_id, c.vm_id, c.iface_id, c.kind, c.host_id, text(c.guest_mac) AS guest_mac,
     host(c.ip_address) AS ip_address, c.host_dev_name, c.netns, c.created_at,
-    CASE WHEN h.linux_applied >= c.generation AND c.generation > 0 THEN 'ACTIVE'
-         WHEN h.linux_error IS NOT NULL THEN 'ERROR' ELSE 'PENDING_CREATE' END AS provisioning_status
-  FROM nics c JOIN hosts h ON h.id = c.host_id JOIN networks n ON n.id = c.network_id`;
+    CASE WHEN d.applied >= c.generation AND c.generation > 0 THEN 'ACTIVE'
+         WHEN d.error IS NOT NULL THEN 'ERROR' ELSE 'PENDING_CREATE' END AS provisioning_status
+  FROM nics c JOIN networks n ON n.id = c.network_id
+    LEFT JOIN agent_drivers d ON d.host_id = c.host_id AND d.driver = 'linux'`;
 
 type NicRow = Omit<NicView, 'created_at'> & { created_at: Date };
 
@@ -36,9 +46,8 @@ type NicRow = Omit<NicView, 'created_at'> & { created_at: Date };
 export class NicRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
-  async get(id: string): Promise<NicView> {
-    const rows: NicRow[] = await sqlRows(
-      this.ds,
+  async get(id: string, tx: SqlTx = autocommit(this.ds)): Promise<NicView> {
+    const rows = await tx.rows<NicRow>(
       `${VIEW} WHERE c.id = $1 AND ${inScope('n.project_id', 2)}`,
       [id, callerScope()],
     );
@@ -66,8 +75,8 @@ export class NicRepository {
 
   async insert(tx: SqlTx, id: string, n: NewNic): Promise<void> {
     await tx.rows(
-      `INSERT INTO nics (id, network_id, vm_id, iface_id, kind, host_id, guest_mac, ip_address, host_dev_name, netns)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `INSERT INTO nics (id, network_id, vm_id, iface_id, kind, host_id, guest_mac, ip_address, host_dev_name, netns, generation)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         id,
         n.network_id,
@@ -79,6 +88,7 @@ export class NicRepository {
         n.ip_address,
         n.host_dev_name,
         n.netns,
+        n.generation,
       ],
     );
   }

@@ -1,7 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { EventPublisher } from '@qnet/bus';
 import {
   QnetError,
   type AttachNicRequest,
@@ -12,16 +10,9 @@ import {
   type Page,
 } from '@qnet/contracts';
 import { isUnicastMac, normalizeMac, randomLocalMac } from '@qnet/netaddr';
-import {
-  autocommit,
-  DATA_SOURCE,
-  explainViolation,
-  inTransaction,
-  ownerProject,
-  type SqlTx,
-  violatedConstraint,
-} from '@qnet/persistence';
-import { DesiredStateService } from '../desired/desired-state.service.js';
+import { explainViolation, ownerProject, type SqlTx, violatedConstraint } from '@qnet/persistence';
+import { DesiredStateChanges, type DomainEvent } from '@qnet/service';
+import { linuxOf, linuxOn } from '../desired/linux-renderer.js';
 import { AddressAllocator } from '../networks/address-allocator.js';
 import { NetworkRepository, type NetworkRow } from '../networks/network.repository.js';
 import { assertCapable, hostNotRegistered, requiredCapability } from '../networks/placement.js';
@@ -34,13 +25,11 @@ const GENERATED_CONFLICTS = new Set(['nics_guest_mac_key', 'nics_host_dev_name_k
 @Injectable()
 export class NicService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly core: DesiredStateChanges,
     private readonly repo: NicRepository,
     private readonly networks: NetworkRepository,
     private readonly hosts: HostRepository,
-    private readonly desired: DesiredStateService,
     private readonly addresses: AddressAllocator,
-    private readonly events: EventPublisher,
   ) {}
 
   get(id: string): Promise<NicView> {
@@ -75,10 +64,13 @@ export class NicService {
     for (let attempt = 1; ; attempt++) {
       const id = randomUUID();
       try {
-        const { network, created } = await inTransaction(this.ds, async (tx) => {
+        return await this.core.run(async (tx, touch) => {
           const found = await this.resolveNetwork(tx, req);
           const network = await this.networks.lock(tx, found.id);
           this.checkPlacement(network, req.host_id, capabilities);
+          const generationOf = await touch.hosts(
+            linuxOn([req.host_id, ...(await this.overlayMembers(tx, network))]),
+          );
           const ip = network.cidr
             ? await this.addresses.allocate(
                 tx,
@@ -103,21 +95,23 @@ export class NicService {
             ip_address: ip,
             host_dev_name: req.host_dev_name ?? `${kind}-${id.slice(0, 8)}`,
             netns: req.netns ?? null,
+            generation: generationOf(linuxOf(req.host_id)),
           });
           await this.networks.addHosts(tx, network.id, [req.host_id], false);
-          return { network, created: found.created };
+          const events: DomainEvent[] = [];
+          if (found.created) {
+            const view = await this.networks.get(network.id, tx);
+            events.push({
+              resource: 'network',
+              event: 'created',
+              id: view.id,
+              data: { ...view, auto_registered: true },
+            });
+          }
+          const nic = await this.repo.get(id, tx);
+          events.push({ resource: 'nic', event: 'created', id: nic.id, data: nic });
+          return { result: nic, events };
         });
-        if (created) {
-          const view = await this.networks.get(network.id);
-          this.events.emit('registry', 'network', 'created', view.id, {
-            ...view,
-            auto_registered: true,
-          });
-        }
-        await this.push(network, req.host_id);
-        const nic = await this.repo.get(id);
-        this.events.emit('registry', 'nic', 'created', nic.id, nic);
-        return nic;
       } catch (err) {
         const constraint = violatedConstraint(err);
         if (constraint && GENERATED_CONFLICTS.has(constraint) && attempt < 3) {
@@ -138,21 +132,18 @@ export class NicService {
   }
 
   async detach(id: string): Promise<void> {
-    const nic = await this.repo.get(id);
-    const removed = await inTransaction(this.ds, (tx) => this.repo.delete(tx, id));
-    if (!removed) throw QnetError.notFound('nic', id);
-    const network = await this.networks.get(removed.network_id);
-    await this.push(network, removed.host_id);
-    this.events.emit('registry', 'nic', 'deleted', id, nic);
+    await this.core.run(async (tx, touch) => {
+      const nic = await this.repo.get(id, tx);
+      const network = await this.networks.lock(tx, nic.network_id);
+      await touch.hosts(linuxOn([nic.host_id, ...(await this.overlayMembers(tx, network))]));
+      if (!(await this.repo.delete(tx, id))) throw QnetError.notFound('nic', id);
+      return { result: undefined, events: [{ resource: 'nic', event: 'deleted', id, data: nic }] };
+    });
   }
 
   /** A local network changes only the NIC's host; an overlay changes every member's forwarding. */
-  private async push(network: Pick<NetworkRow, 'type' | 'id'>, nicHost: string) {
-    const members =
-      network.type === 'overlay'
-        ? await this.networks.hostIds(autocommit(this.ds), network.id)
-        : [];
-    await this.desired.push([nicHost, ...members]);
+  private async overlayMembers(tx: SqlTx, network: NetworkRow): Promise<string[]> {
+    return network.type === 'overlay' ? this.networks.hostIds(tx, network.id) : [];
   }
 
   private async resolveNetwork(tx: SqlTx, req: AttachNicRequest) {

@@ -5,11 +5,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { DataSource } from 'typeorm';
-import { encodeJson, EventPublisher, NATS_CONNECTION } from '@qnet/bus';
 import { Subjects, type DecisionPush } from '@qnet/contracts';
-import { DATA_SOURCE, inTransaction } from '@qnet/persistence';
+import { Outbox, type Outgoing } from '@qnet/service';
 import type { TunnelConfig } from '../config.js';
 import { BalancerRepository, type RouterRow } from './balancer.repository.js';
 import { decide, rank, type Assignment, type Change } from './decide.js';
@@ -19,8 +16,8 @@ import { TUNNEL_CONFIG } from './tokens.js';
 /**
  * Re-evaluates every endpoint's routers: on a timer (which is also what notices silent routers)
  * and at once when something may have changed a decision (a new endpoint, a router coming back).
- * One instance evaluates at a time (an advisory lock); changes are committed, then pushed on
- * qnet.tunnel.decision.<endpoint_id> and emitted as events.
+ * One instance evaluates at a time (an advisory lock); changes are committed with their pushes on
+ * qnet.tunnel.decision.<endpoint_id> and their events, which the outbox relays.
  */
 @Injectable()
 export class EvaluatorService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,11 +28,9 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
   private next?: Promise<void>;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(TUNNEL_CONFIG) private readonly config: TunnelConfig,
     private readonly repo: BalancerRepository,
-    private readonly events: EventPublisher,
+    private readonly outbox: Outbox,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -68,7 +63,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
 
   private async round(): Promise<void> {
     const started = performance.now();
-    const outcome = await inTransaction(this.ds, async (tx) => {
+    const outcome = await this.outbox.transaction(async (tx, out) => {
       if (!(await this.repo.tryEvaluatorLock(tx))) return undefined;
       const transitions = await this.repo.refreshActivity(
         tx,
@@ -92,21 +87,27 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
         if (change) changes.push({ id: e.endpoint_id, ...change });
       }
       await this.repo.saveAssignments(tx, changes);
+      for (const t of transitions)
+        out.event({
+          resource: 'server',
+          event: t.active ? 'active' : 'inactive',
+          id: t.server_id,
+          data: t,
+        });
+      this.publish(out, changes, routers);
       return { transitions, routers, changes, endpoints: endpoints.length };
     });
     if (!outcome) return; // another instance holds the evaluator lock
-    for (const t of outcome.transitions) {
+    for (const t of outcome.transitions)
       this.logger.log(`routing server ${t.server_id} is ${t.active ? 'active again' : 'inactive'}`);
-      this.events.emit('tunnel', 'server', t.active ? 'active' : 'inactive', t.server_id, t);
-    }
-    this.publish(outcome.changes, outcome.routers);
     if (outcome.changes.length)
       this.logger.log(
         `round: ${outcome.endpoints} endpoints against ${outcome.routers.length} routers in ${(performance.now() - started).toFixed(1)} ms, ${outcome.changes.length} decision(s) changed and pushed`,
       );
   }
 
-  private publish(changes: (Change & { id: string })[], routers: RouterRow[]): void {
+  /** Each changed decision, to its endpoint and as an event. */
+  private publish(out: Outgoing, changes: (Change & { id: string })[], routers: RouterRow[]): void {
     const byId = new Map(routers.map((r) => [r.server_id, r]));
     for (const c of changes) {
       const primary = c.next.primary ? byId.get(c.next.primary) : undefined;
@@ -128,8 +129,8 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
           this.config.businessServerIp,
         ),
       };
-      this.nc.publish(Subjects.tunnelDecision(c.id), encodeJson(push));
-      this.events.emit('tunnel', 'decision', 'changed', c.id, push);
+      out.publish(Subjects.tunnelDecision(c.id), push);
+      out.event({ resource: 'decision', event: 'changed', id: c.id, data: push });
     }
   }
 }

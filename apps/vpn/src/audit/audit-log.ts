@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { EventPublisher } from '@qnet/bus';
+import type { DomainEvent } from '@qnet/service';
 import {
   DEFAULT_PAGE_SIZE,
   pageOf,
@@ -33,13 +33,16 @@ const toView = (r: AuditRow): AuditEventView => ({
   occurred_at: r.occurred_at.toISOString(),
 });
 
+/** An audit entry as its domain event, qnet.evt.vpn.<resource>.<event>. */
+export function auditEvent(e: AuditEventView): DomainEvent {
+  const [resource = '', event = ''] = e.action.split('.');
+  return { resource, event, id: e.connection_id || e.vpn_service_id, data: e };
+}
+
 /** The VPN audit trail: rows written with the change they describe, each also a domain event. */
 @Injectable()
 export class AuditLog {
-  constructor(
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    private readonly events: EventPublisher,
-  ) {}
+  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   /** Recorded in the transaction of the change it describes: no change without its audit row. */
   async record(tx: SqlTx, e: AuditEntry): Promise<AuditEventView> {
@@ -62,12 +65,6 @@ export class AuditLog {
       ],
     );
     return toView(row!);
-  }
-
-  /** After the commit: the entry as qnet.evt.vpn.<resource>.<event>. */
-  emit(e: AuditEventView): void {
-    const [resource, event] = e.action.split('.') as [string, string];
-    this.events.emit('vpn', resource, event, e.connection_id || e.vpn_service_id, e);
   }
 
   /** A service's trail, oldest first; it outlives the service (404 only when there is neither). */

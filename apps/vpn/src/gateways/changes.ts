@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import type { AuditEventView } from '@qnet/contracts';
-import { DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
-import { DesiredStateService } from '../agent/desired-state.service.js';
-import { AuditLog, type AuditEntry } from '../audit/audit-log.js';
+import { Injectable } from '@nestjs/common';
+import type { SqlTx } from '@qnet/persistence';
+import { DesiredStateChanges, type DomainEvent } from '@qnet/service';
+import { DRIVER } from '../agent/wireguard-render.js';
+import { auditEvent, AuditLog, type AuditEntry } from '../audit/audit-log.js';
 import { VpnRepository, type ServiceRow } from './vpn.repository.js';
 
 export interface Change<T> {
@@ -12,33 +11,26 @@ export interface Change<T> {
 }
 
 /**
- * How every VPN change is made: in one transaction the host's next generation (its row lock orders
- * changes per host), the change, its audit rows and the host's new desired state; after the commit
- * the state goes to the agent and the audit entries out as events.
+ * How every VPN change is made: the desired-state core, on the host's `wireguard` driver; the
+ * change's audit rows are written in its transaction and go out as its events.
  */
 @Injectable()
 export class GatewayChanges {
   constructor(
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly core: DesiredStateChanges,
     private readonly repo: VpnRepository,
     private readonly auditLog: AuditLog,
-    private readonly desired: DesiredStateService,
   ) {}
 
-  async onHost<T>(
-    hostId: string,
-    fn: (tx: SqlTx, generation: number) => Promise<Change<T>>,
-  ): Promise<T> {
-    const { result, audited, state } = await inTransaction(this.ds, async (tx) => {
-      const generation = await this.repo.nextGeneration(tx, hostId);
+  onHost<T>(hostId: string, fn: (tx: SqlTx, generation: number) => Promise<Change<T>>): Promise<T> {
+    const host = { host_id: hostId, driver: DRIVER };
+    return this.core.run(async (tx, touch) => {
+      const generation = (await touch.hosts([host]))(host);
       const { result, audit } = await fn(tx, generation);
-      const audited: AuditEventView[] = [];
-      for (const a of audit) audited.push(await this.auditLog.record(tx, a));
-      return { result, audited, state: await this.desired.render(tx, hostId) };
+      const events: DomainEvent[] = [];
+      for (const a of audit) events.push(auditEvent(await this.auditLog.record(tx, a)));
+      return { result, events };
     });
-    this.desired.push(hostId, state);
-    for (const e of audited) this.auditLog.emit(e);
-    return result;
   }
 
   /** A change to an existing service, its row locked for the transaction (404 if it is gone). */

@@ -60,6 +60,41 @@ export type NewService = Omit<
   keyof HostProgress | 'id' | 'created_at' | 'interface_name'
 > & { id: string; interface_name: string; generation: number };
 
+/** A WireGuard peer as an agent saw it on one of its interfaces. */
+export interface ObservedPeer {
+  iface: string;
+  public_key: string;
+  latest_handshake: number;
+  rx_bytes: number;
+  tx_bytes: number;
+  endpoint: string;
+}
+
+export interface PeerChange {
+  id: string;
+  vpn_service_id: string;
+  name: string;
+  endpoint: string;
+  before: Date | null;
+  after: Date | null;
+}
+
+export interface RealizedService {
+  id: string;
+  interface_name: string;
+  private_key_sealed: string;
+  listen_port: number;
+  gateway_address: string;
+  local_subnets: string[];
+}
+
+export interface RealizedPeer {
+  vpn_service_id: string;
+  peer_public_key: string;
+  preshared_key_sealed: string | null;
+  allowed_ip: string;
+}
+
 const HOST = `h.applied, h.error, h.reported_at`;
 const SERVICE_COLUMNS = `s.id, s.name, s.network_id, s.project_id, s.router_id, host(s.external_ip) AS external_ip,
   s.local_subnets::text[] AS local_subnets, s.listen_port, s.client_pool::text AS client_pool,
@@ -69,26 +104,14 @@ const CONNECTION_COLUMNS = `c.id, c.vpn_service_id, c.name,
   host(c.peer_address) || '/' || masklen(c.peer_address) AS peer_address, c.peer_public_key,
   c.preshared_key_sealed, c.generation, c.created_generation, c.created_at, c.latest_handshake,
   c.rx_bytes, c.tx_bytes, c.endpoint, ${HOST}`;
-const SERVICES = `vpn_services s JOIN vpn_hosts h ON h.host_id = s.host_id`;
+const HOST_DRIVER = `agent_drivers h ON h.host_id = s.host_id AND h.driver = 'wireguard'`;
+const SERVICES = `vpn_services s JOIN ${HOST_DRIVER}`;
 const CONNECTIONS = `vpn_connections c JOIN vpn_services s ON s.id = c.vpn_service_id
-  JOIN vpn_hosts h ON h.host_id = s.host_id`;
+  JOIN ${HOST_DRIVER}`;
 
 @Injectable()
 export class VpnRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
-
-  /**
-   * Takes the next generation of a host's desired state. The row lock orders every change on that
-   * host, so the state rendered in this transaction includes everything committed before it.
-   */
-  async nextGeneration(tx: SqlTx, hostId: string): Promise<number> {
-    await tx.rows(`INSERT INTO vpn_hosts (host_id) VALUES ($1) ON CONFLICT DO NOTHING`, [hostId]);
-    const [row] = await tx.rows<{ generation: string }>(
-      `UPDATE vpn_hosts SET generation = generation + 1 WHERE host_id = $1 RETURNING generation`,
-      [hostId],
-    );
-    return Number(row!.generation);
-  }
 
   async hostOf(serviceId: string): Promise<string> {
     const [row] = await autocommit(this.ds).rows<{ host_id: string }>(
@@ -276,5 +299,57 @@ export class VpnRepository {
       [hostIds],
     );
     return new Map(rows.map((r) => [r.host_id, r.n]));
+  }
+
+  /** What a host's `wireguard` driver realizes: its gateways and their peers, keys sealed. */
+  async realizedOn(
+    tx: SqlTx,
+    hostId: string,
+  ): Promise<{ services: RealizedService[]; peers: RealizedPeer[] }> {
+    const services = await tx.rows<RealizedService>(
+      `SELECT id, interface_name, private_key_sealed, listen_port, gateway_address::text AS gateway_address,
+         local_subnets::text[] AS local_subnets
+       FROM vpn_services WHERE host_id = $1 ORDER BY interface_name`,
+      [hostId],
+    );
+    const peers = await tx.rows<RealizedPeer>(
+      `SELECT c.vpn_service_id, c.peer_public_key, c.preshared_key_sealed,
+         host(c.peer_address) || '/' || masklen(c.peer_address) AS allowed_ip
+       FROM vpn_connections c JOIN vpn_services s ON s.id = c.vpn_service_id
+       WHERE s.host_id = $1 ORDER BY c.peer_address`,
+      [hostId],
+    );
+    return { services, peers };
+  }
+
+  /** Records observed handshakes and traffic; returns the connections that changed. */
+  recordPeers(tx: SqlTx, hostId: string, peers: ObservedPeer[]): Promise<PeerChange[]> {
+    return tx.rows<PeerChange>(
+      `WITH obs AS (
+           SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+             AS o(iface, key, hs, rx, tx, endpoint)
+         ), prev AS (
+           SELECT c.id, c.latest_handshake AS before, o.*
+           FROM vpn_connections c JOIN vpn_services s ON s.id = c.vpn_service_id
+           JOIN obs o ON o.iface = s.interface_name AND o.key = c.peer_public_key
+           WHERE s.host_id = $1 FOR UPDATE OF c
+         )
+         UPDATE vpn_connections c SET
+           latest_handshake = CASE WHEN p.hs > 0 THEN to_timestamp(p.hs) END,
+           rx_bytes = p.rx, tx_bytes = p.tx, endpoint = p.endpoint
+         FROM prev p
+         WHERE c.id = p.id AND (c.latest_handshake IS DISTINCT FROM CASE WHEN p.hs > 0 THEN to_timestamp(p.hs) END
+           OR c.rx_bytes <> p.rx OR c.tx_bytes <> p.tx OR c.endpoint <> p.endpoint)
+         RETURNING c.id, c.vpn_service_id, c.name, c.endpoint, p.before, c.latest_handshake AS after`,
+      [
+        hostId,
+        peers.map((p) => p.iface),
+        peers.map((p) => p.public_key),
+        peers.map((p) => p.latest_handshake),
+        peers.map((p) => p.rx_bytes),
+        peers.map((p) => p.tx_bytes),
+        peers.map((p) => p.endpoint),
+      ],
+    );
   }
 }

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import type { LbRealization, LbSpec } from '@qnet/contracts';
+import type { SqlTx } from '@qnet/persistence';
+import type { DriverRenderer } from '@qnet/service';
+import { LbRepository, type Balancer, type LbDriver } from '../balancers/lb.repository.js';
+import { healthCheckOf } from '../balancers/views.js';
+
+/** What one host's driver realizes: its load balancers with their enabled members. */
+export function realization(b: Balancer): LbRealization {
+  const hc = b.health_check;
+  return {
+    id: b.lb.id,
+    vip: b.lb.vip,
+    algorithm: b.lb.algorithm,
+    network_cidr: b.lb.network_cidr,
+    logical_switch: b.lb.logical_switch,
+    listeners: b.listeners.map((l) => ({ port: l.port, protocol: l.protocol })),
+    members: b.members
+      .filter((m) => m.admin_state_up)
+      .map((m) => ({
+        id: m.id,
+        address: m.address,
+        port: m.port,
+        weight: m.weight,
+        ...(m.logical_port ? { logical_port: m.logical_port } : {}),
+      })),
+    ...(hc ? { health_check: healthCheckOf(hc) } : {}),
+  };
+}
+
+/** Renders a host's `lb_nft` / `lb_ovn` desired state: the balancers placed there for it. */
+function rendererFor(driver: LbDriver) {
+  @Injectable()
+  class LbRenderer implements DriverRenderer<LbSpec> {
+    constructor(readonly repo: LbRepository) {}
+
+    async render(tx: SqlTx, hostIds: readonly string[]): Promise<LbSpec[]> {
+      const specs: LbSpec[] = [];
+      for (const hostId of hostIds)
+        specs.push({
+          load_balancers: (await this.repo.onHost(tx, hostId, driver)).map(realization),
+        });
+      return specs;
+    }
+  }
+  return LbRenderer;
+}
+
+export const NftRenderer = rendererFor('lb_nft');
+export const OvnRenderer = rendererFor('lb_ovn');

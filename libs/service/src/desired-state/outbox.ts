@@ -1,0 +1,184 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { DataSource } from 'typeorm';
+import { NATS_CONNECTION, SERVICE_INFO, type ServiceInfo } from '@qnet/bus';
+import {
+  makeEvent,
+  Subjects,
+  type BusServiceId,
+  type DesiredState,
+  type EventEnvelope,
+} from '@qnet/contracts';
+import { autocommit, DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
+import { currentContext } from '@qnet/runtime';
+import { outboxRepository, type OutboxMessage } from './outbox.repository.js';
+
+/** How often rows no relay sent are looked for, and how old a row must be to count as such. */
+const SWEEP_EVERY_MS = 1_000;
+const UNSENT_AFTER_MS = 2_000;
+const SWEEP_BATCH = 500;
+
+/**
+ * Test hook: a service started with this set to an event subject kills itself (SIGKILL) right
+ * after committing a change that emits it, before relaying anything — the crash the outbox exists
+ * for. Never set outside tests.
+ */
+export const KILL_AFTER_COMMIT_ENV = 'QNET_TEST_KILL_AFTER_COMMIT';
+
+/** A domain event: published on qnet.evt.<service>.<resource>.<event>. */
+export interface DomainEvent {
+  resource: string;
+  event: string;
+  id: string;
+  data: unknown;
+}
+
+/** What one transaction has to say once it commits: its events and its hosts' new states. */
+export class Outgoing {
+  readonly messages: OutboxMessage[] = [];
+
+  constructor(private readonly service: BusServiceId) {}
+
+  /** A domain event, carrying the caller's request id. */
+  event(e: DomainEvent): EventEnvelope {
+    const { subject, envelope } = makeEvent(
+      this.service,
+      e.resource,
+      e.event,
+      e.id,
+      e.data,
+      currentContext()?.requestId,
+    );
+    this.messages.push({
+      id: envelope.id,
+      kind: 'event',
+      subject,
+      payload: JSON.stringify(envelope),
+    });
+    return envelope;
+  }
+
+  /** A host's new desired state for one driver, for its agent's command subject. */
+  push(hostId: string, state: DesiredState): void {
+    this.publish(Subjects.agentCmd(hostId, state.driver), state);
+  }
+
+  /** A plain NATS message (idempotent for its receivers: it may arrive twice). */
+  publish(subject: string, data: unknown): void {
+    this.messages.push({ id: randomUUID(), kind: 'push', subject, payload: JSON.stringify(data) });
+  }
+}
+
+/**
+ * The transactional outbox. A change writes its messages in its own transaction; after the commit
+ * they are relayed at once (the caller is not held for it) and their rows deleted. Rows a crash
+ * left behind are relayed by the sweep, at start and every second after: events to JetStream with
+ * the row id as message id, so an event relayed twice is stored once; pushes are idempotent (the
+ * agent applies a generation once).
+ */
+@Injectable()
+export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Outbox');
+  private readonly js: JetStreamClient;
+  private readonly service: BusServiceId;
+  private readonly inFlight = new Set<Promise<void>>();
+  private sweeper?: NodeJS.Timeout;
+  private sweeping = false;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(SERVICE_INFO) info: ServiceInfo,
+  ) {
+    this.js = jetstream(nc);
+    this.service = info.id;
+  }
+
+  /** Runs `fn` in a transaction whose messages are written with it and relayed after its commit. */
+  async transaction<T>(fn: (tx: SqlTx, out: Outgoing) => Promise<T>): Promise<T> {
+    const out = new Outgoing(this.service);
+    const result = await inTransaction(this.ds, async (tx) => {
+      const value = await fn(tx, out);
+      await outboxRepository.insert(tx, out.messages);
+      return value;
+    });
+    this.committed(out.messages);
+    return result;
+  }
+
+  onApplicationBootstrap(): void {
+    this.track(this.sweep(0));
+    this.sweeper = setInterval(() => this.track(this.sweep(UNSENT_AFTER_MS)), SWEEP_EVERY_MS);
+  }
+
+  /** Lets relays in progress finish (bounded) before the bus and the pool close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
+    const deadline = new Promise((r) => setTimeout(r, 5_000).unref());
+    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+  }
+
+  private committed(messages: OutboxMessage[]): void {
+    if (!messages.length) return;
+    const kill = process.env[KILL_AFTER_COMMIT_ENV];
+    if (kill && messages.some((m) => m.subject === kill)) process.kill(process.pid, 'SIGKILL');
+    this.track(this.relay(messages));
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async sweep(minAgeMs: number): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const rows = await outboxRepository.pending(autocommit(this.ds), minAgeMs, SWEEP_BATCH);
+      if (rows.length) {
+        this.logger.log(`relaying ${rows.length} message(s) a previous relay did not send`);
+        await this.relay(rows);
+      }
+    } catch (err) {
+      this.logger.warn('outbox sweep failed (retried in a second)', err);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** Sends, then deletes what was sent; anything unsent stays for the sweep. Never throws. */
+  private async relay(messages: readonly OutboxMessage[]): Promise<void> {
+    const sent: string[] = [];
+    await Promise.all(
+      messages.map(async (m) => {
+        try {
+          await this.send(m);
+          sent.push(m.id);
+        } catch (err) {
+          this.logger.warn(`${m.kind} on ${m.subject} not sent yet (the sweep retries)`, err);
+        }
+      }),
+    );
+    if (!sent.length) return;
+    try {
+      if (messages.some((m) => m.kind === 'push')) await this.nc.flush();
+      await outboxRepository.delete(autocommit(this.ds), sent);
+    } catch (err) {
+      this.logger.warn('sent outbox rows not deleted (they are sent again, harmlessly)', err);
+    }
+  }
+
+  private async send(m: OutboxMessage): Promise<void> {
+    const data = new TextEncoder().encode(m.payload);
+    if (m.kind === 'push') this.nc.publish(m.subject, data);
+    else await this.js.publish(m.subject, data, { msgID: m.id });
+  }
+}
