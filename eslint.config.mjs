@@ -27,7 +27,8 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
-      // Module boundaries (DESIGN §2): a service never imports another service; libraries form layers.
+      // Module boundaries (docs/architecture.md, "Layers"): apps never import apps; libraries form
+      // layers; only the node agent may import the drivers (they run commands on hosts).
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -41,8 +42,16 @@ export default tseslint.config(
                 'type:util',
                 'type:bus',
                 'type:data',
-                'type:drivers',
                 'type:service-kit',
+              ),
+            },
+            {
+              sourceTag: 'type:agent',
+              onlyDependOnLibsWithTags: allowed(
+                'type:contracts',
+                'type:util',
+                'type:bus',
+                'type:drivers',
               ),
             },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: allowed('type:util') },

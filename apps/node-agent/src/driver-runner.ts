@@ -88,7 +88,9 @@ export class DriverRunner {
       this.desired = spec;
       this.desiredGeneration = state.generation;
       this.driver.follow?.(spec, () => this.onLiveChange());
-      const { changes } = await reconcile(this.driver, this.exec, spec, this.applied);
+      const { changes } = await reconcile(this.driver, this.exec, spec, this.applied, {
+        confirmDrift: state.generation === this.generation,
+      });
       this.applied = spec;
       this.generation = state.generation;
       return { ...base, ok: true, changes };

@@ -59,12 +59,19 @@ export async function reconcile<S, O>(
   exec: Executor,
   desired: S,
   previous: S | undefined,
+  opts: { confirmDrift?: boolean } = {},
 ): Promise<ApplyOutcome> {
-  const observed =
-    exec.mode === 'dry-run'
-      ? driver.assumeApplied(previous ?? driver.parse({}))
-      : await driver.observe(exec);
-  const changes = driver.plan(desired, observed);
+  if (exec.mode === 'dry-run')
+    return execute(exec, driver.plan(desired, driver.assumeApplied(previous ?? driver.parse({}))));
+  let changes = driver.plan(desired, await driver.observe(exec));
+  // A state already applied that now looks different must look so twice: one observation taken
+  // while a daemon was busy (vtysh omits a slow daemon's section) is not drift to repair.
+  if (changes.length && opts.confirmDrift)
+    changes = driver.plan(desired, await driver.observe(exec));
+  return execute(exec, changes);
+}
+
+async function execute(exec: Executor, changes: Change[]): Promise<ApplyOutcome> {
   for (const c of batched(exec, changes)) {
     if (c.document !== undefined)
       await withDocument(c.document, (file) =>
