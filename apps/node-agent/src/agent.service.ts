@@ -8,16 +8,15 @@ import {
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { busRequest, encodeJson, NATS_CONNECTION, QNET_VERSION } from '@qnet/bus';
+import { encodeJson, NATS_CONNECTION, QNET_VERSION, requestAgent } from '@qnet/bus';
 import {
+  AgentCalls,
   DesiredState,
   QnetError,
   Subjects,
   type ApplyResult,
   type Capability,
   type DriverStatus,
-  type HeartbeatReply,
-  type RegisterHostReply,
   type ReportMetricsRequest,
 } from '@qnet/contracts';
 import { probeCapabilities, type Executor } from '@qnet/drivers';
@@ -94,19 +93,15 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   /** Registration is retried until the registry answers; heartbeats re-register if it forgot us. */
   async register(): Promise<void> {
     try {
-      const reply = await busRequest<RegisterHostReply>(
-        this.nc,
-        Subjects.agentRegister(this.id.hostId),
-        {
-          host_id: this.id.hostId,
-          hostname: this.id.hostname,
-          underlay_ip: this.id.underlayIp,
-          capabilities: this.capabilities,
-          mode: this.id.mode,
-          drivers: [...this.runners.keys()],
-          agent_version: QNET_VERSION,
-        },
-      );
+      const reply = await requestAgent(this.nc, AgentCalls.register, this.id.hostId, {
+        host_id: this.id.hostId,
+        hostname: this.id.hostname,
+        underlay_ip: this.id.underlayIp,
+        capabilities: this.capabilities,
+        mode: this.id.mode,
+        drivers: [...this.runners.keys()],
+        agent_version: QNET_VERSION,
+      });
       this.registered = true;
       this.logger.log(
         `registered with the registry (${reply.created ? 'new host' : 'known host'}, ${reply.health})`,
@@ -120,18 +115,14 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   async heartbeat(): Promise<void> {
     if (!this.registered) return this.register();
     try {
-      const reply = await busRequest<HeartbeatReply>(
-        this.nc,
-        Subjects.agentHeartbeat(this.id.hostId),
-        {
-          host_id: this.id.hostId,
-          capabilities: this.capabilities,
-          uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
-          applied: Object.fromEntries(
-            [...this.runners].map(([name, r]) => [name, Math.max(r.appliedGeneration, 0)]),
-          ),
-        },
-      );
+      const reply = await requestAgent(this.nc, AgentCalls.heartbeat, this.id.hostId, {
+        host_id: this.id.hostId,
+        capabilities: this.capabilities,
+        uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+        applied: Object.fromEntries(
+          [...this.runners].map(([name, r]) => [name, Math.max(r.appliedGeneration, 0)]),
+        ),
+      });
       if (!reply.known) {
         this.logger.warn('the registry does not know this host: registering again');
         await this.register();
@@ -163,11 +154,9 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async pull(driver: string): Promise<boolean> {
     try {
-      const state = await busRequest<DesiredState>(
-        this.nc,
-        Subjects.agentDesired(this.id.hostId, driver),
-        { host_id: this.id.hostId },
-      );
+      const state = await requestAgent(this.nc, AgentCalls.desired(driver), this.id.hostId, {
+        host_id: this.id.hostId,
+      });
       await this.applyAndReport(state);
       return true;
     } catch (err) {

@@ -1,6 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BusClient } from './client.js';
 import { NATS_CONNECTION, SERVICE_INFO, type ServiceInfo } from './tokens.js';
 
 @Global()
@@ -12,9 +11,8 @@ export class BusModule {
       providers: [
         { provide: NATS_CONNECTION, useValue: nc },
         { provide: SERVICE_INFO, useValue: info },
-        BusClient,
       ],
-      exports: [NATS_CONNECTION, SERVICE_INFO, BusClient],
+      exports: [NATS_CONNECTION, SERVICE_INFO],
     };
   }
 }

@@ -1,14 +1,40 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { errors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { QnetError, type RpcContract } from '@qnet/contracts';
+import { QnetError, type AgentCallContract, type RpcContract } from '@qnet/contracts';
 import { currentContext, PROJECT_HEADER, REQUEST_ID_HEADER } from '@qnet/runtime';
 import { decodeReply, encodeJson } from './codec.js';
-import { NATS_CONNECTION } from './tokens.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
+export interface RequestOptions {
+  timeoutMs?: number;
+  requestId?: string;
+  project?: string;
+}
+
+/** Calls another component's RPC: request and reply types come from the contract. */
+export function request<Req extends object, Res>(
+  nc: NatsConnection,
+  contract: RpcContract<Req, Res>,
+  payload: Req,
+  opts?: RequestOptions,
+): Promise<Res> {
+  return busRequest<Res>(nc, contract.subject, payload, opts);
+}
+
+/** Calls one host's agent subject (`qnet.agent.<host>.…`), typed by its contract. */
+export function requestAgent<Req extends object, Res>(
+  nc: NatsConnection,
+  contract: AgentCallContract<Req, Res>,
+  hostId: string,
+  payload: Req,
+  opts?: RequestOptions,
+): Promise<Res> {
+  return busRequest<Res>(nc, contract.subject(hostId), payload, opts);
+}
+
 /**
- * Request/reply over NATS with a bounded wait. No responders → unavailable (503) at once;
+ * The raw transport under request(): for the gateway's forwarder of proto methods and for tests
+ * of the wire. Request/reply over NATS with a bounded wait. No responders → unavailable (503) at once;
  * no answer in time → deadline_exceeded (504). The request id and project scope of the current
  * context travel as NATS headers.
  */
@@ -16,7 +42,7 @@ export async function busRequest<T>(
   nc: NatsConnection,
   subject: string,
   payload: unknown,
-  opts: { timeoutMs?: number; requestId?: string; project?: string } = {},
+  opts: RequestOptions = {},
 ): Promise<T> {
   const ctx = currentContext();
   const h = natsHeaders();
@@ -62,18 +88,4 @@ function toBusError(err: unknown, subject: string, timeout: number): unknown {
     return new QnetError('unavailable', 'the bus connection is closing');
   }
   return err;
-}
-
-/** Injectable form of busRequest with a typed contract. */
-@Injectable()
-export class BusClient {
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
-
-  request<Req extends object, Res>(
-    contract: RpcContract<Req, Res>,
-    payload: Req,
-    timeoutMs?: number,
-  ): Promise<Res> {
-    return busRequest<Res>(this.nc, contract.subject, payload, { timeoutMs });
-  }
 }

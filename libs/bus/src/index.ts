@@ -13,5 +13,3 @@ export * from './bus.module.js';
 export * from './bootstrap.js';
 export * from './nats-auth.js';
 export * from './config.js';
-export * from './registry-lookups.js';
-export * from './placement.js';

@@ -35,3 +35,16 @@ export function defineRpc<Req extends object, Res>(
 
 export type RequestOf<C> = C extends RpcContract<infer Req, unknown> ? Req : never;
 export type ResponseOf<C> = C extends RpcContract<object, infer Res> ? Res : never;
+
+/** A request/reply on one host's agent subjects (`qnet.agent.<host>.…`): the subject names the host. */
+export interface AgentCallContract<Req extends object, Res> {
+  readonly subject: (hostId: string) => string;
+  readonly __request?: Req;
+  readonly __response?: Res;
+}
+
+export function defineAgentCall<Req extends object, Res>(
+  subject: (hostId: string) => string,
+): AgentCallContract<Req, Res> {
+  return { subject };
+}

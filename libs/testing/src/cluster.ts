@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { busRequest, inboxPrefixFor, NATS_USERS } from '@qnet/bus';
+import { inboxPrefixFor, NATS_USERS, request } from '@qnet/bus';
 import { BUS_SERVICES, pingRpc, type BusServiceId } from '@qnet/contracts';
 import {
   freePort,
@@ -149,7 +149,7 @@ export class TestCluster {
   async waitForService(id: BusServiceId, timeoutMs = 30_000): Promise<void> {
     const nc = await this.connectAs(NATS_USERS.gateway);
     await waitFor(
-      async () => Boolean(await busRequest(nc, pingRpc(id).subject, {}, { timeoutMs: 500 })),
+      async () => Boolean(await request(nc, pingRpc(id), {}, { timeoutMs: 500 })),
       timeoutMs,
       `${id} Ping`,
     );

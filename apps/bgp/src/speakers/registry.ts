@@ -1,11 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busRequest, registryHost } from '@qnet/bus';
-import {
-  MAX_PAGE_SIZE,
-  QnetError,
-  RegistryNetworkRpc,
-  type ListNetworksResponse,
-} from '@qnet/contracts';
+import { allPages, registryHost } from '@qnet/service';
+import { QnetError, RegistryNetworkRpc } from '@qnet/contracts';
 import { cidrContainsCidr, parseCidr, type Cidr } from '@qnet/netaddr';
 
 /** The registry's host for node_id: 404 if unknown, 412 if its agent has no FRR. */
@@ -41,21 +36,11 @@ export class RouteFilter {
   async check(nc: NatsConnection, projectId: string, prefix: string): Promise<void> {
     const p = parseCidr(prefix);
     if (this.allowList.some((c) => cidrContainsCidr(c, p))) return;
-    let token = '';
-    do {
-      const page = await busRequest<ListNetworksResponse>(
-        nc,
-        RegistryNetworkRpc.ListNetworks.subject,
-        {
-          project_id: projectId,
-          page_size: MAX_PAGE_SIZE,
-          ...(token ? { page_token: token } : {}),
-        },
-      );
+    for await (const page of allPages(nc, RegistryNetworkRpc.ListNetworks, {
+      project_id: projectId,
+    }))
       if (page.networks.some((n) => n.cidr && cidrContainsCidr(parseCidr(n.cidr, false), p)))
         return;
-      token = page.next_page_token;
-    } while (token);
     throw new QnetError(
       'failed_precondition',
       `prefix: ${prefix} is inside no network of project ${projectId} and not in the BGP allow-list`,

@@ -2,16 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { busRequest, NATS_CONNECTION } from '@qnet/bus';
+import { NATS_CONNECTION, requestAgent } from '@qnet/bus';
 import {
-  MAX_PAGE_SIZE,
+  DeviceConfigCall,
   QnetError,
-  Subjects,
   TunnelRpc,
   type DeviceConfigCommand,
   type DeviceView,
   type EndpointRoutersView,
-  type ListDecisionsResponse,
   type ListDevicesRequest,
   type ListDevicesResponse,
   type PushConfigResponse,
@@ -21,7 +19,7 @@ import {
   type UpdateDeviceStatusRequest,
 } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE } from '@qnet/persistence';
-import { Outbox } from '@qnet/service';
+import { allPages, Outbox } from '@qnet/service';
 import type { SecretBox } from '@qnet/runtime';
 import type { DeviceConfig } from '../config.js';
 import { DeviceRepository, type DeviceRow } from './device.repository.js';
@@ -141,12 +139,9 @@ export class DeviceService {
     const device = await this.repo.get(id);
     const command: DeviceConfigCommand = { device_id: id, config: device.config };
     try {
-      const ack = await busRequest<PushConfigResponse>(
-        this.nc,
-        Subjects.agentCmd(id, 'config'),
-        command,
-        { timeoutMs: this.config.pushTimeoutMs },
-      );
+      const ack = await requestAgent(this.nc, DeviceConfigCall, id, command, {
+        timeoutMs: this.config.pushTimeoutMs,
+      });
       await this.outbox.transaction(async (_tx, out) => {
         out.event(deviceEvent('config_pushed', id, ack));
       });
@@ -189,19 +184,8 @@ export class DeviceService {
 
   private async allDecisions(): Promise<EndpointRoutersView[]> {
     const out: EndpointRoutersView[] = [];
-    let token = '';
-    do {
-      const page = await busRequest<ListDecisionsResponse>(
-        this.nc,
-        TunnelRpc.ListDecisions.subject,
-        {
-          page_size: MAX_PAGE_SIZE,
-          ...(token ? { page_token: token } : {}),
-        },
-      );
+    for await (const page of allPages(this.nc, TunnelRpc.ListDecisions, {}))
       out.push(...page.decisions);
-      token = page.next_page_token;
-    } while (token);
     return out;
   }
 

@@ -7,8 +7,8 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busRequest, NATS_CONNECTION } from '@qnet/bus';
-import { BUS_SERVICES, pingRpc, type PingReply } from '@qnet/contracts';
+import { NATS_CONNECTION, request } from '@qnet/bus';
+import { BUS_SERVICES, pingRpc } from '@qnet/contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 
 @ApiTags('health')
@@ -50,9 +50,9 @@ export class HealthController {
   ): Promise<HealthIndicatorResult> {
     const ind = this.indicators.check(id);
     try {
-      const reply = await busRequest<PingReply>(
+      const reply = await request(
         this.nc,
-        pingRpc(id).subject,
+        pingRpc(id),
         {},
         { timeoutMs: this.config.readyTimeoutMs },
       );

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { busRequest, NATS_CONNECTION, placeOnHost, registryNetwork } from '@qnet/bus';
+import { NATS_CONNECTION, request } from '@qnet/bus';
+import { placeOnHost, registryNetwork } from '@qnet/service';
 import {
   logicalSwitchOf,
   PROVIDER_ALGORITHMS,
@@ -15,7 +16,6 @@ import {
   type ListLoadBalancersResponse,
   type LoadBalancerStatsView,
   type LoadBalancerView,
-  type ReservedAddress,
   type SetHealthCheckRequest,
   type UpdateLoadBalancerRequest,
 } from '@qnet/contracts';
@@ -81,16 +81,12 @@ export class BalancerService {
       req.host_id,
     );
     const id = randomUUID();
-    const reserved = await busRequest<ReservedAddress>(
-      this.nc,
-      RegistryAddressRpc.ReserveAddress.subject,
-      {
-        network_id: network.id,
-        owner_id: id,
-        field: 'vip',
-        ...(req.vip ? { address: req.vip } : {}),
-      },
-    );
+    const reserved = await request(this.nc, RegistryAddressRpc.ReserveAddress, {
+      network_id: network.id,
+      owner_id: id,
+      field: 'vip',
+      ...(req.vip ? { address: req.vip } : {}),
+    });
     const driver = driverOf(provider);
     try {
       return await this.changes.onHosts([{ host_id: hostId, driver }], async (tx, generationOf) => {
@@ -217,7 +213,7 @@ export class BalancerService {
 
   private async release(networkId: string, address: string, ownerId: string): Promise<void> {
     try {
-      await busRequest(this.nc, RegistryAddressRpc.ReleaseAddress.subject, {
+      await request(this.nc, RegistryAddressRpc.ReleaseAddress, {
         network_id: networkId,
         address,
         owner_id: ownerId,

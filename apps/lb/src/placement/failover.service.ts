@@ -6,14 +6,9 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busRequest, NATS_CONNECTION, placeOnHost } from '@qnet/bus';
-import {
-  MAX_PAGE_SIZE,
-  QnetError,
-  RegistryHostRpc,
-  type HostHealth,
-  type ListHostsResponse,
-} from '@qnet/contracts';
+import { NATS_CONNECTION } from '@qnet/bus';
+import { allPages, placeOnHost } from '@qnet/service';
+import { QnetError, RegistryHostRpc, type HostHealth } from '@qnet/contracts';
 import { LbChanges } from '../balancers/changes.js';
 import { LbRepository } from '../balancers/lb.repository.js';
 import type { LbConfig } from '../config.js';
@@ -105,16 +100,8 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
 
   private async hostsWith(health: HostHealth): Promise<string[]> {
     const ids: string[] = [];
-    let token = '';
-    do {
-      const page = await busRequest<ListHostsResponse>(this.nc, RegistryHostRpc.ListHosts.subject, {
-        health,
-        page_size: MAX_PAGE_SIZE,
-        ...(token ? { page_token: token } : {}),
-      });
+    for await (const page of allPages(this.nc, RegistryHostRpc.ListHosts, { health }))
       ids.push(...page.hosts.map((h) => h.id));
-      token = page.next_page_token;
-    } while (token);
     return ids;
   }
 }

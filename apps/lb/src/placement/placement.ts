@@ -1,5 +1,5 @@
 import type { Capability, HostView, LbProvider } from '@qnet/contracts';
-import type { PlacementRule } from '@qnet/bus';
+import type { PlacementRule } from '@qnet/service';
 
 /** The capability each provider's driver needs on its host. */
 export const PROVIDER_CAPABILITY: Record<LbProvider, Capability> = {

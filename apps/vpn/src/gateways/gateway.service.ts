@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { NATS_CONNECTION, registryNetwork } from '@qnet/bus';
+import { NATS_CONNECTION } from '@qnet/bus';
+import { registryNetwork } from '@qnet/service';
 import {
   QnetError,
   WIREGUARD_INTERFACE_PREFIX,

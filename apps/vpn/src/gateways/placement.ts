@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { placeOnHost } from '@qnet/bus';
+import { placeOnHost } from '@qnet/service';
 import type { HostView } from '@qnet/contracts';
 
 const canRunWireguard = (h: HostView) =>

@@ -12,6 +12,8 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { defineAgentCall } from '../rpc.js';
+import { Subjects } from '../subjects.js';
 import { IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
 import { AGENT_MODES, CAPABILITIES, type AgentMode, type Capability } from './capabilities.js';
 
@@ -98,3 +100,13 @@ export class DriverStatusReport implements DriverStatus {
 export class DesiredStateRequest {
   @IsIdToken() host_id!: string;
 }
+
+/** What an agent asks of the control plane about itself. */
+export const AgentCalls = {
+  register: defineAgentCall<RegisterHostRequest, RegisterHostReply>(Subjects.agentRegister),
+  heartbeat: defineAgentCall<HeartbeatRequest, HeartbeatReply>(Subjects.agentHeartbeat),
+  desired: (driver: string) =>
+    defineAgentCall<DesiredStateRequest, DesiredState>((host) =>
+      Subjects.agentDesired(host, driver),
+    ),
+};

@@ -1,5 +1,6 @@
 import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional } from 'class-validator';
-import { defineRpc } from '../rpc.js';
+import { defineAgentCall, defineRpc } from '../rpc.js';
+import { Subjects } from '../subjects.js';
 import { PageRequest } from '../pagination.js';
 import { IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
 
@@ -99,6 +100,10 @@ export interface DeviceConfigCommand {
   device_id: string;
   config: Record<string, unknown>;
 }
+
+export const DeviceConfigCall = defineAgentCall<DeviceConfigCommand, PushConfigResponse>((id) =>
+  Subjects.agentCmd(id, 'config'),
+);
 
 export const DeviceRpc = {
   RegisterDevice: defineRpc<RegisterDeviceRequest, RegisteredDeviceView>(

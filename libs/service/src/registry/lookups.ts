@@ -1,23 +1,17 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  QnetError,
-  RegistryHostRpc,
-  RegistryNetworkRpc,
-  type HostView,
-  type NetworkView,
-} from '@qnet/contracts';
-import { busRequest } from './client.js';
+import { request } from '@qnet/bus';
+import { QnetError, RegistryHostRpc, RegistryNetworkRpc, type RpcContract } from '@qnet/contracts';
 
 /** A registry lookup whose not-found is the caller's 404, naming the request field that held the id. */
-async function lookup<T>(
+async function lookup<Req extends object, Res>(
   nc: NatsConnection,
-  subject: string,
-  body: object,
+  contract: RpcContract<Req, Res>,
+  body: Req,
   field: string,
   what: string,
-): Promise<T> {
+): Promise<Res> {
   try {
-    return await busRequest<T>(nc, subject, body);
+    return await request(nc, contract, body);
   } catch (err) {
     if (err instanceof QnetError && err.code === 'not_found')
       throw new QnetError('not_found', `${field}: ${what} not found`, [
@@ -29,14 +23,8 @@ async function lookup<T>(
 
 /** The registry's host `hostId`, or 404 naming `field`. */
 export const registryHost = (nc: NatsConnection, hostId: string, field: string) =>
-  lookup<HostView>(
-    nc,
-    RegistryHostRpc.GetHost.subject,
-    { host_id: hostId },
-    field,
-    `host ${hostId}`,
-  );
+  lookup(nc, RegistryHostRpc.GetHost, { host_id: hostId }, field, `host ${hostId}`);
 
 /** The registry's network `id`, or 404 naming `field`. */
 export const registryNetwork = (nc: NatsConnection, id: string, field: string) =>
-  lookup<NetworkView>(nc, RegistryNetworkRpc.GetNetwork.subject, { id }, field, `network ${id}`);
+  lookup(nc, RegistryNetworkRpc.GetNetwork, { id }, field, `network ${id}`);

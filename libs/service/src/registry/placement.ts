@@ -1,13 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  MAX_PAGE_SIZE,
-  QnetError,
-  RegistryHostRpc,
-  type HostView,
-  type ListHostsResponse,
-} from '@qnet/contracts';
-import { busRequest } from './client.js';
-import { registryHost } from './registry-lookups.js';
+import { QnetError, RegistryHostRpc, type HostView } from '@qnet/contracts';
+import { registryHost } from './lookups.js';
+import { allPages } from './pages.js';
 
 export interface PlacementRule {
   /** Whether a host can run the work. */
@@ -23,20 +17,9 @@ export interface PlacementRule {
 /** Every healthy host the rule accepts, walking the registry's pages. */
 export async function capableHealthyHosts(nc: NatsConnection, rule: PlacementRule) {
   const found: string[] = [];
-  let token = '';
-  do {
-    const page = await busRequest<ListHostsResponse>(nc, RegistryHostRpc.ListHosts.subject, {
-      health: 'healthy',
-      page_size: MAX_PAGE_SIZE,
-      ...(token ? { page_token: token } : {}),
-    });
-    found.push(
-      ...page.hosts
-        .filter((h) => rule.capable(h) && !rule.exclude?.includes(h.id))
-        .map((h) => h.id),
-    );
-    token = page.next_page_token;
-  } while (token);
+  for await (const page of allPages(nc, RegistryHostRpc.ListHosts, { health: 'healthy' }))
+    for (const h of page.hosts)
+      if (rule.capable(h) && !rule.exclude?.includes(h.id)) found.push(h.id);
   return found;
 }
 

@@ -1,0 +1,3 @@
+export * from './lookups.js';
+export * from './pages.js';
+export * from './placement.js';
