@@ -204,8 +204,8 @@ const PATH_PARAMS: Record<string, keyof Refs> = {
   '/api/v1/vpn-services/{id}': 'vpn',
   '/api/v1/bgp-speakers/{id}': 'speaker',
   '/api/v1/devices/{id}': 'device',
-  listenerId: 'listener',
-  memberId: 'member',
+  listener_id: 'listener',
+  member_id: 'member',
   connection_id: 'connection',
   peer_id: 'peer',
   advertisement_id: 'advertisement',
@@ -231,7 +231,7 @@ export const REST_BODIES: Record<string, Sample> = {
   'PATCH /api/v1/load-balancers/{id}': () => ({ description: 'changed' }),
   'POST /api/v1/load-balancers/{id}/listeners': () => ({ port: 8443 }),
   'POST /api/v1/load-balancers/{id}/members': () => ({ address: '10.77.0.50', port: 8080 }),
-  'PATCH /api/v1/load-balancers/{id}/members/{memberId}': () => ({ weight: 3 }),
+  'PATCH /api/v1/load-balancers/{id}/members/{member_id}': () => ({ weight: 3 }),
   'PUT /api/v1/load-balancers/{id}/health-check': () => SAMPLE_HEALTH_CHECK,
   'POST /api/v1/vpn-services': RPC_SAMPLES['VpnService/CreateVpnService']!,
   'POST /api/v1/vpn-services/{id}/rotate-key': () => ({}),
@@ -264,7 +264,7 @@ export const REST_BODIES: Record<string, Sample> = {
 
 export interface RestRoute {
   method: string;
-  /** OpenAPI template, e.g. /api/v1/load-balancers/{id}/members/{memberId}. */
+  /** OpenAPI template, e.g. /api/v1/load-balancers/{id}/members/{member_id}. */
   template: string;
 }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busRequest, NATS_CONNECTION } from '@qnet/bus';
 import {
+  BUS_SERVICES,
   clusterOnlyMessage,
   isClusterProtoRpc,
   QnetError,
@@ -9,6 +10,7 @@ import {
   Subjects,
   type ProtoCatalog,
   type ProtoMethod,
+  type RpcContract,
 } from '@qnet/contracts';
 import { currentContext } from '@qnet/runtime';
 import { GATEWAY_CONFIG, PROTO_CATALOG, type GatewayConfig } from '../config.js';
@@ -39,12 +41,11 @@ export class RpcForwarder {
     return { method, subject: Subjects.rpc(svc.id, method.name) };
   }
 
-  call<T = unknown>(
-    protoService: string,
-    methodName: string,
-    body: Record<string, unknown>,
-  ): Promise<T> {
-    return this.forward<T>(this.resolve(protoService, methodName), body);
+  /** Forwards a REST route's message to its contract's RPC, as the Connect path would. */
+  call<Res>(contract: RpcContract<object, Res>, body: Record<string, unknown>): Promise<Res> {
+    const svc = BUS_SERVICES.find((s) => s.id === contract.service);
+    if (!svc) throw new QnetError('internal', `no service ${contract.service}`);
+    return this.forward<Res>(this.resolve(svc.proto, contract.method), body);
   }
 
   async forward<T = unknown>(
@@ -81,7 +82,11 @@ export class RpcForwarder {
   }
 
   /** Query strings are text: turn numeric and boolean proto fields into JSON numbers and booleans. */
-  queryToMessage(requestType: string, query: Record<string, unknown>): Record<string, unknown> {
+  queryToMessage(
+    contract: RpcContract<object, unknown>,
+    query: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const requestType = contract.protoRequest ?? `${contract.method}Request`;
     const fields = new Map(this.catalog.fields(requestType).map((f) => [f.name, f]));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(query)) {

@@ -1,19 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  QnetError,
-  type BgpAdvertisementView,
-  type BgpPeerView,
-  type BgpSpeakerDetailedStatus,
-  type BgpSpeakerView,
-  type ListAdvertisementsResponse,
-  type ListBgpPeersResponse,
-  type ListBgpSpeakersResponse,
-} from '@qnet/contracts';
-import { RpcForwarder } from '../connect/rpc-forwarder.js';
-import { toRpcFields, withRestFieldNames, type FieldNames } from './field-names.js';
-
-const SERVICE = 'BGPService';
+import { BgpRpc, QnetError } from '@qnet/contracts';
+import type { FieldNames } from './field-names.js';
+import { restController } from './rest-routes.js';
 
 /** Seed 001's REST documents name some fields differently from its RPC messages. */
 const SPEAKER_FIELDS: FieldNames = {
@@ -40,117 +27,99 @@ function flattenSpec(body: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
+const SPEAKER = { id: 'speaker_id' };
+
 /** REST face of BGP ToR integration (seed 001); the Connect paths of both seeds work as well. */
-@ApiTags('bgp')
-@Controller('api/v1/bgp-speakers')
-export class BgpRestController {
-  constructor(private readonly rpc: RpcForwarder) {}
-
-  @Get()
-  @ApiOperation({ summary: 'List speakers (filters: project_id, node_id; page_size, page_token)' })
-  list(@Query() query: Record<string, unknown>): Promise<ListBgpSpeakersResponse> {
-    return this.rpc.call(
-      SERVICE,
-      'ListSpeakers',
-      this.rpc.queryToMessage('ListBGPSpeakersRequest', query),
-    );
-  }
-
-  @Post()
-  @ApiOperation({ summary: 'Create the BGP speaker of a node: {name, project_id, spec}' })
-  create(@Body() body: Record<string, unknown>): Promise<BgpSpeakerView> {
-    return withRestFieldNames(SPEAKER_FIELDS, () =>
-      this.rpc.call(SERVICE, 'CreateSpeaker', toRpcFields(flattenSpec(body), SPEAKER_FIELDS)),
-    );
-  }
-
-  @Get(':id')
-  @ApiOperation({ summary: 'Get a speaker' })
-  get(@Param('id') id: string): Promise<BgpSpeakerView> {
-    return this.rpc.call(SERVICE, 'GetSpeaker', { id });
-  }
-
-  @Delete(':id')
-  @HttpCode(204)
-  @ApiOperation({ summary: "Delete a speaker with its peers and advertisements (FRR's BGP goes)" })
-  async delete(@Param('id') id: string): Promise<void> {
-    await this.rpc.call(SERVICE, 'DeleteSpeaker', { id });
-  }
-
-  @Get(':id/status')
-  @ApiOperation({ summary: "Seed 001's status document: phase, peers' sessions, advertisements" })
-  status(@Param('id') id: string): Promise<BgpSpeakerDetailedStatus> {
-    return this.rpc.call(SERVICE, 'GetSpeakerStatus', { speaker_id: id });
-  }
-
-  @Get(':id/peers')
-  @ApiOperation({ summary: "List a speaker's peers with session status (page_size, page_token)" })
-  peers(
-    @Param('id') id: string,
-    @Query() query: Record<string, unknown>,
-  ): Promise<ListBgpPeersResponse> {
-    return this.rpc.call(SERVICE, 'ListPeers', {
-      ...this.rpc.queryToMessage('ListBGPPeersRequest', query),
-      speaker_id: id,
-    });
-  }
-
-  @Post(':id/peers')
-  @ApiOperation({
-    summary:
-      'Add a peer: {name, peer_ip, remote_asn, md5_password, hold_time, keepalive_interval, bfd, max_prefixes}',
-  })
-  addPeer(@Param('id') id: string, @Body() body: Record<string, unknown>): Promise<BgpPeerView> {
-    return withRestFieldNames(PEER_FIELDS, () =>
-      this.rpc.call(SERVICE, 'AddPeer', { ...toRpcFields(body, PEER_FIELDS), speaker_id: id }),
-    );
-  }
-
-  @Delete(':id/peers/:peer_id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Remove a peer (its session is closed)' })
-  async removePeer(@Param('id') id: string, @Param('peer_id') peerId: string): Promise<void> {
-    await this.rpc.call(SERVICE, 'RemovePeer', { speaker_id: id, peer_id: peerId });
-  }
-
-  @Get(':id/advertisements')
-  @ApiOperation({ summary: "List a speaker's advertisements (page_size, page_token)" })
-  advertisements(
-    @Param('id') id: string,
-    @Query() query: Record<string, unknown>,
-  ): Promise<ListAdvertisementsResponse> {
-    return this.rpc.call(SERVICE, 'ListAdvertisements', {
-      ...this.rpc.queryToMessage('ListAdvertisementsRequest', query),
-      speaker_id: id,
-    });
-  }
-
-  @Post(':id/advertisements')
-  @ApiOperation({
-    summary: 'Advertise a prefix: {cidr, next_hop, local_preference, communities}',
-  })
-  advertise(
-    @Param('id') id: string,
-    @Body() body: Record<string, unknown>,
-  ): Promise<BgpAdvertisementView> {
-    return withRestFieldNames(ADVERTISEMENT_FIELDS, () =>
-      this.rpc.call(SERVICE, 'AdvertiseNetwork', {
-        ...toRpcFields(body, ADVERTISEMENT_FIELDS),
-        speaker_id: id,
-      }),
-    );
-  }
-
-  @Delete(':id/advertisements/:advertisement_id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Withdraw an advertisement (gone from the peers within seconds)' })
-  async withdraw(
-    @Param('id') id: string,
-    @Param('advertisement_id') advertisementId: string,
-  ): Promise<void> {
-    await this.rpc.call(SERVICE, 'WithdrawNetwork', {
-      speaker_id: id,
-      advertisement_id: advertisementId,
-    });
-  }
-}
+export const BgpRestController = restController({
+  name: 'BgpRestController',
+  tag: 'bgp',
+  base: 'api/v1/bgp-speakers',
+  routes: {
+    list: {
+      verb: 'GET',
+      path: '',
+      from: 'query',
+      rpc: BgpRpc.ListSpeakers,
+      summary: 'List speakers (filters: project_id, node_id; page_size, page_token)',
+    },
+    create: {
+      verb: 'POST',
+      path: '',
+      reshape: flattenSpec,
+      fieldNames: SPEAKER_FIELDS,
+      rpc: BgpRpc.CreateSpeaker,
+      summary: 'Create the BGP speaker of a node: {name, project_id, spec}',
+    },
+    get: {
+      verb: 'GET',
+      path: ':id',
+      params: { id: 'id' },
+      rpc: BgpRpc.GetSpeaker,
+      summary: 'Get a speaker',
+    },
+    delete: {
+      verb: 'DELETE',
+      path: ':id',
+      params: { id: 'id' },
+      status: 204,
+      rpc: BgpRpc.DeleteSpeaker,
+      summary: "Delete a speaker with its peers and advertisements (FRR's BGP goes)",
+    },
+    status: {
+      verb: 'GET',
+      path: ':id/status',
+      params: SPEAKER,
+      rpc: BgpRpc.GetSpeakerStatus,
+      summary: "Seed 001's status document: phase, peers' sessions, advertisements",
+    },
+    peers: {
+      verb: 'GET',
+      path: ':id/peers',
+      from: 'query',
+      params: SPEAKER,
+      rpc: BgpRpc.ListPeers,
+      summary: "List a speaker's peers with session status (page_size, page_token)",
+    },
+    addPeer: {
+      verb: 'POST',
+      path: ':id/peers',
+      params: SPEAKER,
+      fieldNames: PEER_FIELDS,
+      rpc: BgpRpc.AddPeer,
+      summary:
+        'Add a peer: {name, peer_ip, remote_asn, md5_password, hold_time, keepalive_interval, bfd, max_prefixes}',
+    },
+    removePeer: {
+      verb: 'DELETE',
+      path: ':id/peers/:peer_id',
+      params: { ...SPEAKER, peer_id: 'peer_id' },
+      status: 204,
+      rpc: BgpRpc.RemovePeer,
+      summary: 'Remove a peer (its session is closed)',
+    },
+    advertisements: {
+      verb: 'GET',
+      path: ':id/advertisements',
+      from: 'query',
+      params: SPEAKER,
+      rpc: BgpRpc.ListAdvertisements,
+      summary: "List a speaker's advertisements (page_size, page_token)",
+    },
+    advertise: {
+      verb: 'POST',
+      path: ':id/advertisements',
+      params: SPEAKER,
+      fieldNames: ADVERTISEMENT_FIELDS,
+      rpc: BgpRpc.AdvertiseNetwork,
+      summary: 'Advertise a prefix: {cidr, next_hop, local_preference, communities}',
+    },
+    withdraw: {
+      verb: 'DELETE',
+      path: ':id/advertisements/:advertisement_id',
+      params: { ...SPEAKER, advertisement_id: 'advertisement_id' },
+      status: 204,
+      rpc: BgpRpc.WithdrawNetwork,
+      summary: 'Withdraw an advertisement (gone from the peers within seconds)',
+    },
+  },
+});
