@@ -7,22 +7,21 @@ import {
   nftLbDriver,
   ovnLbDriver,
   wireguardDriver,
-  type Driver,
   type Executor,
 } from '@qnet/drivers';
 import { AgentService } from './agent.service.js';
 import type { AgentConfig } from './config.js';
-import { DriverRunner } from './driver-runner.js';
+import { DriverRunner, type Runner } from './driver-runner.js';
 import type { AgentIdentity } from './identity.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
 
-/** The drivers this agent runs; each service issue adds its own. */
-export const agentDrivers = (id: AgentIdentity, config: AgentConfig): Driver[] => [
-  linuxDriver as Driver,
-  wireguardDriver as Driver,
-  frrDriver({ pathspace: config.frrPathspace, hostname: id.hostId }) as Driver,
-  nftLbDriver({ netns: id.netns, probe: id.mode !== 'dry-run' }) as Driver,
-  ovnLbDriver({ db: config.ovnNbDb, hostId: id.hostId }) as Driver,
+/** The drivers this agent runs, each in its runner. */
+export const agentRunners = (id: AgentIdentity, config: AgentConfig, exec: Executor): Runner[] => [
+  new DriverRunner(linuxDriver, exec),
+  new DriverRunner(wireguardDriver, exec),
+  new DriverRunner(frrDriver({ pathspace: config.frrPathspace, hostname: id.hostId }), exec),
+  new DriverRunner(nftLbDriver({ netns: id.netns, probe: id.mode !== 'dry-run' }), exec),
+  new DriverRunner(ovnLbDriver({ db: config.ovnNbDb, hostId: id.hostId }), exec),
 ];
 
 @Module({})
@@ -42,9 +41,7 @@ export class AgentModule {
         { provide: EXECUTOR, useValue: deps.exec },
         {
           provide: DRIVER_RUNNERS,
-          useValue: new Map(
-            agentDrivers(deps.id, deps.config).map((d) => [d.name, new DriverRunner(d, deps.exec)]),
-          ),
+          useValue: new Map(agentRunners(deps.id, deps.config, deps.exec).map((r) => [r.name, r])),
         },
         AgentService,
       ],

@@ -6,9 +6,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
-import { encodeJson, NATS_CONNECTION, QNET_VERSION, requestAgent } from '@qnet/bus';
+import {
+  encodeJson,
+  NATS_CONNECTION,
+  QNET_VERSION,
+  requestAgent,
+  validatePayload,
+} from '@qnet/bus';
 import {
   AgentCalls,
   DesiredState,
@@ -22,7 +26,7 @@ import {
 import { probeCapabilities, type Executor } from '@qnet/drivers';
 import type { AgentConfig } from './config.js';
 import { storeDeviceConfig } from './device-config.js';
-import { DriverRunner } from './driver-runner.js';
+import type { Runner } from './driver-runner.js';
 import type { AgentIdentity } from './identity.js';
 import { LoadSampler } from './routing-metrics.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
@@ -45,7 +49,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(AGENT_IDENTITY) private readonly id: AgentIdentity,
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
     @Inject(EXECUTOR) private readonly exec: Executor,
-    @Inject(DRIVER_RUNNERS) private readonly runners: Map<string, DriverRunner>,
+    @Inject(DRIVER_RUNNERS) private readonly runners: Map<string, Runner>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -72,13 +76,16 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     this.timers.forEach(clearInterval);
-    for (const runner of this.runners.values()) runner.driver.stop?.();
+    for (const runner of this.runners.values()) runner.stop();
     this.commands?.unsubscribe();
     if (!this.nc.isClosed()) await this.nc.drain();
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
-    const t = setInterval(() => fn().catch((err: unknown) => this.logger.warn(String(err))), ms);
+    const t = setInterval(
+      () => fn().catch((err: unknown) => this.logger.warn('periodic task failed', err)),
+      ms,
+    );
     this.timers.push(t);
   }
 
@@ -108,7 +115,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       );
     } catch (err) {
       this.registered = false;
-      this.logger.warn(`registration failed, retrying: ${(err as Error).message}`);
+      this.logger.warn('registration failed, retrying', err);
     }
   }
 
@@ -128,7 +135,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         await this.register();
       }
     } catch (err) {
-      this.logger.warn(`heartbeat failed: ${(err as Error).message}`);
+      this.logger.warn('heartbeat failed', err);
     }
   }
 
@@ -161,7 +168,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       return true;
     } catch (err) {
       if (err instanceof QnetError && err.code === 'unavailable') return false;
-      this.logger.warn(`pulling ${driver} desired state failed: ${(err as Error).message}`);
+      this.logger.warn(`pulling ${driver} desired state failed`, err);
       return false;
     }
   }
@@ -201,13 +208,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       }
       const runner = this.runners.get(verb);
       if (!runner) throw new QnetError('not_found', `this agent has no ${verb} driver`);
-      const state = plainToInstance(DesiredState, msg.json<object>());
-      const errors = validateSync(state, { whitelist: true, forbidNonWhitelisted: true });
-      if (errors.length)
-        throw new QnetError(
-          'invalid_argument',
-          `invalid desired state: ${errors.map((e) => e.property).join(', ')}`,
-        );
+      const state = await validatePayload(DesiredState, msg.json<unknown>());
       if (state.driver !== verb)
         throw QnetError.invalid('driver', `must be ${verb} on this subject`);
       respond({ data: await this.applyAndReport(state) });
@@ -260,7 +261,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
    * A driver's live observations changed (a member's health, connection counts): reconcile its
    * last desired state now, and when that changed the host, say so with its live status.
    */
-  private async reconcileLive(runner: DriverRunner): Promise<void> {
+  private async reconcileLive(runner: Runner): Promise<void> {
     const result = await runner.resync();
     if (!result || result.superseded || (result.ok && !result.changes.length)) return;
     this.report(result);

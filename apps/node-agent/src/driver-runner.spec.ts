@@ -1,4 +1,4 @@
-import { DryRunExecutor, linuxDriver, type Driver } from '@qnet/drivers';
+import { DryRunExecutor, linuxDriver } from '@qnet/drivers';
 import { DriverRunner } from './driver-runner.js';
 
 const state = (generation: number, bridge: string) => ({
@@ -10,7 +10,7 @@ const state = (generation: number, bridge: string) => ({
 describe('DriverRunner', () => {
   it('applies only the newest of the full states queued behind a running apply', async () => {
     const exec = new DryRunExecutor();
-    const runner = new DriverRunner(linuxDriver as Driver, exec);
+    const runner = new DriverRunner(linuxDriver, exec);
     const results = await Promise.all([
       runner.apply(state(1, 'qbr1')),
       runner.apply(state(2, 'qbr2')),
@@ -23,7 +23,7 @@ describe('DriverRunner', () => {
   });
 
   it('still ignores a state older than the one applied', async () => {
-    const runner = new DriverRunner(linuxDriver as Driver, new DryRunExecutor());
+    const runner = new DriverRunner(linuxDriver, new DryRunExecutor());
     await runner.apply(state(5, 'qbr5'));
     const stale = await runner.apply(state(4, 'qbr4'));
     expect(stale).toMatchObject({ ok: true, changes: [] });

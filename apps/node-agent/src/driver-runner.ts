@@ -1,14 +1,25 @@
 import { QnetError, type ApplyResult, type DesiredState } from '@qnet/contracts';
 import { reconcile, type Driver, type Executor } from '@qnet/drivers';
 
+/** A driver as the agent runs it, whatever its spec and observation types. */
+export interface Runner {
+  readonly name: string;
+  readonly appliedGeneration: number;
+  onLiveChange: () => void;
+  apply(state: DesiredState): Promise<ApplyResult>;
+  resync(): Promise<ApplyResult> | undefined;
+  status(): Promise<(ApplyResult & { observed: unknown }) | undefined>;
+  stop(): void;
+}
+
 /**
  * Holds one driver's desired state and applies it one at a time: commands never interleave,
  * stale generations are ignored, a queued state that a newer one supersedes is skipped, and the
  * same generation again re-reconciles (drift repair).
  */
-export class DriverRunner {
-  private desired: unknown;
-  private applied: unknown;
+export class DriverRunner<S, O> implements Runner {
+  private desired: S | undefined;
+  private applied: S | undefined;
   private generation = -1;
   private desiredGeneration = -1;
   private chain: Promise<unknown> = Promise.resolve();
@@ -19,9 +30,17 @@ export class DriverRunner {
   onLiveChange: () => void = () => undefined;
 
   constructor(
-    readonly driver: Driver,
+    private readonly driver: Driver<S, O>,
     private readonly exec: Executor,
   ) {}
+
+  get name(): string {
+    return this.driver.name;
+  }
+
+  stop(): void {
+    this.driver.stop?.();
+  }
 
   get appliedGeneration(): number {
     return this.generation;
@@ -76,7 +95,7 @@ export class DriverRunner {
         error: `ignored: generation ${this.generation} already applied`,
       };
     }
-    let spec: unknown;
+    let spec: S;
     try {
       spec = this.driver.parse(state.spec);
     } catch (err) {

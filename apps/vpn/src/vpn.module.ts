@@ -3,7 +3,7 @@ import { loadSecretBox } from '@qnet/runtime';
 import { agentDrivers } from '@qnet/service';
 import { DRIVER, WireguardRenderer } from './agent/wireguard-render.js';
 import { GatewayStatusService } from './agent/gateway-status.service.js';
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog } from './audit/audit.repository.js';
 import type { VpnConfig } from './config.js';
 import { VpnController } from './gateways/vpn.controller.js';
 import { VpnRepository } from './gateways/vpn.repository.js';

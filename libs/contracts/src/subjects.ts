@@ -1,7 +1,7 @@
 import type { BusServiceId } from './services.js';
 
 /**
- * Every NATS subject QuantumNet uses, in one place (DESIGN §3). The README's subject table is
+ * Every NATS subject QuantumNet uses, in one place (README, "Bus subjects"). The README's subject table is
  * the documentation of this file.
  */
 export const Subjects = {

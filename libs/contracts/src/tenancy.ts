@@ -1,7 +1,7 @@
 import { serviceById, serviceByProto, type BusServiceId } from './services.js';
 
 /**
- * Operations on the cluster itself rather than on one project's resources (DESIGN §9): the
+ * Operations on the cluster itself rather than on one project's resources (README, "Tenancy"): the
  * tunnel fabric and its devices, and changing hosts. Only the admin token (project `*`) may call
  * them; a project-scoped caller gets a 403. Hosts stay readable by every project: they are the
  * shared infrastructure a tenant names when it places a network, a speaker or a gateway, and a

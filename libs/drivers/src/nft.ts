@@ -3,7 +3,7 @@ import { CommandError, type Executor } from './executor.js';
 import type { Change } from './driver.js';
 
 /**
- * A table the agent owns outright (DESIGN §4), replaced as a whole in one `nft -f` transaction —
+ * A table the agent owns outright (docs/architecture.md, "One desired-state core"), replaced as a whole in one `nft -f` transaction —
  * the kernel swaps old rules for new atomically, so no packet sees a half-written ruleset. The
  * table's comment carries a fingerprint of its body, so an unchanged desired state plans nothing
  * and a table deleted or edited by hand (fingerprint gone) is rewritten on the next resync.

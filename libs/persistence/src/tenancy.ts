@@ -2,7 +2,7 @@ import { DEFAULT_PROJECT, QnetError } from '@qnet/contracts';
 import { currentContext } from '@qnet/runtime';
 
 /**
- * Tenancy (DESIGN §9), the one mechanism every service applies to its project-owned resources.
+ * Tenancy (README, "Tenancy"), the one mechanism every service applies to its project-owned resources.
  *
  * The caller's scope is the project its API token is bound to (the gateway's `x-qnet-project`,
  * restored from the bus headers), or null for the admin token and for the control plane's own

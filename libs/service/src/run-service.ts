@@ -12,7 +12,7 @@ import {
   type ConfigSpec,
 } from '@qnet/runtime';
 import { serviceConfigSpec } from './config.js';
-import { DesiredStateKit1733200000000 } from './desired-state/migration.js';
+import { DesiredStateKit1733200000000 } from './desired-state/migrations/1733200000000-desired-state-kit.js';
 import { Outbox } from './desired-state/outbox.js';
 
 export interface ServiceDefinition<C> {

@@ -30,7 +30,7 @@ export const SAMPLE_WG_KEY = Buffer.alloc(32, 7).toString('base64');
 type Body = Record<string, unknown>;
 type Sample = (r: Refs) => Body;
 
-/** A valid seed 000 §1.6 health check. */
+/** A valid health check (docs/compatibility.md, 000). */
 export const SAMPLE_HEALTH_CHECK = {
   protocol: 'TCP',
   port: 80,

@@ -71,7 +71,7 @@ export class TestCluster {
     return new TestCluster(deployment, nats, db, dir);
   }
 
-  /** The seed 004 listener of the tunnel balancer or the device controller. */
+  /** The API 004 listener of the tunnel balancer or the device controller. */
   seedUrl(service: 'tunnel' | 'device'): string {
     const port =
       this.deployment.env[service === 'tunnel' ? 'TUNNEL_HTTP_PORT' : 'DEVICE_HTTP_PORT'];

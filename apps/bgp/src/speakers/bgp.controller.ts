@@ -25,7 +25,7 @@ import { AdvertisementService } from './advertisement.service.js';
 import { PeerService } from './peer.service.js';
 import { SpeakerService } from './speaker.service.js';
 
-/** BGPService: seed 001's RPCs, and seed 000's names (CreateBGPSpeaker, AddBGPPeer, ListBGPPeers). */
+/** BGPService: API 001's RPCs, and API 000's names (CreateBGPSpeaker, AddBGPPeer, ListBGPPeers). */
 @Controller()
 export class BgpController {
   constructor(

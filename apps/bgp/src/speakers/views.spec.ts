@@ -3,7 +3,7 @@ import { peerStateOf } from '../agent/session-status.service.js';
 import { uptimeText } from './views.js';
 
 describe('bgp views', () => {
-  it('writes uptime as seed 000 does (2h35m) from the largest unit down', () => {
+  it('writes uptime as API 000 does (2h35m) from the largest unit down', () => {
     expect(uptimeText(0)).toBe('0s');
     expect(uptimeText(45)).toBe('45s');
     expect(uptimeText(125)).toBe('2m5s');

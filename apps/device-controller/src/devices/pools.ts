@@ -1,7 +1,7 @@
 import { bigIntToIp, ipFamily, ipToBigInt, isIp, type IpFamily } from '@qnet/netaddr';
 import type { DeviceConfig } from '../config.js';
 
-/** A tunnel address pool: base address plus offsets start..end (seed 004's ip_allocation). */
+/** A tunnel address pool: base address plus offsets start..end (API 004's ip_allocation). */
 export interface AddressPool {
   base: string;
   start: number;

@@ -2,7 +2,7 @@ import { BgpRpc, QnetError } from '@qnet/contracts';
 import type { FieldNames } from './field-names.js';
 import { restController } from './rest-routes.js';
 
-/** Seed 001's REST documents name some fields differently from its RPC messages. */
+/** API 001's REST documents name some fields differently from its RPC messages. */
 const SPEAKER_FIELDS: FieldNames = {
   'spec.local_asn': 'local_asn',
   'spec.router_id': 'router_id',
@@ -29,7 +29,7 @@ function flattenSpec(body: Record<string, unknown>): Record<string, unknown> {
 
 const SPEAKER = { id: 'speaker_id' };
 
-/** REST face of BGP ToR integration (seed 001); the Connect paths of both seeds work as well. */
+/** REST face of BGP ToR integration (API 001); the Connect paths of both APIs work as well. */
 export const BgpRestController = restController({
   name: 'BgpRestController',
   tag: 'bgp',
@@ -70,7 +70,7 @@ export const BgpRestController = restController({
       path: ':id/status',
       params: SPEAKER,
       rpc: BgpRpc.GetSpeakerStatus,
-      summary: "Seed 001's status document: phase, peers' sessions, advertisements",
+      summary: "API 001's status document: phase, peers' sessions, advertisements",
     },
     peers: {
       verb: 'GET',

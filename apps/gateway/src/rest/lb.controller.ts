@@ -3,7 +3,7 @@ import { restController } from './rest-routes.js';
 
 const LB = { id: 'load_balancer_id' };
 
-/** REST face of L4 load balancing (seed 000 part 1); the seed's Connect paths work as well. */
+/** REST face of L4 load balancing (API 000, docs/compatibility.md); the Connect paths work as well. */
 export const LbRestController = restController({
   name: 'LbRestController',
   tag: 'lb',
@@ -96,7 +96,7 @@ export const LbRestController = restController({
       // The seed's document is the health check itself; `{health_check: {...}}` works as well.
       reshape: (body) => ({ health_check: body.health_check ?? body }),
       rpc: LbRpc.SetHealthCheck,
-      summary: 'Set the health check (seed 000 §1.6 document)',
+      summary: 'Set the health check (the health-check document, docs/compatibility.md)',
     },
     removeHealthCheck: {
       verb: 'DELETE',

@@ -1,7 +1,7 @@
 import { RegistryNetworkRpc, RegistryNicRpc } from '@qnet/contracts';
 import { restController } from './rest-routes.js';
 
-/** Seed 003's `/v1/networks` API: the same RPCs as the Connect paths. */
+/** API 003's `/v1/networks` API: the same RPCs as the Connect paths. */
 export const NetworksRestController = restController({
   name: 'NetworksRestController',
   tag: 'networks',
@@ -27,7 +27,7 @@ export const NetworksRestController = restController({
       verb: 'POST',
       path: '',
       rpc: RegistryNetworkRpc.CreateNetwork,
-      summary: 'Create a network (seed 003 fields, network_type bridge | vlan | overlay)',
+      summary: 'Create a network (API 003 fields, network_type bridge | vlan | overlay)',
     },
     update: {
       verb: 'PATCH',

@@ -19,7 +19,7 @@ import type { RpcContract } from '@qnet/contracts';
 import { RpcForwarder } from '../connect/rpc-forwarder.js';
 import { toRpcFields, withRestFieldNames, type FieldNames } from './field-names.js';
 
-/** Lists answer a bare JSON array as seed 003 shows; the next page's token rides in a header. */
+/** Lists answer a bare JSON array as API 003 shows; the next page's token rides in a header. */
 export const NEXT_PAGE_HEADER = 'X-Next-Page-Token';
 
 type Message = Record<string, unknown>;

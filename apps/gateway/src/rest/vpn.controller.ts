@@ -4,7 +4,7 @@ import { restController } from './rest-routes.js';
 const SERVICE = { id: 'vpn_service_id' };
 const CONNECTION = { ...SERVICE, connection_id: 'connection_id' };
 
-/** REST face of the WireGuard bastion (seed 000 part 2); the seed's Connect paths work as well. */
+/** REST face of the WireGuard bastion (API 000, docs/compatibility.md); the Connect paths work as well. */
 export const VpnRestController = restController({
   name: 'VpnRestController',
   tag: 'vpn',

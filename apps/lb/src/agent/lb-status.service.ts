@@ -1,20 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Outbox, type DriverObserver } from '@qnet/service';
-import {
-  MEMBER_HEALTH,
-  type DriverStatusReport,
-  type LbObserved,
-  type MemberHealth,
-} from '@qnet/contracts';
-
-interface HealthTransition {
-  id: string;
-  load_balancer_id: string;
-  address: string;
-  port: number;
-  from: MemberHealth;
-  to: MemberHealth;
-}
+import { LbRepository } from '../balancers/lb.repository.js';
+import { MEMBER_HEALTH, type DriverStatusReport, type LbObserved } from '@qnet/contracts';
 
 /**
  * What hosts' agents observe of their lb drivers: per member its health and connection counters.
@@ -22,7 +9,10 @@ interface HealthTransition {
  */
 @Injectable()
 export class LbStatusService implements DriverObserver {
-  constructor(private readonly outbox: Outbox) {}
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly repo: LbRepository,
+  ) {}
 
   async observe(report: DriverStatusReport): Promise<void> {
     const observed = report.observed as LbObserved | undefined;
@@ -36,40 +26,8 @@ export class LbStatusService implements DriverObserver {
       (b.members ?? []).filter((m) => (MEMBER_HEALTH as readonly string[]).includes(m.health)),
     );
     await this.outbox.transaction(async (tx, out) => {
-      // Only what this host realizes: a report about an LB placed elsewhere since is ignored.
-      await tx.rows(
-        `UPDATE load_balancers b SET bytes_in = o.bytes_in, bytes_out = o.bytes_out, observed_at = now()
-         FROM unnest($2::uuid[], $3::bigint[], $4::bigint[]) AS o(id, bytes_in, bytes_out)
-         WHERE b.id = o.id AND b.host_id = $1`,
-        [
-          hostId,
-          balancers.map((b) => b.id),
-          balancers.map((b) => b.bytes_in),
-          balancers.map((b) => b.bytes_out),
-        ],
-      );
-      const transitions = await tx.rows<HealthTransition>(
-        `WITH o AS (
-           SELECT * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[])
-             AS o(id, health, active, total)
-         ), old AS (
-           SELECT m.id, m.health FROM lb_members m JOIN o USING (id)
-           JOIN load_balancers b ON b.id = m.load_balancer_id AND b.host_id = $1
-           FOR UPDATE OF m
-         )
-         UPDATE lb_members m SET health = o.health, active_connections = o.active,
-           total_connections = o.total
-         FROM o, old WHERE m.id = o.id AND old.id = o.id
-         RETURNING m.id, m.load_balancer_id, host(m.address) AS address, m.port,
-           old.health AS "from", m.health AS "to"`,
-        [
-          hostId,
-          members.map((m) => m.id),
-          members.map((m) => m.health),
-          members.map((m) => m.active_connections),
-          members.map((m) => m.total_connections),
-        ],
-      );
+      await this.repo.recordTraffic(tx, hostId, balancers);
+      const transitions = await this.repo.recordMemberHealth(tx, hostId, members);
       for (const t of transitions)
         if (t.from !== t.to)
           out.event({

@@ -219,7 +219,7 @@ export class BalancerService {
         owner_id: ownerId,
       });
     } catch (err) {
-      this.logger.warn(`releasing VIP ${address} of ${ownerId} failed: ${String(err)}`);
+      this.logger.warn(`releasing VIP ${address} of ${ownerId} failed`, err);
     }
   }
 }

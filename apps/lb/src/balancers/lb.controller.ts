@@ -24,7 +24,7 @@ import {
 import { BalancerService } from './balancer.service.js';
 import { MemberService } from './member.service.js';
 
-/** LoadBalancerService (seed 000 part 1). */
+/** LoadBalancerService (API 000, docs/compatibility.md). */
 @Controller()
 export class LbController {
   constructor(

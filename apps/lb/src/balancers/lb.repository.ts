@@ -10,6 +10,8 @@ import {
   type LbProtocol,
   type LbProvider,
   type ListLoadBalancersRequest,
+  type LbObservedBalancer,
+  type LbObservedMember,
   type MemberHealth,
   type Page,
 } from '@qnet/contracts';
@@ -28,6 +30,15 @@ export const driverOf = (provider: LbProvider): LbDriver =>
   provider === 'ovn' ? 'lb_ovn' : 'lb_nft';
 
 /** Where provisioning status comes from: the LB's last change against its host's progress. */
+export interface HealthTransition {
+  id: string;
+  load_balancer_id: string;
+  address: string;
+  port: number;
+  from: MemberHealth;
+  to: MemberHealth;
+}
+
 export interface HostProgress {
   generation: string;
   applied: string;
@@ -347,6 +358,51 @@ export class LbRepository {
         hc.timeout_sec,
         hc.unhealthy_threshold,
         hc.healthy_threshold,
+      ],
+    );
+  }
+
+  /** Traffic counters an agent observed, for the LBs this host (still) realizes. */
+  async recordTraffic(tx: SqlTx, hostId: string, balancers: LbObservedBalancer[]) {
+    await tx.rows(
+      `UPDATE load_balancers b SET bytes_in = o.bytes_in, bytes_out = o.bytes_out, observed_at = now()
+       FROM unnest($2::uuid[], $3::bigint[], $4::bigint[]) AS o(id, bytes_in, bytes_out)
+       WHERE b.id = o.id AND b.host_id = $1`,
+      [
+        hostId,
+        balancers.map((b) => b.id),
+        balancers.map((b) => b.bytes_in),
+        balancers.map((b) => b.bytes_out),
+      ],
+    );
+  }
+
+  /** Members' observed health and connections; returns each one's health before and after. */
+  recordMemberHealth(
+    tx: SqlTx,
+    hostId: string,
+    members: LbObservedMember[],
+  ): Promise<HealthTransition[]> {
+    return tx.rows<HealthTransition>(
+      `WITH o AS (
+         SELECT * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[])
+           AS o(id, health, active, total)
+       ), old AS (
+         SELECT m.id, m.health FROM lb_members m JOIN o USING (id)
+         JOIN load_balancers b ON b.id = m.load_balancer_id AND b.host_id = $1
+         FOR UPDATE OF m
+       )
+       UPDATE lb_members m SET health = o.health, active_connections = o.active,
+         total_connections = o.total
+       FROM o, old WHERE m.id = o.id AND old.id = o.id
+       RETURNING m.id, m.load_balancer_id, host(m.address) AS address, m.port,
+         old.health AS "from", m.health AS "to"`,
+      [
+        hostId,
+        members.map((m) => m.id),
+        members.map((m) => m.health),
+        members.map((m) => m.active_connections),
+        members.map((m) => m.total_connections),
       ],
     );
   }

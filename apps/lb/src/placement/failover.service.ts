@@ -52,7 +52,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
         unhealthy.push(...(await this.hostsWith(health)).filter((h) => inUse.has(h)));
       for (const id of await this.repo.idsOnHosts(unhealthy)) await this.replace(id);
     } catch (err) {
-      this.logger.warn(`failover sweep failed: ${String(err)}`);
+      this.logger.warn('failover sweep failed', err);
     } finally {
       this.running = false;
     }

@@ -82,9 +82,7 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     this.sweeper = setInterval(() => {
-      this.sweep().catch((err: unknown) =>
-        this.logger.error(err instanceof Error ? err : String(err)),
-      );
+      this.sweep().catch((err: unknown) => this.logger.error('health sweep failed', err));
     }, this.sweepIntervalMs);
     this.sweeper.unref();
   }

@@ -77,6 +77,16 @@ const VIEW = `SELECT ${COLUMNS}, coalesce(s.host_ids, '{}') AS host_ids, coalesc
       LEFT JOIN agent_drivers d ON d.host_id = nh.host_id AND d.driver = 'linux'
     WHERE nh.network_id = n.id) s ON true`;
 
+export interface NetworkUpdate {
+  name?: string;
+  description?: string;
+  cidr: string | null;
+  gateway: string | null;
+  mtu?: number;
+  labels?: Record<string, string>;
+  reserved_ranges: string[];
+}
+
 type ViewRow = NetworkRow & {
   host_ids: string[];
   total: number;
@@ -168,7 +178,7 @@ export class NetworkRepository {
 
   /**
    * The host's network on a bridge (and VLAN), registered in the caller's project if there is none:
-   * one statement, so concurrent attaches agree on one row (seed 003's auto-registration without its
+   * one statement, so concurrent attaches agree on one row (API 003's auto-registration without its
    * race). A bridge another project's network holds is not this caller's to attach to (409).
    */
   async findOrRegister(
@@ -212,6 +222,94 @@ export class NetworkRepository {
       [networkId],
     );
     return rows.map((r) => r.host_id);
+  }
+
+  async update(tx: SqlTx, id: string, n: NetworkUpdate): Promise<void> {
+    await tx.rows(
+      `UPDATE networks SET name = coalesce($2, name), description = coalesce($3, description),
+         cidr = $4, gateway = $5, mtu = coalesce($6, mtu), labels = coalesce($7::jsonb, labels),
+         reserved_ranges = $8, updated_at = now()
+       WHERE id = $1`,
+      [
+        id,
+        n.name ?? null,
+        n.description ?? null,
+        n.cidr,
+        n.gateway,
+        n.mtu ?? null,
+        n.labels ? JSON.stringify(n.labels) : null,
+        n.reserved_ranges,
+      ],
+    );
+  }
+
+  async delete(tx: SqlTx, id: string): Promise<void> {
+    await tx.rows(`DELETE FROM networks WHERE id = $1`, [id]);
+  }
+
+  async allocateGateway(tx: SqlTx, networkId: string, gateway: string): Promise<void> {
+    await tx.rows(
+      `INSERT INTO ip_allocations (network_id, address, owner_kind) VALUES ($1, $2, 'gateway')`,
+      [networkId, gateway],
+    );
+  }
+
+  async releaseGateway(tx: SqlTx, networkId: string): Promise<void> {
+    await tx.rows(`DELETE FROM ip_allocations WHERE network_id = $1 AND owner_kind = 'gateway'`, [
+      networkId,
+    ]);
+  }
+
+  /** Allocations (other than the gateway) a new CIDR would leave outside: how many, one example. */
+  async allocationsOutside(
+    tx: SqlTx,
+    networkId: string,
+    cidr: string,
+  ): Promise<{ outside: number; example: string | null }> {
+    const [row] = await tx.rows<{ outside: number; example: string | null }>(
+      `SELECT count(*)::int AS outside, min(host(address)) AS example FROM ip_allocations
+       WHERE network_id = $1 AND owner_kind <> 'gateway' AND NOT (address << $2::cidr)`,
+      [networkId, cidr],
+    );
+    return row ?? { outside: 0, example: null };
+  }
+
+  async nicCount(tx: SqlTx, networkId: string): Promise<number> {
+    const [row] = await tx.rows<{ count: number }>(
+      `SELECT count(*)::int AS count FROM nics WHERE network_id = $1`,
+      [networkId],
+    );
+    return row?.count ?? 0;
+  }
+
+  /** The lowest address held for another resource (a load balancer's VIP), if any. */
+  async firstReservation(
+    tx: SqlTx,
+    networkId: string,
+  ): Promise<{ address: string; owner_id: string } | undefined> {
+    const [row] = await tx.rows<{ address: string; owner_id: string }>(
+      `SELECT host(address) AS address, owner_id FROM ip_allocations
+       WHERE network_id = $1 AND owner_kind = 'reservation' ORDER BY address LIMIT 1`,
+      [networkId],
+    );
+    return row;
+  }
+
+  /** Members not among `hostIds` that still have NICs on the network. */
+  async membersWithNicsBesides(tx: SqlTx, networkId: string, hostIds: string[]): Promise<string[]> {
+    const rows = await tx.rows<{ host_id: string }>(
+      `SELECT host_id FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))
+         AND EXISTS (SELECT 1 FROM nics WHERE nics.network_id = $1 AND nics.host_id = network_hosts.host_id)`,
+      [networkId, hostIds],
+    );
+    return rows.map((r) => r.host_id);
+  }
+
+  async removeMembersBesides(tx: SqlTx, networkId: string, hostIds: string[]): Promise<void> {
+    await tx.rows(
+      `DELETE FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))`,
+      [networkId, hostIds],
+    );
   }
 
   async countVms(id: string): Promise<number> {

@@ -99,7 +99,7 @@ export class NetworkService {
             labels: req.labels ?? {},
           });
           await this.repo.addHosts(tx, row.id, hostIds, true);
-          if (row.gateway) await allocateGateway(tx, row.id, row.gateway);
+          if (row.gateway) await allocateGateway(this.repo, tx, row.id, row.gateway);
           const view = await this.repo.get(row.id, tx);
           return { result: view, events: [networkEvent('created', view)] };
         })
@@ -120,31 +120,21 @@ export class NetworkService {
       parseReservedRanges(reserved, cidr);
       if (req.host_ids && cur.type !== 'overlay')
         throw QnetError.invalid('host_ids', 'only overlays have member hosts');
-      if (cidr && req.cidr) await assertAllocationsInside(tx, cur.id, cidr);
-      await tx
-        .rows(
-          `UPDATE networks SET name = coalesce($2, name), description = coalesce($3, description),
-             cidr = $4, gateway = $5, mtu = coalesce($6, mtu), labels = coalesce($7::jsonb, labels),
-             reserved_ranges = $8, updated_at = now()
-           WHERE id = $1`,
-          [
-            cur.id,
-            req.name ?? null,
-            req.description ?? null,
-            cidr?.text ?? null,
-            gateway ?? null,
-            req.mtu ?? null,
-            req.labels ? JSON.stringify(req.labels) : null,
-            canonicalRanges(reserved),
-          ],
-        )
+      if (cidr && req.cidr) await assertAllocationsInside(this.repo, tx, cur.id, cidr);
+      await this.repo
+        .update(tx, cur.id, {
+          name: req.name,
+          description: req.description,
+          cidr: cidr?.text ?? null,
+          gateway: gateway ?? null,
+          mtu: req.mtu,
+          labels: req.labels,
+          reserved_ranges: canonicalRanges(reserved),
+        })
         .catch((err: unknown) => this.explain(err, cur.project_id, cidr, cur.id));
       if (gateway !== (cur.gateway ?? undefined)) {
-        await tx.rows(
-          `DELETE FROM ip_allocations WHERE network_id = $1 AND owner_kind = 'gateway'`,
-          [cur.id],
-        );
-        if (gateway) await allocateGateway(tx, cur.id, gateway);
+        await this.repo.releaseGateway(tx, cur.id);
+        if (gateway) await allocateGateway(this.repo, tx, cur.id, gateway);
       }
       if (req.host_ids) await this.replaceMembers(tx, cur, req.host_ids);
       const view = await this.repo.get(req.id, tx);
@@ -156,27 +146,20 @@ export class NetworkService {
     await this.core.run(async (tx, touch) => {
       await this.repo.lock(tx, id);
       const view = await this.repo.get(id, tx);
-      const [{ count }] = await tx.rows<{ count: number }>(
-        `SELECT count(*)::int AS count FROM nics WHERE network_id = $1`,
-        [id],
-      );
+      const count = await this.repo.nicCount(tx, id);
       if (count > 0)
         throw new QnetError(
           'aborted',
           `network ${id} has ${count} attached NIC(s): detach them before deleting it`,
         );
-      const held = await tx.rows<{ address: string; owner_id: string }>(
-        `SELECT host(address) AS address, owner_id FROM ip_allocations
-         WHERE network_id = $1 AND owner_kind = 'reservation' ORDER BY address LIMIT 1`,
-        [id],
-      );
-      if (held[0])
+      const held = await this.repo.firstReservation(tx, id);
+      if (held)
         throw new QnetError(
           'aborted',
-          `network ${id} holds reserved address ${held[0].address} (for ${held[0].owner_id}, e.g. a load balancer's VIP): delete its holder first`,
+          `network ${id} holds reserved address ${held.address} (for ${held.owner_id}, e.g. a load balancer's VIP): delete its holder first`,
         );
       await touch.hosts(linuxOn(await this.repo.hostIds(tx, id)));
-      await tx.rows(`DELETE FROM networks WHERE id = $1`, [id]);
+      await this.repo.delete(tx, id);
       return { result: undefined, events: [networkEvent('deleted', view)] };
     });
   }
@@ -199,22 +182,12 @@ export class NetworkService {
 
   private async replaceMembers(tx: SqlTx, cur: NetworkRow, hostIds: string[]) {
     await this.checkHosts(hostIds, 'vxlan', true, tx);
-    const leaving: { host_id: string }[] = await tx.rows(
-      `SELECT host_id FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))
-         AND EXISTS (SELECT 1 FROM nics WHERE nics.network_id = $1 AND nics.host_id = network_hosts.host_id)`,
-      [cur.id, hostIds],
-    );
-    if (leaving.length)
-      throw new QnetError('aborted', `host ${leaving[0]!.host_id} still has NICs on this network`, [
-        {
-          field: 'host_ids',
-          message: `host ${leaving[0]!.host_id} still has NICs on this network`,
-        },
-      ]);
-    await tx.rows(
-      `DELETE FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))`,
-      [cur.id, hostIds],
-    );
+    const [leaving] = await this.repo.membersWithNicsBesides(tx, cur.id, hostIds);
+    if (leaving) {
+      const message = `host ${leaving} still has NICs on this network`;
+      throw new QnetError('aborted', message, [{ field: 'host_ids', message }]);
+    }
+    await this.repo.removeMembersBesides(tx, cur.id, hostIds);
     await this.repo.addHosts(tx, cur.id, hostIds, true);
   }
 
@@ -258,30 +231,31 @@ function parseOptionalCidr(text: string | undefined): Cidr | undefined {
   return text === undefined ? undefined : parseCidr(text);
 }
 
-async function allocateGateway(tx: SqlTx, networkId: string, gateway: string) {
-  await tx
-    .rows(
-      `INSERT INTO ip_allocations (network_id, address, owner_kind) VALUES ($1, $2, 'gateway')`,
-      [networkId, gateway],
-    )
-    .catch((err: unknown) =>
-      explainViolation(err, {
-        ip_allocations_pkey: { field: 'gateway', message: `${gateway} is in use by a NIC` },
-      }),
-    );
+async function allocateGateway(
+  repo: NetworkRepository,
+  tx: SqlTx,
+  networkId: string,
+  gateway: string,
+) {
+  await repo.allocateGateway(tx, networkId, gateway).catch((err: unknown) =>
+    explainViolation(err, {
+      ip_allocations_pkey: { field: 'gateway', message: `${gateway} is in use by a NIC` },
+    }),
+  );
 }
 
 /** A CIDR change must keep every allocated address inside the network. */
-async function assertAllocationsInside(tx: SqlTx, networkId: string, cidr: Cidr) {
-  const [row] = await tx.rows<{ outside: number; example: string | null }>(
-    `SELECT count(*)::int AS outside, min(host(address)) AS example FROM ip_allocations
-     WHERE network_id = $1 AND owner_kind <> 'gateway' AND NOT (address << $2::cidr)`,
-    [networkId, cidr.text],
-  );
-  if (row && row.outside > 0)
+async function assertAllocationsInside(
+  repo: NetworkRepository,
+  tx: SqlTx,
+  networkId: string,
+  cidr: Cidr,
+) {
+  const { outside, example } = await repo.allocationsOutside(tx, networkId, cidr.text);
+  if (outside > 0)
     throw new QnetError(
       'aborted',
-      `cidr: ${row.outside} allocated address(es) such as ${row.example} lie outside ${cidr.text}`,
+      `cidr: ${outside} allocated address(es) such as ${example} lie outside ${cidr.text}`,
       [{ field: 'cidr', message: `allocated addresses lie outside ${cidr.text}` }],
     );
 }

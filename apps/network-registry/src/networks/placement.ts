@@ -1,6 +1,6 @@
 import { QnetError, type Capability, type NetworkType } from '@qnet/contracts';
 
-/** What a network's type requires of the hosts it is placed on (DESIGN §6). */
+/** What a network's type requires of the hosts it is placed on (docs/architecture.md, "Node agent"). */
 export function requiredCapability(
   type: NetworkType,
   vlanId: number | null,

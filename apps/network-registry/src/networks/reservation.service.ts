@@ -7,15 +7,9 @@ import {
   type ReservedAddress,
 } from '@qnet/contracts';
 import { canonicalIp } from '@qnet/netaddr';
-import {
-  autocommit,
-  callerScope,
-  DATA_SOURCE,
-  explainViolation,
-  inScope,
-  inTransaction,
-} from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, explainViolation, inTransaction } from '@qnet/persistence';
 import { AddressAllocator } from './address-allocator.js';
+import { ipAllocations } from './ip-allocation.repository.js';
 import { NetworkRepository } from './network.repository.js';
 
 /** Addresses held for other services (LB VIPs), in the same table that keeps NICs apart. */
@@ -42,12 +36,8 @@ export class ReservationService {
           { field: 'network_id', message: 'the network has no cidr to reserve from' },
         ]);
       if (req.address) {
-        const [held] = await tx.rows<{ owner_id: string }>(
-          `SELECT owner_id FROM ip_allocations
-           WHERE network_id = $1 AND address = $2 AND owner_kind = 'reservation'`,
-          [network.id, req.address],
-        );
-        if (held?.owner_id === req.owner_id)
+        const holder = await ipAllocations.reservationHolder(tx, network.id, req.address);
+        if (holder === req.owner_id)
           return { network_id: network.id, address: canonicalIp(req.address), cidr: network.cidr };
       }
       const address = await this.addresses
@@ -62,11 +52,6 @@ export class ReservationService {
   }
 
   async release(req: ReleaseAddressRequest): Promise<void> {
-    await autocommit(this.ds).rows(
-      `DELETE FROM ip_allocations a USING networks n
-       WHERE a.network_id = $1 AND a.address = $2 AND a.owner_kind = 'reservation'
-         AND a.owner_id = $3 AND n.id = a.network_id AND ${inScope('n.project_id', 4)}`,
-      [req.network_id, req.address, req.owner_id, callerScope()],
-    );
+    await ipAllocations.releaseReservation(autocommit(this.ds), req);
   }
 }

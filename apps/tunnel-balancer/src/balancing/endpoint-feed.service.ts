@@ -52,7 +52,7 @@ export class EndpointFeedService implements OnApplicationBootstrap, OnApplicatio
           event = m.json();
           if (typeof event?.data?.device_id !== 'string') throw new Error('no data.device_id');
         } catch (err) {
-          this.logger.warn(`dropping malformed device event ${m.subject}: ${String(err)}`);
+          this.logger.warn(`dropping malformed device event ${m.subject}`, err);
           m.term();
           continue;
         }
@@ -60,7 +60,7 @@ export class EndpointFeedService implements OnApplicationBootstrap, OnApplicatio
           await this.apply(m.subject, event);
           m.ack();
         } catch (err) {
-          this.logger.warn(`device event ${m.subject} not applied, redelivering: ${String(err)}`);
+          this.logger.warn(`device event ${m.subject} not applied, redelivering`, err);
           m.nak(1_000);
         }
       }

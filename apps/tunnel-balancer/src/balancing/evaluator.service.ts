@@ -56,7 +56,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       return this.next;
     }
     this.running = this.round()
-      .catch((err: unknown) => this.logger.error(`evaluation failed: ${String(err)}`))
+      .catch((err: unknown) => this.logger.error('evaluation failed', err))
       .finally(() => (this.running = undefined));
     return this.running;
   }

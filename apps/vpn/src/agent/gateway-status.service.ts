@@ -8,7 +8,7 @@ import {
 } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE } from '@qnet/persistence';
 import { Outbox, type DriverObserver } from '@qnet/service';
-import { auditEvent, AuditLog } from '../audit/audit-log.js';
+import { auditEvent, AuditLog } from '../audit/audit.repository.js';
 import type { VpnConfig } from '../config.js';
 import { operatingOf } from '../gateways/views.js';
 import { VpnRepository } from '../gateways/vpn.repository.js';

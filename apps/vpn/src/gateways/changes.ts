@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SqlTx } from '@qnet/persistence';
 import { DesiredStateChanges, type DomainEvent } from '@qnet/service';
 import { DRIVER } from '../agent/wireguard-render.js';
-import { auditEvent, AuditLog, type AuditEntry } from '../audit/audit-log.js';
+import { auditEvent, AuditLog, type AuditEntry } from '../audit/audit.repository.js';
 import { VpnRepository, type ServiceRow } from './vpn.repository.js';
 
 export interface Change<T> {

@@ -1,7 +1,7 @@
 import { configFilename, qrSvg, renderClientConfig } from './client-config.js';
 
 describe('client config', () => {
-  it("renders seed 000 §2.4's document", () => {
+  it('renders the client config document (docs/compatibility.md, 000)', () => {
     expect(
       renderClientConfig({
         name: 'johns-laptop',

@@ -16,7 +16,7 @@ export interface ClientConfigInput {
 }
 
 /**
- * The wg-quick document of seed 000 §2.4. Keys the service does not keep (the client's private
+ * The wg-quick client config (docs/compatibility.md, 000). Keys the service does not keep (the client's private
  * key, the PSK) are placeholders the user fills in; AllowedIPs routes only the local subnets.
  */
 export function renderClientConfig(c: ClientConfigInput): string {

@@ -26,7 +26,7 @@ import {
   type VpnStatusView,
 } from '@qnet/contracts';
 import { GatewayStatusService } from '../agent/gateway-status.service.js';
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog } from '../audit/audit.repository.js';
 import { ConnectionService } from './connection.service.js';
 import { GatewayService } from './gateway.service.js';
 

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The audit trail outlives its service, so it cannot reach the service's project through a join:
- * each event keeps the project it belongs to (tenancy, DESIGN §9).
+ * each event keeps the project it belongs to (tenancy: README, "Tenancy").
  */
 export class VpnAuditProject1733000000000 implements MigrationInterface {
   name = 'VpnAuditProject1733000000000';

@@ -45,7 +45,7 @@ export interface LinuxVeth {
 
 /**
  * One overlay network on this host: a VXLAN device in the network's bridge, programmed as
- * "unicast with dynamic L3 entries" (seed 002): flood entries for the other hosts, a unicast fdb
+ * "unicast with dynamic L3 entries" (API 002): flood entries for the other hosts, a unicast fdb
  * entry per remote NIC, a static neighbour per address, ARP suppressed on the VXLAN port.
  */
 export interface LinuxVxlan {

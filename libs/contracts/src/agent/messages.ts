@@ -60,7 +60,7 @@ export interface HeartbeatReply {
 export const HOST_HEALTH = ['healthy', 'degraded', 'offline'] as const;
 export type HostHealth = (typeof HOST_HEALTH)[number];
 
-/** Full desired state of one driver on one host, stamped with a generation (DESIGN §4). */
+/** Full desired state of one driver on one host, stamped with a generation (docs/architecture.md, "One desired-state core"). */
 export class DesiredState<T = unknown> {
   @IsString() @MaxLength(32) driver!: string;
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) generation!: number;

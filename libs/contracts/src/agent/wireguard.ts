@@ -47,5 +47,5 @@ export interface WireguardPeerObserved {
 }
 
 export const WIREGUARD_INTERFACE_PREFIX = 'qwg';
-/** The nftables table the agent owns for VPN isolation and NAT (DESIGN §4: it never touches others). */
+/** The nftables table the agent owns for VPN isolation and NAT (it never touches others' tables). */
 export const WIREGUARD_NFT_TABLE = 'qnet_vpn';

@@ -67,7 +67,7 @@ export const IsMd5Password = (o?: ValidationOptions) =>
     o,
   );
 
-/** Seed 001: pending until the node's agent applied it, active, or error (with the reason). */
+/** API 001: pending until the node's agent applied it, active, or error (with the reason). */
 export type SpeakerPhase = 'pending' | 'active' | 'error';
 export const PEER_STATES = [
   'IDLE',
@@ -97,7 +97,7 @@ export interface BgpPeerStatusView {
   state: PeerState;
   prefixes_received: number;
   prefixes_sent: number;
-  /** Seed 000's form, e.g. "2h35m"; '' when not established. */
+  /** API 000's form, e.g. "2h35m"; '' when not established. */
   uptime: string;
   uptime_seconds: number;
   /** Why the session is not (or was last not) up, '' when nothing is known. */
@@ -215,7 +215,7 @@ export class GetBgpSpeakerStatusRequest {
   @IsUUID() speaker_id!: string;
 }
 
-/** Seed 001's status document. */
+/** API 001's status document. */
 export interface BgpSpeakerDetailedStatus {
   speaker_id: string;
   status: { phase: string; active_peers: number; advertised_routes: number };
@@ -237,7 +237,7 @@ const rpc = <Req extends object, Res>(
   protoRequest: string,
 ) => defineRpc<Req, Res>('bgp', method, request, { protoRequest });
 
-/** Seed 001's RPCs, and seed 000's names for the same operations. */
+/** API 001's RPCs, and API 000's names for the same operations. */
 export const BgpRpc = {
   CreateSpeaker: rpc<CreateBgpSpeakerRequest, BgpSpeakerView>(
     'CreateSpeaker',

@@ -11,7 +11,7 @@ export const SIGNATURE_HEADERS = {
 export const SIGNATURE_WINDOW_S = 30;
 
 /**
- * What a device signs: the timestamp and the body, as seed 004's PSK model, plus the method and
+ * What a device signs: the timestamp and the body, as API 004's PSK model, plus the method and
  * path so that a captured signature cannot be replayed against another operation.
  */
 export function signatureBase(

@@ -10,7 +10,7 @@ export type NicKind = (typeof NIC_KINDS)[number];
 /** Namespace names as ip-netns(8) stores them under /var/run/netns. */
 export const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** A VM or container interface (seed 003's vm_network_interface) with its IPAM address. */
+/** A VM or container interface (API 003's vm_network_interface) with its IPAM address. */
 export interface NicView {
   id: string;
   network_id: string;

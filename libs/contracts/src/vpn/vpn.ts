@@ -145,7 +145,7 @@ export class GetClientConfigRequest extends ConnectionRef {}
 export interface ClientConfigView {
   connection_id: string;
   filename: string;
-  /** The wg-quick INI document of seed 000 §2.4. */
+  /** The wg-quick INI client config (docs/compatibility.md, 000). */
   config: string;
   /** The same document as a QR code (SVG), for mobile clients. */
   qr_svg: string;

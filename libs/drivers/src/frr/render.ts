@@ -36,7 +36,7 @@ const attributeMapName = (lines: string[]) =>
   `QNET-SET-${createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 10)}`;
 
 /**
- * The integrated frr.conf of one node (seed 001's layout). The agent owns the node's FRR: this is
+ * The integrated frr.conf of one node (API 001's layout). The agent owns the node's FRR: this is
  * the whole configuration, and frr-reload.py turns the running one into it without resetting
  * sessions. `kept` lines (the node's forwarding switches) are repeated as they are. Each peer is
  * activated in its own address family.

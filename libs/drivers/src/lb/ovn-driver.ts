@@ -16,7 +16,7 @@ export function ovnTransaction(db: string, commands: string[][]): string[] {
 }
 
 /**
- * Load balancers as OVN northbound rows (seed 000 §1.5): every change of a reconcile is ONE
+ * Load balancers as OVN northbound rows (docs/compatibility.md, 000): every change of a reconcile is ONE
  * ovn-nbctl transaction; unchanged LBs (same fingerprint in external_ids) plan nothing.
  */
 export function ovnLbDriver(opts: OvnLbDriverOptions): Driver<LbSpec, OvnLbRow[]> {

@@ -259,7 +259,7 @@ describe('linux driver: plan', () => {
     ]);
   });
 
-  it('renders VLAN access ports on a VLAN-filtering bridge (seed 003)', () => {
+  it('renders VLAN access ports on a VLAN-filtering bridge (API 003)', () => {
     const spec = parseLinuxSpec({
       bridges: [{ name: 'fcbr0', vlan_filtering: true }],
       taps: [{ name: 'tap-vm-1', bridge: 'fcbr0', vlan_id: 10 }],

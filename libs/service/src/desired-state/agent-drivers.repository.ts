@@ -17,22 +17,14 @@ export const agentDriversRepository = {
    * are locked in key order, so transactions touching overlapping hosts cannot deadlock.
    */
   async next(tx: SqlTx, keys: readonly HostDriver[]): Promise<Generation[]> {
-    const hosts = keys.map((k) => k.host_id);
-    const drivers = keys.map((k) => k.driver);
-    await tx.rows(
-      `INSERT INTO agent_drivers (host_id, driver)
-       SELECT * FROM unnest($1::text[], $2::text[]) AS k(host_id, driver) ORDER BY host_id, driver
-       ON CONFLICT DO NOTHING`,
-      [hosts, drivers],
-    );
+    // One statement: rows are inserted, or conflict and are updated, in the SELECT's order.
     const rows = await tx.rows<HostDriver & { generation: string }>(
-      `UPDATE agent_drivers a SET generation = a.generation + 1
-       FROM (SELECT host_id, driver FROM agent_drivers
-             WHERE (host_id, driver) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-             ORDER BY host_id, driver FOR UPDATE) l
-       WHERE a.host_id = l.host_id AND a.driver = l.driver
+      `INSERT INTO agent_drivers AS a (host_id, driver, generation)
+       SELECT host_id, driver, 1 FROM unnest($1::text[], $2::text[]) AS k(host_id, driver)
+       ORDER BY host_id, driver
+       ON CONFLICT (host_id, driver) DO UPDATE SET generation = a.generation + 1
        RETURNING a.host_id, a.driver, a.generation`,
-      [hosts, drivers],
+      [keys.map((k) => k.host_id), keys.map((k) => k.driver)],
     );
     return rows.map((r) => ({ ...r, generation: Number(r.generation) }));
   },

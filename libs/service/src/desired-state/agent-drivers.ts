@@ -40,7 +40,11 @@ export function agentDrivers(drivers: AgentDriver[]): {
     inject: classes,
     // Nest passes the instances of `inject`, in its order.
     useFactory: (...instances: never[]): AgentDriverMap => {
-      const of = (c: Type) => instances[classes.indexOf(c)];
+      const of = (c: Type) => {
+        const instance = instances[classes.indexOf(c)];
+        if (instance === undefined) throw new Error(`${c.name} was not instantiated`);
+        return instance;
+      };
       return new Map(
         drivers.map((d) => [
           d.driver,

@@ -43,7 +43,14 @@ export interface DomainEvent {
 
 /** What one transaction has to say once it commits: its events and its hosts' new states. */
 export class Outgoing {
+  /** Stored with the transaction: relayed even if the process dies right after the commit. */
   readonly messages: OutboxMessage[] = [];
+  /**
+   * Sent after the commit, not stored: desired states, which the database already holds (a lost
+   * push is repaired by the agent's pull at its next resync). Storing them would write every
+   * touched host's whole state with each change.
+   */
+  readonly states: { subject: string; payload: string }[] = [];
 
   constructor(private readonly service: BusServiceId) {}
 
@@ -68,7 +75,10 @@ export class Outgoing {
 
   /** A host's new desired state for one driver, for its agent's command subject. */
   push(hostId: string, state: DesiredState): void {
-    this.publish(Subjects.agentCmd(hostId, state.driver), state);
+    this.states.push({
+      subject: Subjects.agentCmd(hostId, state.driver),
+      payload: JSON.stringify(state),
+    });
   }
 
   /** A plain NATS message (idempotent for its receivers: it may arrive twice). */
@@ -81,8 +91,8 @@ export class Outgoing {
  * The transactional outbox. A change writes its messages in its own transaction; after the commit
  * they are relayed at once (the caller is not held for it) and their rows deleted. Rows a crash
  * left behind are relayed by the sweep, at start and every second after: events to JetStream with
- * the row id as message id, so an event relayed twice is stored once; pushes are idempotent (the
- * agent applies a generation once).
+ * the row id as message id, so an event relayed twice is stored once; plain messages (tunnel
+ * decisions) may arrive twice, which their receivers allow.
  */
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -110,7 +120,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       await outboxRepository.insert(tx, out.messages);
       return value;
     });
-    this.committed(out.messages);
+    this.committed(out);
     return result;
   }
 
@@ -126,11 +136,11 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
   }
 
-  private committed(messages: OutboxMessage[]): void {
-    if (!messages.length) return;
+  private committed({ messages, states }: Outgoing): void {
     const kill = process.env[KILL_AFTER_COMMIT_ENV];
     if (kill && messages.some((m) => m.subject === kill)) process.kill(process.pid, 'SIGKILL');
-    this.track(this.relay(messages));
+    for (const s of states) this.nc.publish(s.subject, new TextEncoder().encode(s.payload));
+    if (messages.length) this.track(this.relay(messages));
   }
 
   private track(work: Promise<void>): void {
