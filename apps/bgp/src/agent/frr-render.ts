@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FrrSpec } from '@qnet/contracts';
 import type { SqlTx } from '@qnet/persistence';
 import type { SecretBox } from '@qnet/runtime';
-import type { DriverRenderer } from '@qnet/service';
+import { renderEach, type DriverRenderer } from '@qnet/service';
 import { BgpRepository } from '../speakers/bgp.repository.js';
 import { SECRET_BOX } from '../tokens.js';
 
@@ -19,10 +19,8 @@ export class FrrRenderer implements DriverRenderer<FrrSpec> {
     private readonly repo: BgpRepository,
   ) {}
 
-  async render(tx: SqlTx, nodeIds: readonly string[]): Promise<FrrSpec[]> {
-    const specs: FrrSpec[] = [];
-    for (const nodeId of nodeIds) specs.push(await this.renderNode(tx, nodeId));
-    return specs;
+  render(tx: SqlTx, nodeIds: readonly string[]): Promise<FrrSpec[]> {
+    return renderEach(nodeIds, (id) => this.renderNode(tx, id));
   }
 
   private async renderNode(tx: SqlTx, nodeId: string): Promise<FrrSpec> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { LbRealization, LbSpec } from '@qnet/contracts';
 import type { SqlTx } from '@qnet/persistence';
-import type { DriverRenderer } from '@qnet/service';
+import { renderEach, type DriverRenderer } from '@qnet/service';
 import { LbRepository, type Balancer, type LbDriver } from '../balancers/lb.repository.js';
 import { healthCheckOf } from '../balancers/views.js';
 
@@ -34,13 +34,10 @@ function rendererFor(driver: LbDriver) {
   class LbRenderer implements DriverRenderer<LbSpec> {
     constructor(readonly repo: LbRepository) {}
 
-    async render(tx: SqlTx, hostIds: readonly string[]): Promise<LbSpec[]> {
-      const specs: LbSpec[] = [];
-      for (const hostId of hostIds)
-        specs.push({
-          load_balancers: (await this.repo.onHost(tx, hostId, driver)).map(realization),
-        });
-      return specs;
+    render(tx: SqlTx, hostIds: readonly string[]): Promise<LbSpec[]> {
+      return renderEach(hostIds, async (id) => ({
+        load_balancers: (await this.repo.onHost(tx, id, driver)).map(realization),
+      }));
     }
   }
   return LbRenderer;

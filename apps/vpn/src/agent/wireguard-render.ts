@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { WireguardSpec } from '@qnet/contracts';
 import type { SqlTx } from '@qnet/persistence';
 import type { SecretBox } from '@qnet/runtime';
-import type { DriverRenderer } from '@qnet/service';
+import { renderEach, type DriverRenderer } from '@qnet/service';
 import { VpnRepository } from '../gateways/vpn.repository.js';
 import { SECRET_BOX } from '../tokens.js';
 
@@ -19,10 +19,8 @@ export class WireguardRenderer implements DriverRenderer<WireguardSpec> {
     private readonly repo: VpnRepository,
   ) {}
 
-  async render(tx: SqlTx, hostIds: readonly string[]): Promise<WireguardSpec[]> {
-    const specs: WireguardSpec[] = [];
-    for (const hostId of hostIds) specs.push(await this.renderHost(tx, hostId));
-    return specs;
+  render(tx: SqlTx, hostIds: readonly string[]): Promise<WireguardSpec[]> {
+    return renderEach(hostIds, (id) => this.renderHost(tx, id));
   }
 
   private async renderHost(tx: SqlTx, hostId: string): Promise<WireguardSpec> {

@@ -16,6 +16,16 @@ export interface DriverRenderer<Spec = unknown> {
   render(tx: SqlTx, hostIds: readonly string[]): Promise<Spec[]>;
 }
 
+/** A renderer's specs for drivers rendered host by host, in order. */
+export async function renderEach<Spec>(
+  hostIds: readonly string[],
+  one: (hostId: string) => Promise<Spec>,
+): Promise<Spec[]> {
+  const specs: Spec[] = [];
+  for (const hostId of hostIds) specs.push(await one(hostId));
+  return specs;
+}
+
 /** Takes what an agent observed beyond the applied generation (health, sessions, counters). */
 export interface DriverObserver {
   observe(report: DriverStatusReport): Promise<void>;

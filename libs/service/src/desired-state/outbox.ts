@@ -102,6 +102,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private readonly inFlight = new Set<Promise<void>>();
   private sweeper?: NodeJS.Timeout;
   private sweeping = false;
+  /** Ids of sent rows waiting for their DELETE, and whether one is running. */
+  private readonly unforgotten: string[] = [];
+  private forgetting = false;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -180,10 +183,33 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     if (!sent.length) return;
     try {
       if (messages.some((m) => m.kind === 'push')) await this.nc.flush();
-      await outboxRepository.delete(autocommit(this.ds), sent);
     } catch (err) {
-      this.logger.warn('sent outbox rows not deleted (they are sent again, harmlessly)', err);
+      this.logger.warn('plain messages not confirmed (the sweep sends them again)', err);
+      return;
     }
+    this.forget(sent);
+  }
+
+  /**
+   * Deletes sent rows, many relays' at a time: under load one DELETE serves every relay that
+   * finished while the previous one ran.
+   */
+  private forget(ids: string[]): void {
+    this.unforgotten.push(...ids);
+    if (this.forgetting) return;
+    const run = async () => {
+      while (this.unforgotten.length) {
+        const batch = this.unforgotten.splice(0, SWEEP_BATCH);
+        try {
+          await outboxRepository.delete(autocommit(this.ds), batch);
+        } catch (err) {
+          this.logger.warn('sent outbox rows not deleted (they are sent again, harmlessly)', err);
+        }
+      }
+      this.forgetting = false;
+    };
+    this.forgetting = true;
+    this.track(run());
   }
 
   private async send(m: OutboxMessage): Promise<void> {
