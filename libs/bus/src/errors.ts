@@ -51,8 +51,8 @@ export function normalizeError(exception: unknown, logger?: Logger): ErrorBody {
     (exception as { code?: string })?.code;
   const pg = sqlState ? PG_ERRORS[sqlState] : undefined;
   if (pg) {
-    const constraint = (exception as { driverError?: { constraint?: string } }).driverError
-      ?.constraint;
+    const e = exception as { constraint?: string; driverError?: { constraint?: string } };
+    const constraint = e.driverError?.constraint ?? e.constraint;
     return { code: pg[0], message: constraint ? `${pg[1]} (${constraint})` : pg[1] };
   }
   logger?.error(exception instanceof Error ? exception : String(exception));

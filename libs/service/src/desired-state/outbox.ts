@@ -25,6 +25,8 @@ import { outboxRepository, type OutboxMessage } from './outbox.repository.js';
 const SWEEP_EVERY_MS = 1_000;
 const UNSENT_AFTER_MS = 2_000;
 const SWEEP_BATCH = 500;
+/** How long sent rows wait to be deleted together. */
+const FORGET_EVERY_MS = 100;
 
 /**
  * Test hook: a service started with this set to an event subject kills itself (SIGKILL) right
@@ -102,9 +104,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private readonly inFlight = new Set<Promise<void>>();
   private sweeper?: NodeJS.Timeout;
   private sweeping = false;
-  /** Ids of sent rows waiting for their DELETE, and whether one is running. */
+  /** Ids of sent rows waiting for their DELETE, and its timer. */
   private readonly unforgotten: string[] = [];
-  private forgetting = false;
+  private forgetter?: NodeJS.Timeout;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -137,6 +139,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     clearInterval(this.sweeper);
     const deadline = new Promise((r) => setTimeout(r, 5_000).unref());
     await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    clearTimeout(this.forgetter);
+    this.forgetter = undefined;
+    await Promise.race([this.deleteSent(), deadline]);
   }
 
   private committed({ messages, states }: Outgoing): void {
@@ -191,25 +196,26 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   }
 
   /**
-   * Deletes sent rows, many relays' at a time: under load one DELETE serves every relay that
-   * finished while the previous one ran.
+   * Deletes sent rows in batches, a few times a second: under load one DELETE (one commit) serves
+   * hundreds of changes instead of each paying its own. The sweep only takes rows older than that.
    */
   private forget(ids: string[]): void {
     this.unforgotten.push(...ids);
-    if (this.forgetting) return;
-    const run = async () => {
-      while (this.unforgotten.length) {
-        const batch = this.unforgotten.splice(0, SWEEP_BATCH);
-        try {
-          await outboxRepository.delete(autocommit(this.ds), batch);
-        } catch (err) {
-          this.logger.warn('sent outbox rows not deleted (they are sent again, harmlessly)', err);
-        }
+    this.forgetter ??= setTimeout(() => {
+      this.forgetter = undefined;
+      this.track(this.deleteSent());
+    }, FORGET_EVERY_MS);
+  }
+
+  private async deleteSent(): Promise<void> {
+    while (this.unforgotten.length) {
+      const batch = this.unforgotten.splice(0, SWEEP_BATCH);
+      try {
+        await outboxRepository.delete(autocommit(this.ds), batch);
+      } catch (err) {
+        this.logger.warn('sent outbox rows not deleted (they are sent again, harmlessly)', err);
       }
-      this.forgetting = false;
-    };
-    this.forgetting = true;
-    this.track(run());
+    }
   }
 
   private async send(m: OutboxMessage): Promise<void> {
