@@ -68,7 +68,7 @@ describe('transactional outbox', () => {
 
     // A relay that repeats itself (a crash after publishing, before deleting) stores nothing new.
     await cluster.db.query(
-      `INSERT INTO network_registry.outbox (id, kind, subject, payload) VALUES ($1, 'event', $2, $3)`,
+      `INSERT INTO network_registry.outbox (id, subject, payload) VALUES ($1, $2, $3)`,
       [event.id, CREATED, JSON.stringify(event)],
     );
     await waitFor(async () => (await outboxRows()) === 0, 10_000, 'the repeated row relayed');

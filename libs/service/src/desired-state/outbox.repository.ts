@@ -2,9 +2,8 @@ import type { SqlTx } from '@qnet/persistence';
 
 export interface OutboxMessage {
   id: string;
-  kind: 'event' | 'push';
   subject: string;
-  /** JSON text, as it goes on the bus. */
+  /** The event envelope's JSON, as it goes into the stream. */
   payload: string;
 }
 
@@ -13,21 +12,16 @@ export const outboxRepository = {
   async insert(tx: SqlTx, messages: readonly OutboxMessage[]): Promise<void> {
     if (!messages.length) return;
     await tx.rows(
-      `INSERT INTO outbox (id, kind, subject, payload)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`,
-      [
-        messages.map((m) => m.id),
-        messages.map((m) => m.kind),
-        messages.map((m) => m.subject),
-        messages.map((m) => m.payload),
-      ],
+      `INSERT INTO outbox (id, subject, payload)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])`,
+      [messages.map((m) => m.id), messages.map((m) => m.subject), messages.map((m) => m.payload)],
     );
   },
 
   /** Rows at least `minAgeMs` old, oldest first: what no relay has sent (yet). */
   pending(tx: SqlTx, minAgeMs: number, limit: number): Promise<OutboxMessage[]> {
     return tx.rows<OutboxMessage>(
-      `SELECT id, kind, subject, payload FROM outbox
+      `SELECT id, subject, payload FROM outbox
        WHERE created_at <= now() - $1 * interval '1 millisecond' ORDER BY seq LIMIT $2`,
       [minAgeMs, limit],
     );

@@ -5,7 +5,6 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { DataSource } from 'typeorm';
@@ -43,16 +42,17 @@ export interface DomainEvent {
   data: unknown;
 }
 
-/** What one transaction has to say once it commits: its events and its hosts' new states. */
+/** What one transaction has to say once it commits: its events, its hosts' new states, … */
 export class Outgoing {
   /** Stored with the transaction: relayed even if the process dies right after the commit. */
   readonly messages: OutboxMessage[] = [];
   /**
-   * Sent after the commit, not stored: desired states, which the database already holds (a lost
-   * push is repaired by the agent's pull at its next resync). Storing them would write every
-   * touched host's whole state with each change.
+   * Sent after the commit, not stored: messages whose content the database already holds and
+   * whose receivers ask again (a desired state is pulled at the agent's next resync, a decision
+   * with GET /decision). Storing them would write every touched host's whole state with each
+   * change, and 10,000 decisions with one evaluation round.
    */
-  readonly states: { subject: string; payload: string }[] = [];
+  readonly transient: { subject: string; payload: string }[] = [];
 
   constructor(private readonly service: BusServiceId) {}
 
@@ -68,7 +68,6 @@ export class Outgoing {
     );
     this.messages.push({
       id: envelope.id,
-      kind: 'event',
       subject,
       payload: JSON.stringify(envelope),
     });
@@ -77,15 +76,12 @@ export class Outgoing {
 
   /** A host's new desired state for one driver, for its agent's command subject. */
   push(hostId: string, state: DesiredState): void {
-    this.states.push({
-      subject: Subjects.agentCmd(hostId, state.driver),
-      payload: JSON.stringify(state),
-    });
+    this.publish(Subjects.agentCmd(hostId, state.driver), state);
   }
 
-  /** A plain NATS message (idempotent for its receivers: it may arrive twice). */
+  /** A plain NATS message, sent after the commit and not stored (see `transient`). */
   publish(subject: string, data: unknown): void {
-    this.messages.push({ id: randomUUID(), kind: 'push', subject, payload: JSON.stringify(data) });
+    this.transient.push({ subject, payload: JSON.stringify(data) });
   }
 }
 
@@ -93,8 +89,7 @@ export class Outgoing {
  * The transactional outbox. A change writes its messages in its own transaction; after the commit
  * they are relayed at once (the caller is not held for it) and their rows deleted. Rows a crash
  * left behind are relayed by the sweep, at start and every second after: events to JetStream with
- * the row id as message id, so an event relayed twice is stored once; plain messages (tunnel
- * decisions) may arrive twice, which their receivers allow.
+ * the row id as message id, so an event relayed twice is stored once.
  */
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -144,10 +139,10 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     await Promise.race([this.deleteSent(), deadline]);
   }
 
-  private committed({ messages, states }: Outgoing): void {
+  private committed({ messages, transient }: Outgoing): void {
     const kill = process.env[KILL_AFTER_COMMIT_ENV];
     if (kill && messages.some((m) => m.subject === kill)) process.kill(process.pid, 'SIGKILL');
-    for (const s of states) this.nc.publish(s.subject, new TextEncoder().encode(s.payload));
+    for (const t of transient) this.nc.publish(t.subject, new TextEncoder().encode(t.payload));
     if (messages.length) this.track(this.relay(messages));
   }
 
@@ -181,18 +176,11 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
           await this.send(m);
           sent.push(m.id);
         } catch (err) {
-          this.logger.warn(`${m.kind} on ${m.subject} not sent yet (the sweep retries)`, err);
+          this.logger.warn(`event on ${m.subject} not stored yet (the sweep retries)`, err);
         }
       }),
     );
-    if (!sent.length) return;
-    try {
-      if (messages.some((m) => m.kind === 'push')) await this.nc.flush();
-    } catch (err) {
-      this.logger.warn('plain messages not confirmed (the sweep sends them again)', err);
-      return;
-    }
-    this.forget(sent);
+    if (sent.length) this.forget(sent);
   }
 
   /**
@@ -219,8 +207,6 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   }
 
   private async send(m: OutboxMessage): Promise<void> {
-    const data = new TextEncoder().encode(m.payload);
-    if (m.kind === 'push') this.nc.publish(m.subject, data);
-    else await this.js.publish(m.subject, data, { msgID: m.id });
+    await this.js.publish(m.subject, new TextEncoder().encode(m.payload), { msgID: m.id });
   }
 }

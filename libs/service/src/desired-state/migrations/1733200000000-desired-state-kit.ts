@@ -21,14 +21,13 @@ export class DesiredStateKit1733200000000 implements MigrationInterface {
         reported_at timestamptz,
         PRIMARY KEY (host_id, driver)
       )`);
-    // Messages written in the transaction of the change they describe and relayed after it
-    // commits: events to JetStream (message id = row id, so a repeated relay is stored once) and
-    // desired states to agents. A row is deleted once sent.
+    // Events written in the transaction of the change they describe and relayed to JetStream
+    // after it commits (message id = row id, so a repeated relay is stored once). A row is
+    // deleted once the stream acknowledged it.
     await q.query(`
       CREATE TABLE outbox (
         seq        bigserial PRIMARY KEY,
         id         uuid NOT NULL UNIQUE,
-        kind       text NOT NULL CHECK (kind IN ('event', 'push')),
         subject    text NOT NULL,
         payload    text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
