@@ -170,6 +170,14 @@ describe('BGP ToR integration: FRR on the node, gobgpd as the ToR', () => {
   });
 
   it('resyncs without touching FRR when nothing changed (running config = rendered config)', async () => {
+    // The last change's own apply may still be finishing (frr-reload.py writes the config after
+    // the ToR already has the route): only what comes after it applied counts.
+    await waitFor(
+      async () =>
+        (await rpc<BgpSpeakerView>('GetSpeaker', { id: speaker.id })).status.phase === 'active',
+      10_000,
+      'the last change applied',
+    );
     const applies: DriverStatus[] = [];
     const sub = observer.subscribe(`qnet.agent.${NODE}.status.frr`, {
       callback: (_e, m) => {
