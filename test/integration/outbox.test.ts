@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { busRequest, NATS_USERS } from '@qnet/bus';
 import { EVENTS_STREAM, Subjects, type EventEnvelope, type NetworkView } from '@qnet/contracts';
@@ -67,10 +68,10 @@ describe('transactional outbox', () => {
     expect(event.data.name).toBe('survivor');
 
     // A relay that repeats itself (a crash after publishing, before deleting) stores nothing new.
-    await cluster.db.query(
-      `INSERT INTO network_registry.outbox (id, subject, payload) VALUES ($1, $2, $3)`,
-      [event.id, CREATED, JSON.stringify(event)],
-    );
+    await cluster.db.query(`INSERT INTO network_registry.outbox (id, events) VALUES ($1, $2)`, [
+      randomUUID(),
+      JSON.stringify([{ subject: CREATED, envelope: event }]),
+    ]);
     await waitFor(async () => (await outboxRows()) === 0, 10_000, 'the repeated row relayed');
     expect(await storedOn(CREATED)).toBe(1);
   }, 60_000);

@@ -1,30 +1,41 @@
 import type { SqlTx } from '@qnet/persistence';
 
-export interface OutboxMessage {
+export interface OutboxEvent {
   id: string;
   subject: string;
   /** The event envelope's JSON, as it goes into the stream. */
   payload: string;
 }
 
-/** The outbox table: rows written with a change, deleted once relayed. */
+/** One transaction's events: one row, however many (an evaluation round can have 10,000). */
+export interface OutboxBatch {
+  id: string;
+  events: OutboxEvent[];
+}
+
+/** The outbox table: a row per committed transaction with events, deleted once relayed. */
 export const outboxRepository = {
-  async insert(tx: SqlTx, messages: readonly OutboxMessage[]): Promise<void> {
-    if (!messages.length) return;
-    await tx.rows(
-      `INSERT INTO outbox (id, subject, payload)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])`,
-      [messages.map((m) => m.id), messages.map((m) => m.subject), messages.map((m) => m.payload)],
-    );
+  async insert(tx: SqlTx, batch: OutboxBatch): Promise<void> {
+    // The envelopes are JSON already: spliced in, not serialized a second time.
+    const events = batch.events
+      .map((e) => `{"subject":${JSON.stringify(e.subject)},"envelope":${e.payload}}`)
+      .join(',');
+    await tx.rows(`INSERT INTO outbox (id, events) VALUES ($1, $2)`, [batch.id, `[${events}]`]);
   },
 
   /** Rows at least `minAgeMs` old, oldest first: what no relay has sent (yet). */
-  pending(tx: SqlTx, minAgeMs: number, limit: number): Promise<OutboxMessage[]> {
-    return tx.rows<OutboxMessage>(
-      `SELECT id, subject, payload FROM outbox
+  async pending(tx: SqlTx, minAgeMs: number, limit: number): Promise<OutboxBatch[]> {
+    const rows = await tx.rows<{ id: string; events: string }>(
+      `SELECT id, events FROM outbox
        WHERE created_at <= now() - $1 * interval '1 millisecond' ORDER BY seq LIMIT $2`,
       [minAgeMs, limit],
     );
+    return rows.map((r) => ({
+      id: r.id,
+      events: (JSON.parse(r.events) as { subject: string; envelope: { id: string } }[]).map(
+        (e) => ({ id: e.envelope.id, subject: e.subject, payload: JSON.stringify(e.envelope) }),
+      ),
+    }));
   },
 
   async delete(tx: SqlTx, ids: readonly string[]): Promise<void> {

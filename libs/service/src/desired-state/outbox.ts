@@ -18,12 +18,14 @@ import {
 } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
 import { currentContext } from '@qnet/runtime';
-import { outboxRepository, type OutboxMessage } from './outbox.repository.js';
+import { randomUUID } from 'node:crypto';
+import { outboxRepository, type OutboxBatch, type OutboxEvent } from './outbox.repository.js';
 
 /** How often rows no relay sent are looked for, and how old a row must be to count as such. */
 const SWEEP_EVERY_MS = 1_000;
 const UNSENT_AFTER_MS = 2_000;
-const SWEEP_BATCH = 500;
+/** Rows (transactions) per sweep and per DELETE. */
+const SWEEP_BATCH = 100;
 /** How long sent rows wait to be deleted together. */
 const FORGET_EVERY_MS = 100;
 
@@ -42,10 +44,10 @@ export interface DomainEvent {
   data: unknown;
 }
 
-/** What one transaction has to say once it commits: its events, its hosts' new states, … */
+/** What one transaction has to say once it commits: its events (stored) and plain messages. */
 export class Outgoing {
   /** Stored with the transaction: relayed even if the process dies right after the commit. */
-  readonly messages: OutboxMessage[] = [];
+  readonly events: OutboxEvent[] = [];
   /**
    * Sent after the commit, not stored: messages whose content the database already holds and
    * whose receivers ask again (a desired state is pulled at the agent's next resync, a decision
@@ -66,11 +68,7 @@ export class Outgoing {
       e.data,
       currentContext()?.requestId,
     );
-    this.messages.push({
-      id: envelope.id,
-      subject,
-      payload: JSON.stringify(envelope),
-    });
+    this.events.push({ id: envelope.id, subject, payload: JSON.stringify(envelope) });
     return envelope;
   }
 
@@ -86,10 +84,10 @@ export class Outgoing {
 }
 
 /**
- * The transactional outbox. A change writes its messages in its own transaction; after the commit
- * they are relayed at once (the caller is not held for it) and their rows deleted. Rows a crash
- * left behind are relayed by the sweep, at start and every second after: events to JetStream with
- * the row id as message id, so an event relayed twice is stored once.
+ * The transactional outbox. A change writes its events, one row per transaction, in its own
+ * transaction; after the commit they are relayed at once (the caller is not held for it) and the
+ * row deleted. Rows a crash left behind are relayed by the sweep, at start and every second after.
+ * Each event's id is its JetStream message id, so an event relayed twice is stored once.
  */
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -112,15 +110,19 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     this.service = info.id;
   }
 
-  /** Runs `fn` in a transaction whose messages are written with it and relayed after its commit. */
+  /** Runs `fn` in a transaction whose events are written with it and relayed after its commit. */
   async transaction<T>(fn: (tx: SqlTx, out: Outgoing) => Promise<T>): Promise<T> {
     const out = new Outgoing(this.service);
+    let batch: OutboxBatch | undefined;
     const result = await inTransaction(this.ds, async (tx) => {
       const value = await fn(tx, out);
-      await outboxRepository.insert(tx, out.messages);
+      if (out.events.length) {
+        batch = { id: randomUUID(), events: out.events };
+        await outboxRepository.insert(tx, batch);
+      }
       return value;
     });
-    this.committed(out);
+    this.committed(batch, out.transient);
     return result;
   }
 
@@ -139,11 +141,11 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     await Promise.race([this.deleteSent(), deadline]);
   }
 
-  private committed({ messages, transient }: Outgoing): void {
+  private committed(batch: OutboxBatch | undefined, transient: Outgoing['transient']): void {
     const kill = process.env[KILL_AFTER_COMMIT_ENV];
-    if (kill && messages.some((m) => m.subject === kill)) process.kill(process.pid, 'SIGKILL');
+    if (kill && batch?.events.some((e) => e.subject === kill)) process.kill(process.pid, 'SIGKILL');
     for (const t of transient) this.nc.publish(t.subject, new TextEncoder().encode(t.payload));
-    if (messages.length) this.track(this.relay(messages));
+    if (batch) this.track(this.relay([batch]));
   }
 
   private track(work: Promise<void>): void {
@@ -157,7 +159,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     try {
       const rows = await outboxRepository.pending(autocommit(this.ds), minAgeMs, SWEEP_BATCH);
       if (rows.length) {
-        this.logger.log(`relaying ${rows.length} message(s) a previous relay did not send`);
+        this.logger.log(`relaying ${rows.length} transaction(s) of events a relay did not send`);
         await this.relay(rows);
       }
     } catch (err) {
@@ -167,16 +169,19 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     }
   }
 
-  /** Sends, then deletes what was sent; anything unsent stays for the sweep. Never throws. */
-  private async relay(messages: readonly OutboxMessage[]): Promise<void> {
+  /**
+   * Sends each batch's events, then deletes the batches the stream acknowledged whole; the rest
+   * stays for the sweep. Never throws.
+   */
+  private async relay(batches: readonly OutboxBatch[]): Promise<void> {
     const sent: string[] = [];
     await Promise.all(
-      messages.map(async (m) => {
+      batches.map(async (b) => {
         try {
-          await this.send(m);
-          sent.push(m.id);
+          await Promise.all(b.events.map((e) => this.send(e)));
+          sent.push(b.id);
         } catch (err) {
-          this.logger.warn(`event on ${m.subject} not stored yet (the sweep retries)`, err);
+          this.logger.warn(`events of ${b.id} not all stored yet (the sweep retries)`, err);
         }
       }),
     );
@@ -206,7 +211,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     }
   }
 
-  private async send(m: OutboxMessage): Promise<void> {
-    await this.js.publish(m.subject, new TextEncoder().encode(m.payload), { msgID: m.id });
+  private async send(e: OutboxEvent): Promise<void> {
+    await this.js.publish(e.subject, new TextEncoder().encode(e.payload), { msgID: e.id });
   }
 }

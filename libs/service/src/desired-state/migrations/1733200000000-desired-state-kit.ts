@@ -21,15 +21,14 @@ export class DesiredStateKit1733200000000 implements MigrationInterface {
         reported_at timestamptz,
         PRIMARY KEY (host_id, driver)
       )`);
-    // Events written in the transaction of the change they describe and relayed to JetStream
-    // after it commits (message id = row id, so a repeated relay is stored once). A row is
-    // deleted once the stream acknowledged it.
+    // Each transaction's events (a JSON array of {subject, envelope}), written in it and relayed
+    // to JetStream after it commits (message id = the envelope's id, so a repeated relay is stored
+    // once). A row is deleted once the stream acknowledged all its events.
     await q.query(`
       CREATE TABLE outbox (
         seq        bigserial PRIMARY KEY,
         id         uuid NOT NULL UNIQUE,
-        subject    text NOT NULL,
-        payload    text NOT NULL,
+        events     text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
   }
