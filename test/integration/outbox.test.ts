@@ -7,6 +7,7 @@ import { TestCluster } from '@qnet/testing';
 import { waitFor } from '@qnet/stack';
 
 const CREATED = Subjects.event('registry', 'network', 'created');
+const TRICKY = `O'Brien's \\ "net" \\n ✓ 🐧 $$ ;--`;
 
 /**
  * Events leave through the transactional outbox: a service killed (SIGKILL) between committing a
@@ -44,7 +45,7 @@ describe('transactional outbox', () => {
     const create = busRequest<NetworkView>(
       gateway,
       Subjects.rpc('registry', 'CreateNetwork'),
-      { name: 'survivor', bridge_name: 'br-survivor', cidr: '10.77.0.0/24' },
+      { name: 'survivor', description: TRICKY, bridge_name: 'br-survivor', cidr: '10.77.0.0/24' },
       { timeoutMs: 2_000 },
     );
     await expect(create).rejects.toMatchObject({ code: 'deadline_exceeded' });
@@ -66,6 +67,7 @@ describe('transactional outbox', () => {
     const event = msg!.json<EventEnvelope<NetworkView>>();
     expect(event.resource_id).toBe(row!.id);
     expect(event.data.name).toBe('survivor');
+    expect(event.data.description).toBe(TRICKY); // the row is written as quoted SQL literals
 
     // A relay that repeats itself (a crash after publishing, before deleting) stores nothing new.
     await cluster.db.query(`INSERT INTO network_registry.outbox (id, events) VALUES ($1, $2)`, [

@@ -116,8 +116,21 @@ export function autocommit(ds: DataSource): SqlTx {
   return { rows: (sql, params) => sqlRows(ds, sql, params) };
 }
 
-/** Runs `fn` in a transaction on one connection: committed if it resolves, rolled back if it throws. */
-export async function inTransaction<T>(ds: DataSource, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+/**
+ * A parameterless statement run together with the COMMIT, in the same round trip: `quote` makes a
+ * value a safe SQL literal.
+ */
+export type CommitWith = (quote: (value: string) => string) => string | undefined;
+
+/**
+ * Runs `fn` in a transaction on one connection: committed if it resolves, rolled back if it throws.
+ * `commitWith` (called after `fn`) may give one last statement to send with the COMMIT.
+ */
+export async function inTransaction<T>(
+  ds: DataSource,
+  fn: (tx: SqlTx) => Promise<T>,
+  commitWith?: CommitWith,
+): Promise<T> {
   const client = await poolOf(ds).connect();
   try {
     await client.query('BEGIN');
@@ -125,7 +138,8 @@ export async function inTransaction<T>(ds: DataSource, fn: (tx: SqlTx) => Promis
       rows: async <R>(sql: string, params: unknown[] = []) =>
         (await client.query(sql, params)).rows as R[],
     });
-    await client.query('COMMIT');
+    const last = commitWith?.((v) => client.escapeLiteral(v));
+    await client.query(last ? `${last}; COMMIT` : 'COMMIT');
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -59,8 +59,8 @@ export interface Touch {
  * How every change to what agents realize is made, in one transaction: the change names the hosts
  * it touches, which takes each one's next generation; it is applied; each touched host's new state
  * is rendered in the same transaction — so a state never carries older content under a newer
- * generation — and the states and the change's events are written to the outbox, which relays them
- * once the transaction commits.
+ * generation. Once it commits the states are pushed to the agents, and the change's events, written
+ * to the outbox in the transaction, are relayed.
  */
 @Injectable()
 export class DesiredStateChanges {

@@ -15,12 +15,16 @@ export interface OutboxBatch {
 
 /** The outbox table: a row per committed transaction with events, deleted once relayed. */
 export const outboxRepository = {
-  async insert(tx: SqlTx, batch: OutboxBatch): Promise<void> {
+  /**
+   * The INSERT of a batch as one parameterless statement (sent with the COMMIT: one round trip
+   * less per change); every value goes through `quote`.
+   */
+  insertStatement(batch: OutboxBatch, quote: (value: string) => string): string {
     // The envelopes are JSON already: spliced in, not serialized a second time.
     const events = batch.events
       .map((e) => `{"subject":${JSON.stringify(e.subject)},"envelope":${e.payload}}`)
       .join(',');
-    await tx.rows(`INSERT INTO outbox (id, events) VALUES ($1, $2)`, [batch.id, `[${events}]`]);
+    return `INSERT INTO outbox (id, events) VALUES (${quote(batch.id)}::uuid, ${quote(`[${events}]`)})`;
   },
 
   /** Rows at least `minAgeMs` old, oldest first: what no relay has sent (yet). */

@@ -114,14 +114,15 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   async transaction<T>(fn: (tx: SqlTx, out: Outgoing) => Promise<T>): Promise<T> {
     const out = new Outgoing(this.service);
     let batch: OutboxBatch | undefined;
-    const result = await inTransaction(this.ds, async (tx) => {
-      const value = await fn(tx, out);
-      if (out.events.length) {
+    const result = await inTransaction(
+      this.ds,
+      (tx) => fn(tx, out),
+      (quote) => {
+        if (!out.events.length) return undefined;
         batch = { id: randomUUID(), events: out.events };
-        await outboxRepository.insert(tx, batch);
-      }
-      return value;
-    });
+        return outboxRepository.insertStatement(batch, quote);
+      },
+    );
     this.committed(batch, out.transient);
     return result;
   }
