@@ -1,5 +1,6 @@
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import pg from 'pg';
+import type { Query } from './query.js';
 
 export interface DatabaseConfig {
   /** postgres://user[:password]@host:port/database */
@@ -106,14 +107,26 @@ export async function sqlRows<T>(
   return (await poolOf(ds).query(sql, params)).rows as T[];
 }
 
-/** Somewhere to run raw SQL: one transaction (inTransaction) or autocommit statements (autocommit). */
+/** Where statements run: one transaction (inTransaction) or each on its own (autocommit). */
 export interface SqlTx {
+  /** Runs a typed statement (queryBuilder) and returns its rows. */
+  run<R>(query: Query<R>): Promise<R[]>;
+  /** @deprecated untyped: being replaced by run */
   rows<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-/** Each statement on its own, like sqlRows: for code that also runs inside transactions. */
+/** Each statement on its own: for code that also runs inside transactions. */
 export function autocommit(ds: DataSource): SqlTx {
-  return { rows: (sql, params) => sqlRows(ds, sql, params) };
+  return {
+    run: (query) => runOn(poolOf(ds), query),
+    rows: (sql, params) => sqlRows(ds, sql, params),
+  };
+}
+
+/** The one place a statement's rows get their type: the one its builder inferred from the schema. */
+async function runOn<R>(client: pg.Pool | pg.PoolClient, query: Query<R>): Promise<R[]> {
+  const compiled = query.compile();
+  return (await client.query(compiled.sql, [...compiled.parameters])).rows as R[];
 }
 
 /**
@@ -135,6 +148,7 @@ export async function inTransaction<T>(
   try {
     await client.query('BEGIN');
     const result = await fn({
+      run: (query) => runOn(client, query),
       rows: async <R>(sql: string, params: unknown[] = []) =>
         (await client.query(sql, params)).rows as R[],
     });

@@ -5,3 +5,4 @@ export * from './embedded.js';
 export * from './db-errors.js';
 export * from './extensions.js';
 export * from './tenancy.js';
+export * from './query.js';

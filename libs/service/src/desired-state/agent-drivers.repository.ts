@@ -1,5 +1,9 @@
 import type { DriverStatusReport } from '@qnet/contracts';
-import type { SqlTx } from '@qnet/persistence';
+import { queryBuilder, type SqlTx } from '@qnet/persistence';
+import { sql } from 'kysely';
+import type { DB } from './db.js';
+
+const db = queryBuilder<DB>();
 
 export interface HostDriver {
   host_id: string;
@@ -14,38 +18,69 @@ export interface Generation extends HostDriver {
 export const agentDriversRepository = {
   /**
    * The next generation of each (host, driver), its row locked until the transaction ends. Rows
-   * are locked in key order, so transactions touching overlapping hosts cannot deadlock.
+   * are locked in key order (VALUES rows are inserted, or conflict and are updated, in order), so
+   * transactions touching overlapping hosts cannot deadlock.
    */
   async next(tx: SqlTx, keys: readonly HostDriver[]): Promise<Generation[]> {
-    // One statement: rows are inserted, or conflict and are updated, in the SELECT's order.
-    const rows = await tx.rows<HostDriver & { generation: string }>(
-      `INSERT INTO agent_drivers AS a (host_id, driver, generation)
-       SELECT host_id, driver, 1 FROM unnest($1::text[], $2::text[]) AS k(host_id, driver)
-       ORDER BY host_id, driver
-       ON CONFLICT (host_id, driver) DO UPDATE SET generation = a.generation + 1
-       RETURNING a.host_id, a.driver, a.generation`,
-      [keys.map((k) => k.host_id), keys.map((k) => k.driver)],
+    if (keys.length === 0) return [];
+    const ordered = [...keys].sort(
+      (a, b) => compare(a.host_id, b.host_id) || compare(a.driver, b.driver),
+    );
+    const rows = await tx.run(
+      db
+        .insertInto('agent_drivers')
+        .values(ordered.map((k) => ({ host_id: k.host_id, driver: k.driver, generation: 1 })))
+        .onConflict((oc) =>
+          oc
+            .columns(['host_id', 'driver'])
+            .doUpdateSet((eb) => ({ generation: eb('agent_drivers.generation', '+', 1) })),
+        )
+        .returning(['host_id', 'driver', 'generation']),
     );
     return rows.map((r) => ({ ...r, generation: Number(r.generation) }));
   },
 
   async generation(tx: SqlTx, key: HostDriver): Promise<number> {
-    const [row] = await tx.rows<{ generation: string }>(
-      `SELECT generation FROM agent_drivers WHERE host_id = $1 AND driver = $2`,
-      [key.host_id, key.driver],
+    const [row] = await tx.run(
+      db
+        .selectFrom('agent_drivers')
+        .select('generation')
+        .where('host_id', '=', key.host_id)
+        .where('driver', '=', key.driver),
     );
     return Number(row?.generation ?? 0);
   },
 
   /** An agent's report; false when this service has never given the host this driver's state. */
   async record(tx: SqlTx, r: DriverStatusReport): Promise<boolean> {
-    const rows = await tx.rows(
-      `UPDATE agent_drivers SET reported_at = now(),
-         applied = CASE WHEN $3 THEN GREATEST(applied, $4) ELSE applied END,
-         error = CASE WHEN $3 THEN NULL WHEN $4 >= applied THEN $5 ELSE error END
-       WHERE host_id = $1 AND driver = $2 RETURNING host_id`,
-      [r.host_id, r.driver, r.ok, r.generation, r.error ?? 'failed'],
+    const rows = await tx.run(
+      db
+        .updateTable('agent_drivers')
+        .set((eb) =>
+          r.ok
+            ? {
+                reported_at: sql`now()`,
+                applied: eb.fn('greatest', ['applied', eb.val(r.generation)]),
+                error: null,
+              }
+            : {
+                reported_at: sql`now()`,
+                error: eb
+                  .case()
+                  .when('applied', '<=', String(r.generation))
+                  .then(r.error ?? 'failed')
+                  .else(eb.ref('error'))
+                  .end(),
+              },
+        )
+        .where('host_id', '=', r.host_id)
+        .where('driver', '=', r.driver)
+        .returning('host_id'),
     );
     return rows.length > 0;
   },
 };
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,4 +1,8 @@
-import type { SqlTx } from '@qnet/persistence';
+import { queryBuilder, type SqlTx } from '@qnet/persistence';
+import { sql } from 'kysely';
+import type { DB } from './db.js';
+
+const db = queryBuilder<DB>();
 
 export interface OutboxEvent {
   id: string;
@@ -29,10 +33,13 @@ export const outboxRepository = {
 
   /** Rows at least `minAgeMs` old, oldest first: what no relay has sent (yet). */
   async pending(tx: SqlTx, minAgeMs: number, limit: number): Promise<OutboxBatch[]> {
-    const rows = await tx.rows<{ id: string; events: string }>(
-      `SELECT id, events FROM outbox
-       WHERE created_at <= now() - $1 * interval '1 millisecond' ORDER BY seq LIMIT $2`,
-      [minAgeMs, limit],
+    const rows = await tx.run(
+      db
+        .selectFrom('outbox')
+        .select(['id', 'events'])
+        .where('created_at', '<=', sql<Date>`now() - ${minAgeMs} * interval '1 millisecond'`)
+        .orderBy('seq')
+        .limit(limit),
     );
     return rows.map((r) => ({
       id: r.id,
@@ -43,6 +50,6 @@ export const outboxRepository = {
   },
 
   async delete(tx: SqlTx, ids: readonly string[]): Promise<void> {
-    await tx.rows(`DELETE FROM outbox WHERE id = ANY($1::uuid[])`, [ids]);
+    await tx.run(db.deleteFrom('outbox').where('id', '=', (eb) => eb.fn.any(eb.val(ids))));
   },
 };
