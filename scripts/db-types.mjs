@@ -60,6 +60,7 @@ try {
     });
     await ds.destroy();
     const generated = path.join(scratch, `${t.schema}.ts`);
+    const overrides = await columnOverrides(url, t.schema);
     await execa(
       'node_modules/.bin/kysely-codegen',
       [
@@ -69,6 +70,7 @@ try {
         `--include-pattern=${t.schema}.*`,
         `--exclude-pattern=${t.schema}.migrations`,
         `--out-file=${generated}`,
+        `--overrides=${JSON.stringify({ columns: overrides })}`,
         '--log-level=error',
       ],
       { cwd: root },
@@ -99,6 +101,48 @@ if (stale.length) {
     `row types differ from the migrated schema: ${stale.join(', ')} — run \`npm run db:types\``,
   );
   process.exit(1);
+}
+
+/**
+ * Types the schema states but kysely-codegen cannot see: a text column whose CHECK lists its values
+ * (`col IN ('a', 'b')`) is that union; a jsonb `labels` column is a string map.
+ */
+async function columnOverrides(url, schema) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows: columns } = await client.query(
+      `SELECT table_name, column_name, data_type, is_nullable = 'YES' AS nullable,
+              column_default IS NOT NULL OR is_identity = 'YES' AS defaulted
+       FROM information_schema.columns WHERE table_schema = $1`,
+      [schema],
+    );
+    const { rows: checks } = await client.query(
+      `SELECT t.relname AS table_name, pg_get_constraintdef(c.oid) AS def
+       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace s ON s.oid = t.relnamespace
+       WHERE c.contype = 'c' AND s.nspname = $1`,
+      [schema],
+    );
+    const unions = new Map();
+    for (const { table_name, def } of checks) {
+      const m = /^CHECK \(\(\(?(\w+)\)? = ANY \(\(?ARRAY\[(.*)\]\)?(?:::text\[\])?\)\)\)$/.exec(def);
+      if (!m) continue;
+      const values = [...m[2].matchAll(/'((?:[^']|'')*)'::text/g)].map((v) => v[1].replace(/''/g, "'"));
+      unions.set(`${table_name}.${m[1]}`, values.map((v) => JSON.stringify(v)).join(' | '));
+    }
+    const overrides = {};
+    for (const c of columns) {
+      const key = `${c.table_name}.${c.column_name}`;
+      let type = unions.get(key);
+      if (!type && c.column_name === 'labels' && c.data_type === 'jsonb') type = 'Record<string, string>';
+      if (!type) continue;
+      if (c.nullable) type = `${type} | null`;
+      overrides[key] = c.defaulted ? `Generated<${type}>` : type;
+    }
+    return overrides;
+  } finally {
+    await client.end();
+  }
 }
 
 async function prettier(text, filepath) {

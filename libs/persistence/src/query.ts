@@ -7,6 +7,7 @@ import {
   sql,
   type Compilable,
   type Expression,
+  type RawBuilder,
   type SqlBool,
 } from 'kysely';
 import { callerScope } from './tenancy.js';
@@ -39,4 +40,19 @@ export type Query<R> = Compilable<R>;
 export function inCallerScope(column: `${string}project_id`): Expression<SqlBool> {
   const scope = callerScope();
   return scope === null ? sql<SqlBool>`true` : sql<SqlBool>`${sql.ref(column)} = ${scope}`;
+}
+
+/** An inet column's address without its prefix length (`host()`): what the API shows. */
+export function hostText<T extends string | null = string>(column: string): RawBuilder<T> {
+  return sql<T>`host(${sql.ref(column)})`;
+}
+
+/** A column (macaddr, cidr, …) as text. */
+export function asText<T extends string | null = string>(column: string): RawBuilder<T> {
+  return sql<T>`text(${sql.ref(column)})`;
+}
+
+/** `column = anyOf(values)`: one array parameter, so an empty list is valid SQL (unlike `IN ()`). */
+export function anyOf<T>(values: readonly T[]): RawBuilder<T> {
+  return sql<T>`any(${values})`;
 }

@@ -13,18 +13,6 @@ export type Generated<T> =
 
 export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
 
-export type Json = JsonValue;
-
-export type JsonArray = JsonValue[];
-
-export type JsonObject = {
-  [x: string]: JsonValue | undefined;
-};
-
-export type JsonPrimitive = boolean | number | string | null;
-
-export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
-
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface AgentDrivers {
@@ -77,7 +65,7 @@ export interface BgpSpeakers {
   description: Generated<string>;
   generation: Int8;
   id: string;
-  labels: Generated<Json>;
+  labels: Generated<Record<string, string>>;
   local_asn: Int8;
   name: string;
   node_id: string;

@@ -44,13 +44,13 @@ export interface Devices {
   name: string;
   psk_sealed: string;
   registered_at: Generated<Timestamp>;
-  status: Generated<string>;
+  status: Generated<'registered' | 'online' | 'degraded' | 'offline'>;
   status_details: Generated<Json>;
   tun_ipv4: string;
   tun_ipv4_offset: number;
   tun_ipv6: string;
   tun_ipv6_offset: number;
-  type: string;
+  type: 'endpoint' | 'routing_server';
 }
 
 export interface Outbox {

@@ -13,18 +13,6 @@ export type Generated<T> =
 
 export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
 
-export type Json = JsonValue;
-
-export type JsonArray = JsonValue[];
-
-export type JsonObject = {
-  [x: string]: JsonValue | undefined;
-};
-
-export type JsonPrimitive = boolean | number | string | null;
-
-export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
-
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface AgentDrivers {
@@ -41,7 +29,7 @@ export interface LbHealthChecks {
   interval_sec: number;
   load_balancer_id: string;
   port: number | null;
-  protocol: string;
+  protocol: 'TCP' | 'UDP';
   timeout_sec: number;
   unhealthy_threshold: number;
 }
@@ -52,7 +40,7 @@ export interface LbListeners {
   load_balancer_id: string;
   name: string;
   port: number;
-  protocol: string;
+  protocol: 'TCP' | 'UDP';
 }
 
 export interface LbMembers {
@@ -60,7 +48,7 @@ export interface LbMembers {
   address: string;
   admin_state_up: Generated<boolean>;
   created_at: Generated<Timestamp>;
-  health: Generated<string>;
+  health: Generated<'UNKNOWN' | 'ONLINE' | 'OFFLINE'>;
   id: string;
   load_balancer_id: string;
   logical_port: Generated<string>;
@@ -70,7 +58,7 @@ export interface LbMembers {
 }
 
 export interface LoadBalancers {
-  algorithm: string;
+  algorithm: 'ROUND_ROBIN' | 'LEAST_CONNECTIONS' | 'SOURCE_IP' | 'WEIGHTED';
   bytes_in: Generated<Int8>;
   bytes_out: Generated<Int8>;
   created_at: Generated<Timestamp>;
@@ -79,15 +67,15 @@ export interface LoadBalancers {
   generation: Int8;
   host_id: string;
   id: string;
-  labels: Generated<Json>;
+  labels: Generated<Record<string, string>>;
   logical_switch: string;
   name: string;
   network_cidr: string;
   network_id: string;
   observed_at: Timestamp | null;
   project_id: string;
-  protocol: string;
-  provider: string;
+  protocol: 'TCP' | 'UDP';
+  provider: 'nftables' | 'ovn';
   updated_at: Generated<Timestamp>;
   vip: string;
 }

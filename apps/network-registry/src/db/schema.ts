@@ -42,12 +42,12 @@ export interface Hosts {
   capabilities: Generated<string[]>;
   description: Generated<string>;
   drivers: Generated<string[]>;
-  health: Generated<string>;
+  health: Generated<'healthy' | 'degraded' | 'offline'>;
   hostname: string;
   id: string;
-  labels: Generated<Json>;
+  labels: Generated<Record<string, string>>;
   last_seen_at: Generated<Timestamp>;
-  mode: string;
+  mode: 'host' | 'netns' | 'dry-run';
   registered_at: Generated<Timestamp>;
   underlay_ip: string;
 }
@@ -57,7 +57,7 @@ export interface IpAllocations {
   created_at: Generated<Timestamp>;
   network_id: string;
   owner_id: Generated<string>;
-  owner_kind: string;
+  owner_kind: 'gateway' | 'nic' | 'reservation';
 }
 
 export interface IpReleases {
@@ -80,12 +80,12 @@ export interface Networks {
   gateway: string | null;
   host_id: string | null;
   id: Generated<string>;
-  labels: Generated<Json>;
+  labels: Generated<Record<string, string>>;
   mtu: number;
   name: string;
   project_id: string;
   reserved_ranges: Generated<string[]>;
-  type: string;
+  type: 'bridge' | 'vlan' | 'overlay';
   updated_at: Generated<Timestamp>;
   vlan_id: number | null;
   vni: number | null;
@@ -100,7 +100,7 @@ export interface Nics {
   id: Generated<string>;
   iface_id: string;
   ip_address: string | null;
-  kind: string;
+  kind: 'tap' | 'veth';
   netns: string | null;
   network_id: string;
   vm_id: string;

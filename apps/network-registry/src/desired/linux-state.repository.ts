@@ -1,4 +1,6 @@
-import type { SqlTx } from '@qnet/persistence';
+import { anyOf, asText, hostText, type SqlTx } from '@qnet/persistence';
+import { sql } from 'kysely';
+import { db } from '../db/index.js';
 import type { RenderNetwork, RenderNic } from './linux-render.js';
 
 /**
@@ -22,9 +24,11 @@ export interface OverlayMember {
 /** What the `linux` renderer reads: hosts' networks, overlay members and every relevant NIC. */
 export const linuxStateRepository = {
   hosts(tx: SqlTx, ids: readonly string[]): Promise<RenderHost[]> {
-    return tx.rows<RenderHost>(
-      `SELECT id, host(underlay_ip) AS underlay_ip FROM hosts WHERE id = ANY($1::text[])`,
-      [ids],
+    return tx.run(
+      db
+        .selectFrom('hosts')
+        .select(['id', hostText('underlay_ip').as('underlay_ip')])
+        .where('id', '=', anyOf(ids)),
     );
   },
 
@@ -32,33 +36,67 @@ export const linuxStateRepository = {
     tx: SqlTx,
     hostIds: readonly string[],
   ): Promise<(RenderNetwork & { host_id_of: string })[]> {
-    return tx.rows(
-      `SELECT nh.host_id AS host_id_of, n.id, n.type, n.vni, n.vlan_id, n.bridge_name, n.mtu,
-         masklen(n.cidr) AS prefix, host(n.gateway) AS gateway
-       FROM network_hosts nh JOIN networks n ON n.id = nh.network_id WHERE nh.host_id = ANY($1::text[])`,
-      [hostIds],
+    return tx.run(
+      db
+        .selectFrom('network_hosts as nh')
+        .innerJoin('networks as n', 'n.id', 'nh.network_id')
+        .select([
+          'nh.host_id as host_id_of',
+          'n.id',
+          'n.type',
+          'n.vni',
+          'n.vlan_id',
+          'n.bridge_name',
+          'n.mtu',
+          sql<number | null>`masklen(n.cidr)`.as('prefix'),
+          hostText<string | null>('n.gateway').as('gateway'),
+        ])
+        .where('nh.host_id', '=', anyOf(hostIds)),
     );
   },
 
-  members(tx: SqlTx, overlayIds: readonly string[]): Promise<OverlayMember[]> {
-    if (!overlayIds.length) return Promise.resolve([]);
-    return tx.rows<OverlayMember>(
-      `SELECT nh.network_id, nh.host_id, host(h.underlay_ip) AS underlay_ip
-       FROM network_hosts nh JOIN hosts h ON h.id = nh.host_id WHERE nh.network_id = ANY($1::uuid[])`,
-      [overlayIds],
+  async members(tx: SqlTx, overlayIds: readonly string[]): Promise<OverlayMember[]> {
+    if (!overlayIds.length) return [];
+    return tx.run(
+      db
+        .selectFrom('network_hosts as nh')
+        .innerJoin('hosts as h', 'h.id', 'nh.host_id')
+        .select(['nh.network_id', 'nh.host_id', hostText('h.underlay_ip').as('underlay_ip')])
+        .where('nh.network_id', '=', anyOf(overlayIds)),
     );
   },
 
   /** NICs on the hosts, and every NIC of the overlays (remote forwarding entries). */
   nics(tx: SqlTx, hostIds: readonly string[], overlayIds: readonly string[]): Promise<RenderNic[]> {
-    return tx.rows<RenderNic>(
-      `SELECT network_id, host_id, kind, text(guest_mac) AS mac, host(ip_address) AS ip, host_dev_name,
-         iface_id, netns,
-         EXISTS (SELECT 1 FROM ip_releases r
-                 WHERE r.network_id = c.network_id AND r.address = c.ip_address
-                   AND r.released_at BETWEEN c.created_at - $3::interval AND c.created_at) AS reused
-       FROM nics c WHERE host_id = ANY($1::text[]) OR network_id = ANY($2::uuid[])`,
-      [hostIds, overlayIds, REUSE_ANNOUNCED_FOR],
+    return tx.run(
+      db
+        .selectFrom('nics as c')
+        .select((eb) => [
+          'c.network_id',
+          'c.host_id',
+          'c.kind',
+          asText('c.guest_mac').as('mac'),
+          hostText<string | null>('c.ip_address').as('ip'),
+          'c.host_dev_name',
+          'c.iface_id',
+          'c.netns',
+          eb
+            .exists(
+              eb
+                .selectFrom('ip_releases as r')
+                .select(sql.lit(1).as('one'))
+                .whereRef('r.network_id', '=', 'c.network_id')
+                .whereRef('r.address', '=', 'c.ip_address')
+                .where(
+                  sql<boolean>`r.released_at BETWEEN c.created_at - ${REUSE_ANNOUNCED_FOR}::interval AND c.created_at`,
+                ),
+            )
+            .$castTo<boolean>() // PostgreSQL's EXISTS is a boolean (SqlBool also allows MySQL's 0/1)
+            .as('reused'),
+        ])
+        .where((eb) =>
+          eb.or([eb('c.host_id', '=', anyOf(hostIds)), eb('c.network_id', '=', anyOf(overlayIds))]),
+        ),
     );
   },
 };

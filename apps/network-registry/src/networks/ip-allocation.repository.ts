@@ -1,4 +1,6 @@
-import { callerScope, inScope, type SqlTx } from '@qnet/persistence';
+import { inCallerScope, type SqlTx } from '@qnet/persistence';
+import { sql, type RawBuilder } from 'kysely';
+import { db } from '../db/index.js';
 
 /** Who holds an address: a NIC, or a reservation made for another service (an LB's VIP). */
 export interface AddressOwner {
@@ -14,24 +16,42 @@ export interface OffsetRange {
   reserved: { lo: bigint; hi: bigint }[];
 }
 
-const rangeParams = (r: OffsetRange) => [
-  r.network,
-  r.first.toString(),
-  r.last.toString(),
-  r.reserved.map((x) => x.lo.toString()),
-  r.reserved.map((x) => x.hi.toString()),
-];
+/** The offset of an inet column from the network address. */
+const offsetOf = (r: OffsetRange, column: string) =>
+  sql<string>`(${sql.ref(column)} - ${r.network}::inet)`;
 
-/** `o` (an offset from $2) is in [$3, $4] and in no reserved range ($5, $6). */
-const IN_RANGE = `o BETWEEN $3::bigint AND $4::bigint
-  AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS r(lo, hi) WHERE o BETWEEN r.lo AND r.hi)`;
+/** `o` (an offset) is in [first, last] and in no reserved range. */
+function inRange(r: OffsetRange, o: RawBuilder<string>): RawBuilder<boolean> {
+  const lo = r.reserved.map((x) => x.lo.toString());
+  const hi = r.reserved.map((x) => x.hi.toString());
+  return sql<boolean>`${o} BETWEEN ${r.first.toString()}::bigint AND ${r.last.toString()}::bigint
+    AND NOT EXISTS (SELECT 1 FROM unnest(${lo}::bigint[], ${hi}::bigint[]) AS r(lo, hi)
+                    WHERE ${o} BETWEEN r.lo AND r.hi)`;
+}
+
+/** Neither allocated nor ever released: the address at offset `o` has never been used. */
+function neverUsed(networkId: string, r: OffsetRange, o: RawBuilder<string>): RawBuilder<boolean> {
+  const address = sql<string>`${r.network}::inet + ${o}`;
+  const allocated = db
+    .selectFrom('ip_allocations')
+    .select(sql.lit(1).as('one'))
+    .where('network_id', '=', networkId)
+    .where('address', '=', address);
+  const released = db
+    .selectFrom('ip_releases')
+    .select(sql.lit(1).as('one'))
+    .where('network_id', '=', networkId)
+    .where('address', '=', address);
+  return sql<boolean>`NOT EXISTS (${allocated}) AND NOT EXISTS (${released})`;
+}
 
 /** ip_allocations (who holds which address) and ip_releases (when each was last freed). */
 export const ipAllocations = {
   async insert(tx: SqlTx, networkId: string, address: string, owner: AddressOwner): Promise<void> {
-    await tx.rows(
-      `INSERT INTO ip_allocations (network_id, address, owner_kind, owner_id) VALUES ($1, $2, $3, $4)`,
-      [networkId, address, owner.kind, owner.id],
+    await tx.run(
+      db
+        .insertInto('ip_allocations')
+        .values({ network_id: networkId, address, owner_kind: owner.kind, owner_id: owner.id }),
     );
   },
 
@@ -45,17 +65,37 @@ export const ipAllocations = {
     networkId: string,
     range: OffsetRange,
   ): Promise<bigint | undefined> {
-    const [row] = await tx.rows<{ o: string | null }>(
-      `SELECT min(o)::text AS o FROM (
-         SELECT $3::bigint AS o
-         UNION ALL SELECT (a.address - $2::inet) + 1 FROM ip_allocations a WHERE a.network_id = $1
-         UNION ALL SELECT (r.address - $2::inet) + 1 FROM ip_releases r WHERE r.network_id = $1
-         UNION ALL SELECT hi + 1 FROM unnest($6::bigint[]) AS hi
-       ) c
-       WHERE ${IN_RANGE}
-         AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = $2::inet + o)
-         AND NOT EXISTS (SELECT 1 FROM ip_releases r WHERE r.network_id = $1 AND r.address = $2::inet + o)`,
-      [networkId, ...rangeParams(range)],
+    const first = sql<string>`${range.first.toString()}::bigint`;
+    const candidates = db
+      .selectNoFrom(first.as('o'))
+      .unionAll(
+        db
+          .selectFrom('ip_allocations as a')
+          .select(sql<string>`${offsetOf(range, 'a.address')} + 1`.as('o'))
+          .where('a.network_id', '=', networkId),
+      )
+      .unionAll(
+        db
+          .selectFrom('ip_releases as r')
+          .select(sql<string>`${offsetOf(range, 'r.address')} + 1`.as('o'))
+          .where('r.network_id', '=', networkId),
+      )
+      .unionAll(
+        db
+          .selectFrom(
+            sql<{ hi: string }>`unnest(${range.reserved.map((x) => x.hi.toString())}::bigint[])`.as(
+              'hi',
+            ),
+          )
+          .select(sql<string>`hi + 1`.as('o')),
+      );
+    const o = sql<string>`c.o`;
+    const [row] = await tx.run(
+      db
+        .selectFrom(candidates.as('c'))
+        .select(sql<string | null>`min(c.o)::text`.as('o'))
+        .where(inRange(range, o))
+        .where(neverUsed(networkId, range, o)),
     );
     return row?.o == null ? undefined : BigInt(row.o);
   },
@@ -66,15 +106,32 @@ export const ipAllocations = {
     networkId: string,
     range: OffsetRange,
   ): Promise<bigint | undefined> {
-    const [row] = await tx.rows<{ o: string }>(
-      `SELECT o::text AS o FROM (
-         SELECT r.address - $2::inet AS o, r.released_at, r.address FROM ip_releases r
-         WHERE r.network_id = $1
-           AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = r.address)
-       ) c
-       WHERE ${IN_RANGE}
-       ORDER BY released_at, address LIMIT 1`,
-      [networkId, ...rangeParams(range)],
+    const o = sql<string>`c.o`;
+    const [row] = await tx.run(
+      db
+        .selectFrom(
+          db
+            .selectFrom('ip_releases as r')
+            .select([offsetOf(range, 'r.address').as('o'), 'r.released_at', 'r.address'])
+            .where('r.network_id', '=', networkId)
+            .where((eb) =>
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('ip_allocations as a')
+                    .select(sql.lit(1).as('one'))
+                    .where('a.network_id', '=', networkId)
+                    .whereRef('a.address', '=', 'r.address'),
+                ),
+              ),
+            )
+            .as('c'),
+        )
+        .select(sql<string>`c.o::text`.as('o'))
+        .where(inRange(range, o))
+        .orderBy('c.released_at')
+        .orderBy('c.address')
+        .limit(1),
     );
     return row ? BigInt(row.o) : undefined;
   },
@@ -85,10 +142,13 @@ export const ipAllocations = {
     networkId: string,
     address: string,
   ): Promise<string | undefined> {
-    const [row] = await tx.rows<{ owner_id: string }>(
-      `SELECT owner_id FROM ip_allocations
-       WHERE network_id = $1 AND address = $2 AND owner_kind = 'reservation'`,
-      [networkId, address],
+    const [row] = await tx.run(
+      db
+        .selectFrom('ip_allocations')
+        .select('owner_id')
+        .where('network_id', '=', networkId)
+        .where('address', '=', address)
+        .where('owner_kind', '=', 'reservation'),
     );
     return row?.owner_id;
   },
@@ -98,11 +158,16 @@ export const ipAllocations = {
     tx: SqlTx,
     r: { network_id: string; address: string; owner_id: string },
   ): Promise<void> {
-    await tx.rows(
-      `DELETE FROM ip_allocations a USING networks n
-       WHERE a.network_id = $1 AND a.address = $2 AND a.owner_kind = 'reservation'
-         AND a.owner_id = $3 AND n.id = a.network_id AND ${inScope('n.project_id', 4)}`,
-      [r.network_id, r.address, r.owner_id, callerScope()],
+    await tx.run(
+      db
+        .deleteFrom('ip_allocations as a')
+        .using('networks as n')
+        .where('a.network_id', '=', r.network_id)
+        .where('a.address', '=', r.address)
+        .where('a.owner_kind', '=', 'reservation')
+        .where('a.owner_id', '=', r.owner_id)
+        .whereRef('n.id', '=', 'a.network_id')
+        .where(inCallerScope('n.project_id')),
     );
   },
 };

@@ -8,16 +8,19 @@ import {
   type ListNicsRequest,
   type NicKind,
   type NicView,
+  type ProvisioningStatus,
   type Page,
 } from '@qnet/contracts';
 import {
+  asText,
   autocommit,
-  callerScope,
   DATA_SOURCE,
-  inScope,
-  sqlRows,
+  hostText,
+  inCallerScope,
   type SqlTx,
 } from '@qnet/persistence';
+import { sql } from 'kysely';
+import { db } from '../db/index.js';
 
 export interface NewNic {
   network_id: string;
@@ -33,64 +36,67 @@ export interface NewNic {
   generation: number;
 }
 
-const VIEW = `SELECT c.id, c.network_id, c.vm_id, c.iface_id, c.kind, c.host_id, text(c.guest_mac) AS guest_mac,
-    host(c.ip_address) AS ip_address, c.host_dev_name, c.netns, c.created_at,
-    CASE WHEN d.applied >= c.generation AND c.generation > 0 THEN 'ACTIVE'
-         WHEN d.error IS NOT NULL THEN 'ERROR' ELSE 'PENDING_CREATE' END AS provisioning_status
-  FROM nics c JOIN networks n ON n.id = c.network_id
-    LEFT JOIN agent_drivers d ON d.host_id = c.host_id AND d.driver = 'linux'`;
-
-type NicRow = Omit<NicView, 'created_at'> & { created_at: Date };
+/** NICs as the API shows them: a NIC is its network's, its status is its host's `linux` driver's. */
+function view() {
+  return db
+    .selectFrom('nics as c')
+    .innerJoin('networks as n', 'n.id', 'c.network_id')
+    .leftJoin('agent_drivers as d', (j) =>
+      j.onRef('d.host_id', '=', 'c.host_id').on('d.driver', '=', 'linux'),
+    )
+    .select((eb) => [
+      'c.id',
+      'c.network_id',
+      'c.vm_id',
+      'c.iface_id',
+      'c.kind',
+      'c.host_id',
+      asText('c.guest_mac').as('guest_mac'),
+      hostText<string | null>('c.ip_address').as('ip_address'),
+      'c.host_dev_name',
+      'c.netns',
+      'c.created_at',
+      eb
+        .case()
+        .when(eb.and([eb('d.applied', '>=', eb.ref('c.generation')), eb('c.generation', '>', '0')]))
+        .then(sql.lit<ProvisioningStatus>('ACTIVE'))
+        .when('d.error', 'is not', null)
+        .then(sql.lit<ProvisioningStatus>('ERROR'))
+        .else(sql.lit<ProvisioningStatus>('PENDING_CREATE'))
+        .end()
+        .as('provisioning_status'),
+    ]);
+}
 
 @Injectable()
 export class NicRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   async get(id: string, tx: SqlTx = autocommit(this.ds)): Promise<NicView> {
-    const rows = await tx.rows<NicRow>(
-      `${VIEW} WHERE c.id = $1 AND ${inScope('n.project_id', 2)}`,
-      [id, callerScope()],
-    );
-    if (!rows[0]) throw QnetError.notFound('nic', id);
-    return toView(rows[0]);
+    const [row] = await tx.run(view().where('c.id', '=', id).where(inCallerScope('n.project_id')));
+    if (!row) throw QnetError.notFound('nic', id);
+    return toView(row);
   }
 
   async list(req: ListNicsRequest): Promise<Page<NicView>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
     // A NIC is its network's: a scoped caller lists the NICs of its own project's networks.
-    const params: unknown[] = [callerScope()];
-    const where: string[] = [inScope('n.project_id', 1)];
     const after = pageStart(req.page_token);
-    if (after) where.push(`c.id > $${params.push(after)}::uuid`);
-    if (req.network_id) where.push(`c.network_id = $${params.push(req.network_id)}`);
-    if (req.vm_id) where.push(`c.vm_id = $${params.push(req.vm_id)}`);
-    if (req.host_id) where.push(`c.host_id = $${params.push(req.host_id)}`);
-    const rows: NicRow[] = await sqlRows(
-      this.ds,
-      `${VIEW} WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT ${limit + 1}`,
-      params,
+    const rows = await autocommit(this.ds).run(
+      view()
+        .where(inCallerScope('n.project_id'))
+        .$call((q) => (after ? q.where('c.id', '>', after) : q))
+        .$call((q) => (req.network_id ? q.where('c.network_id', '=', req.network_id) : q))
+        .$call((q) => (req.vm_id ? q.where('c.vm_id', '=', req.vm_id) : q))
+        .$call((q) => (req.host_id ? q.where('c.host_id', '=', req.host_id) : q))
+        .orderBy('c.id')
+        .limit(limit + 1),
     );
     return pageOf(rows, limit, toView, (v) => v.id);
   }
 
   async insert(tx: SqlTx, id: string, n: NewNic): Promise<void> {
-    await tx.rows(
-      `INSERT INTO nics (id, network_id, vm_id, iface_id, kind, host_id, guest_mac, ip_address, host_dev_name, netns, generation)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        id,
-        n.network_id,
-        n.vm_id,
-        n.iface_id,
-        n.kind,
-        n.host_id,
-        n.guest_mac,
-        n.ip_address,
-        n.host_dev_name,
-        n.netns,
-        n.generation,
-      ],
-    );
+    await tx.run(db.insertInto('nics').values({ id, ...n }));
   }
 
   /** Removes the NIC and frees its address; a host that was only there for NICs leaves the network. */
@@ -98,28 +104,45 @@ export class NicRepository {
     tx: SqlTx,
     id: string,
   ): Promise<{ network_id: string; host_id: string } | undefined> {
-    const rows: { network_id: string; host_id: string; ip: string | null }[] = await tx.rows(
-      `DELETE FROM nics c USING networks n WHERE c.id = $1 AND n.id = c.network_id
-         AND ${inScope('n.project_id', 2)}
-       RETURNING c.network_id, c.host_id, c.ip_address AS ip`,
-      [id, callerScope()],
+    const [nic] = await tx.run(
+      db
+        .deleteFrom('nics as c')
+        .using('networks as n')
+        .where('c.id', '=', id)
+        .whereRef('n.id', '=', 'c.network_id')
+        .where(inCallerScope('n.project_id'))
+        .returning(['c.network_id', 'c.host_id', 'c.ip_address as ip']),
     );
-    const nic = rows[0];
     if (!nic) return undefined;
     if (nic.ip)
-      await tx.rows(`DELETE FROM ip_allocations WHERE network_id = $1 AND address = $2`, [
-        nic.network_id,
-        nic.ip,
-      ]);
-    await tx.rows(
-      `DELETE FROM network_hosts nh WHERE nh.network_id = $1 AND nh.host_id = $2 AND NOT nh.explicit
-         AND NOT EXISTS (SELECT 1 FROM nics WHERE network_id = $1 AND host_id = $2)`,
-      [nic.network_id, nic.host_id],
+      await tx.run(
+        db
+          .deleteFrom('ip_allocations')
+          .where('network_id', '=', nic.network_id)
+          .where('address', '=', nic.ip),
+      );
+    await tx.run(
+      db
+        .deleteFrom('network_hosts as nh')
+        .where('nh.network_id', '=', nic.network_id)
+        .where('nh.host_id', '=', nic.host_id)
+        .where('nh.explicit', '=', false)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('nics')
+                .select(sql.lit(1).as('one'))
+                .where('network_id', '=', nic.network_id)
+                .where('host_id', '=', nic.host_id),
+            ),
+          ),
+        ),
     );
-    return nic;
+    return { network_id: nic.network_id, host_id: nic.host_id };
   }
 }
 
-function toView(r: NicRow): NicView {
+function toView(r: Omit<NicView, 'created_at'> & { created_at: Date }): NicView {
   return { ...r, created_at: r.created_at.toISOString() };
 }

@@ -1,0 +1,5 @@
+import { queryBuilder } from '@qnet/persistence';
+import type { DB } from './schema.js';
+
+/** Builds the registry's statements, typed by its migrated schema (schema.ts, `npm run db:types`). */
+export const db = queryBuilder<DB>();
