@@ -23,6 +23,14 @@ const { DesiredStateKit1733200000000: kit } = await import(
 );
 
 /** Each target: the schema to migrate, its migrations, the file its types go to. */
+/** Columns holding values of a contract type the schema cannot state (arrays validated on write). */
+const contractTypes = {
+  'network-registry': {
+    columns: { 'hosts.capabilities': 'Generated<Capability[]>' },
+    imports: { Capability: '@qnet/contracts#Capability' },
+  },
+};
+
 const targets = [
   { schema: 'qnet_kit', migrations: [kit], out: 'libs/service/src/desired-state/db.ts' },
 ];
@@ -40,6 +48,7 @@ for (const [app, exported] of [
     schema: def.schema,
     migrations: [kit, ...def.migrations],
     out: `apps/${app}/src/db/schema.ts`,
+    ...contractTypes[app],
   });
 }
 
@@ -60,7 +69,7 @@ try {
     });
     await ds.destroy();
     const generated = path.join(scratch, `${t.schema}.ts`);
-    const overrides = await columnOverrides(url, t.schema);
+    const overrides = { ...(await columnOverrides(url, t.schema)), ...t.columns };
     await execa(
       'node_modules/.bin/kysely-codegen',
       [
@@ -71,6 +80,7 @@ try {
         `--exclude-pattern=${t.schema}.migrations`,
         `--out-file=${generated}`,
         `--overrides=${JSON.stringify({ columns: overrides })}`,
+        ...(t.imports ? [`--custom-imports=${JSON.stringify(t.imports)}`] : []),
         '--log-level=error',
       ],
       { cwd: root },

@@ -4,6 +4,7 @@
  * Please do not edit it manually.
  */
 
+import type { Capability } from '@qnet/contracts';
 import type { ColumnType } from 'kysely';
 
 export type Generated<T> =
@@ -39,7 +40,7 @@ export interface AgentDrivers {
 export interface Hosts {
   agent_version: string;
   applied: Generated<Json>;
-  capabilities: Generated<string[]>;
+  capabilities: Generated<Capability[]>;
   description: Generated<string>;
   drivers: Generated<string[]>;
   health: Generated<'healthy' | 'degraded' | 'offline'>;

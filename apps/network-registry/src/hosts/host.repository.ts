@@ -14,28 +14,32 @@ import {
   type RegisterHostRequest,
   type UpdateHostRequest,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
-import { HEALTH_SQL, type HealthWindows } from './health.js';
+import { anyOf, autocommit, DATA_SOURCE, hostText, type SqlTx } from '@qnet/persistence';
+import { sql } from 'kysely';
+import type { HealthWindows } from './health.js';
+import { db } from '../db/index.js';
+import { healthOf } from '../db/health.js';
 import { HEALTH_WINDOWS } from './tokens.js';
 import { escapeLike } from '../sql.js';
 
-interface HostRow {
-  id: string;
-  hostname: string;
-  underlay_ip: string;
-  capabilities: string[];
-  drivers: string[];
-  mode: string;
-  agent_version: string;
-  description: string;
-  labels: Record<string, string>;
-  health: HostHealth;
+type HostRow = Omit<HostView, 'registered_at' | 'last_seen_at'> & {
   registered_at: Date;
   last_seen_at: Date;
-}
+};
 
-const COLUMNS = `id, hostname, host(underlay_ip) AS underlay_ip, capabilities, drivers, mode, agent_version,
-  description, labels, registered_at, last_seen_at`;
+const COLUMNS = [
+  'id',
+  'hostname',
+  hostText('underlay_ip').as('underlay_ip'),
+  'capabilities',
+  'drivers',
+  'mode',
+  'agent_version',
+  'description',
+  'labels',
+  'registered_at',
+  'last_seen_at',
+] as const;
 
 /** All host state changes are single SQL statements: concurrent agents and instances cannot race. */
 @Injectable()
@@ -47,81 +51,108 @@ export class HostRepository {
 
   /** Insert or refresh; `created` tells a first registration (or one after the registry lost the host). */
   async register(tx: SqlTx, r: RegisterHostRequest): Promise<{ host: HostView; created: boolean }> {
-    const rows = await tx.rows<HostRow & { created: boolean }>(
-      `INSERT INTO hosts AS h (id, hostname, underlay_ip, capabilities, drivers, mode, agent_version)
-       VALUES ($3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, underlay_ip = EXCLUDED.underlay_ip,
-         capabilities = EXCLUDED.capabilities, drivers = EXCLUDED.drivers, mode = EXCLUDED.mode,
-         agent_version = EXCLUDED.agent_version, last_seen_at = now(), health = 'healthy'
-       RETURNING ${COLUMNS}, ${HEALTH_SQL} AS health, (xmax = 0) AS created`,
-      [
-        this.windows.healthyMs,
-        this.windows.offlineMs,
-        r.host_id,
-        r.hostname,
-        r.underlay_ip,
-        r.capabilities,
-        r.drivers,
-        r.mode,
-        r.agent_version,
-      ],
+    const [row] = await tx.run(
+      db
+        .insertInto('hosts')
+        .values({
+          id: r.host_id,
+          hostname: r.hostname,
+          underlay_ip: r.underlay_ip,
+          capabilities: r.capabilities,
+          drivers: r.drivers,
+          mode: r.mode,
+          agent_version: r.agent_version,
+        })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            hostname: eb.ref('excluded.hostname'),
+            underlay_ip: eb.ref('excluded.underlay_ip'),
+            capabilities: eb.ref('excluded.capabilities'),
+            drivers: eb.ref('excluded.drivers'),
+            mode: eb.ref('excluded.mode'),
+            agent_version: eb.ref('excluded.agent_version'),
+            last_seen_at: sql`now()`,
+            health: 'healthy',
+          })),
+        )
+        .returning([
+          ...COLUMNS,
+          healthOf(this.windows).as('health'),
+          sql<boolean>`(xmax = 0)`.as('created'),
+        ]),
     );
-    const row = rows[0]!;
+    if (!row) throw new Error('INSERT … ON CONFLICT DO UPDATE returned no row');
     return { host: toView(row), created: row.created };
   }
 
   /** Records a heartbeat; returns the health before it, or undefined when the host is unknown. */
   async heartbeat(tx: SqlTx, hb: HeartbeatRequest): Promise<{ previous: HostHealth } | undefined> {
-    const rows = await tx.rows<{ previous: HostHealth }>(
-      `UPDATE hosts h SET last_seen_at = now(), capabilities = $2, applied = h.applied || $3::jsonb, health = 'healthy'
-       FROM (SELECT id, health AS previous FROM hosts WHERE id = $1 FOR UPDATE) p
-       WHERE h.id = p.id RETURNING p.previous`,
-      [hb.host_id, hb.capabilities, JSON.stringify(hb.applied ?? {})],
+    const [row] = await tx.run(
+      db
+        .updateTable('hosts as h')
+        .from(
+          db
+            .selectFrom('hosts')
+            .select(['id', 'health as previous'])
+            .where('id', '=', hb.host_id)
+            .forUpdate()
+            .as('p'),
+        )
+        .set({
+          last_seen_at: sql`now()`,
+          capabilities: hb.capabilities,
+          applied: sql`h.applied || ${JSON.stringify(hb.applied ?? {})}::jsonb`,
+          health: 'healthy',
+        })
+        .whereRef('h.id', '=', 'p.id')
+        .returning('p.previous'),
     );
-    return rows[0];
+    return row;
   }
 
   async get(id: string): Promise<HostView> {
-    const rows: HostRow[] = await sqlRows(
-      this.ds,
-      `SELECT ${COLUMNS}, ${HEALTH_SQL} AS health FROM hosts WHERE id = $3`,
-      [this.windows.healthyMs, this.windows.offlineMs, id],
+    const [row] = await autocommit(this.ds).run(
+      db
+        .selectFrom('hosts')
+        .select([...COLUMNS, healthOf(this.windows).as('health')])
+        .where('id', '=', id),
     );
-    if (!rows[0]) throw QnetError.notFound('host', id);
-    return toView(rows[0]);
+    if (!row) throw QnetError.notFound('host', id);
+    return toView(row);
   }
 
   async list(req: ListHostsRequest): Promise<Page<HostView>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [this.windows.healthyMs, this.windows.offlineMs];
-    const where: string[] = [];
     const after = pageStart(req.page_token);
-    if (after) where.push(`id > $${params.push(after)}`);
-    if (req.hostname) where.push(`hostname ILIKE $${params.push(`%${escapeLike(req.hostname)}%`)}`);
-    if (req.health) where.push(`${HEALTH_SQL} = $${params.push(req.health)}`);
-    const rows: HostRow[] = await sqlRows(
-      this.ds,
-      `SELECT ${COLUMNS}, ${HEALTH_SQL} AS health FROM hosts
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit + 1}`,
-      params,
+    const health = healthOf(this.windows);
+    const rows = await autocommit(this.ds).run(
+      db
+        .selectFrom('hosts')
+        .select([...COLUMNS, health.as('health')])
+        .$call((q) => (after ? q.where('id', '>', after) : q))
+        .$call((q) =>
+          req.hostname ? q.where('hostname', 'ilike', `%${escapeLike(req.hostname)}%`) : q,
+        )
+        .$call((q) => (req.health ? q.where(health, '=', req.health) : q))
+        .orderBy('id')
+        .limit(limit + 1),
     );
     return pageOf(rows, limit, toView, (v) => v.id);
   }
 
   async update(tx: SqlTx, req: UpdateHostRequest): Promise<HostView> {
-    const rows = await tx.rows<HostRow>(
-      `UPDATE hosts SET description = COALESCE($4, description), labels = COALESCE($5::jsonb, labels)
-       WHERE id = $3 RETURNING ${COLUMNS}, ${HEALTH_SQL} AS health`,
-      [
-        this.windows.healthyMs,
-        this.windows.offlineMs,
-        req.host_id,
-        req.description ?? null,
-        req.labels ? JSON.stringify(req.labels) : null,
-      ],
+    const [row] = await tx.run(
+      db
+        .updateTable('hosts')
+        .set((eb) => ({
+          description: req.description ?? eb.ref('description'),
+          labels: req.labels ?? eb.ref('labels'),
+        }))
+        .where('id', '=', req.host_id)
+        .returning([...COLUMNS, healthOf(this.windows).as('health')]),
     );
-    if (!rows[0]) throw QnetError.notFound('host', req.host_id);
-    return toView(rows[0]);
+    if (!row) throw QnetError.notFound('host', req.host_id);
+    return toView(row);
   }
 
   /** Capabilities of the registered hosts among `ids` (absent ones are not registered). */
@@ -129,37 +160,36 @@ export class HostRepository {
     ids: string[],
     tx: SqlTx = autocommit(this.ds),
   ): Promise<Map<string, Capability[]>> {
-    const rows = await tx.rows<{ id: string; capabilities: Capability[] }>(
-      `SELECT id, capabilities FROM hosts WHERE id = ANY($1::text[])`,
-      [ids],
+    const rows = await tx.run(
+      db.selectFrom('hosts').select(['id', 'capabilities']).where('id', '=', anyOf(ids)),
     );
     return new Map(rows.map((r) => [r.id, r.capabilities]));
   }
 
   /** Stores health transitions and returns them; safe when several registry instances sweep at once. */
   sweepHealth(tx: SqlTx): Promise<{ id: string; previous: HostHealth; health: HostHealth }[]> {
-    return tx.rows(
-      `UPDATE hosts h SET health = n.health
-       FROM (SELECT id, health AS previous, ${HEALTH_SQL} AS health FROM hosts FOR UPDATE SKIP LOCKED) n
-       WHERE h.id = n.id AND n.health <> n.previous
-       RETURNING h.id, n.previous, n.health`,
-      [this.windows.healthyMs, this.windows.offlineMs],
+    return tx.run(
+      db
+        .updateTable('hosts as h')
+        .from(
+          db
+            .selectFrom('hosts')
+            .select(['id', 'health as previous', healthOf(this.windows).as('health')])
+            .forUpdate()
+            .skipLocked()
+            .as('n'),
+        )
+        .set((eb) => ({ health: eb.ref('n.health') }))
+        .whereRef('h.id', '=', 'n.id')
+        .whereRef('n.health', '<>', 'n.previous')
+        .returning(['h.id', 'n.previous', 'n.health']),
     );
   }
 }
 
 function toView(r: HostRow): HostView {
   return {
-    id: r.id,
-    hostname: r.hostname,
-    underlay_ip: r.underlay_ip,
-    capabilities: r.capabilities as HostView['capabilities'],
-    drivers: r.drivers,
-    mode: r.mode as HostView['mode'],
-    agent_version: r.agent_version,
-    description: r.description,
-    labels: r.labels,
-    health: r.health,
+    ...r,
     registered_at: r.registered_at.toISOString(),
     last_seen_at: r.last_seen_at.toISOString(),
   };

@@ -13,37 +13,29 @@ import {
   type ProvisioningStatus,
 } from '@qnet/contracts';
 import {
+  asText,
   autocommit,
-  callerScope,
   DATA_SOURCE,
-  inScope,
+  hostText,
+  inCallerScope,
   listedProject,
-  sqlRows,
   type SqlTx,
 } from '@qnet/persistence';
-import { HEALTH_SQL, type HealthWindows } from '../hosts/health.js';
+import { sql } from 'kysely';
+import type { HealthWindows } from '../hosts/health.js';
+import { db } from '../db/index.js';
+import { healthOf } from '../db/health.js';
 import { HEALTH_WINDOWS } from '../hosts/tokens.js';
 import { escapeLike } from '../sql.js';
 
 /** A network row as the registry works with it internally. */
-export interface NetworkRow {
-  id: string;
-  name: string;
-  description: string;
-  type: NetworkType;
-  vlan_id: number | null;
-  vni: number | null;
-  bridge_name: string;
-  host_id: string | null;
-  cidr: string | null;
-  gateway: string | null;
-  reserved_ranges: string[];
-  mtu: number;
-  project_id: string;
-  labels: Record<string, string>;
+export type NetworkRow = Omit<
+  NetworkView,
+  'host_ids' | 'provisioning_status' | 'operating_status' | 'created_at' | 'updated_at'
+> & {
   created_at: Date;
   updated_at: Date;
-}
+};
 
 export interface NewNetwork {
   name: string;
@@ -61,22 +53,6 @@ export interface NewNetwork {
   labels: Record<string, string>;
 }
 
-const COLUMNS = `n.id, n.name, n.description, n.type, n.vlan_id, n.vni, n.bridge_name, n.host_id,
-  text(n.cidr) AS cidr, host(n.gateway) AS gateway, n.reserved_ranges, n.mtu, n.project_id, n.labels,
-  n.created_at, n.updated_at`;
-
-/** Network columns plus its hosts and how far they are (health; applied desired state). $1, $2: health windows. */
-const VIEW = `SELECT ${COLUMNS}, coalesce(s.host_ids, '{}') AS host_ids, coalesce(s.total, 0) AS total,
-    coalesce(s.healthy, 0) AS healthy, coalesce(s.behind, 0) AS behind, coalesce(s.failed, 0) AS failed
-  FROM networks n LEFT JOIN LATERAL (
-    SELECT array_agg(nh.host_id ORDER BY nh.host_id) AS host_ids, count(*)::int AS total,
-      count(h.id) FILTER (WHERE ${HEALTH_SQL} = 'healthy')::int AS healthy,
-      count(*) FILTER (WHERE h.id IS NULL OR d.applied IS NULL OR d.applied < d.generation)::int AS behind,
-      count(d.error)::int AS failed
-    FROM network_hosts nh LEFT JOIN hosts h ON h.id = nh.host_id
-      LEFT JOIN agent_drivers d ON d.host_id = nh.host_id AND d.driver = 'linux'
-    WHERE nh.network_id = n.id) s ON true`;
-
 export interface NetworkUpdate {
   name?: string;
   description?: string;
@@ -85,6 +61,68 @@ export interface NetworkUpdate {
   mtu?: number;
   labels?: Record<string, string>;
   reserved_ranges: string[];
+}
+
+/** A network's columns as the registry reads them (unqualified: every statement has one networks). */
+const COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'type',
+  'vlan_id',
+  'vni',
+  'bridge_name',
+  'host_id',
+  asText<string | null>('cidr').as('cidr'),
+  hostText<string | null>('gateway').as('gateway'),
+  'reserved_ranges',
+  'mtu',
+  'project_id',
+  'labels',
+  'created_at',
+  'updated_at',
+] as const;
+
+/** The lowest VNI no network holds. */
+const FREE_VNI = sql<number>`(SELECT min(c) FROM (SELECT 1 AS c UNION ALL SELECT vni + 1 FROM networks WHERE vni IS NOT NULL) f
+  WHERE c <= 16777215 AND NOT EXISTS (SELECT 1 FROM networks x WHERE x.vni = f.c))`;
+
+/** Networks with their hosts and how far those are (health; applied desired state). */
+function view(w: HealthWindows) {
+  return db
+    .selectFrom('networks as n')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('network_hosts as nh')
+          .leftJoin('hosts as h', 'h.id', 'nh.host_id')
+          .leftJoin('agent_drivers as d', (j) =>
+            j.onRef('d.host_id', '=', 'nh.host_id').on('d.driver', '=', 'linux'),
+          )
+          .select([
+            sql<string[]>`array_agg(nh.host_id ORDER BY nh.host_id)`.as('host_ids'),
+            sql<number>`count(*)::int`.as('total'),
+            sql<number>`count(h.id) FILTER (WHERE ${healthOf(w, 'h.last_seen_at')} = 'healthy')::int`.as(
+              'healthy',
+            ),
+            sql<number>`count(*) FILTER (WHERE h.id IS NULL OR d.applied IS NULL OR d.applied < d.generation)::int`.as(
+              'behind',
+            ),
+            sql<number>`count(d.error)::int`.as('failed'),
+          ])
+          .whereRef('nh.network_id', '=', 'n.id')
+          .as('s'),
+      (join) => join.onTrue(),
+    )
+    .select([
+      ...COLUMNS,
+      // One aggregate row per network, so only an empty array_agg needs its default.
+      sql<string[]>`coalesce(s.host_ids, '{}')`.as('host_ids'),
+      sql<number>`s.total`.as('total'),
+      sql<number>`s.healthy`.as('healthy'),
+      sql<number>`s.behind`.as('behind'),
+      sql<number>`s.failed`.as('failed'),
+    ]);
 }
 
 type ViewRow = NetworkRow & {
@@ -103,77 +141,76 @@ export class NetworkRepository {
   ) {}
 
   async get(id: string, tx: SqlTx = autocommit(this.ds)): Promise<NetworkView> {
-    const rows = await tx.rows<ViewRow>(
-      `${VIEW} WHERE n.id = $3 AND ${inScope('n.project_id', 4)}`,
-      [...this.windowParams(), id, callerScope()],
+    const [row] = await tx.run(
+      view(this.windows).where('n.id', '=', id).where(inCallerScope('n.project_id')),
     );
-    if (!rows[0]) throw QnetError.notFound('network', id);
-    return toView(rows[0]);
+    if (!row) throw QnetError.notFound('network', id);
+    return toView(row);
   }
 
   async list(req: ListNetworksRequest): Promise<Page<NetworkView>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = this.windowParams();
-    const where: string[] = [];
     const after = pageStart(req.page_token);
-    if (after) where.push(`n.id > $${params.push(after)}::uuid`);
-    if (req.type) where.push(`n.type = $${params.push(req.type)}`);
-    if (req.bridge_name) where.push(`n.bridge_name = $${params.push(req.bridge_name)}`);
     const project = listedProject(req.project_id);
-    if (project) where.push(`n.project_id = $${params.push(project)}`);
-    if (req.name) where.push(`n.name ILIKE $${params.push(`%${escapeLike(req.name)}%`)}`);
-    if (req.host_id) {
-      const p = params.push(req.host_id);
-      where.push(
-        `(n.host_id = $${p} OR EXISTS (SELECT 1 FROM network_hosts x WHERE x.network_id = n.id AND x.host_id = $${p}))`,
-      );
-    }
-    const rows: ViewRow[] = await sqlRows(
-      this.ds,
-      `${VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n.id LIMIT ${limit + 1}`,
-      params,
+    const rows = await autocommit(this.ds).run(
+      view(this.windows)
+        .$call((q) => (after ? q.where('n.id', '>', after) : q))
+        .$call((q) => (req.type ? q.where('n.type', '=', req.type) : q))
+        .$call((q) => (req.bridge_name ? q.where('n.bridge_name', '=', req.bridge_name) : q))
+        .$call((q) => (project ? q.where('n.project_id', '=', project) : q))
+        .$call((q) => (req.name ? q.where('n.name', 'ilike', `%${escapeLike(req.name)}%`) : q))
+        .$call((q) => {
+          const host = req.host_id;
+          if (!host) return q;
+          return q.where((eb) =>
+            eb.or([
+              eb('n.host_id', '=', host),
+              eb.exists(
+                eb
+                  .selectFrom('network_hosts as x')
+                  .select(sql.lit(1).as('one'))
+                  .whereRef('x.network_id', '=', 'n.id')
+                  .where('x.host_id', '=', host),
+              ),
+            ]),
+          );
+        })
+        .orderBy('n.id')
+        .limit(limit + 1),
     );
     return pageOf(rows, limit, toView, (v) => v.id);
   }
 
   /** Locks the network for the rest of the transaction: address allocation and deletes queue here. */
   async lock(tx: SqlTx, id: string): Promise<NetworkRow> {
-    const rows: NetworkRow[] = await tx.rows(
-      `SELECT ${COLUMNS} FROM networks n WHERE n.id = $1 AND ${inScope('n.project_id', 2)} FOR UPDATE`,
-      [id, callerScope()],
+    const [row] = await tx.run(
+      db
+        .selectFrom('networks')
+        .select(COLUMNS)
+        .where('id', '=', id)
+        .where(inCallerScope('project_id'))
+        .forUpdate(),
     );
-    if (!rows[0]) throw QnetError.notFound('network', id);
-    return rows[0];
+    if (!row) throw QnetError.notFound('network', id);
+    return row;
   }
 
   /** Inserts a network; an overlay without a VNI gets the lowest free one, its bridge `qbr<vni>`. */
   async insert(tx: SqlTx, n: NewNetwork): Promise<NetworkRow> {
-    const rows: NetworkRow[] = await tx.rows(
-      `WITH v AS (
-         SELECT CASE WHEN $3 <> 'overlay' THEN NULL WHEN $4::int IS NOT NULL THEN $4::int
-           ELSE (SELECT min(c) FROM (SELECT 1 AS c UNION ALL SELECT vni + 1 FROM networks WHERE vni IS NOT NULL) f
-                 WHERE c <= 16777215 AND NOT EXISTS (SELECT 1 FROM networks x WHERE x.vni = f.c)) END AS vni)
-       INSERT INTO networks AS n (name, description, type, vlan_id, vni, bridge_name, host_id, cidr, gateway,
-         reserved_ranges, mtu, project_id, labels)
-       SELECT $1, $2, $3, $5, v.vni, coalesce($6, 'qbr' || v.vni), $7, $8, $9, $10, $11, $12, $13 FROM v
-       RETURNING ${COLUMNS}`,
-      [
-        n.name,
-        n.description,
-        n.type,
-        n.vni,
-        n.vlan_id,
-        n.bridge_name,
-        n.host_id,
-        n.cidr,
-        n.gateway,
-        n.reserved_ranges,
-        n.mtu,
-        n.project_id,
-        JSON.stringify(n.labels),
-      ],
+    // Both uses of FREE_VNI see the statement's one snapshot: the same number.
+    const vni = n.type !== 'overlay' ? null : (n.vni ?? FREE_VNI);
+    const [row] = await tx.run(
+      db
+        .insertInto('networks')
+        .values({
+          ...n,
+          vni,
+          bridge_name: n.bridge_name ?? sql<string>`'qbr' || ${vni}`,
+        })
+        .returning(COLUMNS),
     );
-    return rows[0]!;
+    if (!row) throw new Error('INSERT returned no row');
+    return row;
   }
 
   /**
@@ -188,76 +225,104 @@ export class NetworkRepository {
     vlanId: number | null,
     projectId: string,
   ): Promise<{ network: NetworkRow; created: boolean }> {
-    const shared: NetworkRow[] = await tx.rows(
-      `SELECT ${COLUMNS} FROM networks n WHERE n.bridge_name = $1 AND coalesce(n.vlan_id, 0) = $2
-         AND (n.host_id = $3 OR n.host_id IS NULL) ORDER BY n.host_id NULLS LAST LIMIT 1`,
-      [bridge, vlanId ?? 0, hostId],
+    const [shared] = await tx.run(
+      db
+        .selectFrom('networks')
+        .select(COLUMNS)
+        .where('bridge_name', '=', bridge)
+        .where(sql<number>`coalesce(vlan_id, 0)`, '=', vlanId ?? 0)
+        .where((eb) => eb.or([eb('host_id', '=', hostId), eb('host_id', 'is', null)]))
+        .orderBy(sql`host_id NULLS LAST`)
+        .limit(1),
     );
-    if (shared[0]) return { network: ownBridge(shared[0], projectId), created: false };
-    const rows: (NetworkRow & { created: boolean })[] = await tx.rows(
-      `INSERT INTO networks AS n (name, description, type, vlan_id, bridge_name, host_id, mtu, project_id)
-       VALUES ($1 || ' Network', 'Auto-registered from VM creation', CASE WHEN $2::int IS NULL THEN 'bridge' ELSE 'vlan' END,
-         $2, $1, $3, 1500, $4)
-       ON CONFLICT ((coalesce(host_id, '')), bridge_name, (coalesce(vlan_id, 0)))
-         DO UPDATE SET updated_at = n.updated_at
-       RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-      [bridge, vlanId, hostId, projectId],
+    if (shared) return { network: ownBridge(shared, projectId), created: false };
+    const [row] = await tx.run(
+      db
+        .insertInto('networks')
+        .values({
+          name: `${bridge} Network`,
+          description: 'Auto-registered from VM creation',
+          type: vlanId === null ? 'bridge' : 'vlan',
+          vlan_id: vlanId,
+          bridge_name: bridge,
+          host_id: hostId,
+          mtu: 1500,
+          project_id: projectId,
+        })
+        .onConflict((oc) =>
+          oc
+            .expression(sql`(coalesce(host_id, '')), bridge_name, (coalesce(vlan_id, 0))`)
+            .doUpdateSet({ updated_at: sql`networks.updated_at` }),
+        )
+        .returning([...COLUMNS, sql<boolean>`(xmax = 0)`.as('created')]),
     );
-    const { created, ...network } = rows[0]!;
+    if (!row) throw new Error('INSERT … ON CONFLICT DO UPDATE returned no row');
+    const { created, ...network } = row;
     return { network: ownBridge(network, projectId), created };
   }
 
   async addHosts(tx: SqlTx, networkId: string, hostIds: string[], explicit: boolean) {
     if (!hostIds.length) return;
-    await tx.rows(
-      `INSERT INTO network_hosts (network_id, host_id, explicit) SELECT $1, unnest($2::text[]), $3
-       ON CONFLICT (network_id, host_id) DO UPDATE SET explicit = network_hosts.explicit OR EXCLUDED.explicit`,
-      [networkId, hostIds, explicit],
+    await tx.run(
+      db
+        .insertInto('network_hosts')
+        .values(hostIds.map((host_id) => ({ network_id: networkId, host_id, explicit })))
+        .onConflict((oc) =>
+          oc
+            .columns(['network_id', 'host_id'])
+            .doUpdateSet({ explicit: sql<boolean>`network_hosts.explicit OR EXCLUDED.explicit` }),
+        ),
     );
   }
 
   async hostIds(tx: SqlTx, networkId: string): Promise<string[]> {
-    const rows: { host_id: string }[] = await tx.rows(
-      `SELECT host_id FROM network_hosts WHERE network_id = $1 ORDER BY host_id`,
-      [networkId],
+    const rows = await tx.run(
+      db
+        .selectFrom('network_hosts')
+        .select('host_id')
+        .where('network_id', '=', networkId)
+        .orderBy('host_id'),
     );
     return rows.map((r) => r.host_id);
   }
 
   async update(tx: SqlTx, id: string, n: NetworkUpdate): Promise<void> {
-    await tx.rows(
-      `UPDATE networks SET name = coalesce($2, name), description = coalesce($3, description),
-         cidr = $4, gateway = $5, mtu = coalesce($6, mtu), labels = coalesce($7::jsonb, labels),
-         reserved_ranges = $8, updated_at = now()
-       WHERE id = $1`,
-      [
-        id,
-        n.name ?? null,
-        n.description ?? null,
-        n.cidr,
-        n.gateway,
-        n.mtu ?? null,
-        n.labels ? JSON.stringify(n.labels) : null,
-        n.reserved_ranges,
-      ],
+    await tx.run(
+      db
+        .updateTable('networks')
+        .set((eb) => ({
+          name: n.name ?? eb.ref('name'),
+          description: n.description ?? eb.ref('description'),
+          cidr: n.cidr,
+          gateway: n.gateway,
+          mtu: n.mtu ?? eb.ref('mtu'),
+          labels: n.labels ?? eb.ref('labels'),
+          reserved_ranges: n.reserved_ranges,
+          updated_at: sql`now()`,
+        }))
+        .where('id', '=', id),
     );
   }
 
   async delete(tx: SqlTx, id: string): Promise<void> {
-    await tx.rows(`DELETE FROM networks WHERE id = $1`, [id]);
+    await tx.run(db.deleteFrom('networks').where('id', '=', id));
   }
 
   async allocateGateway(tx: SqlTx, networkId: string, gateway: string): Promise<void> {
-    await tx.rows(
-      `INSERT INTO ip_allocations (network_id, address, owner_kind) VALUES ($1, $2, 'gateway')`,
-      [networkId, gateway],
+    await tx.run(
+      db
+        .insertInto('ip_allocations')
+        .values({ network_id: networkId, address: gateway, owner_kind: 'gateway' }),
     );
   }
 
   async releaseGateway(tx: SqlTx, networkId: string): Promise<void> {
-    await tx.rows(`DELETE FROM ip_allocations WHERE network_id = $1 AND owner_kind = 'gateway'`, [
-      networkId,
-    ]);
+    await tx.run(
+      db
+        .deleteFrom('ip_allocations')
+        .where('network_id', '=', networkId)
+        .where('owner_kind', '=', 'gateway'),
+    );
   }
 
   /** Allocations (other than the gateway) a new CIDR would leave outside: how many, one example. */
@@ -266,18 +331,26 @@ export class NetworkRepository {
     networkId: string,
     cidr: string,
   ): Promise<{ outside: number; example: string | null }> {
-    const [row] = await tx.rows<{ outside: number; example: string | null }>(
-      `SELECT count(*)::int AS outside, min(host(address)) AS example FROM ip_allocations
-       WHERE network_id = $1 AND owner_kind <> 'gateway' AND NOT (address << $2::cidr)`,
-      [networkId, cidr],
+    const [row] = await tx.run(
+      db
+        .selectFrom('ip_allocations')
+        .select([
+          sql<number>`count(*)::int`.as('outside'),
+          sql<string | null>`min(host(address))`.as('example'),
+        ])
+        .where('network_id', '=', networkId)
+        .where('owner_kind', '<>', 'gateway')
+        .where(sql<boolean>`NOT (address << ${cidr}::cidr)`),
     );
     return row ?? { outside: 0, example: null };
   }
 
   async nicCount(tx: SqlTx, networkId: string): Promise<number> {
-    const [row] = await tx.rows<{ count: number }>(
-      `SELECT count(*)::int AS count FROM nics WHERE network_id = $1`,
-      [networkId],
+    const [row] = await tx.run(
+      db
+        .selectFrom('nics')
+        .select(sql<number>`count(*)::int`.as('count'))
+        .where('network_id', '=', networkId),
     );
     return row?.count ?? 0;
   }
@@ -287,54 +360,84 @@ export class NetworkRepository {
     tx: SqlTx,
     networkId: string,
   ): Promise<{ address: string; owner_id: string } | undefined> {
-    const [row] = await tx.rows<{ address: string; owner_id: string }>(
-      `SELECT host(address) AS address, owner_id FROM ip_allocations
-       WHERE network_id = $1 AND owner_kind = 'reservation' ORDER BY address LIMIT 1`,
-      [networkId],
+    const [row] = await tx.run(
+      db
+        .selectFrom('ip_allocations')
+        .select([hostText('address').as('address'), 'owner_id'])
+        .where('network_id', '=', networkId)
+        .where('owner_kind', '=', 'reservation')
+        .orderBy('ip_allocations.address')
+        .limit(1),
     );
     return row;
   }
 
   /** Members not among `hostIds` that still have NICs on the network. */
   async membersWithNicsBesides(tx: SqlTx, networkId: string, hostIds: string[]): Promise<string[]> {
-    const rows = await tx.rows<{ host_id: string }>(
-      `SELECT host_id FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))
-         AND EXISTS (SELECT 1 FROM nics WHERE nics.network_id = $1 AND nics.host_id = network_hosts.host_id)`,
-      [networkId, hostIds],
+    const rows = await tx.run(
+      db
+        .selectFrom('network_hosts')
+        .select('host_id')
+        .where('network_id', '=', networkId)
+        .where(sql<boolean>`NOT (host_id = ANY(${hostIds}::text[]))`)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('nics')
+              .select(sql.lit(1).as('one'))
+              .where('nics.network_id', '=', networkId)
+              .whereRef('nics.host_id', '=', 'network_hosts.host_id'),
+          ),
+        ),
     );
     return rows.map((r) => r.host_id);
   }
 
   async removeMembersBesides(tx: SqlTx, networkId: string, hostIds: string[]): Promise<void> {
-    await tx.rows(
-      `DELETE FROM network_hosts WHERE network_id = $1 AND NOT (host_id = ANY($2::text[]))`,
-      [networkId, hostIds],
+    await tx.run(
+      db
+        .deleteFrom('network_hosts')
+        .where('network_id', '=', networkId)
+        .where(sql<boolean>`NOT (host_id = ANY(${hostIds}::text[]))`),
     );
   }
 
   async countVms(id: string): Promise<number> {
-    const rows: { exists: boolean; count: number }[] = await sqlRows(
-      this.ds,
-      `SELECT EXISTS (SELECT 1 FROM networks WHERE id = $1 AND ${inScope('project_id', 2)}) AS exists,
-         (SELECT count(DISTINCT vm_id)::int FROM nics WHERE network_id = $1) AS count`,
-      [id, callerScope()],
+    const [row] = await autocommit(this.ds).run(
+      db.selectNoFrom((eb) => [
+        eb
+          .exists(
+            eb
+              .selectFrom('networks')
+              .select(sql.lit(1).as('one'))
+              .where('id', '=', id)
+              .where(inCallerScope('project_id')),
+          )
+          .$castTo<boolean>()
+          .as('exists'),
+        eb
+          .selectFrom('nics')
+          .select(sql<number>`count(DISTINCT vm_id)::int`.as('count'))
+          .where('network_id', '=', id)
+          .$asScalar()
+          .as('count'),
+      ]),
     );
-    if (!rows[0]?.exists) throw QnetError.notFound('network', id);
-    return rows[0].count;
+    if (!row?.exists) throw QnetError.notFound('network', id);
+    return row.count ?? 0;
   }
 
   /** Networks of a project whose CIDR overlaps `cidr` (to name them in a conflict). */
-  async overlapping(projectId: string, cidr: string, exceptId?: string): Promise<NetworkRow[]> {
-    return sqlRows(
-      this.ds,
-      `SELECT ${COLUMNS} FROM networks n WHERE n.project_id = $1 AND n.cidr && $2::cidr
-         AND n.id IS DISTINCT FROM $3::uuid LIMIT 3`,
-      [projectId, cidr, exceptId ?? null],
+  overlapping(projectId: string, cidr: string, exceptId?: string): Promise<NetworkRow[]> {
+    return autocommit(this.ds).run(
+      db
+        .selectFrom('networks')
+        .select(COLUMNS)
+        .where('project_id', '=', projectId)
+        .where(sql<boolean>`cidr && ${cidr}::cidr`)
+        .$call((q) => (exceptId ? q.where('id', '<>', exceptId) : q))
+        .limit(3),
     );
-  }
-
-  private windowParams(): unknown[] {
-    return [this.windows.healthyMs, this.windows.offlineMs];
   }
 }
 
