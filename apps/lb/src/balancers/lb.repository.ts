@@ -16,13 +16,17 @@ import {
   type Page,
 } from '@qnet/contracts';
 import {
+  anyOf,
+  asText,
   autocommit,
-  callerScope,
   DATA_SOURCE,
-  inScope,
+  hostText,
+  inCallerScope,
   listedProject,
   type SqlTx,
 } from '@qnet/persistence';
+import { sql } from 'kysely';
+import { db } from '../db/index.js';
 
 export type LbDriver = 'lb_nft' | 'lb_ovn';
 
@@ -103,14 +107,54 @@ export type NewBalancer = Omit<
   keyof HostProgress | 'bytes_in' | 'bytes_out' | 'observed_at' | 'created_at' | 'updated_at'
 >;
 
-const BALANCER_COLUMNS = `b.id, b.name, b.project_id, b.description, b.labels, b.network_id,
-  b.network_cidr::text AS network_cidr, b.logical_switch, host(b.vip) AS vip, b.algorithm,
-  b.protocol, b.provider, b.host_id, b.driver, b.generation, b.bytes_in::float8 AS bytes_in,
-  b.bytes_out::float8 AS bytes_out, b.observed_at, b.created_at, b.updated_at, h.applied, h.error`;
-const BALANCERS = `load_balancers b JOIN agent_drivers h ON h.host_id = b.host_id AND h.driver = b.driver`;
-const MEMBER_COLUMNS = `id, load_balancer_id, host(address) AS address, port, weight,
-  admin_state_up, logical_port, health, active_connections::float8 AS active_connections,
-  total_connections::float8 AS total_connections`;
+const BALANCER_COLUMNS = [
+  'b.id',
+  'b.name',
+  'b.project_id',
+  'b.description',
+  'b.labels',
+  'b.network_id',
+  asText('b.network_cidr').as('network_cidr'),
+  'b.logical_switch',
+  hostText('b.vip').as('vip'),
+  'b.algorithm',
+  'b.protocol',
+  'b.provider',
+  'b.host_id',
+  'b.driver',
+  'b.generation',
+  sql<number>`b.bytes_in::float8`.as('bytes_in'),
+  sql<number>`b.bytes_out::float8`.as('bytes_out'),
+  'b.observed_at',
+  'b.created_at',
+  'b.updated_at',
+  'h.applied',
+  'h.error',
+] as const;
+
+/** Load balancers with their host's progress (the agent_drivers row of their host and driver). */
+const balancers = () =>
+  db
+    .selectFrom('load_balancers as b')
+    .innerJoin('agent_drivers as h', (j) =>
+      j.onRef('h.host_id', '=', 'b.host_id').onRef('h.driver', '=', 'b.driver'),
+    )
+    .select(BALANCER_COLUMNS);
+
+const MEMBER_COLUMNS = [
+  'id',
+  'load_balancer_id',
+  hostText('address').as('address'),
+  'port',
+  'weight',
+  'admin_state_up',
+  'logical_port',
+  'health',
+  sql<number>`active_connections::float8`.as('active_connections'),
+  sql<number>`total_connections::float8`.as('total_connections'),
+] as const;
+
+const LISTENER_COLUMNS = ['id', 'load_balancer_id', 'name', 'port', 'protocol'] as const;
 
 @Injectable()
 export class LbRepository {
@@ -119,23 +163,23 @@ export class LbRepository {
   async placementOf(
     id: string,
   ): Promise<{ host_id: string; driver: LbDriver; provider: LbProvider }> {
-    const [row] = await autocommit(this.ds).rows<{
-      host_id: string;
-      driver: LbDriver;
-      provider: LbProvider;
-    }>(
-      `SELECT host_id, driver, provider FROM load_balancers WHERE id = $1 AND ${inScope('project_id', 2)}`,
-      [id, callerScope()],
+    const [row] = await autocommit(this.ds).run(
+      db
+        .selectFrom('load_balancers')
+        .select(['host_id', 'driver', 'provider'])
+        .where('id', '=', id)
+        .where(inCallerScope('project_id')),
     );
     if (!row) throw QnetError.notFound('load balancer', id);
     return row;
   }
 
   async balancer(tx: SqlTx, id: string, lock = false): Promise<BalancerRow> {
-    const [row] = await tx.rows<BalancerRow>(
-      `SELECT ${BALANCER_COLUMNS} FROM ${BALANCERS} WHERE b.id = $1 AND ${inScope('b.project_id', 2)}
-       ${lock ? 'FOR UPDATE OF b' : ''}`,
-      [id, callerScope()],
+    const [row] = await tx.run(
+      balancers()
+        .where('b.id', '=', id)
+        .where(inCallerScope('b.project_id'))
+        .$call((q) => (lock ? q.forUpdate(['b']) : q)),
     );
     if (!row) throw QnetError.notFound('load balancer', id);
     return row;
@@ -145,19 +189,24 @@ export class LbRepository {
   async complete(tx: SqlTx, rows: BalancerRow[]): Promise<Balancer[]> {
     const ids = rows.map((r) => r.id);
     if (!ids.length) return [];
-    const listeners = await tx.rows<ListenerRow>(
-      `SELECT id, load_balancer_id, name, port, protocol FROM lb_listeners
-       WHERE load_balancer_id = ANY($1) ORDER BY port, protocol`,
-      [ids],
+    const listeners = await tx.run(
+      db
+        .selectFrom('lb_listeners')
+        .select(LISTENER_COLUMNS)
+        .where('load_balancer_id', '=', anyOf(ids))
+        .orderBy('port')
+        .orderBy('protocol'),
     );
-    const members = await tx.rows<MemberRow>(
-      `SELECT ${MEMBER_COLUMNS} FROM lb_members WHERE load_balancer_id = ANY($1)
-       ORDER BY address, port`,
-      [ids],
+    const members = await tx.run(
+      db
+        .selectFrom('lb_members')
+        .select(MEMBER_COLUMNS)
+        .where('load_balancer_id', '=', anyOf(ids))
+        .orderBy('lb_members.address')
+        .orderBy('port'),
     );
-    const checks = await tx.rows<HealthCheckRow>(
-      `SELECT * FROM lb_health_checks WHERE load_balancer_id = ANY($1)`,
-      [ids],
+    const checks = await tx.run(
+      db.selectFrom('lb_health_checks').selectAll().where('load_balancer_id', '=', anyOf(ids)),
     );
     return rows.map((lb) => ({
       lb,
@@ -169,14 +218,13 @@ export class LbRepository {
 
   async full(tx: SqlTx, id: string): Promise<Balancer> {
     const [b] = await this.complete(tx, [await this.balancer(tx, id)]);
-    return b!;
+    if (!b) throw QnetError.notFound('load balancer', id);
+    return b;
   }
 
   async onHost(tx: SqlTx, hostId: string, driver: LbDriver): Promise<Balancer[]> {
-    const rows = await tx.rows<BalancerRow>(
-      `SELECT ${BALANCER_COLUMNS} FROM ${BALANCERS} WHERE b.host_id = $1 AND b.driver = $2
-       ORDER BY b.id`,
-      [hostId, driver],
+    const rows = await tx.run(
+      balancers().where('b.host_id', '=', hostId).where('b.driver', '=', driver).orderBy('b.id'),
     );
     return this.complete(tx, rows);
   }
@@ -184,21 +232,18 @@ export class LbRepository {
   async list(req: ListLoadBalancersRequest): Promise<Page<Balancer>> {
     const tx = autocommit(this.ds);
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const rows = await tx.rows<BalancerRow>(
-      `SELECT ${BALANCER_COLUMNS} FROM ${BALANCERS}
-       WHERE ($1::uuid IS NULL OR b.id > $1) AND ($2::text IS NULL OR b.project_id = $2)
-         AND ($3::uuid IS NULL OR b.network_id = $3) AND ($4::text IS NULL OR b.name = $4)
-         AND ($5::text IS NULL OR b.host_id = $5) AND ($6::text IS NULL OR b.provider = $6)
-       ORDER BY b.id LIMIT $7`,
-      [
-        pageStart(req.page_token) ?? null,
-        listedProject(req.project_id),
-        req.network_id ?? null,
-        req.name ?? null,
-        req.host_id ?? null,
-        req.provider ?? null,
-        limit + 1,
-      ],
+    const after = pageStart(req.page_token);
+    const project = listedProject(req.project_id);
+    const rows = await tx.run(
+      balancers()
+        .$call((q) => (after ? q.where('b.id', '>', after) : q))
+        .$call((q) => (project ? q.where('b.project_id', '=', project) : q))
+        .$call((q) => (req.network_id ? q.where('b.network_id', '=', req.network_id) : q))
+        .$call((q) => (req.name ? q.where('b.name', '=', req.name) : q))
+        .$call((q) => (req.host_id ? q.where('b.host_id', '=', req.host_id) : q))
+        .$call((q) => (req.provider ? q.where('b.provider', '=', req.provider) : q))
+        .orderBy('b.id')
+        .limit(limit + 1),
     );
     const page = pageOf(
       rows,
@@ -211,59 +256,46 @@ export class LbRepository {
 
   /** Load balancers whose host is one of `hostIds` (for failover). */
   async idsOnHosts(hostIds: string[]): Promise<string[]> {
-    const rows = await autocommit(this.ds).rows<{ id: string }>(
-      `SELECT id FROM load_balancers WHERE host_id = ANY($1) ORDER BY id`,
-      [hostIds],
+    const rows = await autocommit(this.ds).run(
+      db
+        .selectFrom('load_balancers')
+        .select('id')
+        .where('host_id', '=', anyOf(hostIds))
+        .orderBy('id'),
     );
     return rows.map((r) => r.id);
   }
 
   async hostsInUse(): Promise<string[]> {
-    const rows = await autocommit(this.ds).rows<{ host_id: string }>(
-      `SELECT DISTINCT host_id FROM load_balancers`,
+    const rows = await autocommit(this.ds).run(
+      db.selectFrom('load_balancers').select('host_id').distinct(),
     );
     return rows.map((r) => r.host_id);
   }
 
   async countsOn(hostIds: string[]): Promise<Map<string, number>> {
-    const rows = await autocommit(this.ds).rows<{ host_id: string; n: number }>(
-      `SELECT host_id, count(*)::int AS n FROM load_balancers WHERE host_id = ANY($1) GROUP BY host_id`,
-      [hostIds],
+    const rows = await autocommit(this.ds).run(
+      db
+        .selectFrom('load_balancers')
+        .select(['host_id', sql<number>`count(*)::int`.as('n')])
+        .where('host_id', '=', anyOf(hostIds))
+        .groupBy('host_id'),
     );
     return new Map(rows.map((r) => [r.host_id, r.n]));
   }
 
   async insertBalancer(tx: SqlTx, b: NewBalancer, generation: number): Promise<void> {
-    await tx.rows(
-      `INSERT INTO load_balancers (id, name, project_id, description, labels, network_id,
-         network_cidr, logical_switch, vip, algorithm, protocol, provider, host_id, driver, generation)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [
-        b.id,
-        b.name,
-        b.project_id,
-        b.description,
-        JSON.stringify(b.labels),
-        b.network_id,
-        b.network_cidr,
-        b.logical_switch,
-        b.vip,
-        b.algorithm,
-        b.protocol,
-        b.provider,
-        b.host_id,
-        b.driver,
-        generation,
-      ],
-    );
+    await tx.run(db.insertInto('load_balancers').values({ ...b, generation }));
   }
 
   /** Records that the LB changed in `generation` (pending until its host applied it). */
   async touch(tx: SqlTx, id: string, generation: number): Promise<void> {
-    await tx.rows(`UPDATE load_balancers SET generation = $2, updated_at = now() WHERE id = $1`, [
-      id,
-      generation,
-    ]);
+    await tx.run(
+      db
+        .updateTable('load_balancers')
+        .set({ generation, updated_at: sql`now()` })
+        .where('id', '=', id),
+    );
   }
 
   async update(
@@ -271,31 +303,26 @@ export class LbRepository {
     id: string,
     fields: Partial<Pick<BalancerRow, 'name' | 'description' | 'algorithm' | 'host_id'>>,
   ): Promise<void> {
-    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
-    if (!entries.length) return;
-    const sets = entries.map(([k], i) => `${k} = $${i + 2}`).join(', ');
-    await tx.rows(`UPDATE load_balancers SET ${sets} WHERE id = $1`, [
-      id,
-      ...entries.map(([, v]) => v),
-    ]);
+    // Kysely leaves undefined fields out; with none left there is nothing to update.
+    if (!Object.values(fields).some((v) => v !== undefined)) return;
+    await tx.run(db.updateTable('load_balancers').set(fields).where('id', '=', id));
   }
 
   async deleteBalancer(tx: SqlTx, id: string): Promise<void> {
-    await tx.rows(`DELETE FROM load_balancers WHERE id = $1`, [id]);
+    await tx.run(db.deleteFrom('load_balancers').where('id', '=', id));
   }
 
   async insertListener(tx: SqlTx, l: ListenerRow): Promise<void> {
-    await tx.rows(
-      `INSERT INTO lb_listeners (id, load_balancer_id, name, port, protocol) VALUES ($1, $2, $3, $4, $5)`,
-      [l.id, l.load_balancer_id, l.name, l.port, l.protocol],
-    );
+    await tx.run(db.insertInto('lb_listeners').values(l));
   }
 
   async deleteListener(tx: SqlTx, lbId: string, id: string): Promise<ListenerRow> {
-    const [row] = await tx.rows<ListenerRow>(
-      `DELETE FROM lb_listeners WHERE id = $1 AND load_balancer_id = $2
-       RETURNING id, load_balancer_id, name, port, protocol`,
-      [id, lbId],
+    const [row] = await tx.run(
+      db
+        .deleteFrom('lb_listeners')
+        .where('id', '=', id)
+        .where('load_balancer_id', '=', lbId)
+        .returning(LISTENER_COLUMNS),
     );
     if (!row) throw QnetError.notFound('listener', id);
     return row;
@@ -308,17 +335,16 @@ export class LbRepository {
       'id' | 'load_balancer_id' | 'address' | 'port' | 'weight' | 'admin_state_up' | 'logical_port'
     >,
   ): Promise<void> {
-    await tx.rows(
-      `INSERT INTO lb_members (id, load_balancer_id, address, port, weight, admin_state_up, logical_port)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [m.id, m.load_balancer_id, m.address, m.port, m.weight, m.admin_state_up, m.logical_port],
-    );
+    await tx.run(db.insertInto('lb_members').values(m));
   }
 
   async member(tx: SqlTx, lbId: string, id: string): Promise<MemberRow> {
-    const [row] = await tx.rows<MemberRow>(
-      `SELECT ${MEMBER_COLUMNS} FROM lb_members WHERE id = $1 AND load_balancer_id = $2`,
-      [id, lbId],
+    const [row] = await tx.run(
+      db
+        .selectFrom('lb_members')
+        .select(MEMBER_COLUMNS)
+        .where('id', '=', id)
+        .where('load_balancer_id', '=', lbId),
     );
     if (!row) throw QnetError.notFound('member', id);
     return row;
@@ -329,51 +355,59 @@ export class LbRepository {
     id: string,
     fields: { weight?: number; admin_state_up?: boolean },
   ): Promise<void> {
-    await tx.rows(
-      `UPDATE lb_members SET weight = coalesce($2, weight),
-         admin_state_up = coalesce($3, admin_state_up) WHERE id = $1`,
-      [id, fields.weight ?? null, fields.admin_state_up ?? null],
+    await tx.run(
+      db
+        .updateTable('lb_members')
+        .set((eb) => ({
+          weight: fields.weight ?? eb.ref('weight'),
+          admin_state_up: fields.admin_state_up ?? eb.ref('admin_state_up'),
+        }))
+        .where('id', '=', id),
     );
   }
 
   async deleteMember(tx: SqlTx, lbId: string, id: string): Promise<MemberRow> {
     const m = await this.member(tx, lbId, id);
-    await tx.rows(`DELETE FROM lb_members WHERE id = $1`, [id]);
+    await tx.run(db.deleteFrom('lb_members').where('id', '=', id));
     return m;
   }
 
   async setHealthCheck(tx: SqlTx, lbId: string, hc: HealthCheckView | undefined): Promise<void> {
-    await tx.rows(`DELETE FROM lb_health_checks WHERE load_balancer_id = $1`, [lbId]);
+    await tx.run(db.deleteFrom('lb_health_checks').where('load_balancer_id', '=', lbId));
     // A new monitor starts from scratch: nothing is known about the members until it checks them.
-    await tx.rows(`UPDATE lb_members SET health = 'UNKNOWN' WHERE load_balancer_id = $1`, [lbId]);
+    await tx.run(
+      db.updateTable('lb_members').set({ health: 'UNKNOWN' }).where('load_balancer_id', '=', lbId),
+    );
     if (!hc) return;
-    await tx.rows(
-      `INSERT INTO lb_health_checks (load_balancer_id, protocol, port, interval_sec, timeout_sec,
-         unhealthy_threshold, healthy_threshold) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        lbId,
-        hc.protocol,
-        hc.port,
-        hc.interval_sec,
-        hc.timeout_sec,
-        hc.unhealthy_threshold,
-        hc.healthy_threshold,
-      ],
+    await tx.run(
+      db.insertInto('lb_health_checks').values({
+        load_balancer_id: lbId,
+        protocol: hc.protocol,
+        port: hc.port,
+        interval_sec: hc.interval_sec,
+        timeout_sec: hc.timeout_sec,
+        unhealthy_threshold: hc.unhealthy_threshold,
+        healthy_threshold: hc.healthy_threshold,
+      }),
     );
   }
 
   /** Traffic counters an agent observed, for the LBs this host (still) realizes. */
   async recordTraffic(tx: SqlTx, hostId: string, balancers: LbObservedBalancer[]) {
-    await tx.rows(
-      `UPDATE load_balancers b SET bytes_in = o.bytes_in, bytes_out = o.bytes_out, observed_at = now()
-       FROM unnest($2::uuid[], $3::bigint[], $4::bigint[]) AS o(id, bytes_in, bytes_out)
-       WHERE b.id = o.id AND b.host_id = $1`,
-      [
-        hostId,
-        balancers.map((b) => b.id),
-        balancers.map((b) => b.bytes_in),
-        balancers.map((b) => b.bytes_out),
-      ],
+    const observed = sql<{ id: string; bytes_in: string; bytes_out: string }>`unnest(
+      ${balancers.map((b) => b.id)}::uuid[], ${balancers.map((b) => b.bytes_in)}::bigint[],
+      ${balancers.map((b) => b.bytes_out)}::bigint[])`.as<'o'>(sql`o(id, bytes_in, bytes_out)`);
+    await tx.run(
+      db
+        .updateTable('load_balancers as b')
+        .from(observed)
+        .set((eb) => ({
+          bytes_in: eb.ref('o.bytes_in'),
+          bytes_out: eb.ref('o.bytes_out'),
+          observed_at: sql`now()`,
+        }))
+        .whereRef('b.id', '=', 'o.id')
+        .where('b.host_id', '=', hostId),
     );
   }
 
@@ -383,27 +417,47 @@ export class LbRepository {
     hostId: string,
     members: LbObservedMember[],
   ): Promise<HealthTransition[]> {
-    return tx.rows<HealthTransition>(
-      `WITH o AS (
-         SELECT * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[])
-           AS o(id, health, active, total)
-       ), old AS (
-         SELECT m.id, m.health FROM lb_members m JOIN o USING (id)
-         JOIN load_balancers b ON b.id = m.load_balancer_id AND b.host_id = $1
-         FOR UPDATE OF m
-       )
-       UPDATE lb_members m SET health = o.health, active_connections = o.active,
-         total_connections = o.total
-       FROM o, old WHERE m.id = o.id AND old.id = o.id
-       RETURNING m.id, m.load_balancer_id, host(m.address) AS address, m.port,
-         old.health AS "from", m.health AS "to"`,
-      [
-        hostId,
-        members.map((m) => m.id),
-        members.map((m) => m.health),
-        members.map((m) => m.active_connections),
-        members.map((m) => m.total_connections),
-      ],
+    const observed = sql<{
+      id: string;
+      health: MemberHealth;
+      active: string;
+      total: string;
+    }>`unnest(
+      ${members.map((m) => m.id)}::uuid[], ${members.map((m) => m.health)}::text[],
+      ${members.map((m) => m.active_connections)}::bigint[],
+      ${members.map((m) => m.total_connections)}::bigint[])`.as<'o'>(
+      sql`o(id, health, active, total)`,
+    );
+    return tx.run(
+      db
+        .with('o', () => db.selectFrom(observed).selectAll())
+        .with('old', (qc) =>
+          qc
+            .selectFrom('lb_members as m')
+            .innerJoin('o', 'o.id', 'm.id')
+            .innerJoin('load_balancers as b', (j) =>
+              j.onRef('b.id', '=', 'm.load_balancer_id').on('b.host_id', '=', hostId),
+            )
+            .select(['m.id', 'm.health'])
+            .forUpdate(['m']),
+        )
+        .updateTable('lb_members as m')
+        .from(['o', 'old'])
+        .set((eb) => ({
+          health: eb.ref('o.health'),
+          active_connections: eb.ref('o.active'),
+          total_connections: eb.ref('o.total'),
+        }))
+        .whereRef('m.id', '=', 'o.id')
+        .whereRef('old.id', '=', 'o.id')
+        .returning([
+          'm.id',
+          'm.load_balancer_id',
+          hostText('m.address').as('address'),
+          'm.port',
+          'old.health as from',
+          'm.health as to',
+        ]),
     );
   }
 }

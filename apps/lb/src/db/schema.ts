@@ -63,7 +63,7 @@ export interface LoadBalancers {
   bytes_out: Generated<Int8>;
   created_at: Generated<Timestamp>;
   description: Generated<string>;
-  driver: string;
+  driver: 'lb_nft' | 'lb_ovn';
   generation: Int8;
   host_id: string;
   id: string;
