@@ -10,7 +10,9 @@ import {
   type ListAuditEventsRequest,
   type Page,
 } from '@qnet/contracts';
-import { autocommit, callerScope, DATA_SOURCE, inScope, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, inCallerScope, type SqlTx } from '@qnet/persistence';
+import { sql } from 'kysely';
+import { db } from '../db/index.js';
 import { currentContext } from '@qnet/runtime';
 
 /** An audited action: `<resource>.<event>`, also the subject suffix of its qnet.evt.vpn event. */
@@ -23,8 +25,16 @@ export interface AuditEntry {
   actor?: string;
 }
 
-const COLUMNS = `id::text AS id, vpn_service_id, COALESCE(connection_id::text, '') AS connection_id, action,
-  actor, detail, request_id, occurred_at`;
+const COLUMNS = [
+  sql<string>`id::text`.as('id'),
+  'vpn_service_id',
+  sql<string>`coalesce(connection_id::text, '')`.as('connection_id'),
+  'action',
+  'actor',
+  'detail',
+  'request_id',
+  'occurred_at',
+] as const;
 
 type AuditRow = Omit<AuditEventView, 'occurred_at'> & { occurred_at: Date };
 
@@ -48,23 +58,25 @@ export class AuditLog {
   async record(tx: SqlTx, e: AuditEntry): Promise<AuditEventView> {
     const ctx = currentContext();
     const actor = e.actor ?? (ctx?.project ? `project:${ctx.project}` : 'admin');
-    const [row] = await tx.rows<AuditRow>(
-      // The service's project; a deletion is recorded after its row is gone, from its earlier events.
-      `INSERT INTO vpn_audit_events (vpn_service_id, connection_id, action, actor, detail, request_id, project_id)
-       VALUES ($1, $2, $3, $4, $5, $6, coalesce(
-         (SELECT project_id FROM vpn_services WHERE id = $1),
-         (SELECT project_id FROM vpn_audit_events WHERE vpn_service_id = $1 LIMIT 1)))
-       RETURNING ${COLUMNS}`,
-      [
-        e.vpn_service_id,
-        e.connection_id ?? null,
-        e.action,
-        actor,
-        e.detail ?? '',
-        ctx?.requestId ?? '',
-      ],
+    const [row] = await tx.run(
+      db
+        .insertInto('vpn_audit_events')
+        .values({
+          vpn_service_id: e.vpn_service_id,
+          connection_id: e.connection_id ?? null,
+          action: e.action,
+          actor,
+          detail: e.detail ?? '',
+          request_id: ctx?.requestId ?? '',
+          // The service's project; a deletion is recorded after its row is gone, from its earlier events.
+          project_id: sql<string>`coalesce(
+            (SELECT project_id FROM vpn_services WHERE id = ${e.vpn_service_id}),
+            (SELECT project_id FROM vpn_audit_events WHERE vpn_service_id = ${e.vpn_service_id} LIMIT 1))`,
+        })
+        .returning(COLUMNS),
     );
-    return toView(row!);
+    if (!row) throw new Error('INSERT returned no row');
+    return toView(row);
   }
 
   /** A service's trail, oldest first; it outlives the service (404 only when there is neither). */
@@ -74,16 +86,23 @@ export class AuditLog {
     if (after !== undefined && !/^\d+$/.test(after))
       throw QnetError.invalid('page_token', 'is not a token this API issued');
     const tx = autocommit(this.ds);
-    const rows = await tx.rows<AuditRow>(
-      `SELECT ${COLUMNS} FROM vpn_audit_events
-       WHERE vpn_service_id = $1 AND ($2::bigint IS NULL OR id > $2) AND ${inScope('project_id', 4)}
-       ORDER BY id LIMIT $3`,
-      [req.vpn_service_id, after ?? null, limit + 1, callerScope()],
+    const rows = await tx.run(
+      db
+        .selectFrom('vpn_audit_events')
+        .select(COLUMNS)
+        .where('vpn_service_id', '=', req.vpn_service_id)
+        .$call((q) => (after === undefined ? q : q.where('id', '>', after)))
+        .where(inCallerScope('project_id'))
+        .orderBy('vpn_audit_events.id')
+        .limit(limit + 1),
     );
     if (!rows.length && after === undefined) {
-      const [service] = await tx.rows(
-        `SELECT 1 FROM vpn_services WHERE id = $1 AND ${inScope('project_id', 2)}`,
-        [req.vpn_service_id, callerScope()],
+      const [service] = await tx.run(
+        db
+          .selectFrom('vpn_services')
+          .select('id')
+          .where('id', '=', req.vpn_service_id)
+          .where(inCallerScope('project_id')),
       );
       if (!service) throw QnetError.notFound('vpn service', req.vpn_service_id);
     }

@@ -12,13 +12,17 @@ import {
   type VpnServiceView,
 } from '@qnet/contracts';
 import {
+  anyOf,
+  asText,
   autocommit,
-  callerScope,
   DATA_SOURCE,
-  inScope,
+  hostText,
+  inCallerScope,
   listedProject,
   type SqlTx,
 } from '@qnet/persistence';
+import { sql } from 'kysely';
+import { db } from '../db/index.js';
 
 /** What a row's provisioning and operating status derive from: its generation against its host's. */
 interface HostProgress {
@@ -95,75 +99,106 @@ export interface RealizedPeer {
   allowed_ip: string;
 }
 
-const HOST = `h.applied, h.error, h.reported_at`;
-const SERVICE_COLUMNS = `s.id, s.name, s.network_id, s.project_id, s.router_id, host(s.external_ip) AS external_ip,
-  s.local_subnets::text[] AS local_subnets, s.listen_port, s.client_pool::text AS client_pool,
-  s.gateway_address::text AS gateway_address, s.interface_name, s.host_id, s.private_key_sealed,
-  s.public_key, s.generation, s.created_generation, s.created_at, ${HOST}`;
-const CONNECTION_COLUMNS = `c.id, c.vpn_service_id, c.name,
-  host(c.peer_address) || '/' || masklen(c.peer_address) AS peer_address, c.peer_public_key,
-  c.preshared_key_sealed, c.generation, c.created_generation, c.created_at, c.latest_handshake,
-  c.rx_bytes, c.tx_bytes, c.endpoint, ${HOST}`;
-const HOST_DRIVER = `agent_drivers h ON h.host_id = s.host_id AND h.driver = 'wireguard'`;
-const SERVICES = `vpn_services s JOIN ${HOST_DRIVER}`;
-const CONNECTIONS = `vpn_connections c JOIN vpn_services s ON s.id = c.vpn_service_id
-  JOIN ${HOST_DRIVER}`;
+const HOST = ['h.applied', 'h.error', 'h.reported_at'] as const;
+const SERVICE_COLUMNS = [
+  's.id',
+  's.name',
+  's.network_id',
+  's.project_id',
+  's.router_id',
+  hostText('s.external_ip').as('external_ip'),
+  sql<string[]>`s.local_subnets::text[]`.as('local_subnets'),
+  's.listen_port',
+  asText('s.client_pool').as('client_pool'),
+  asText('s.gateway_address').as('gateway_address'),
+  's.interface_name',
+  's.host_id',
+  's.private_key_sealed',
+  's.public_key',
+  's.generation',
+  's.created_generation',
+  's.created_at',
+  ...HOST,
+] as const;
+const CONNECTION_COLUMNS = [
+  'c.id',
+  'c.vpn_service_id',
+  'c.name',
+  withPrefix('c.peer_address').as('peer_address'),
+  'c.peer_public_key',
+  'c.preshared_key_sealed',
+  'c.generation',
+  'c.created_generation',
+  'c.created_at',
+  'c.latest_handshake',
+  'c.rx_bytes',
+  'c.tx_bytes',
+  'c.endpoint',
+  ...HOST,
+] as const;
+
+/** An inet as address/prefix even for a host route (text() of a /32 inet drops the prefix). */
+function withPrefix(column: string) {
+  return sql<string>`host(${sql.ref(column)}) || '/' || masklen(${sql.ref(column)})`;
+}
+
+/** Services with their host's `wireguard` progress. */
+const services = () =>
+  db
+    .selectFrom('vpn_services as s')
+    .innerJoin('agent_drivers as h', (j) =>
+      j.onRef('h.host_id', '=', 's.host_id').on('h.driver', '=', 'wireguard'),
+    );
+
+/** Connections with their service's host's `wireguard` progress. */
+const connections = () =>
+  services()
+    .innerJoin('vpn_connections as c', 'c.vpn_service_id', 's.id')
+    .select(CONNECTION_COLUMNS);
 
 @Injectable()
 export class VpnRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   async hostOf(serviceId: string): Promise<string> {
-    const [row] = await autocommit(this.ds).rows<{ host_id: string }>(
-      `SELECT host_id FROM vpn_services WHERE id = $1 AND ${inScope('project_id', 2)}`,
-      [serviceId, callerScope()],
+    const [row] = await autocommit(this.ds).run(
+      db
+        .selectFrom('vpn_services')
+        .select('host_id')
+        .where('id', '=', serviceId)
+        .where(inCallerScope('project_id')),
     );
     if (!row) throw QnetError.notFound('vpn service', serviceId);
     return row.host_id;
   }
 
   async service(tx: SqlTx, id: string, lock = false): Promise<ServiceRow> {
-    const [row] = await tx.rows<ServiceRow>(
-      `SELECT ${SERVICE_COLUMNS} FROM ${SERVICES} WHERE s.id = $1 AND ${inScope('s.project_id', 2)}
-       ${lock ? 'FOR UPDATE OF s' : ''}`,
-      [id, callerScope()],
+    const [row] = await tx.run(
+      services()
+        .select(SERVICE_COLUMNS)
+        .where('s.id', '=', id)
+        .where(inCallerScope('s.project_id'))
+        .$call((q) => (lock ? q.forUpdate(['s']) : q)),
     );
     if (!row) throw QnetError.notFound('vpn service', id);
     return row;
   }
 
   async connection(tx: SqlTx, serviceId: string, id: string): Promise<ConnectionRow> {
-    const [row] = await tx.rows<ConnectionRow>(
-      `SELECT ${CONNECTION_COLUMNS} FROM ${CONNECTIONS} WHERE c.id = $1 AND c.vpn_service_id = $2`,
-      [id, serviceId],
+    const [row] = await tx.run(
+      connections().where('c.id', '=', id).where('c.vpn_service_id', '=', serviceId),
     );
     if (!row) throw QnetError.notFound('connection', id);
     return row;
   }
 
   async insertService(tx: SqlTx, s: NewService): Promise<void> {
-    await tx.rows(
-      `INSERT INTO vpn_services (id, name, network_id, project_id, router_id, external_ip, local_subnets,
-         listen_port, client_pool, gateway_address, interface_name, host_id, private_key_sealed,
-         public_key, generation, created_generation)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[], $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
-      [
-        s.id,
-        s.name,
-        s.network_id,
-        s.project_id,
-        s.router_id,
-        s.external_ip,
-        s.local_subnets,
-        s.listen_port,
-        s.client_pool,
-        s.gateway_address,
-        s.interface_name,
-        s.host_id,
-        s.private_key_sealed,
-        s.public_key,
-        s.generation,
-      ],
+    await tx.run(
+      db.insertInto('vpn_services').values({
+        ...s,
+        local_subnets: sql<string[]>`${s.local_subnets}::cidr[]`,
+        created_generation: s.generation,
+      }),
     );
   }
 
@@ -174,14 +209,16 @@ export class VpnRepository {
     publicKey: string,
     generation: number,
   ): Promise<void> {
-    await tx.rows(
-      `UPDATE vpn_services SET private_key_sealed = $2, public_key = $3, generation = $4 WHERE id = $1`,
-      [id, sealed, publicKey, generation],
+    await tx.run(
+      db
+        .updateTable('vpn_services')
+        .set({ private_key_sealed: sealed, public_key: publicKey, generation })
+        .where('id', '=', id),
     );
   }
 
   async deleteService(tx: SqlTx, id: string): Promise<void> {
-    await tx.rows(`DELETE FROM vpn_services WHERE id = $1`, [id]);
+    await tx.run(db.deleteFrom('vpn_services').where('id', '=', id));
   }
 
   /**
@@ -189,15 +226,34 @@ export class VpnRepository {
    * taken address, so this reads the taken addresses once instead of walking the pool.
    */
   async lowestFreeAddress(tx: SqlTx, serviceId: string): Promise<string | undefined> {
-    const [row] = await tx.rows<{ a: string | null }>(
-      `SELECT host(min(a)) AS a FROM (
-         SELECT host(s.gateway_address)::inet + 1 AS a FROM vpn_services s WHERE s.id = $1
-         UNION ALL SELECT c.peer_address + 1 FROM vpn_connections c WHERE c.vpn_service_id = $1
-       ) cand, vpn_services s
-       WHERE s.id = $1 AND a << s.client_pool
-         AND (family(a) = 6 OR a <> host(broadcast(s.client_pool))::inet)
-         AND NOT EXISTS (SELECT 1 FROM vpn_connections c WHERE c.vpn_service_id = $1 AND c.peer_address = a)`,
-      [serviceId],
+    const candidates = db
+      .selectFrom('vpn_services')
+      .select(sql<string>`host(gateway_address)::inet + 1`.as('a'))
+      .where('id', '=', serviceId)
+      .unionAll(
+        db
+          .selectFrom('vpn_connections')
+          .select(sql<string>`peer_address + 1`.as('a'))
+          .where('vpn_service_id', '=', serviceId),
+      );
+    const [row] = await tx.run(
+      db
+        .selectFrom([candidates.as('cand'), 'vpn_services as s'])
+        .select(sql<string | null>`host(min(cand.a))`.as('a'))
+        .where('s.id', '=', serviceId)
+        .where(sql<boolean>`cand.a << s.client_pool`)
+        .where(sql<boolean>`(family(cand.a) = 6 OR cand.a <> host(broadcast(s.client_pool))::inet)`)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('vpn_connections as c')
+                .select(sql.lit(1).as('one'))
+                .where('c.vpn_service_id', '=', serviceId)
+                .whereRef('c.peer_address', '=', 'cand.a'),
+            ),
+          ),
+        ),
     );
     return row?.a ?? undefined;
   }
@@ -213,20 +269,14 @@ export class VpnRepository {
       generation: number;
     },
   ): Promise<string> {
-    const [row] = await tx.rows<{ id: string }>(
-      `INSERT INTO vpn_connections (vpn_service_id, name, peer_address, peer_public_key,
-         preshared_key_sealed, generation, created_generation)
-       VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-      [
-        c.vpn_service_id,
-        c.name,
-        c.peer_address,
-        c.peer_public_key,
-        c.preshared_key_sealed,
-        c.generation,
-      ],
+    const [row] = await tx.run(
+      db
+        .insertInto('vpn_connections')
+        .values({ ...c, created_generation: c.generation })
+        .returning('id'),
     );
-    return row!.id;
+    if (!row) throw new Error('INSERT returned no row');
+    return row.id;
   }
 
   async updateConnection(
@@ -235,32 +285,36 @@ export class VpnRepository {
     set: { peer_public_key?: string; preshared_key_sealed?: string },
     generation: number,
   ): Promise<void> {
-    await tx.rows(
-      `UPDATE vpn_connections SET peer_public_key = COALESCE($2, peer_public_key),
-         preshared_key_sealed = COALESCE($3, preshared_key_sealed), generation = $4,
-         latest_handshake = CASE WHEN $2::text IS NULL THEN latest_handshake END
-       WHERE id = $1`,
-      [id, set.peer_public_key ?? null, set.preshared_key_sealed ?? null, generation],
+    await tx.run(
+      db
+        .updateTable('vpn_connections')
+        .set((eb) => ({
+          peer_public_key: set.peer_public_key ?? eb.ref('peer_public_key'),
+          preshared_key_sealed: set.preshared_key_sealed ?? eb.ref('preshared_key_sealed'),
+          generation,
+          // A new key is a new peer: its last handshake is not the old key's.
+          ...(set.peer_public_key !== undefined && { latest_handshake: null }),
+        }))
+        .where('id', '=', id),
     );
   }
 
   async deleteConnection(tx: SqlTx, id: string): Promise<void> {
-    await tx.rows(`DELETE FROM vpn_connections WHERE id = $1`, [id]);
+    await tx.run(db.deleteFrom('vpn_connections').where('id', '=', id));
   }
 
   async listServices(req: ListVpnServicesRequest): Promise<Page<ServiceRow>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const rows = await autocommit(this.ds).rows<ServiceRow>(
-      `SELECT ${SERVICE_COLUMNS} FROM ${SERVICES}
-       WHERE ($1::uuid IS NULL OR s.id > $1) AND ($2::text IS NULL OR s.project_id = $2)
-         AND ($3::uuid IS NULL OR s.network_id = $3)
-       ORDER BY s.id LIMIT $4`,
-      [
-        pageStart(req.page_token) ?? null,
-        listedProject(req.project_id),
-        req.network_id ?? null,
-        limit + 1,
-      ],
+    const after = pageStart(req.page_token);
+    const project = listedProject(req.project_id);
+    const rows = await autocommit(this.ds).run(
+      services()
+        .select(SERVICE_COLUMNS)
+        .$call((q) => (after ? q.where('s.id', '>', after) : q))
+        .$call((q) => (project ? q.where('s.project_id', '=', project) : q))
+        .$call((q) => (req.network_id ? q.where('s.network_id', '=', req.network_id) : q))
+        .orderBy('s.id')
+        .limit(limit + 1),
     );
     return pageOf(
       rows,
@@ -272,10 +326,13 @@ export class VpnRepository {
 
   async listConnections(serviceId: string, req: PageRequest): Promise<Page<ConnectionRow>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const rows = await autocommit(this.ds).rows<ConnectionRow>(
-      `SELECT ${CONNECTION_COLUMNS} FROM ${CONNECTIONS}
-       WHERE c.vpn_service_id = $1 AND ($2::uuid IS NULL OR c.id > $2) ORDER BY c.id LIMIT $3`,
-      [serviceId, pageStart(req.page_token) ?? null, limit + 1],
+    const after = pageStart(req.page_token);
+    const rows = await autocommit(this.ds).run(
+      connections()
+        .where('c.vpn_service_id', '=', serviceId)
+        .$call((q) => (after ? q.where('c.id', '>', after) : q))
+        .orderBy('c.id')
+        .limit(limit + 1),
     );
     return pageOf(
       rows,
@@ -285,18 +342,18 @@ export class VpnRepository {
     );
   }
 
-  async allConnections(tx: SqlTx, serviceId: string): Promise<ConnectionRow[]> {
-    return tx.rows<ConnectionRow>(
-      `SELECT ${CONNECTION_COLUMNS} FROM ${CONNECTIONS} WHERE c.vpn_service_id = $1 ORDER BY c.name`,
-      [serviceId],
-    );
+  allConnections(tx: SqlTx, serviceId: string): Promise<ConnectionRow[]> {
+    return tx.run(connections().where('c.vpn_service_id', '=', serviceId).orderBy('c.name'));
   }
 
   /** Services per host, for placing a new one on the least loaded. */
   async serviceCounts(hostIds: string[]): Promise<Map<string, number>> {
-    const rows = await autocommit(this.ds).rows<{ host_id: string; n: number }>(
-      `SELECT host_id, count(*)::int AS n FROM vpn_services WHERE host_id = ANY($1::text[]) GROUP BY host_id`,
-      [hostIds],
+    const rows = await autocommit(this.ds).run(
+      db
+        .selectFrom('vpn_services')
+        .select(['host_id', sql<number>`count(*)::int`.as('n')])
+        .where('host_id', '=', anyOf(hostIds))
+        .groupBy('host_id'),
     );
     return new Map(rows.map((r) => [r.host_id, r.n]));
   }
@@ -306,50 +363,85 @@ export class VpnRepository {
     tx: SqlTx,
     hostId: string,
   ): Promise<{ services: RealizedService[]; peers: RealizedPeer[] }> {
-    const services = await tx.rows<RealizedService>(
-      `SELECT id, interface_name, private_key_sealed, listen_port, gateway_address::text AS gateway_address,
-         local_subnets::text[] AS local_subnets
-       FROM vpn_services WHERE host_id = $1 ORDER BY interface_name`,
-      [hostId],
+    const services = await tx.run(
+      db
+        .selectFrom('vpn_services')
+        .select([
+          'id',
+          'interface_name',
+          'private_key_sealed',
+          'listen_port',
+          asText('gateway_address').as('gateway_address'),
+          sql<string[]>`local_subnets::text[]`.as('local_subnets'),
+        ])
+        .where('host_id', '=', hostId)
+        .orderBy('interface_name'),
     );
-    const peers = await tx.rows<RealizedPeer>(
-      `SELECT c.vpn_service_id, c.peer_public_key, c.preshared_key_sealed,
-         host(c.peer_address) || '/' || masklen(c.peer_address) AS allowed_ip
-       FROM vpn_connections c JOIN vpn_services s ON s.id = c.vpn_service_id
-       WHERE s.host_id = $1 ORDER BY c.peer_address`,
-      [hostId],
+    const peers = await tx.run(
+      db
+        .selectFrom('vpn_connections as c')
+        .innerJoin('vpn_services as s', 's.id', 'c.vpn_service_id')
+        .select([
+          'c.vpn_service_id',
+          'c.peer_public_key',
+          'c.preshared_key_sealed',
+          withPrefix('c.peer_address').as('allowed_ip'),
+        ])
+        .where('s.host_id', '=', hostId)
+        .orderBy('c.peer_address'),
     );
     return { services, peers };
   }
 
   /** Records observed handshakes and traffic; returns the connections that changed. */
   recordPeers(tx: SqlTx, hostId: string, peers: ObservedPeer[]): Promise<PeerChange[]> {
-    return tx.rows<PeerChange>(
-      `WITH obs AS (
-           SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-             AS o(iface, key, hs, rx, tx, endpoint)
-         ), prev AS (
-           SELECT c.id, c.latest_handshake AS before, o.*
-           FROM vpn_connections c JOIN vpn_services s ON s.id = c.vpn_service_id
-           JOIN obs o ON o.iface = s.interface_name AND o.key = c.peer_public_key
-           WHERE s.host_id = $1 FOR UPDATE OF c
-         )
-         UPDATE vpn_connections c SET
-           latest_handshake = CASE WHEN p.hs > 0 THEN to_timestamp(p.hs) END,
-           rx_bytes = p.rx, tx_bytes = p.tx, endpoint = p.endpoint
-         FROM prev p
-         WHERE c.id = p.id AND (c.latest_handshake IS DISTINCT FROM CASE WHEN p.hs > 0 THEN to_timestamp(p.hs) END
-           OR c.rx_bytes <> p.rx OR c.tx_bytes <> p.tx OR c.endpoint <> p.endpoint)
-         RETURNING c.id, c.vpn_service_id, c.name, c.endpoint, p.before, c.latest_handshake AS after`,
-      [
-        hostId,
-        peers.map((p) => p.iface),
-        peers.map((p) => p.public_key),
-        peers.map((p) => p.latest_handshake),
-        peers.map((p) => p.rx_bytes),
-        peers.map((p) => p.tx_bytes),
-        peers.map((p) => p.endpoint),
-      ],
+    const observed = sql<{
+      iface: string;
+      key: string;
+      hs: string;
+      rx: string;
+      tx: string;
+      endpoint: string;
+    }>`unnest(${peers.map((p) => p.iface)}::text[], ${peers.map((p) => p.public_key)}::text[],
+      ${peers.map((p) => p.latest_handshake)}::bigint[], ${peers.map((p) => p.rx_bytes)}::bigint[],
+      ${peers.map((p) => p.tx_bytes)}::bigint[], ${peers.map((p) => p.endpoint)}::text[])`.as<'o'>(
+      sql`o(iface, key, hs, rx, tx, endpoint)`,
+    );
+    const handshake = sql<Date | null>`CASE WHEN p.hs > 0 THEN to_timestamp(p.hs) END`;
+    return tx.run(
+      db
+        .with('prev', (qc) =>
+          qc
+            .selectFrom('vpn_connections as c')
+            .innerJoin('vpn_services as s', 's.id', 'c.vpn_service_id')
+            .innerJoin(observed, (j) =>
+              j.onRef('o.iface', '=', 's.interface_name').onRef('o.key', '=', 'c.peer_public_key'),
+            )
+            .select(['c.id', 'c.latest_handshake as before', 'o.hs', 'o.rx', 'o.tx', 'o.endpoint'])
+            .where('s.host_id', '=', hostId)
+            .forUpdate(['c']),
+        )
+        .updateTable('vpn_connections as c')
+        .from('prev as p')
+        .set((eb) => ({
+          latest_handshake: handshake,
+          rx_bytes: eb.ref('p.rx'),
+          tx_bytes: eb.ref('p.tx'),
+          endpoint: eb.ref('p.endpoint'),
+        }))
+        .whereRef('c.id', '=', 'p.id')
+        .where(
+          sql<boolean>`(c.latest_handshake IS DISTINCT FROM ${handshake}
+            OR c.rx_bytes <> p.rx OR c.tx_bytes <> p.tx OR c.endpoint <> p.endpoint)`,
+        )
+        .returning([
+          'c.id',
+          'c.vpn_service_id',
+          'c.name',
+          'c.endpoint',
+          'p.before',
+          'c.latest_handshake as after',
+        ]),
     );
   }
 }
