@@ -57,7 +57,7 @@ export interface BgpPeers {
   prefixes_received: Generated<number>;
   prefixes_sent: Generated<number>;
   speaker_id: string;
-  state: Generated<string>;
+  state: Generated<'IDLE' | 'CONNECT' | 'ACTIVE' | 'OPENSENT' | 'OPENCONFIRM' | 'ESTABLISHED'>;
 }
 
 export interface BgpSpeakers {

@@ -11,13 +11,17 @@ import {
   type PeerState,
 } from '@qnet/contracts';
 import {
+  asText,
   autocommit,
-  callerScope,
   DATA_SOURCE,
-  inScope,
+  hostText,
+  inCallerScope,
   listedProject,
+  type Query,
   type SqlTx,
 } from '@qnet/persistence';
+import { sql } from 'kysely';
+import { db } from '../db/index.js';
 
 /** Where a speaker's phase comes from: its last change's generation against its node's progress. */
 export interface HostProgress {
@@ -91,29 +95,75 @@ export interface PeerSession {
   last_error: string;
 }
 
-const SPEAKER_COLUMNS = `s.id, s.name, s.project_id, s.description, s.labels, s.node_id,
-  s.local_asn::float8 AS local_asn, host(s.router_id) AS router_id, s.generation, s.created_at,
-  s.updated_at, h.applied, h.error, n.frr_running,
-  (SELECT count(*)::int FROM bgp_peers p WHERE p.speaker_id = s.id AND p.state = 'ESTABLISHED')
-    AS established_peers`;
-const SPEAKERS = `bgp_speakers s JOIN agent_drivers h ON h.host_id = s.node_id AND h.driver = 'frr'
-  LEFT JOIN bgp_hosts n ON n.host_id = s.node_id`;
-const PEER_COLUMNS = `id, speaker_id, name, description, host(peer_address) AS peer_address,
-  peer_asn::float8 AS peer_asn, password_sealed, hold_time, keepalive_interval, bfd,
-  max_prefixes::float8 AS max_prefixes, state, prefixes_received, prefixes_sent, established_at,
-  last_error, created_at`;
-const ADVERTISEMENT_COLUMNS = `id, speaker_id, prefix::text AS prefix,
-  host(next_hop) AS next_hop, communities, local_pref::float8 AS local_pref, active, created_at`;
+const SPEAKER_COLUMNS = [
+  's.id',
+  's.name',
+  's.project_id',
+  's.description',
+  's.labels',
+  's.node_id',
+  sql<number>`s.local_asn::float8`.as('local_asn'),
+  hostText('s.router_id').as('router_id'),
+  's.generation',
+  's.created_at',
+  's.updated_at',
+  'h.applied',
+  'h.error',
+  'n.frr_running',
+  sql<number>`(SELECT count(*)::int FROM bgp_peers p WHERE p.speaker_id = s.id AND p.state = 'ESTABLISHED')`.as(
+    'established_peers',
+  ),
+] as const;
 
-/** Keyset page over one speaker's rows, in id order. */
+/** Speakers with their node's `frr` progress and whether its FRR answered. */
+const speakers = () =>
+  db
+    .selectFrom('bgp_speakers as s')
+    .innerJoin('agent_drivers as h', (j) =>
+      j.onRef('h.host_id', '=', 's.node_id').on('h.driver', '=', 'frr'),
+    )
+    .leftJoin('bgp_hosts as n', 'n.host_id', 's.node_id')
+    .select(SPEAKER_COLUMNS);
+
+const PEER_COLUMNS = [
+  'id',
+  'speaker_id',
+  'name',
+  'description',
+  hostText('peer_address').as('peer_address'),
+  sql<number>`peer_asn::float8`.as('peer_asn'),
+  'password_sealed',
+  'hold_time',
+  'keepalive_interval',
+  'bfd',
+  sql<number | null>`max_prefixes::float8`.as('max_prefixes'),
+  'state',
+  'prefixes_received',
+  'prefixes_sent',
+  'established_at',
+  'last_error',
+  'created_at',
+] as const;
+
+const ADVERTISEMENT_COLUMNS = [
+  'id',
+  'speaker_id',
+  asText('prefix').as('prefix'),
+  hostText<string | null>('next_hop').as('next_hop'),
+  'communities',
+  sql<number | null>`local_pref::float8`.as('local_pref'),
+  'active',
+  'created_at',
+] as const;
+
+/** Keyset page in id order, from a query of rows with ids. */
 async function pageIn<R extends { id: string }>(
   tx: SqlTx,
-  sql: string,
-  speakerId: string,
+  query: (after: string | undefined, limit: number) => Query<R>,
   req: PageRequest,
 ): Promise<Page<R>> {
   const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-  const rows = await tx.rows<R>(sql, [speakerId, pageStart(req.page_token) ?? null, limit + 1]);
+  const rows = await tx.run(query(pageStart(req.page_token), limit + 1));
   return pageOf(
     rows,
     limit,
@@ -127,169 +177,151 @@ export class BgpRepository {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   async nodeOf(speakerId: string): Promise<string> {
-    const [row] = await autocommit(this.ds).rows<{ node_id: string }>(
-      `SELECT node_id FROM bgp_speakers WHERE id = $1 AND ${inScope('project_id', 2)}`,
-      [speakerId, callerScope()],
+    const [row] = await autocommit(this.ds).run(
+      db
+        .selectFrom('bgp_speakers')
+        .select('node_id')
+        .where('id', '=', speakerId)
+        .where(inCallerScope('project_id')),
     );
     if (!row) throw QnetError.notFound('bgp speaker', speakerId);
     return row.node_id;
   }
 
   async speaker(tx: SqlTx, id: string, lock = false): Promise<SpeakerRow> {
-    const [row] = await tx.rows<SpeakerRow>(
-      `SELECT ${SPEAKER_COLUMNS} FROM ${SPEAKERS} WHERE s.id = $1 AND ${inScope('s.project_id', 2)}
-       ${lock ? 'FOR UPDATE OF s' : ''}`,
-      [id, callerScope()],
+    const [row] = await tx.run(
+      speakers()
+        .where('s.id', '=', id)
+        .where(inCallerScope('s.project_id'))
+        .$call((q) => (lock ? q.forUpdate(['s']) : q)),
     );
     if (!row) throw QnetError.notFound('bgp speaker', id);
     return row;
   }
 
   async speakerOnNode(tx: SqlTx, nodeId: string): Promise<SpeakerRow | undefined> {
-    const [row] = await tx.rows<SpeakerRow>(
-      `SELECT ${SPEAKER_COLUMNS} FROM ${SPEAKERS} WHERE s.node_id = $1`,
-      [nodeId],
-    );
+    const [row] = await tx.run(speakers().where('s.node_id', '=', nodeId));
     return row;
   }
 
   async listSpeakers(req: ListBgpSpeakersRequest): Promise<Page<SpeakerRow>> {
-    const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const rows = await autocommit(this.ds).rows<SpeakerRow>(
-      `SELECT ${SPEAKER_COLUMNS} FROM ${SPEAKERS}
-       WHERE ($1::uuid IS NULL OR s.id > $1) AND ($2::text IS NULL OR s.project_id = $2)
-         AND ($3::text IS NULL OR s.node_id = $3)
-       ORDER BY s.id LIMIT $4`,
-      [
-        pageStart(req.page_token) ?? null,
-        listedProject(req.project_id),
-        req.node_id ?? null,
-        limit + 1,
-      ],
-    );
-    return pageOf(
-      rows,
-      limit,
-      (r) => r,
-      (r) => r.id,
+    const project = listedProject(req.project_id);
+    return pageIn(
+      autocommit(this.ds),
+      (after, limit) =>
+        speakers()
+          .$call((q) => (after ? q.where('s.id', '>', after) : q))
+          .$call((q) => (project ? q.where('s.project_id', '=', project) : q))
+          .$call((q) => (req.node_id ? q.where('s.node_id', '=', req.node_id) : q))
+          .orderBy('s.id')
+          .limit(limit),
+      req,
     );
   }
 
   async insertSpeaker(tx: SqlTx, s: NewSpeaker, generation: number): Promise<void> {
-    await tx.rows(
-      `INSERT INTO bgp_speakers (id, name, project_id, description, labels, node_id, local_asn,
-         router_id, generation)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        s.id,
-        s.name,
-        s.project_id,
-        s.description,
-        JSON.stringify(s.labels),
-        s.node_id,
-        s.local_asn,
-        s.router_id,
-        generation,
-      ],
-    );
+    await tx.run(db.insertInto('bgp_speakers').values({ ...s, generation }));
   }
 
   /** Records that the speaker changed in `generation` (its phase is pending until applied). */
   async touchSpeaker(tx: SqlTx, id: string, generation: number): Promise<void> {
-    await tx.rows(`UPDATE bgp_speakers SET generation = $2, updated_at = now() WHERE id = $1`, [
-      id,
-      generation,
-    ]);
+    await tx.run(
+      db
+        .updateTable('bgp_speakers')
+        .set({ generation, updated_at: sql`now()` })
+        .where('id', '=', id),
+    );
   }
 
   async deleteSpeaker(tx: SqlTx, id: string): Promise<void> {
-    await tx.rows(`DELETE FROM bgp_speakers WHERE id = $1`, [id]);
+    await tx.run(db.deleteFrom('bgp_speakers').where('id', '=', id));
   }
 
   async peer(tx: SqlTx, speakerId: string, id: string): Promise<PeerRow> {
-    const [row] = await tx.rows<PeerRow>(
-      `SELECT ${PEER_COLUMNS} FROM bgp_peers WHERE id = $1 AND speaker_id = $2`,
-      [id, speakerId],
+    const [row] = await tx.run(
+      db
+        .selectFrom('bgp_peers')
+        .select(PEER_COLUMNS)
+        .where('id', '=', id)
+        .where('speaker_id', '=', speakerId),
     );
     if (!row) throw QnetError.notFound('bgp peer', id);
     return row;
   }
 
   peers(tx: SqlTx, speakerId: string): Promise<PeerRow[]> {
-    return tx.rows<PeerRow>(
-      `SELECT ${PEER_COLUMNS} FROM bgp_peers WHERE speaker_id = $1 ORDER BY peer_address`,
-      [speakerId],
+    return tx.run(
+      db
+        .selectFrom('bgp_peers')
+        .select(PEER_COLUMNS)
+        .where('speaker_id', '=', speakerId)
+        .orderBy('bgp_peers.peer_address'),
     );
   }
 
   listPeers(speakerId: string, req: PageRequest): Promise<Page<PeerRow>> {
-    return pageIn<PeerRow>(
+    return pageIn(
       autocommit(this.ds),
-      `SELECT ${PEER_COLUMNS} FROM bgp_peers
-       WHERE speaker_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3`,
-      speakerId,
+      (after, limit) =>
+        db
+          .selectFrom('bgp_peers')
+          .select(PEER_COLUMNS)
+          .where('speaker_id', '=', speakerId)
+          .$call((q) => (after ? q.where('id', '>', after) : q))
+          .orderBy('id')
+          .limit(limit),
       req,
     );
   }
 
   async insertPeer(tx: SqlTx, p: NewPeer): Promise<void> {
-    await tx.rows(
-      `INSERT INTO bgp_peers (id, speaker_id, name, description, peer_address, peer_asn,
-         password_sealed, hold_time, keepalive_interval, bfd, max_prefixes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        p.id,
-        p.speaker_id,
-        p.name,
-        p.description,
-        p.peer_address,
-        p.peer_asn,
-        p.password_sealed,
-        p.hold_time,
-        p.keepalive_interval,
-        p.bfd,
-        p.max_prefixes,
-      ],
-    );
+    await tx.run(db.insertInto('bgp_peers').values(p));
   }
 
   async deletePeer(tx: SqlTx, speakerId: string, id: string): Promise<void> {
     await this.peer(tx, speakerId, id);
-    await tx.rows(`DELETE FROM bgp_peers WHERE id = $1`, [id]);
+    await tx.run(db.deleteFrom('bgp_peers').where('id', '=', id));
   }
 
   advertisements(tx: SqlTx, speakerId: string): Promise<AdvertisementRow[]> {
-    return tx.rows<AdvertisementRow>(
-      `SELECT ${ADVERTISEMENT_COLUMNS} FROM bgp_advertisements WHERE speaker_id = $1 ORDER BY prefix`,
-      [speakerId],
+    return tx.run(
+      db
+        .selectFrom('bgp_advertisements')
+        .select(ADVERTISEMENT_COLUMNS)
+        .where('speaker_id', '=', speakerId)
+        .orderBy('bgp_advertisements.prefix'),
     );
   }
 
   async advertisement(tx: SqlTx, speakerId: string, id: string): Promise<AdvertisementRow> {
-    const [row] = await tx.rows<AdvertisementRow>(
-      `SELECT ${ADVERTISEMENT_COLUMNS} FROM bgp_advertisements WHERE id = $1 AND speaker_id = $2`,
-      [id, speakerId],
+    const [row] = await tx.run(
+      db
+        .selectFrom('bgp_advertisements')
+        .select(ADVERTISEMENT_COLUMNS)
+        .where('id', '=', id)
+        .where('speaker_id', '=', speakerId),
     );
     if (!row) throw QnetError.notFound('bgp advertisement', id);
     return row;
   }
 
   listAdvertisements(speakerId: string, req: PageRequest): Promise<Page<AdvertisementRow>> {
-    return pageIn<AdvertisementRow>(
+    return pageIn(
       autocommit(this.ds),
-      `SELECT ${ADVERTISEMENT_COLUMNS} FROM bgp_advertisements
-       WHERE speaker_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3`,
-      speakerId,
+      (after, limit) =>
+        db
+          .selectFrom('bgp_advertisements')
+          .select(ADVERTISEMENT_COLUMNS)
+          .where('speaker_id', '=', speakerId)
+          .$call((q) => (after ? q.where('id', '>', after) : q))
+          .orderBy('id')
+          .limit(limit),
       req,
     );
   }
 
   async insertAdvertisement(tx: SqlTx, a: NewAdvertisement): Promise<void> {
-    await tx.rows(
-      `INSERT INTO bgp_advertisements (id, speaker_id, prefix, next_hop, communities, local_pref)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [a.id, a.speaker_id, a.prefix, a.next_hop, a.communities, a.local_pref],
-    );
+    await tx.run(db.insertInto('bgp_advertisements').values(a));
   }
 
   /** Withdraws by id or by prefix; 404 when neither names an advertisement of the speaker. */
@@ -298,39 +330,57 @@ export class BgpRepository {
     speakerId: string,
     by: { id?: string; prefix?: string },
   ): Promise<AdvertisementRow> {
-    const [row] = await tx.rows<AdvertisementRow>(
-      `DELETE FROM bgp_advertisements
-       WHERE speaker_id = $1 AND ($2::uuid IS NULL OR id = $2) AND ($3::cidr IS NULL OR prefix = $3)
-       RETURNING ${ADVERTISEMENT_COLUMNS}`,
-      [speakerId, by.id ?? null, by.prefix ?? null],
+    const [row] = await tx.run(
+      db
+        .deleteFrom('bgp_advertisements')
+        .where('speaker_id', '=', speakerId)
+        .$call((q) => (by.id ? q.where('id', '=', by.id) : q))
+        .$call((q) => (by.prefix ? q.where('prefix', '=', sql<string>`${by.prefix}::cidr`) : q))
+        .returning(ADVERTISEMENT_COLUMNS),
     );
     if (!row) throw QnetError.notFound('bgp advertisement', by.id ?? by.prefix ?? '');
     return row;
   }
+
   /** Whether the node's FRR answered, as its agent last saw it (unchanged when it did not say). */
   async recordFrrRunning(tx: SqlTx, nodeId: string, running: boolean | null): Promise<void> {
     if (running === null) return;
-    await tx.rows(
-      `INSERT INTO bgp_hosts (host_id, frr_running) VALUES ($1, $2)
-       ON CONFLICT (host_id) DO UPDATE SET frr_running = EXCLUDED.frr_running`,
-      [nodeId, running],
+    await tx.run(
+      db
+        .insertInto('bgp_hosts')
+        .values({ host_id: nodeId, frr_running: running })
+        .onConflict((oc) =>
+          oc
+            .column('host_id')
+            .doUpdateSet((eb) => ({ frr_running: eb.ref('excluded.frr_running') })),
+        ),
     );
   }
 
   async recordSession(tx: SqlTx, peerId: string, s: PeerSession): Promise<void> {
-    await tx.rows(
-      `UPDATE bgp_peers SET state = $2, prefixes_received = $3, prefixes_sent = $4,
-         established_at = $5, last_error = $6 WHERE id = $1`,
-      [peerId, s.state, s.prefixes_received, s.prefixes_sent, s.established_at, s.last_error],
+    await tx.run(
+      db
+        .updateTable('bgp_peers')
+        .set({
+          state: s.state,
+          prefixes_received: s.prefixes_received,
+          prefixes_sent: s.prefixes_sent,
+          established_at: s.established_at,
+          last_error: s.last_error,
+        })
+        .where('id', '=', peerId),
     );
   }
 
   /** Marks which of the speaker's advertisements the node really originates. */
   async recordActive(tx: SqlTx, speakerId: string, prefixes: string[]): Promise<void> {
-    await tx.rows(
-      `UPDATE bgp_advertisements SET active = (prefix::text = ANY($2::text[]))
-       WHERE speaker_id = $1 AND active IS DISTINCT FROM (prefix::text = ANY($2::text[]))`,
-      [speakerId, prefixes],
+    const originated = sql<boolean>`(prefix::text = ANY(${prefixes}::text[]))`;
+    await tx.run(
+      db
+        .updateTable('bgp_advertisements')
+        .set({ active: originated })
+        .where('speaker_id', '=', speakerId)
+        .where(sql<boolean>`active IS DISTINCT FROM ${originated}`),
     );
   }
 }
