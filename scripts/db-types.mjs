@@ -23,11 +23,17 @@ const { DesiredStateKit1733200000000: kit } = await import(
 );
 
 /** Each target: the schema to migrate, its migrations, the file its types go to. */
-/** Columns holding values of a contract type the schema cannot state (arrays validated on write). */
+/** Columns holding values of a contract type the schema cannot state (validated on write). */
 const contractTypes = {
   'network-registry': {
     columns: { 'hosts.capabilities': 'Generated<Capability[]>' },
     imports: { Capability: '@qnet/contracts#Capability' },
+  },
+  'device-controller': {
+    columns: {
+      'devices.config': 'Generated<Record<string, unknown>>',
+      'devices.status_details': 'Generated<Record<string, unknown>>',
+    },
   },
 };
 

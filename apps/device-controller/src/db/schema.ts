@@ -13,18 +13,6 @@ export type Generated<T> =
 
 export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
 
-export type Json = JsonValue;
-
-export type JsonArray = JsonValue[];
-
-export type JsonObject = {
-  [x: string]: JsonValue | undefined;
-};
-
-export type JsonPrimitive = boolean | number | string | null;
-
-export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
-
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface AgentDrivers {
@@ -38,14 +26,14 @@ export interface AgentDrivers {
 
 export interface Devices {
   addresses: Generated<string[]>;
-  config: Generated<Json>;
+  config: Generated<Record<string, unknown>>;
   device_id: string;
   last_seen_at: Generated<Timestamp>;
   name: string;
   psk_sealed: string;
   registered_at: Generated<Timestamp>;
   status: Generated<'registered' | 'online' | 'degraded' | 'offline'>;
-  status_details: Generated<Json>;
+  status_details: Generated<Record<string, unknown>>;
   tun_ipv4: string;
   tun_ipv4_offset: number;
   tun_ipv6: string;

@@ -11,7 +11,10 @@ import {
   type ListDevicesRequest,
   type Page,
 } from '@qnet/contracts';
-import { DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, hostText, type SqlTx } from '@qnet/persistence';
+import { sql, type UpdateObject } from 'kysely';
+import { db } from '../db/index.js';
+import type { DB } from '../db/schema.js';
 import type { AddressPool } from './pools.js';
 
 /** A device as stored: its view's fields plus the sealed PSK, with times as dates. */
@@ -33,8 +36,19 @@ export interface NewDevice {
   psk_sealed: string;
 }
 
-const COLUMNS = `device_id, type, name, addresses, host(tun_ipv4) AS tun_ipv4, host(tun_ipv6) AS tun_ipv6,
-  status, config, psk_sealed, last_seen_at, registered_at`;
+const COLUMNS = [
+  'device_id',
+  'type',
+  'name',
+  'addresses',
+  hostText('tun_ipv4').as('tun_ipv4'),
+  hostText('tun_ipv6').as('tun_ipv6'),
+  'status',
+  'config',
+  'psk_sealed',
+  'last_seen_at',
+  'registered_at',
+] as const;
 
 @Injectable()
 export class DeviceRepository {
@@ -42,22 +56,22 @@ export class DeviceRepository {
 
   /** Registrations allocate one at a time; the unique offsets hold even if this lock were bypassed. */
   async lockPools(tx: SqlTx): Promise<void> {
-    await tx.rows(`SELECT pg_advisory_xact_lock(hashtext('device-controller.pools'))`);
+    await tx.run(
+      db.selectNoFrom(
+        sql<unknown>`pg_advisory_xact_lock(hashtext('device-controller.pools'))`.as('locked'),
+      ),
+    );
   }
 
   async find(tx: SqlTx, id: string): Promise<DeviceRow | undefined> {
-    const [row] = await tx.rows<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE device_id = $1`, [
-      id,
-    ]);
+    const [row] = await tx.run(
+      db.selectFrom('devices').select(COLUMNS).where('device_id', '=', id),
+    );
     return row;
   }
 
   async get(id: string): Promise<DeviceRow> {
-    const [row] = await sqlRows<DeviceRow>(
-      this.ds,
-      `SELECT ${COLUMNS} FROM devices WHERE device_id = $1`,
-      [id],
-    );
+    const row = await this.find(autocommit(this.ds), id);
     if (!row) throw QnetError.notFound('device', id);
     return row;
   }
@@ -71,47 +85,41 @@ export class DeviceRepository {
     column: 'tun_ipv4_offset' | 'tun_ipv6_offset',
     pool: AddressPool,
   ): Promise<number | undefined> {
-    const [row] = await tx.rows<{ o: number | null }>(
-      `SELECT min(o) AS o FROM (
-         SELECT $1::int AS o UNION ALL SELECT ${column} + 1 FROM devices
-       ) c
-       WHERE o BETWEEN $1 AND $2 AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.${column} = c.o)`,
-      [pool.start, pool.end],
+    const candidates = db
+      .selectNoFrom(sql<number>`${pool.start}::int`.as('o'))
+      .unionAll(db.selectFrom('devices').select(sql<number>`${sql.ref(column)} + 1`.as('o')));
+    const [row] = await tx.run(
+      db
+        .selectFrom(candidates.as('c'))
+        .select(sql<number | null>`min(c.o)`.as('o'))
+        .where(sql<boolean>`c.o BETWEEN ${pool.start} AND ${pool.end}`)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('devices as d')
+                .select(sql.lit(1).as('one'))
+                .whereRef(`d.${column}`, '=', 'c.o'),
+            ),
+          ),
+        ),
     );
     return row?.o ?? undefined;
   }
 
   async insert(tx: SqlTx, d: NewDevice): Promise<DeviceRow> {
-    const [row] = await tx.rows<DeviceRow>(
-      `INSERT INTO devices (device_id, type, name, addresses, tun_ipv4, tun_ipv4_offset, tun_ipv6,
-         tun_ipv6_offset, psk_sealed)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-      [
-        d.device_id,
-        d.type,
-        d.name,
-        d.addresses,
-        d.tun_ipv4,
-        d.tun_ipv4_offset,
-        d.tun_ipv6,
-        d.tun_ipv6_offset,
-        d.psk_sealed,
-      ],
-    );
-    return row!;
+    const [row] = await tx.run(db.insertInto('devices').values(d).returning(COLUMNS));
+    if (!row) throw new Error('INSERT returned no row');
+    return row;
   }
 
   /** A repeated registration refreshes the name and addresses; the tunnel addresses stay. */
   async refresh(tx: SqlTx, id: string, name: string, addresses: string[]): Promise<DeviceRow> {
-    const [row] = await tx.rows<DeviceRow>(
-      `UPDATE devices SET name = $2, addresses = $3, last_seen_at = now() WHERE device_id = $1 RETURNING ${COLUMNS}`,
-      [id, name, addresses],
-    );
-    return row!;
+    return this.updateOne(tx, id, { name, addresses, last_seen_at: sql`now()` });
   }
 
   async setConfig(tx: SqlTx, id: string, config: Record<string, unknown>): Promise<DeviceRow> {
-    return this.updateOne(tx, `config = $2`, [id, config]);
+    return this.updateOne(tx, id, { config });
   }
 
   async setStatus(
@@ -120,21 +128,21 @@ export class DeviceRepository {
     status: DeviceStatus,
     details: Record<string, unknown>,
   ): Promise<DeviceRow> {
-    return this.updateOne(tx, `status = $2, status_details = $3, last_seen_at = now()`, [
-      id,
-      status,
-      details,
-    ]);
+    return this.updateOne(tx, id, { status, status_details: details, last_seen_at: sql`now()` });
   }
 
   async touch(id: string): Promise<void> {
-    await sqlRows(this.ds, `UPDATE devices SET last_seen_at = now() WHERE device_id = $1`, [id]);
+    await autocommit(this.ds).run(
+      db
+        .updateTable('devices')
+        .set({ last_seen_at: sql`now()` })
+        .where('device_id', '=', id),
+    );
   }
 
   async delete(tx: SqlTx, id: string): Promise<DeviceRow> {
-    const [row] = await tx.rows<DeviceRow>(
-      `DELETE FROM devices WHERE device_id = $1 RETURNING ${COLUMNS}`,
-      [id],
+    const [row] = await tx.run(
+      db.deleteFrom('devices').where('device_id', '=', id).returning(COLUMNS),
     );
     if (!row) throw QnetError.notFound('device', id);
     return row;
@@ -142,17 +150,16 @@ export class DeviceRepository {
 
   async list(req: ListDevicesRequest): Promise<Page<DeviceRow>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [];
-    const where: string[] = [];
     const after = pageStart(req.page_token);
-    if (after) where.push(`device_id > $${params.push(after)}`);
-    if (req.type) where.push(`type = $${params.push(req.type)}`);
-    if (req.status) where.push(`status = $${params.push(req.status)}`);
-    const rows = await sqlRows<DeviceRow>(
-      this.ds,
-      `SELECT ${COLUMNS} FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY device_id LIMIT $${params.push(limit + 1)}`,
-      params,
+    const rows = await autocommit(this.ds).run(
+      db
+        .selectFrom('devices')
+        .select(COLUMNS)
+        .$call((q) => (after ? q.where('device_id', '>', after) : q))
+        .$call((q) => (req.type ? q.where('type', '=', req.type) : q))
+        .$call((q) => (req.status ? q.where('status', '=', req.status) : q))
+        .orderBy('device_id')
+        .limit(limit + 1),
     );
     return pageOf(
       rows,
@@ -162,31 +169,37 @@ export class DeviceRepository {
     );
   }
 
-  async all(): Promise<DeviceRow[]> {
-    return sqlRows<DeviceRow>(this.ds, `SELECT ${COLUMNS} FROM devices ORDER BY device_id`);
+  all(): Promise<DeviceRow[]> {
+    return autocommit(this.ds).run(db.selectFrom('devices').select(COLUMNS).orderBy('device_id'));
   }
 
   /** Records a signature; false when it was already seen (a replay). */
   async rememberSignature(signature: string, ttlS: number): Promise<boolean> {
-    const rows = await sqlRows(
-      this.ds,
-      `INSERT INTO seen_signatures (signature, expires_at) VALUES ($1, now() + make_interval(secs => $2))
-       ON CONFLICT DO NOTHING RETURNING signature`,
-      [signature, ttlS],
+    const rows = await autocommit(this.ds).run(
+      db
+        .insertInto('seen_signatures')
+        .values({ signature, expires_at: sql`now() + make_interval(secs => ${ttlS})` })
+        .onConflict((oc) => oc.doNothing())
+        .returning('signature'),
     );
     return rows.length === 1;
   }
 
   async forgetExpiredSignatures(): Promise<void> {
-    await sqlRows(this.ds, `DELETE FROM seen_signatures WHERE expires_at < now()`);
+    await autocommit(this.ds).run(
+      db.deleteFrom('seen_signatures').where('expires_at', '<', sql<Date>`now()`),
+    );
   }
 
-  private async updateOne(tx: SqlTx, set: string, params: unknown[]): Promise<DeviceRow> {
-    const [row] = await tx.rows<DeviceRow>(
-      `UPDATE devices SET ${set} WHERE device_id = $1 RETURNING ${COLUMNS}`,
-      params,
+  private async updateOne(
+    tx: SqlTx,
+    id: string,
+    set: UpdateObject<DB, 'devices'>,
+  ): Promise<DeviceRow> {
+    const [row] = await tx.run(
+      db.updateTable('devices').set(set).where('device_id', '=', id).returning(COLUMNS),
     );
-    if (!row) throw QnetError.notFound('device', String(params[0]));
+    if (!row) throw QnetError.notFound('device', id);
     return row;
   }
 }

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { ReportMetricsRequest } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, sqlRows, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import { sql } from 'kysely';
+import { db } from '../db/index.js';
 import type { Assignment } from './decide.js';
 
 export interface RouterRow {
@@ -32,8 +34,25 @@ export interface DecisionRow extends EndpointRow {
   backup_external_ip: string | null;
 }
 
-const ROUTER_COLUMNS = `server_id, server_name, internal_ip, external_ip, cpu_percent, memory_percent,
-  bandwidth_mbps, active_tunnels, score, active`;
+const ROUTER_COLUMNS = [
+  'server_id',
+  'server_name',
+  'internal_ip',
+  'external_ip',
+  'cpu_percent',
+  'memory_percent',
+  'bandwidth_mbps',
+  'active_tunnels',
+  'score',
+  'active',
+] as const;
+
+/** A timestamp column in epoch milliseconds. */
+const epochMs = (column: string) =>
+  sql<number>`(extract(epoch FROM ${sql.ref(column)}) * 1000)::float8`;
+
+/** `now() - ms`, as an interval expression. */
+const msAgo = (ms: number) => sql<Date>`now() - make_interval(secs => ${ms}::float8 / 1000)`;
 
 /** Routing servers and endpoint decisions. Times come from the database's clock, shared by every instance. */
 @Injectable()
@@ -42,36 +61,48 @@ export class BalancerRepository {
 
   /** Records a report; returns whether the server was unknown or inactive before it (a decision may change now). */
   async recordMetrics(m: ReportMetricsRequest, score: number): Promise<{ wasActive: boolean }> {
-    const rows = await sqlRows<{ was_active: boolean | null }>(
-      this.ds,
-      `WITH prev AS (SELECT active FROM routing_servers WHERE server_id = $1)
-       INSERT INTO routing_servers (server_id, server_name, internal_ip, external_ip, cpu_percent,
-         memory_percent, bandwidth_mbps, active_tunnels, total_rx_packets, total_tx_packets,
-         reported_at, score, last_seen_at, active)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now(), true)
-       ON CONFLICT (server_id) DO UPDATE SET server_name = EXCLUDED.server_name,
-         internal_ip = EXCLUDED.internal_ip, external_ip = EXCLUDED.external_ip,
-         cpu_percent = EXCLUDED.cpu_percent, memory_percent = EXCLUDED.memory_percent,
-         bandwidth_mbps = EXCLUDED.bandwidth_mbps, active_tunnels = EXCLUDED.active_tunnels,
-         total_rx_packets = EXCLUDED.total_rx_packets, total_tx_packets = EXCLUDED.total_tx_packets,
-         reported_at = EXCLUDED.reported_at, score = EXCLUDED.score, last_seen_at = now(), active = true
-       RETURNING (SELECT active FROM prev) AS was_active`,
-      [
-        m.server_id,
-        m.server_name,
-        m.internal_ip,
-        m.external_ip,
-        m.cpu_percent,
-        m.memory_percent,
-        m.bandwidth_mbps,
-        m.active_tunnels,
-        m.total_rx_packets ?? 0,
-        m.total_tx_packets ?? 0,
-        m.timestamp ?? null,
-        score,
-      ],
+    const [row] = await autocommit(this.ds).run(
+      db
+        .with('prev', (qc) =>
+          qc.selectFrom('routing_servers').select('active').where('server_id', '=', m.server_id),
+        )
+        .insertInto('routing_servers')
+        .values({
+          server_id: m.server_id,
+          server_name: m.server_name,
+          internal_ip: m.internal_ip,
+          external_ip: m.external_ip,
+          cpu_percent: m.cpu_percent,
+          memory_percent: m.memory_percent,
+          bandwidth_mbps: m.bandwidth_mbps,
+          active_tunnels: m.active_tunnels,
+          total_rx_packets: m.total_rx_packets ?? 0,
+          total_tx_packets: m.total_tx_packets ?? 0,
+          reported_at: m.timestamp ?? null,
+          score,
+          last_seen_at: sql`now()`,
+          active: true,
+        })
+        .onConflict((oc) =>
+          oc.column('server_id').doUpdateSet((eb) => ({
+            server_name: eb.ref('excluded.server_name'),
+            internal_ip: eb.ref('excluded.internal_ip'),
+            external_ip: eb.ref('excluded.external_ip'),
+            cpu_percent: eb.ref('excluded.cpu_percent'),
+            memory_percent: eb.ref('excluded.memory_percent'),
+            bandwidth_mbps: eb.ref('excluded.bandwidth_mbps'),
+            active_tunnels: eb.ref('excluded.active_tunnels'),
+            total_rx_packets: eb.ref('excluded.total_rx_packets'),
+            total_tx_packets: eb.ref('excluded.total_tx_packets'),
+            reported_at: eb.ref('excluded.reported_at'),
+            score: eb.ref('excluded.score'),
+            last_seen_at: sql`now()`,
+            active: true,
+          })),
+        )
+        .returning(sql<boolean | null>`(SELECT active FROM prev)`.as('was_active')),
     );
-    return { wasActive: rows[0]?.was_active === true };
+    return { wasActive: row?.was_active === true };
   }
 
   /**
@@ -79,117 +110,149 @@ export class BalancerRepository {
    * Silence is counted from `since` at the earliest: routers could not report to a balancer that
    * was down, so a restart must not fail their endpoints over.
    */
-  async refreshActivity(
+  refreshActivity(
     tx: SqlTx,
     inactiveAfterMs: number,
     since: Date,
   ): Promise<{ server_id: string; active: boolean }[]> {
-    return tx.rows(
-      `UPDATE routing_servers SET active = NOT active
-       WHERE (active AND greatest(last_seen_at, $2::timestamptz) <= now() - make_interval(secs => $1::float8 / 1000))
-          OR (NOT active AND last_seen_at > now() - make_interval(secs => $1::float8 / 1000))
-       RETURNING server_id, active`,
-      [inactiveAfterMs, since],
+    return tx.run(
+      db
+        .updateTable('routing_servers')
+        .set({ active: sql<boolean>`NOT active` })
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb('active', '=', true),
+              eb(sql`greatest(last_seen_at, ${since}::timestamptz)`, '<=', msAgo(inactiveAfterMs)),
+            ]),
+            eb.and([eb('active', '=', false), eb('last_seen_at', '>', msAgo(inactiveAfterMs))]),
+          ]),
+        )
+        .returning(['server_id', 'active']),
     );
   }
 
   routers(tx: SqlTx): Promise<RouterRow[]> {
-    return tx.rows(`SELECT ${ROUTER_COLUMNS} FROM routing_servers ORDER BY server_id`);
+    return tx.run(db.selectFrom('routing_servers').select(ROUTER_COLUMNS).orderBy('server_id'));
   }
 
   endpoints(tx: SqlTx): Promise<EndpointRow[]> {
-    return tx.rows(
-      `SELECT endpoint_id, primary_router_id, backup_router_id,
-              (extract(epoch FROM changed_at) * 1000)::float8 AS changed_ms
-       FROM endpoints`,
+    return tx.run(
+      db
+        .selectFrom('endpoints')
+        .select([
+          'endpoint_id',
+          'primary_router_id',
+          'backup_router_id',
+          epochMs('changed_at').as('changed_ms'),
+        ]),
     );
   }
 
   async databaseNow(): Promise<Date> {
-    const [row] = await sqlRows<{ now: Date }>(this.ds, `SELECT now() AS now`);
-    return row!.now;
+    const [row] = await autocommit(this.ds).run(db.selectNoFrom(sql<Date>`now()`.as('now')));
+    if (!row) throw new Error('SELECT now() returned no row');
+    return row.now;
   }
 
   /** The database clock in ms: the `now` of one evaluation round. */
   async nowMs(tx: SqlTx): Promise<number> {
-    const [row] = await tx.rows<{ ms: number }>(
-      `SELECT (extract(epoch FROM now()) * 1000)::float8 AS ms`,
+    const [row] = await tx.run(
+      db.selectNoFrom(sql<number>`(extract(epoch FROM now()) * 1000)::float8`.as('ms')),
     );
-    return row!.ms;
+    if (!row) throw new Error('SELECT now() returned no row');
+    return row.ms;
   }
 
   /** Only one instance evaluates at a time; the others skip the round. Held until the transaction ends. */
   async tryEvaluatorLock(tx: SqlTx): Promise<boolean> {
-    const [row] = await tx.rows<{ ok: boolean }>(
-      `SELECT pg_try_advisory_xact_lock(hashtext('tunnel-balancer.evaluate')) AS ok`,
+    const [row] = await tx.run(
+      db.selectNoFrom(
+        sql<boolean>`pg_try_advisory_xact_lock(hashtext('tunnel-balancer.evaluate'))`.as('ok'),
+      ),
     );
-    return row!.ok;
+    return row?.ok === true;
   }
 
   async saveAssignments(tx: SqlTx, changes: { id: string; next: Assignment }[]): Promise<void> {
     if (!changes.length) return;
-    await tx.rows(
-      `UPDATE endpoints e SET primary_router_id = c.p, backup_router_id = c.b,
-         changed_at = to_timestamp(c.t / 1000), version = e.version + 1
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) AS c(id, p, b, t)
-       WHERE e.endpoint_id = c.id`,
-      [
-        changes.map((c) => c.id),
-        changes.map((c) => c.next.primary),
-        changes.map((c) => c.next.backup),
-        changes.map((c) => c.next.changedAt),
-      ],
+    const assigned = sql<{ id: string; p: string | null; b: string | null; t: number }>`unnest(
+      ${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.next.primary)}::text[],
+      ${changes.map((c) => c.next.backup)}::text[], ${changes.map((c) => c.next.changedAt)}::float8[])`.as<'c'>(
+      sql`c(id, p, b, t)`,
+    );
+    await tx.run(
+      db
+        .updateTable('endpoints as e')
+        .from(assigned)
+        .set((eb) => ({
+          primary_router_id: eb.ref('c.p'),
+          backup_router_id: eb.ref('c.b'),
+          changed_at: sql`to_timestamp(c.t / 1000)`,
+          version: eb('e.version', '+', '1'),
+        }))
+        .whereRef('e.endpoint_id', '=', 'c.id'),
     );
   }
 
   async addEndpoint(id: string): Promise<void> {
-    await sqlRows(
-      this.ds,
-      `INSERT INTO endpoints (endpoint_id) VALUES ($1) ON CONFLICT DO NOTHING`,
-      [id],
+    await autocommit(this.ds).run(
+      db
+        .insertInto('endpoints')
+        .values({ endpoint_id: id })
+        .onConflict((oc) => oc.doNothing()),
     );
   }
 
   async removeEndpoint(id: string): Promise<void> {
-    await sqlRows(this.ds, `DELETE FROM endpoints WHERE endpoint_id = $1`, [id]);
+    await autocommit(this.ds).run(db.deleteFrom('endpoints').where('endpoint_id', '=', id));
   }
 
   async decision(endpointId: string): Promise<DecisionRow | undefined> {
-    const [row] = await sqlRows<DecisionRow>(
-      this.ds,
-      `SELECT e.endpoint_id, e.primary_router_id, e.backup_router_id,
-              (extract(epoch FROM e.changed_at) * 1000)::float8 AS changed_ms,
-              p.internal_ip AS primary_internal_ip, p.external_ip AS primary_external_ip,
-              p.score AS primary_score,
-              b.internal_ip AS backup_internal_ip, b.external_ip AS backup_external_ip
-       FROM endpoints e
-       LEFT JOIN routing_servers p ON p.server_id = e.primary_router_id
-       LEFT JOIN routing_servers b ON b.server_id = e.backup_router_id
-       WHERE e.endpoint_id = $1`,
-      [endpointId],
+    const [row] = await autocommit(this.ds).run(
+      db
+        .selectFrom('endpoints as e')
+        .leftJoin('routing_servers as p', 'p.server_id', 'e.primary_router_id')
+        .leftJoin('routing_servers as b', 'b.server_id', 'e.backup_router_id')
+        .select([
+          'e.endpoint_id',
+          'e.primary_router_id',
+          'e.backup_router_id',
+          epochMs('e.changed_at').as('changed_ms'),
+          'p.internal_ip as primary_internal_ip',
+          'p.external_ip as primary_external_ip',
+          'p.score as primary_score',
+          'b.internal_ip as backup_internal_ip',
+          'b.external_ip as backup_external_ip',
+        ])
+        .where('e.endpoint_id', '=', endpointId),
     );
     return row;
   }
 
   async status(): Promise<{ routers: RouterRow[]; decided: number }> {
-    const routers = await this.routers(autocommit(this.ds));
-    const [count] = await sqlRows<{ n: number }>(
-      this.ds,
-      `SELECT count(*)::int AS n FROM endpoints WHERE primary_router_id IS NOT NULL`,
+    const tx = autocommit(this.ds);
+    const routers = await this.routers(tx);
+    const [count] = await tx.run(
+      db
+        .selectFrom('endpoints')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .where('primary_router_id', 'is not', null),
     );
-    return { routers, decided: count!.n };
+    return { routers, decided: count?.n ?? 0 };
   }
 
-  async listAssignments(
+  listAssignments(
     after: string | undefined,
     limit: number,
   ): Promise<Omit<EndpointRow, 'changed_ms'>[]> {
-    return sqlRows(
-      this.ds,
-      `SELECT endpoint_id, primary_router_id, backup_router_id
-       FROM endpoints WHERE ($1::text IS NULL OR endpoint_id > $1)
-       ORDER BY endpoint_id LIMIT $2`,
-      [after ?? null, limit],
+    return autocommit(this.ds).run(
+      db
+        .selectFrom('endpoints')
+        .select(['endpoint_id', 'primary_router_id', 'backup_router_id'])
+        .$call((q) => (after ? q.where('endpoint_id', '>', after) : q))
+        .orderBy('endpoint_id')
+        .limit(limit),
     );
   }
 }
