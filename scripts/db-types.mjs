@@ -141,16 +141,21 @@ async function columnOverrides(url, schema) {
     );
     const unions = new Map();
     for (const { table_name, def } of checks) {
-      const m = /^CHECK \(\(\(?(\w+)\)? = ANY \(\(?ARRAY\[(.*)\]\)?(?:::text\[\])?\)\)\)$/.exec(def);
+      const m = /^CHECK \(\(\(?(\w+)\)? = ANY \(\(?ARRAY\[(.*)\]\)?(?:::text\[\])?\)\)\)$/.exec(
+        def,
+      );
       if (!m) continue;
-      const values = [...m[2].matchAll(/'((?:[^']|'')*)'::text/g)].map((v) => v[1].replace(/''/g, "'"));
+      const values = [...m[2].matchAll(/'((?:[^']|'')*)'::text/g)].map((v) =>
+        v[1].replace(/''/g, "'"),
+      );
       unions.set(`${table_name}.${m[1]}`, values.map((v) => JSON.stringify(v)).join(' | '));
     }
     const overrides = {};
     for (const c of columns) {
       const key = `${c.table_name}.${c.column_name}`;
       let type = unions.get(key);
-      if (!type && c.column_name === 'labels' && c.data_type === 'jsonb') type = 'Record<string, string>';
+      if (!type && c.column_name === 'labels' && c.data_type === 'jsonb')
+        type = 'Record<string, string>';
       if (!type) continue;
       if (c.nullable) type = `${type} | null`;
       overrides[key] = c.defaulted ? `Generated<${type}>` : type;

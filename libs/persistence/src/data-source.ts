@@ -98,29 +98,15 @@ export function poolOf(ds: DataSource): pg.Pool {
   return (ds.driver as unknown as { master: pg.Pool }).master;
 }
 
-/** Runs one SQL statement and returns its rows, whatever the statement kind. */
-export async function sqlRows<T>(
-  ds: DataSource,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  return (await poolOf(ds).query(sql, params)).rows as T[];
-}
-
 /** Where statements run: one transaction (inTransaction) or each on its own (autocommit). */
 export interface SqlTx {
   /** Runs a typed statement (queryBuilder) and returns its rows. */
   run<R>(query: Query<R>): Promise<R[]>;
-  /** @deprecated untyped: being replaced by run */
-  rows<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
 /** Each statement on its own: for code that also runs inside transactions. */
 export function autocommit(ds: DataSource): SqlTx {
-  return {
-    run: (query) => runOn(poolOf(ds), query),
-    rows: (sql, params) => sqlRows(ds, sql, params),
-  };
+  return { run: (query) => runOn(poolOf(ds), query) };
 }
 
 /** The one place a statement's rows get their type: the one its builder inferred from the schema. */
@@ -147,11 +133,7 @@ export async function inTransaction<T>(
   const client = await poolOf(ds).connect();
   try {
     await client.query('BEGIN');
-    const result = await fn({
-      run: (query) => runOn(client, query),
-      rows: async <R>(sql: string, params: unknown[] = []) =>
-        (await client.query(sql, params)).rows as R[],
-    });
+    const result = await fn({ run: (query) => runOn(client, query) });
     const last = commitWith?.((v) => client.escapeLiteral(v));
     await client.query(last ? `${last}; COMMIT` : 'COMMIT');
     return result;

@@ -7,17 +7,12 @@ import { currentContext } from '@qnet/runtime';
  * The caller's scope is the project its API token is bound to (the gateway's `x-qnet-project`,
  * restored from the bus headers), or null for the admin token and for the control plane's own
  * work (resyncs, status intake, failover), which see every project. Every query that reads, changes
- * or deletes a project's resource on a caller's behalf binds `callerScope()` as a parameter and
- * filters on it with `inScope`, in the statement itself — so another project's row is simply not
+ * or deletes a project's resource on a caller's behalf reads `callerScope()` and
+ * filters on it with `inCallerScope` (query.ts), in the statement itself — so another project's row is simply not
  * there (a 404 indistinguishable from absent). Children are reached through their scoped parent.
  */
 export function callerScope(): string | null {
   return currentContext()?.project ?? null;
-}
-
-/** SQL: `column` is visible to the scope bound at parameter `$n` (any project when it is null). */
-export function inScope(column: string, n: number): string {
-  return `($${n}::text IS NULL OR ${column} = $${n})`;
 }
 
 /**
