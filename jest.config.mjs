@@ -1,4 +1,4 @@
-// One config, five tiers (DESIGN §7). scripts/test.mjs selects the tier with QNET_TEST_TIER.
+// One config, five tiers (README, "Tests"). scripts/test.mjs selects the tier with QNET_TEST_TIER.
 import fs from 'node:fs';
 
 const libs = fs.readdirSync(new URL('./libs', import.meta.url));

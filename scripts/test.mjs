@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the test tiers of DESIGN §7 in order: unit, integration, fuzz, dataplane, system.
+// Runs the test tiers (README, "Tests") in order: unit, integration, fuzz, dataplane, system.
 // A tier whose prerequisites are missing says why and is skipped; under CI=true a skip fails the run.
 // child_process only for the install and build steps: they run before execa is installed.
 import { spawnSync } from 'node:child_process';

@@ -32,7 +32,7 @@ const TOKENS = {
 const HOST = 'tenant-1';
 
 /**
- * Tenant isolation (DESIGN §9), for every RPC of the proto catalog and every REST route of the
+ * Tenant isolation (README, "Tenancy"), for every RPC of the proto catalog and every REST route of the
  * gateway (read from its OpenAPI document, so a new one is covered at once): project A's token,
  * aimed at project B's resources, gets 404 (or 403 for another project's list or the cluster's own
  * operations) and changes nothing — through the gateway, and straight on the bus with A's scope,
