@@ -19,6 +19,19 @@ const PASSWORD = 'bgp-md5-secret';
 
 type ErrorBody = { code?: string; details?: { field: string }[] };
 
+/** Nodes a test registers for itself (each needs its agent's NATS user, made at cluster start). */
+const SPARE_NODES = [
+  'no-frr',
+  'spare-peer',
+  'spare-input',
+  'spare-conflict',
+  'spare-race',
+  'spare-race-free',
+  'spare-list-1',
+  'spare-list-2',
+  'spare-events',
+] as const;
+
 /**
  * The BGP API against a real NATS and PostgreSQL, with dry-run agents as the nodes: both seeds'
  * request styles, validation that names the field and changes nothing, invariants held by the
@@ -27,7 +40,6 @@ type ErrorBody = { code?: string; details?: { field: string }[] };
 describe('bgp service API', () => {
   let cluster: TestCluster;
   let observer: NatsConnection;
-  let speaker: BgpSpeakerView;
   const events: EventEnvelope<Record<string, unknown>>[] = [];
 
   const call = <T = Record<string, unknown>>(method: string, body: object) =>
@@ -40,9 +52,37 @@ describe('bgp service API', () => {
       fields: [field],
     });
 
+  /**
+   * A node of its own for a test (each test builds what it uses): registered through its agent's
+   * NATS user as an FRR host, without an agent process (nothing here needs it to apply).
+   */
+  const node = async (id: (typeof SPARE_NODES)[number], capabilities = ['bridge', 'frr']) => {
+    await busRequest(await cluster.connectAs(`agent-${id}`), Subjects.agentRegister(id), {
+      host_id: id,
+      hostname: id,
+      underlay_ip: '192.0.2.9',
+      capabilities,
+      mode: 'dry-run',
+      drivers: ['linux', 'frr'],
+      agent_version: 'test',
+    });
+    return id;
+  };
+  /** A speaker of its own on a node of its own. */
+  const newSpeaker = async (nodeId: (typeof SPARE_NODES)[number], project = 'default') => {
+    const res = await call<BgpSpeakerView>('CreateBGPSpeaker', {
+      node_id: await node(nodeId),
+      local_asn: 65001,
+      router_id: '192.168.1.10',
+      project_id: project,
+    });
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+
   beforeAll(async () => {
     cluster = await TestCluster.create({
-      hostIds: ['node-1', 'node-2', 'node-3', 'no-frr'],
+      hostIds: ['node-1', 'node-2', 'node-3', ...SPARE_NODES],
       env: {
         HEARTBEAT_INTERVAL_MS: '300',
         DRIVER_STATUS_INTERVAL_MS: '200',
@@ -54,15 +94,7 @@ describe('bgp service API', () => {
     for (const hostId of ['node-1', 'node-2', 'node-3'])
       cluster.start('node-agent', { hostId, mode: 'dry-run' });
     // A host whose agent found no FRRouting.
-    await busRequest(await cluster.connectAs('agent-no-frr'), Subjects.agentRegister('no-frr'), {
-      host_id: 'no-frr',
-      hostname: 'no-frr',
-      underlay_ip: '192.0.2.9',
-      capabilities: ['bridge', 'vxlan'],
-      mode: 'dry-run',
-      drivers: ['linux'],
-      agent_version: 'test',
-    });
+    await node('no-frr', ['bridge', 'vxlan']);
     observer = await cluster.connectAs('observer');
     observer.subscribe('qnet.evt.bgp.>', {
       callback: (_e, m) => {
@@ -86,7 +118,7 @@ describe('bgp service API', () => {
       project_id: 'default',
     });
     expect(res.status).toBe(200);
-    speaker = res.body;
+    const speaker = res.body;
     expect(speaker).toMatchObject({
       name: 'speaker-node-1',
       node_id: 'node-1',
@@ -104,6 +136,7 @@ describe('bgp service API', () => {
   });
 
   it("answers seed 000's AddBGPPeer and AdvertiseNetwork, and never returns the password", async () => {
+    const speaker = await newSpeaker('spare-peer');
     const peer = await call<BgpPeerView>('AddBGPPeer', {
       speaker_id: speaker.id,
       name: 'tor-switch-1',
@@ -127,7 +160,8 @@ describe('bgp service API', () => {
       expect.objectContaining({ name: 'tor-switch-1', peer_address: '192.168.1.1' }),
     ]);
     const [row] = await cluster.db.query<{ password_sealed: string }>(
-      `SELECT password_sealed FROM bgp.bgp_peers`,
+      `SELECT password_sealed FROM bgp.bgp_peers WHERE id = $1`,
+      [peer.body.id],
     );
     expect(row!.password_sealed).not.toContain(PASSWORD);
     for (const body of [peer.body, list.body, ad.body])
@@ -222,6 +256,7 @@ describe('bgp service API', () => {
   });
 
   it('refuses bad input with 400 naming the field, and writes nothing', async () => {
+    const speaker = await newSpeaker('spare-input');
     const before = [
       await count('bgp_speakers'),
       await count('bgp_peers'),
@@ -269,6 +304,12 @@ describe('bgp service API', () => {
   });
 
   it('answers 404 / 409 / 412 naming the field, and writes nothing', async () => {
+    const speaker = await newSpeaker('spare-conflict');
+    const taken = { speaker_id: speaker.id, name: 'tor', peer_address: '192.168.1.1', peer_asn: 1 };
+    expect((await call('AddPeer', taken)).status).toBe(200);
+    expect(
+      (await call('AdvertiseNetwork', { speaker_id: speaker.id, prefix: '10.0.1.0/24' })).status,
+    ).toBe(200);
     const before = [
       await count('bgp_speakers'),
       await count('bgp_peers'),
@@ -277,7 +318,11 @@ describe('bgp service API', () => {
     const speakerReq = { local_asn: 65001, router_id: '10.0.0.3' };
     expectError(await call('CreateSpeaker', { ...speakerReq, node_id: 'node-9' }), 404, 'node_id');
     expectError(await call('CreateSpeaker', { ...speakerReq, node_id: 'no-frr' }), 412, 'node_id');
-    expectError(await call('CreateSpeaker', { ...speakerReq, node_id: 'node-1' }), 409, 'node_id');
+    expectError(
+      await call('CreateSpeaker', { ...speakerReq, node_id: speaker.node_id }),
+      409,
+      'node_id',
+    );
     expectError(
       await call('AddPeer', {
         speaker_id: speaker.id,
@@ -316,6 +361,8 @@ describe('bgp service API', () => {
   });
 
   it('lets exactly one of concurrent requests advertise a prefix or take a node', async () => {
+    const speaker = await newSpeaker('spare-race');
+    const free = await node('spare-race-free');
     const ads = await Promise.all(
       Array.from({ length: 10 }, () =>
         call('AdvertiseNetwork', { speaker_id: speaker.id, prefix: '10.0.5.0/24' }),
@@ -324,46 +371,87 @@ describe('bgp service API', () => {
     expect(ads.map((r) => r.status).sort()).toEqual([200, ...Array<number>(9).fill(409)]);
     const speakers = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        call('CreateSpeaker', { node_id: 'node-3', local_asn: 65000 + i, router_id: '10.0.0.3' }),
+        call('CreateSpeaker', { node_id: free, local_asn: 65000 + i, router_id: '10.0.0.3' }),
       ),
     );
     expect(speakers.map((r) => r.status).sort()).toEqual([200, ...Array<number>(5).fill(409)]);
   });
 
   it('lists speakers with filters and pages, and withdraws by id or prefix', async () => {
-    const all = await call<ListBgpSpeakersResponse>('ListSpeakers', { page_size: 1 });
+    // A project of this test's own, so the pages hold exactly its two speakers (it has no networks:
+    // the allow-list's prefixes are what it may advertise).
+    const speaker = await newSpeaker('spare-list-1', 'proj-list');
+    const other = await newSpeaker('spare-list-2', 'proj-list');
+    const all = await call<ListBgpSpeakersResponse>('ListSpeakers', {
+      project_id: 'proj-list',
+      page_size: 1,
+    });
     expect(all.body.speakers).toHaveLength(1);
     const next = await call<ListBgpSpeakersResponse>('ListSpeakers', {
+      project_id: 'proj-list',
       page_size: 1,
       page_token: all.body.next_page_token,
     });
-    expect(next.body.speakers[0]!.id).not.toBe(all.body.speakers[0]!.id);
     expect(next.body.next_page_token).toBe('');
-    const onNode = await call<ListBgpSpeakersResponse>('ListSpeakers', { node_id: 'node-1' });
+    expect([all.body.speakers[0]?.id, next.body.speakers[0]?.id].sort()).toEqual(
+      [speaker.id, other.id].sort(),
+    );
+    const onNode = await call<ListBgpSpeakersResponse>('ListSpeakers', {
+      node_id: speaker.node_id,
+    });
     expect(onNode.body.speakers.map((s) => s.id)).toEqual([speaker.id]);
+    for (const prefix of ['198.51.100.0/26', '198.51.100.64/26', '198.51.100.128/26'])
+      expect((await call('AdvertiseNetwork', { speaker_id: speaker.id, prefix })).status).toBe(200);
     expect(
-      (await call('WithdrawNetwork', { speaker_id: speaker.id, prefix: '10.0.5.0/24' })).status,
+      (await call('WithdrawNetwork', { speaker_id: speaker.id, prefix: '198.51.100.64/26' }))
+        .status,
+    ).toBe(200);
+    const byId = await call<{ advertisements: BgpAdvertisementView[] }>('ListAdvertisements', {
+      speaker_id: speaker.id,
+    });
+    const sixth = byId.body.advertisements.find((a) => a.prefix === '198.51.100.128/26');
+    expect(
+      (await call('WithdrawNetwork', { speaker_id: speaker.id, advertisement_id: sixth?.id }))
+        .status,
     ).toBe(200);
     expectError(await call('WithdrawNetwork', { speaker_id: speaker.id }), 400, 'advertisement_id');
     const ads = await call<{ advertisements: BgpAdvertisementView[] }>('ListAdvertisements', {
       speaker_id: speaker.id,
     });
-    expect(ads.body.advertisements.map((a) => a.prefix)).toEqual(['10.0.1.0/24']);
+    expect(ads.body.advertisements.map((a) => a.prefix)).toEqual(['198.51.100.0/26']);
   });
 
   it('emits qnet.evt.bgp.* for every change', async () => {
+    const speaker = await newSpeaker('spare-events');
+    const peer = await call<BgpPeerView>('AddPeer', {
+      speaker_id: speaker.id,
+      name: 'tor',
+      peer_address: '192.168.1.1',
+      peer_asn: 65000,
+      password: PASSWORD,
+    });
+    expect(peer.status).toBe(200);
+    const ad = { speaker_id: speaker.id, prefix: '10.0.7.0/24' };
+    expect((await call('AdvertiseNetwork', ad)).status).toBe(200);
+    expect((await call('WithdrawNetwork', ad)).status).toBe(200);
+    expect(
+      (await call('RemovePeer', { speaker_id: speaker.id, peer_id: peer.body.id })).status,
+    ).toBe(200);
+    expect((await call('DeleteSpeaker', { id: speaker.id })).status).toBe(200);
+    const mine = () => events.filter((e) => JSON.stringify(e).includes(speaker.id));
     await waitFor(
-      async () => events.some((e) => e.type === 'bgp.advertisement.withdrawn'),
+      async () => mine().some((e) => e.type === 'bgp.speaker.deleted'),
       5_000,
       'events',
     );
-    const types = new Set(events.map((e) => e.type));
+    const types = new Set(mine().map((e) => e.type));
     for (const t of [
       'bgp.speaker.created',
       'bgp.speaker.deleted',
       'bgp.peer.added',
       'bgp.peer.removed',
       'bgp.advertisement.created',
+      'bgp.advertisement.withdrawn',
     ])
       expect(types).toContain(t);
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
