@@ -27,7 +27,6 @@ describe('lb service API', () => {
   let cluster: TestCluster;
   let observer: NatsConnection;
   let net: NetworkView;
-  let lb: LoadBalancerView;
   const events: EventEnvelope<Record<string, unknown>>[] = [];
 
   const call = <T = Record<string, unknown>>(method: string, body: object) =>
@@ -40,6 +39,9 @@ describe('lb service API', () => {
            (SELECT count(*) FROM lb.lb_members) AS m, (SELECT count(*) FROM lb.lb_health_checks) AS h`,
       )
     )[0];
+  /** A load balancer of the test's own (VIP from IPAM unless given). */
+  const newLb = (name: string, over: object = {}) =>
+    rpc<LoadBalancerView>('CreateLoadBalancer', { name, network_id: net.id, ...over });
   const expectError = (res: { status: number; body: ErrorBody }, status: number, field: string) =>
     expect({ status: res.status, fields: res.body.details?.map((d) => d.field) }).toEqual({
       status,
@@ -85,7 +87,7 @@ describe('lb service API', () => {
   afterAll(() => cluster?.teardown());
 
   it("takes the seed's requests as written and provisions the LB", async () => {
-    lb = await rpc<LoadBalancerView>('CreateLoadBalancer', {
+    const lb = await rpc<LoadBalancerView>('CreateLoadBalancer', {
       name: 'web-lb',
       network_id: net.id,
       project_id: 'default',
@@ -153,6 +155,17 @@ describe('lb service API', () => {
   });
 
   it('refuses bad input with 400 naming the field, changing nothing', async () => {
+    const lb = await newLb('bad-input');
+    await rpc('SetHealthCheck', {
+      load_balancer_id: lb.id,
+      health_check: {
+        protocol: 'TCP',
+        interval_sec: 5,
+        timeout_sec: 3,
+        unhealthy_threshold: 3,
+        healthy_threshold: 2,
+      },
+    });
     const before = await counts();
     const create = (over: object) =>
       call('CreateLoadBalancer', { name: 'x', network_id: net.id, vip: '10.0.0.7', ...over });
@@ -195,9 +208,19 @@ describe('lb service API', () => {
     expect(
       (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).health_check,
     ).not.toBeNull();
+    // A check without a port of its own reaches the agent as one (no null on the bus): its host
+    // applies the state (a refused push left the host's every later state unapplied).
+    await waitFor(
+      async () =>
+        (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).provisioning_status ===
+        'ACTIVE',
+      10_000,
+      'ACTIVE with a portless health check',
+    );
   });
 
   it('404 for what does not exist, naming the field', async () => {
+    const lb = await newLb('not-found');
     const missing = '00000000-0000-4000-8000-000000000000';
     expectError(
       await call('CreateLoadBalancer', { name: 'x', network_id: missing }),
@@ -212,9 +235,12 @@ describe('lb service API', () => {
   });
 
   it('409 for duplicates; ten concurrent identical requests give exactly one 200', async () => {
+    const lb = await newLb('dup-lb', { vip: '10.0.0.150' });
+    await rpc('AddListener', { load_balancer_id: lb.id, port: 80, protocol: 'TCP' });
+    await rpc('AddMember', { load_balancer_id: lb.id, address: '10.0.1.10', port: 80 });
     expectError(
       await call('CreateLoadBalancer', {
-        name: 'web-lb',
+        name: 'dup-lb',
         network_id: net.id,
         project_id: 'default',
       }),
@@ -222,7 +248,7 @@ describe('lb service API', () => {
       'name',
     );
     expectError(
-      await call('CreateLoadBalancer', { name: 'other', network_id: net.id, vip: '10.0.0.100' }),
+      await call('CreateLoadBalancer', { name: 'other', network_id: net.id, vip: '10.0.0.150' }),
       409,
       'vip',
     );
@@ -295,6 +321,7 @@ describe('lb service API', () => {
       412,
       'algorithm',
     );
+    const lb = await newLb('to-update');
     const updated = await call<LoadBalancerView>('UpdateLoadBalancer', {
       id: lb.id,
       algorithm: 'LEAST_CONNECTIONS',
@@ -304,12 +331,8 @@ describe('lb service API', () => {
   });
 
   it('lists page and filter', async () => {
-    const extra = await rpc<LoadBalancerView>('CreateLoadBalancer', {
-      name: 'api-lb',
-      network_id: net.id,
-      host_id: 'lb-2',
-      labels: { tier: 'api' },
-    });
+    const extra = await newLb('api-lb', { host_id: 'lb-2', labels: { tier: 'api' } });
+    const another = await newLb('list-lb');
     const first = await rpc<ListLoadBalancersResponse>('ListLoadBalancers', { page_size: 1 });
     expect(first.load_balancers).toHaveLength(1);
     expect(first.next_page_token).not.toBe('');
@@ -329,6 +352,7 @@ describe('lb service API', () => {
       (await cluster.api<ListLoadBalancersResponse>('GET', `${REST}?provider=ovn`)).load_balancers,
     ).toEqual([]);
     await rpc('DeleteLoadBalancer', { id: extra.id });
+    await rpc('DeleteLoadBalancer', { id: another.id });
   });
 
   it('REST routes mirror the RPCs, with the seed health check document', async () => {
@@ -375,12 +399,36 @@ describe('lb service API', () => {
   });
 
   it('publishes qnet.evt.lb.* events', async () => {
+    const lb = await newLb('events');
+    await rpc('UpdateLoadBalancer', { id: lb.id, description: 'watched' });
+    const l = await rpc<ListenerView>('AddListener', { load_balancer_id: lb.id, port: 80 });
+    const m = await rpc<MemberView>('AddMember', {
+      load_balancer_id: lb.id,
+      address: '10.0.3.1',
+      port: 80,
+    });
+    await rpc('UpdateMember', { load_balancer_id: lb.id, member_id: m.id, weight: 2 });
+    await rpc('SetHealthCheck', {
+      load_balancer_id: lb.id,
+      health_check: {
+        protocol: 'TCP',
+        interval_sec: 5,
+        timeout_sec: 3,
+        unhealthy_threshold: 3,
+        healthy_threshold: 2,
+      },
+    });
+    await rpc('SetHealthCheck', { load_balancer_id: lb.id });
+    await rpc('RemoveMember', { load_balancer_id: lb.id, member_id: m.id });
+    await rpc('RemoveListener', { load_balancer_id: lb.id, listener_id: l.id });
+    await rpc('DeleteLoadBalancer', { id: lb.id });
+    const mine = () => events.filter((e) => JSON.stringify(e).includes(lb.id));
     await waitFor(
-      async () => events.some((e) => e.type === 'lb.load_balancer.deleted'),
+      async () => mine().some((e) => e.type === 'lb.load_balancer.deleted'),
       5_000,
       'events',
     );
-    const types = new Set(events.map((e) => e.type));
+    const types = new Set(mine().map((e) => e.type));
     for (const t of [
       'lb.load_balancer.created',
       'lb.load_balancer.updated',
@@ -397,6 +445,14 @@ describe('lb service API', () => {
   });
 
   it('re-places a load balancer when its host stops being healthy, so the VIP follows', async () => {
+    const lb = await newLb('failover');
+    await waitFor(
+      async () =>
+        (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).provisioning_status ===
+        'ACTIVE',
+      10_000,
+      'ACTIVE',
+    );
     const from = (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).host_id;
     const to = from === 'lb-1' ? 'lb-2' : 'lb-1';
     await cluster.stop(`node-agent-${from}`);

@@ -217,6 +217,8 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         err instanceof QnetError
           ? err.toBody()
           : { code: 'invalid_argument', message: (err as Error).message };
+      // A push has no one to answer: the log is the only place its failure shows.
+      if (!msg.reply) this.logger.warn(`refused ${msg.subject}`, err);
       respond({ error: body });
     }
   }

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { LbRealization, LbSpec } from '@qnet/contracts';
+import type {
+  HealthCheckView,
+  LbHealthCheckRealization,
+  LbRealization,
+  LbSpec,
+} from '@qnet/contracts';
 import type { SqlTx } from '@qnet/persistence';
 import { renderEach, type DriverRenderer } from '@qnet/service';
 import { LbRepository, type Balancer, type LbDriver } from '../balancers/lb.repository.js';
@@ -24,8 +29,13 @@ export function realization(b: Balancer): LbRealization {
         weight: m.weight,
         ...(m.logical_port ? { logical_port: m.logical_port } : {}),
       })),
-    ...(hc ? { health_check: healthCheckOf(hc) } : {}),
+    ...(hc ? { health_check: healthCheckRealization(healthCheckOf(hc)) } : {}),
   };
+}
+
+/** Without a port of its own the check probes each member's: the field is left out, not null. */
+function healthCheckRealization({ port, ...rest }: HealthCheckView): LbHealthCheckRealization {
+  return port === null ? rest : { ...rest, port };
 }
 
 /** Renders a host's `lb_nft` / `lb_ovn` desired state: the balancers placed there for it. */

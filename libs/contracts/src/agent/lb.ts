@@ -18,8 +18,14 @@ export interface LbRealization {
   logical_switch: string;
   listeners: { port: number; protocol: LbProtocol }[];
   members: LbMemberRealization[];
-  health_check?: HealthCheckView;
+  health_check?: LbHealthCheckRealization;
 }
+
+/** A health check as the agent gets it: payloads leave absent fields out (no nulls on the bus). */
+export type LbHealthCheckRealization = Omit<HealthCheckView, 'port'> & {
+  /** Probe this port instead of each member's own. */
+  port?: number;
+};
 
 export interface LbMemberRealization {
   id: string;

@@ -198,7 +198,6 @@ describe('LB observations', () => {
 describe('health book', () => {
   const hc = {
     protocol: 'TCP' as const,
-    port: null,
     interval_sec: 5,
     timeout_sec: 3,
     unhealthy_threshold: 3,

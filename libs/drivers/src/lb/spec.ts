@@ -3,7 +3,7 @@ import {
   LB_PROTOCOLS,
   MAX_MEMBER_WEIGHT,
   OVN_NAME,
-  type HealthCheckView,
+  type LbHealthCheckRealization,
   type LbMemberRealization,
   type LbRealization,
   type LbSpec,
@@ -27,11 +27,12 @@ function ovnName(v: unknown, r: SpecReader): string {
   return v;
 }
 
-function healthCheck(v: unknown, r: SpecReader): HealthCheckView {
+function healthCheck(v: unknown, r: SpecReader): LbHealthCheckRealization {
   const o = obj(v, r);
+  const port = optional(o.port, (p) => int(p, r.at('port'), 1, 65535));
   return {
     protocol: oneOf(o.protocol, r.at('protocol'), LB_PROTOCOLS),
-    port: optional(o.port, (p) => int(p, r.at('port'), 1, 65535)) ?? null,
+    ...(port !== undefined && { port }),
     interval_sec: int(o.interval_sec, r.at('interval_sec'), 1, 3600),
     timeout_sec: int(o.timeout_sec, r.at('timeout_sec'), 1, 3600),
     unhealthy_threshold: int(o.unhealthy_threshold, r.at('unhealthy_threshold'), 1, 10),
