@@ -16,6 +16,15 @@ import { TestCluster } from '@qnet/testing';
 const LB = '/limiquantix.network.v1.LoadBalancerService';
 const REST = '/api/v1/load-balancers';
 
+/** A TCP health check probing each member's own port (no port of its own). */
+const TCP_CHECK = {
+  protocol: 'TCP',
+  interval_sec: 5,
+  timeout_sec: 3,
+  unhealthy_threshold: 3,
+  healthy_threshold: 2,
+} as const;
+
 type ErrorBody = { code?: string; message?: string; details?: { field: string }[] };
 
 /**
@@ -158,13 +167,7 @@ describe('lb service API', () => {
     const lb = await newLb('bad-input');
     await rpc('SetHealthCheck', {
       load_balancer_id: lb.id,
-      health_check: {
-        protocol: 'TCP',
-        interval_sec: 5,
-        timeout_sec: 3,
-        unhealthy_threshold: 3,
-        healthy_threshold: 2,
-      },
+      health_check: TCP_CHECK,
     });
     const before = await counts();
     const create = (over: object) =>
@@ -192,14 +195,7 @@ describe('lb service API', () => {
     const check = (over: object) =>
       call('SetHealthCheck', {
         load_balancer_id: lb.id,
-        health_check: {
-          protocol: 'TCP',
-          interval_sec: 5,
-          timeout_sec: 3,
-          unhealthy_threshold: 3,
-          healthy_threshold: 2,
-          ...over,
-        },
+        health_check: { ...TCP_CHECK, ...over },
       });
     expectError(await check({ interval_sec: 0 }), 400, 'health_check.interval_sec');
     expectError(await check({ timeout_sec: 6 }), 400, 'health_check.timeout_sec');
@@ -410,13 +406,7 @@ describe('lb service API', () => {
     await rpc('UpdateMember', { load_balancer_id: lb.id, member_id: m.id, weight: 2 });
     await rpc('SetHealthCheck', {
       load_balancer_id: lb.id,
-      health_check: {
-        protocol: 'TCP',
-        interval_sec: 5,
-        timeout_sec: 3,
-        unhealthy_threshold: 3,
-        healthy_threshold: 2,
-      },
+      health_check: TCP_CHECK,
     });
     await rpc('SetHealthCheck', { load_balancer_id: lb.id });
     await rpc('RemoveMember', { load_balancer_id: lb.id, member_id: m.id });
