@@ -26,9 +26,16 @@ describe('vpn service API', () => {
   let cluster: TestCluster;
   let observer: NatsConnection;
   let network: NetworkView;
-  let service: VpnServiceView;
-  const events: EventEnvelope<{ action: string }>[] = [];
-  const secrets: string[] = [];
+  const events: EventEnvelope<{ action: string; vpn_service_id: string }>[] = [];
+  /** Services a test made; each is deleted after its test, so every test starts from none. */
+  const made: string[] = [];
+  const seedService = {
+    name: 'dev-vpn',
+    project_id: 'default',
+    router_id: 'router-456',
+    external_ip: '203.0.113.10',
+    local_subnets: ['10.0.1.0/24', '10.0.2.0/24'],
+  };
 
   const call = <T = Record<string, unknown>>(method: string, body: object) =>
     cluster.http<T & { code?: string; details?: { field: string }[] }>(
@@ -38,6 +45,22 @@ describe('vpn service API', () => {
     );
   const count = async (table: string) =>
     Number((await cluster.db.query<{ n: string }>(`SELECT count(*) AS n FROM vpn.${table}`))[0]!.n);
+  const newService = async (extra: object = {}) => {
+    const s = await cluster.api<VpnServiceView>('POST', '/api/v1/vpn-services', {
+      ...seedService,
+      network_id: network.id,
+      ...extra,
+    });
+    made.push(s.id);
+    return s;
+  };
+  const addConnection = (s: VpnServiceView, name: string, extra: object = {}) =>
+    cluster.api<VpnConnectionView>('POST', `/api/v1/vpn-services/${s.id}/connections`, {
+      name,
+      ...extra,
+    });
+  const eventsOf = (s: VpnServiceView, type: string) =>
+    events.filter((e) => e.type === type && e.data.vpn_service_id === s.id);
   const pubkey = async () => {
     const priv = (await execa('wg', ['genkey'])).stdout.trim();
     return (await execa('wg', ['pubkey'], { input: priv })).stdout.trim();
@@ -74,19 +97,19 @@ describe('vpn service API', () => {
       cidr: '10.0.1.0/24',
     });
   });
+  afterEach(async () => {
+    for (const id of made.splice(0)) await cluster.http('DELETE', `/api/v1/vpn-services/${id}`);
+  });
   afterAll(() => cluster?.teardown());
 
   it("answers the seed's CreateVpnService and keeps the gateway key sealed", async () => {
     const res = await call<VpnServiceView>('CreateVpnService', {
-      name: 'dev-vpn',
+      ...seedService,
       network_id: network.id,
-      project_id: 'default',
-      router_id: 'router-456',
-      external_ip: '203.0.113.10',
-      local_subnets: ['10.0.1.0/24', '10.0.2.0/24'],
     });
     expect(res.status).toBe(200);
-    service = res.body;
+    const service = res.body;
+    made.push(service.id);
     expect(service).toMatchObject({
       name: 'dev-vpn',
       router_id: 'router-456',
@@ -112,6 +135,7 @@ describe('vpn service API', () => {
   });
 
   it('refuses bad input with the field named, and changes nothing', async () => {
+    const service = await newService();
     const before = await count('vpn_services');
     const base = {
       name: 'x',
@@ -169,20 +193,14 @@ describe('vpn service API', () => {
   });
 
   it('allocates client addresses atomically and refuses a duplicate key or address', async () => {
+    const service = await newService();
     const added = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        cluster.api<VpnConnectionView>('POST', `/api/v1/vpn-services/${service.id}/connections`, {
-          name: `laptop-${i}`,
-        }),
-      ),
+      Array.from({ length: 20 }, (_, i) => addConnection(service, `laptop-${i}`)),
     );
     const addresses = new Set(added.map((c) => c.peer_address));
     expect(addresses.size).toBe(20);
     expect([...addresses].every((a) => /^10\.99\.0\.([2-9]|1\d|2[01])\/32$/.test(a))).toBe(true);
-    for (const c of added) {
-      expect(isWireguardKey(c.private_key)).toBe(true);
-      secrets.push(c.private_key!);
-    }
+    for (const c of added) expect(isWireguardKey(c.private_key)).toBe(true);
     const key = await pubkey();
     const first = await call<VpnConnectionView>('AddConnection', {
       vpn_service_id: service.id,
@@ -224,12 +242,11 @@ describe('vpn service API', () => {
   });
 
   it("returns the seed's client config; a generated PSK only once", async () => {
-    const conn = (
-      await cluster.api<ListConnectionsResponse>(
-        'GET',
-        `/api/v1/vpn-services/${service.id}/connections`,
-      )
-    ).connections.find((c) => c.name === 'johns-laptop')!;
+    const service = await newService();
+    const conn = await addConnection(service, 'johns-laptop', {
+      peer_address: '10.99.0.100/32',
+      peer_public_key: await pubkey(),
+    });
     const cfg = await call<ClientConfigView>('GetClientConfig', {
       vpn_service_id: service.id,
       connection_id: conn.id,
@@ -256,7 +273,6 @@ describe('vpn service API', () => {
       connection_id: conn.id,
     });
     expect(isWireguardKey(psk.body.preshared_key)).toBe(true);
-    secrets.push(psk.body.preshared_key!);
     expect(psk.body.has_preshared_key).toBe(true);
     const again = await cluster.api<string>(
       'GET',
@@ -267,10 +283,17 @@ describe('vpn service API', () => {
   });
 
   it('audits and emits every change; secrets never reach a log', async () => {
+    const service = await newService();
+    const added = await Promise.all([1, 2, 3].map((i) => addConnection(service, `phone-${i}`)));
+    const psk = await call<PresharedKeyView>('SetPresharedKey', {
+      vpn_service_id: service.id,
+      connection_id: added[0]!.id,
+    });
+    const secrets = [...added.map((c) => c.private_key!), psk.body.preshared_key!];
     await waitFor(
       async () =>
-        events.some((e) => e.type === 'vpn.connection.preshared_key_set') &&
-        events.filter((e) => e.type === 'vpn.connection.added').length === 21,
+        eventsOf(service, 'vpn.connection.preshared_key_set').length === 1 &&
+        eventsOf(service, 'vpn.connection.added').length === 3,
       5_000,
       'events on qnet.evt.vpn.>',
     );
@@ -279,7 +302,7 @@ describe('vpn service API', () => {
       `/api/v1/vpn-services/${service.id}/audit-events?page_size=500`,
     );
     expect(audit.events[0]).toMatchObject({ action: 'vpn_service.created', actor: 'admin' });
-    expect(audit.events.filter((e) => e.action === 'connection.added')).toHaveLength(21);
+    expect(audit.events.filter((e) => e.action === 'connection.added')).toHaveLength(3);
     const logs = ['vpn', 'node-agent-gw-1', 'gateway']
       .map((n) => readFileSync(path.join(cluster.deployment.logDir, `${n}.log`), 'utf8'))
       .join('\n');
@@ -287,6 +310,8 @@ describe('vpn service API', () => {
   });
 
   it('rotates the gateway key: the agent gets it, configs carry the new public key', async () => {
+    const service = await newService();
+    await addConnection(service, 'laptop');
     const rotated = await cluster.api<VpnServiceView>(
       'POST',
       `/api/v1/vpn-services/${service.id}/rotate-key`,
@@ -312,10 +337,10 @@ describe('vpn service API', () => {
       5_000,
       'the new key applied',
     );
-    service = rotated;
   });
 
   it('lists services with filters and pages', async () => {
+    await newService();
     const opsNetwork = await cluster.api<NetworkView>('POST', '/v1/networks', {
       name: 'ops-lan',
       bridge_name: 'qbrops',
@@ -332,7 +357,7 @@ describe('vpn service API', () => {
     });
     expect(foreign.status).toBe(412);
     expect(foreign.body).toMatchObject({ details: [{ field: 'network_id' }] });
-    const other = await cluster.api<VpnServiceView>('POST', '/api/v1/vpn-services', {
+    const other = await newService({
       name: 'ops-vpn',
       network_id: opsNetwork.id,
       project_id: 'ops',
@@ -353,11 +378,9 @@ describe('vpn service API', () => {
   });
 
   it('removes a connection and deletes the service; its audit trail stays readable', async () => {
-    const list = await cluster.api<ListConnectionsResponse>(
-      'GET',
-      `/api/v1/vpn-services/${service.id}/connections`,
-    );
-    const victim = list.connections[0]!;
+    const service = await newService();
+    const victim = await addConnection(service, 'victim');
+    await addConnection(service, 'survivor');
     const res = await cluster.http(
       'DELETE',
       `/api/v1/vpn-services/${service.id}/connections/${victim.id}`,
@@ -369,7 +392,11 @@ describe('vpn service API', () => {
     ).toBe(404);
     expect((await cluster.http('DELETE', `/api/v1/vpn-services/${service.id}`)).status).toBe(204);
     expect((await cluster.http('GET', `/api/v1/vpn-services/${service.id}`)).status).toBe(404);
-    expect(await count('vpn_connections')).toBe(0);
+    const [left] = await cluster.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM vpn.vpn_connections WHERE vpn_service_id = $1`,
+      [service.id],
+    );
+    expect(Number(left!.n)).toBe(0);
     const audit = await cluster.api<{ events: { action: string }[] }>(
       'GET',
       `/api/v1/vpn-services/${service.id}/audit-events?page_size=500`,
