@@ -15,15 +15,6 @@ export type Int8 = ColumnType<string, bigint | number | string, bigint | number 
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface AgentDrivers {
-  applied: Generated<Int8>;
-  driver: string;
-  error: string | null;
-  generation: Generated<Int8>;
-  host_id: string;
-  reported_at: Timestamp | null;
-}
-
 export interface BgpAdvertisements {
   active: Generated<boolean>;
   communities: Generated<string[]>;
@@ -74,18 +65,9 @@ export interface BgpSpeakers {
   updated_at: Generated<Timestamp>;
 }
 
-export interface Outbox {
-  created_at: Generated<Timestamp>;
-  events: string;
-  id: string;
-  seq: Generated<Int8>;
-}
-
 export interface DB {
-  agent_drivers: AgentDrivers;
   bgp_advertisements: BgpAdvertisements;
   bgp_hosts: BgpHosts;
   bgp_peers: BgpPeers;
   bgp_speakers: BgpSpeakers;
-  outbox: Outbox;
 }

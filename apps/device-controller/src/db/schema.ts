@@ -11,18 +11,7 @@ export type Generated<T> =
     ? ColumnType<S, I | undefined, U>
     : ColumnType<T, T | undefined, T>;
 
-export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
-
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
-
-export interface AgentDrivers {
-  applied: Generated<Int8>;
-  driver: string;
-  error: string | null;
-  generation: Generated<Int8>;
-  host_id: string;
-  reported_at: Timestamp | null;
-}
 
 export interface Devices {
   addresses: Generated<string[]>;
@@ -41,21 +30,12 @@ export interface Devices {
   type: 'endpoint' | 'routing_server';
 }
 
-export interface Outbox {
-  created_at: Generated<Timestamp>;
-  events: string;
-  id: string;
-  seq: Generated<Int8>;
-}
-
 export interface SeenSignatures {
   expires_at: Timestamp;
   signature: string;
 }
 
 export interface DB {
-  agent_drivers: AgentDrivers;
   devices: Devices;
-  outbox: Outbox;
   seen_signatures: SeenSignatures;
 }

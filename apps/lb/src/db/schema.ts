@@ -15,15 +15,6 @@ export type Int8 = ColumnType<string, bigint | number | string, bigint | number 
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface AgentDrivers {
-  applied: Generated<Int8>;
-  driver: string;
-  error: string | null;
-  generation: Generated<Int8>;
-  host_id: string;
-  reported_at: Timestamp | null;
-}
-
 export interface LbHealthChecks {
   healthy_threshold: number;
   interval_sec: number;
@@ -80,18 +71,9 @@ export interface LoadBalancers {
   vip: string;
 }
 
-export interface Outbox {
-  created_at: Generated<Timestamp>;
-  events: string;
-  id: string;
-  seq: Generated<Int8>;
-}
-
 export interface DB {
-  agent_drivers: AgentDrivers;
   lb_health_checks: LbHealthChecks;
   lb_listeners: LbListeners;
   lb_members: LbMembers;
   load_balancers: LoadBalancers;
-  outbox: Outbox;
 }

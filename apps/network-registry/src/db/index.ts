@@ -1,5 +1,6 @@
 import { queryBuilder } from '@qnet/persistence';
+import type { DesiredStateDB } from '@qnet/service';
 import type { DB } from './schema.js';
 
-/** Builds the registry's statements, typed by its migrated schema (schema.ts, `npm run db:types`). */
-export const db = queryBuilder<DB>();
+/** Builds the registry's statements, typed by its migrated tables (schema.ts, `npm run db:types`) and the kit's. */
+export const db = queryBuilder<DB & DesiredStateDB>();

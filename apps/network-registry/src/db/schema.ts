@@ -28,15 +28,6 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface AgentDrivers {
-  applied: Generated<Int8>;
-  driver: string;
-  error: string | null;
-  generation: Generated<Int8>;
-  host_id: string;
-  reported_at: Timestamp | null;
-}
-
 export interface Hosts {
   agent_version: string;
   applied: Generated<Json>;
@@ -107,20 +98,11 @@ export interface Nics {
   vm_id: string;
 }
 
-export interface Outbox {
-  created_at: Generated<Timestamp>;
-  events: string;
-  id: string;
-  seq: Generated<Int8>;
-}
-
 export interface DB {
-  agent_drivers: AgentDrivers;
   hosts: Hosts;
   ip_allocations: IpAllocations;
   ip_releases: IpReleases;
   network_hosts: NetworkHosts;
   networks: Networks;
   nics: Nics;
-  outbox: Outbox;
 }

@@ -15,15 +15,6 @@ export type Int8 = ColumnType<string, bigint | number | string, bigint | number 
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface AgentDrivers {
-  applied: Generated<Int8>;
-  driver: string;
-  error: string | null;
-  generation: Generated<Int8>;
-  host_id: string;
-  reported_at: Timestamp | null;
-}
-
 export interface Endpoints {
   backup_router_id: string | null;
   changed_at: Generated<Timestamp>;
@@ -31,13 +22,6 @@ export interface Endpoints {
   primary_router_id: string | null;
   registered_at: Generated<Timestamp>;
   version: Generated<Int8>;
-}
-
-export interface Outbox {
-  created_at: Generated<Timestamp>;
-  events: string;
-  id: string;
-  seq: Generated<Int8>;
 }
 
 export interface RoutingServers {
@@ -58,8 +42,6 @@ export interface RoutingServers {
 }
 
 export interface DB {
-  agent_drivers: AgentDrivers;
   endpoints: Endpoints;
-  outbox: Outbox;
   routing_servers: RoutingServers;
 }

@@ -15,22 +15,6 @@ export type Int8 = ColumnType<string, bigint | number | string, bigint | number 
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface AgentDrivers {
-  applied: Generated<Int8>;
-  driver: string;
-  error: string | null;
-  generation: Generated<Int8>;
-  host_id: string;
-  reported_at: Timestamp | null;
-}
-
-export interface Outbox {
-  created_at: Generated<Timestamp>;
-  events: string;
-  id: string;
-  seq: Generated<Int8>;
-}
-
 export interface VpnAuditEvents {
   action: string;
   actor: string;
@@ -80,8 +64,6 @@ export interface VpnServices {
 }
 
 export interface DB {
-  agent_drivers: AgentDrivers;
-  outbox: Outbox;
   vpn_audit_events: VpnAuditEvents;
   vpn_connections: VpnConnections;
   vpn_services: VpnServices;
