@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { execa } from 'execa';
 import { connectBus, NATS_USERS } from '@qnet/bus';
@@ -45,14 +46,16 @@ try {
     password: config.natsPassword,
     name: NATS_USERS.agent(id.hostId),
   });
-  const app = await NestFactory.createApplicationContext(
+  // Installed before the context exists: createApplicationContext also initializes it (the host
+  // registers then), and a SIGTERM in that window would otherwise kill the agent undrained.
+  let app: INestApplicationContext | undefined = undefined;
+  exitOnSignals(() => (app ? app.close() : nc.drain()), logger);
+  app = await NestFactory.createApplicationContext(
     AgentModule.create({ nc, id, config, exec: executorFor(id, config) }),
     {
       logger: new PinoNestLogger(logger),
     },
   );
-  exitOnSignals(() => app.close(), logger);
-  await app.init();
 } catch (err) {
   logger.fatal({ err }, 'failed to start');
   process.exit(1);
