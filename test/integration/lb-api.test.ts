@@ -51,6 +51,15 @@ describe('lb service API', () => {
   /** A load balancer of the test's own (VIP from IPAM unless given). */
   const newLb = (name: string, over: object = {}) =>
     rpc<LoadBalancerView>('CreateLoadBalancer', { name, network_id: net.id, ...over });
+  /** Waits until the load balancer's host reported it applied (provisioning ACTIVE). */
+  const untilActive = (lb: LoadBalancerView, what = 'ACTIVE') =>
+    waitFor(
+      async () =>
+        (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).provisioning_status ===
+        'ACTIVE',
+      10_000,
+      what,
+    );
   const expectError = (res: { status: number; body: ErrorBody }, status: number, field: string) =>
     expect({ status: res.status, fields: res.body.details?.map((d) => d.field) }).toEqual({
       status,
@@ -152,13 +161,7 @@ describe('lb service API', () => {
       unhealthy_threshold: 3,
       healthy_threshold: 2,
     });
-    await waitFor(
-      async () =>
-        (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).provisioning_status ===
-        'ACTIVE',
-      10_000,
-      'ACTIVE',
-    );
+    await untilActive(lb);
     const agentLog = await cluster.logs(`node-agent-${lb.host_id}`);
     expect(JSON.stringify(agentLog)).toContain('lb_nft generation');
   });
@@ -206,13 +209,7 @@ describe('lb service API', () => {
     ).not.toBeNull();
     // A check without a port of its own reaches the agent as one (no null on the bus): its host
     // applies the state (a refused push left the host's every later state unapplied).
-    await waitFor(
-      async () =>
-        (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).provisioning_status ===
-        'ACTIVE',
-      10_000,
-      'ACTIVE with a portless health check',
-    );
+    await untilActive(lb, 'ACTIVE with a portless health check');
   });
 
   it('404 for what does not exist, naming the field', async () => {
@@ -436,13 +433,7 @@ describe('lb service API', () => {
 
   it('re-places a load balancer when its host stops being healthy, so the VIP follows', async () => {
     const lb = await newLb('failover');
-    await waitFor(
-      async () =>
-        (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).provisioning_status ===
-        'ACTIVE',
-      10_000,
-      'ACTIVE',
-    );
+    await untilActive(lb);
     const from = (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).host_id;
     const to = from === 'lb-1' ? 'lb-2' : 'lb-1';
     await cluster.stop(`node-agent-${from}`);
@@ -451,13 +442,7 @@ describe('lb service API', () => {
       15_000,
       `the LB moved to ${to}`,
     );
-    await waitFor(
-      async () =>
-        (await rpc<LoadBalancerView>('GetLoadBalancer', { id: lb.id })).provisioning_status ===
-        'ACTIVE',
-      10_000,
-      'ACTIVE on the new host',
-    );
+    await untilActive(lb, 'ACTIVE on the new host');
     expect(
       events.some(
         (e) =>
