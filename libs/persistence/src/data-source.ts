@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import pg from 'pg';
 import type { Query } from './query.js';
@@ -104,9 +105,24 @@ export interface SqlTx {
   run<R>(query: Query<R>): Promise<R[]>;
 }
 
-/** Each statement on its own: for code that also runs inside transactions. */
+/** Each statement on its own pooled connection; refused inside a transaction (pass its tx). */
 export function autocommit(ds: DataSource): SqlTx {
-  return { run: (query) => runOn(poolOf(ds), query) };
+  return {
+    run: (query) => {
+      refuseNestedConnection();
+      return runOn(poolOf(ds), query);
+    },
+  };
+}
+
+/** Set while a transaction holds a pooled connection: taking a second one could wait forever. */
+const holding = new AsyncLocalStorage<true>();
+
+function refuseNestedConnection(): void {
+  if (holding.getStore())
+    throw new Error(
+      'a pooled connection was requested inside a transaction that holds one: pass its tx instead',
+    );
 }
 
 /** The one place a statement's rows get their type: the one its builder inferred from the schema. */
@@ -130,10 +146,11 @@ export async function inTransaction<T>(
   fn: (tx: SqlTx) => Promise<T>,
   commitWith?: CommitWith,
 ): Promise<T> {
+  refuseNestedConnection();
   const client = await poolOf(ds).connect();
   try {
     await client.query('BEGIN');
-    const result = await fn({ run: (query) => runOn(client, query) });
+    const result = await holding.run(true, () => fn({ run: (query) => runOn(client, query) }));
     const last = commitWith?.((v) => client.escapeLiteral(v));
     await client.query(last ? `${last}; COMMIT` : 'COMMIT');
     return result;

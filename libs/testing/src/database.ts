@@ -30,6 +30,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const admin = new pg.Client({ connectionString: TEST_SERVER_URL });
       await admin.connect();
       try {
+        // A pool's end() resolves before its sockets close; terminating those sessions (FORCE)
+        // would hand their clients an error nobody listens for, so wait for them to go first.
+        for (let i = 0; i < 50; i++) {
+          const { rows } = await admin.query(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0].n === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await admin.end();
