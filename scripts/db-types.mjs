@@ -18,8 +18,8 @@ const serverUrl =
   process.env.QNET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const { openDataSource } = await import(path.join(root, 'libs/persistence/dist/index.js'));
-const { DesiredStateKit1733200000000: kit } = await import(
-  path.join(root, 'libs/service/dist/desired-state/migrations/1733200000000-desired-state-kit.js')
+const { KIT_MIGRATIONS, KIT_TABLES } = await import(
+  path.join(root, 'libs/service/dist/desired-state/migrations/index.js')
 );
 
 /** Columns holding values of a contract type the schema cannot state (validated on write). */
@@ -40,7 +40,7 @@ const contractTypes = {
 const targets = [
   {
     schema: 'qnet_kit',
-    migrations: [kit],
+    migrations: KIT_MIGRATIONS,
     exclude: ['migrations'],
     out: 'libs/service/src/desired-state/db.ts',
   },
@@ -57,9 +57,9 @@ for (const [app, exported] of [
   if (!def) throw new Error(`apps/${app}/dist/definition.js exports no ${exported}`);
   targets.push({
     schema: def.schema,
-    migrations: [kit, ...def.migrations],
+    migrations: [...KIT_MIGRATIONS, ...def.migrations],
     // The kit's tables are typed once, in the kit's file; db/index.ts joins the two.
-    exclude: ['migrations', 'agent_drivers', 'outbox'],
+    exclude: ['migrations', ...KIT_TABLES],
     out: `apps/${app}/src/db/schema.ts`,
     ...contractTypes[app],
   });

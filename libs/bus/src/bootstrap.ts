@@ -7,7 +7,7 @@ import type { BusServiceId } from '@qnet/contracts';
 import { exitOnSignals, PinoNestLogger } from '@qnet/runtime';
 import { BusModule } from './bus.module.js';
 import { connectBus, type BusConnectionConfig } from './connection.js';
-import { BusContextInterceptor } from './context.js';
+import { ClusterScopeInterceptor } from './context.js';
 import { BusExceptionFilter } from './errors.js';
 import { ensureEventStream } from './events.js';
 import { createPingController } from './ping.js';
@@ -20,6 +20,8 @@ export interface ServiceBootstrap {
   service: BusServiceId;
   bus: BusConnectionConfig;
   logger: Logger;
+  /** Requests handled at once; more are refused with 503 before any work is done. */
+  maxInflight?: number;
   /** The service's feature module and any infrastructure modules it needs (persistence). */
   imports: (Type | DynamicModule)[];
 }
@@ -48,12 +50,12 @@ export async function bootstrapService(
     controllers: [createPingController(opts.service)],
   };
   const app = await NestFactory.createMicroservice(root, {
-    strategy: new BusServer(nc, opts.service),
+    strategy: new BusServer(nc, opts.service, opts.maxInflight),
     logger: new PinoNestLogger(opts.logger),
   });
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new BusExceptionFilter());
-  app.useGlobalInterceptors(new BusContextInterceptor());
+  app.useGlobalFilters(new BusExceptionFilter(opts.service));
+  app.useGlobalInterceptors(new ClusterScopeInterceptor());
   exitOnSignals(() => app.close(), opts.logger);
   await app.listen();
   opts.logger.info(

@@ -1,7 +1,15 @@
 import { errors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { QnetError, type AgentCallContract, type RpcContract } from '@qnet/contracts';
-import { currentContext, PROJECT_HEADER, REQUEST_ID_HEADER } from '@qnet/runtime';
+import {
+  currentContext,
+  IDEMPOTENCY_KEY_HEADER,
+  PROJECT_HEADER,
+  remainingMs,
+  REQUEST_ID_HEADER,
+  TIMEOUT_HEADER,
+} from '@qnet/runtime';
 import { decodeReply, encodeJson } from './codec.js';
+import { isLinkDown } from './connection.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
@@ -34,9 +42,10 @@ export function requestAgent<Req extends object, Res>(
 
 /**
  * The raw transport under request(): for the gateway's forwarder of proto methods and for tests
- * of the wire. Request/reply over NATS with a bounded wait. No responders → unavailable (503) at once;
- * no answer in time → deadline_exceeded (504). The request id and project scope of the current
- * context travel as NATS headers.
+ * of the wire. Request/reply over NATS with a bounded wait. No responders, or no NATS server (while
+ * reconnecting) → unavailable (503) at once;
+ * no answer in time → deadline_exceeded (504). The request id, project scope, idempotency key and
+ * remaining budget (never more than the current request's own) travel as NATS headers.
  */
 export async function busRequest<T>(
   nc: NatsConnection,
@@ -44,13 +53,25 @@ export async function busRequest<T>(
   payload: unknown,
   opts: RequestOptions = {},
 ): Promise<T> {
+  // Requests made while reconnecting would wait out their whole timeout in the client's buffer.
+  if (isLinkDown(nc))
+    throw new QnetError(
+      'unavailable',
+      `the NATS server is unreachable (reconnecting); ${subject} was not sent, retry`,
+    );
   const ctx = currentContext();
   const h = natsHeaders();
   const requestId = opts.requestId ?? ctx?.requestId;
   const project = opts.project ?? ctx?.project;
   if (requestId) h.set(REQUEST_ID_HEADER, requestId);
   if (project) h.set(PROJECT_HEADER, project);
-  const timeout = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (ctx?.idempotencyKey) h.set(IDEMPOTENCY_KEY_HEADER, ctx.idempotencyKey);
+  const left = remainingMs(ctx);
+  const timeout = Math.max(
+    1,
+    Math.min(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, left ?? Number.POSITIVE_INFINITY),
+  );
+  h.set(TIMEOUT_HEADER, String(timeout));
   try {
     const msg = await nc.request(subject, encodeJson(payload), { timeout, headers: h });
     return decodeReply<T>(msg.data);

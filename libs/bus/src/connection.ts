@@ -48,5 +48,24 @@ export function inboxPrefixFor(user: string | undefined): string {
 }
 
 export async function connectBus(cfg: BusConnectionConfig): Promise<NatsConnection> {
-  return connect(natsOptions(cfg));
+  const nc = await connect(natsOptions(cfg));
+  followLink(nc);
+  return nc;
+}
+
+const linkDown = new WeakSet<NatsConnection>();
+
+/** Follows a connection's status, so that requests can fail at once while it is reconnecting. */
+function followLink(nc: NatsConnection): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') linkDown.add(nc);
+      else if (s.type === 'reconnect') linkDown.delete(nc);
+    }
+  })().catch(() => undefined);
+}
+
+/** True while a connection made by connectBus has lost its server and is reconnecting. */
+export function isLinkDown(nc: NatsConnection): boolean {
+  return linkDown.has(nc);
 }

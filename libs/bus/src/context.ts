@@ -4,31 +4,45 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { NatsContext } from '@nestjs/microservices';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { clusterOnlyMessage, isClusterSubject, QnetError } from '@qnet/contracts';
 import {
+  currentContext,
+  deadlineFor,
+  IDEMPOTENCY_KEY_HEADER,
+  isIdempotencyKey,
   PROJECT_HEADER,
   REQUEST_ID_HEADER,
-  runWithContext,
   sanitizeRequestId,
+  TIMEOUT_HEADER,
+  type RequestContext,
 } from '@qnet/runtime';
 
 /**
- * Restores the caller's request id (and project scope) from NATS headers for the handler's logs,
- * events and requests, and refuses a project-scoped caller the cluster's own operations.
+ * The caller's request id, project scope, idempotency key and deadline, from a bus message's
+ * headers: the context its handler's logs, events, transactions and requests run in.
  */
+export function contextFromHeaders(headers: MsgHdrs | undefined): RequestContext {
+  const key = headers?.get(IDEMPOTENCY_KEY_HEADER);
+  const budget = Number(headers?.get(TIMEOUT_HEADER) || NaN);
+  return {
+    requestId: sanitizeRequestId(headers?.get(REQUEST_ID_HEADER)),
+    project: headers?.get(PROJECT_HEADER) || undefined,
+    idempotencyKey: isIdempotencyKey(key) ? key : undefined,
+    deadline: budget > 0 ? deadlineFor(budget) : undefined,
+  };
+}
+
+/** Refuses a project-scoped caller the cluster's own operations. */
 @Injectable()
-export class BusContextInterceptor implements NestInterceptor {
+export class ClusterScopeInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const nats = context.switchToRpc().getContext<NatsContext>();
-    const headers = typeof nats?.getHeaders === 'function' ? nats.getHeaders() : undefined;
-    const requestId = sanitizeRequestId(headers?.get(REQUEST_ID_HEADER));
-    const project = headers?.get(PROJECT_HEADER) || undefined;
+    const project = currentContext()?.project;
     if (project && typeof nats?.getSubject === 'function' && isClusterSubject(nats.getSubject()))
       throw new QnetError('permission_denied', clusterOnlyMessage(project));
-    return new Observable((subscriber) =>
-      runWithContext({ requestId, project }, () => next.handle().subscribe(subscriber)),
-    );
+    return next.handle();
   }
 }

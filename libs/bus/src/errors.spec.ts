@@ -13,6 +13,24 @@ describe('one error shape', () => {
     });
   });
 
+  it('says a lost database is unavailable (503, naming the service), not an internal error', () => {
+    for (const err of [
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        code: '57P01',
+      }),
+      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('not accepting connections'), { code: '55000', severity: 'FATAL' }),
+      new Error('Connection terminated unexpectedly'),
+      new Error('timeout exceeded when trying to connect'),
+    ])
+      expect(normalizeError(err, undefined, 'registry')).toEqual({
+        code: 'unavailable',
+        message: "the registry's database is unavailable; retry",
+      });
+    expect(normalizeError(Object.assign(new Error('x'), { code: '55000' })).code).toBe('internal');
+  });
+
   it('maps PostgreSQL constraint violations to conflicts, never to internal errors', () => {
     const unique = Object.assign(new Error('dup'), {
       driverError: { code: '23505', constraint: 'networks_name_key' },

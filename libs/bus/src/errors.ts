@@ -23,8 +23,41 @@ const PG_ERRORS: Record<string, [QnetError['code'], string]> = {
   '23502': ['invalid_argument', 'a required value is missing'],
 };
 
-/** Maps anything a handler throws to the one error shape; unexpected errors are logged, never leaked. */
-export function normalizeError(exception: unknown, logger?: Logger): ErrorBody {
+/** SQLSTATEs (and their classes) that mean the database is not there, not that the request was wrong. */
+const PG_UNAVAILABLE = /^(08|57P0[1-3]|53300|3D000)/;
+const NET_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+]);
+const PG_CLIENT_UNAVAILABLE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/** True when `exception` says the database connection is gone or cannot be had. */
+export function isDatabaseUnavailable(exception: unknown): boolean {
+  const e = exception as {
+    code?: unknown;
+    message?: unknown;
+    severity?: unknown;
+    driverError?: { code?: unknown };
+  };
+  const code = String(e?.driverError?.code ?? e?.code ?? '');
+  return (
+    // FATAL: the server ended (or refused) the session itself, whatever the SQLSTATE.
+    e?.severity === 'FATAL' ||
+    PG_UNAVAILABLE.test(code) ||
+    NET_UNAVAILABLE.has(code) ||
+    (typeof e?.message === 'string' && PG_CLIENT_UNAVAILABLE.test(e.message))
+  );
+}
+
+/**
+ * Maps anything a handler throws to the one error shape; unexpected errors are logged, never
+ * leaked. A lost database is a 503 naming `service` (the caller may retry), not a 500.
+ */
+export function normalizeError(exception: unknown, logger?: Logger, service?: string): ErrorBody {
   if (exception instanceof QnetError) return exception.toBody();
   if (exception instanceof RpcException) {
     const e = exception.getError();
@@ -55,6 +88,13 @@ export function normalizeError(exception: unknown, logger?: Logger): ErrorBody {
     const constraint = e.driverError?.constraint ?? e.constraint;
     return { code: pg[0], message: constraint ? `${pg[1]} (${constraint})` : pg[1] };
   }
+  if (isDatabaseUnavailable(exception)) {
+    logger?.warn(`database unavailable: ${(exception as Error).message}`);
+    return {
+      code: 'unavailable',
+      message: `the ${service ?? 'service'}'s database is unavailable; retry`,
+    };
+  }
   logger?.error(exception instanceof Error ? exception : String(exception));
   return { code: 'internal', message: 'internal error' };
 }
@@ -62,8 +102,9 @@ export function normalizeError(exception: unknown, logger?: Logger): ErrorBody {
 @Catch()
 export class BusExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('BusExceptionFilter');
+  constructor(private readonly service?: string) {}
   catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
-    const body = normalizeError(exception, this.logger);
+    const body = normalizeError(exception, this.logger, this.service);
     return throwError(() => body);
   }
 }

@@ -9,7 +9,9 @@ import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { randomUUID } from 'node:crypto';
 import { isErrorBody, QnetError, type ErrorBody } from '@qnet/contracts';
+import { runWithContext } from '@qnet/runtime';
 import type { ReplyBody } from './codec.js';
+import { contextFromHeaders } from './context.js';
 
 /**
  * Incoming bus messages are plain JSON documents (not NestJS envelopes), so any NATS client —
@@ -66,6 +68,8 @@ export class BusServer extends ServerNats {
   constructor(
     private readonly nc: NatsConnection,
     queue: string,
+    /** Requests handled at once; one more is refused (503, retry) before any work is done. */
+    private readonly maxInflight = Number.POSITIVE_INFINITY,
   ) {
     super({
       queue,
@@ -79,9 +83,19 @@ export class BusServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, msg: Msg): Promise<unknown> {
+    if (msg.reply && this.inflight >= this.maxInflight) {
+      const error = new QnetError(
+        'unavailable',
+        `busy: ${this.inflight} requests in progress; nothing was done, retry`,
+      );
+      msg.respond(JSON.stringify({ error: error.toBody() } satisfies ReplyBody<unknown>));
+      return;
+    }
     this.inflight++;
     try {
-      return await super.handleMessage(channel, msg);
+      return await runWithContext(contextFromHeaders(msg.headers), () =>
+        super.handleMessage(channel, msg),
+      );
     } finally {
       // The reply is sent on the next tick after the handler settles.
       setImmediate(() => {

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import pg from 'pg';
+import { QnetError } from '@qnet/contracts';
+import { remainingMs } from '@qnet/runtime';
 import type { Query } from './query.js';
 
 export interface DatabaseConfig {
@@ -108,11 +110,50 @@ export interface SqlTx {
 /** Each statement on its own pooled connection; refused inside a transaction (pass its tx). */
 export function autocommit(ds: DataSource): SqlTx {
   return {
-    run: (query) => {
+    run: async (query) => {
       refuseNestedConnection();
-      return runOn(poolOf(ds), query);
+      const client = await connectWithin(poolOf(ds));
+      try {
+        return await runOn(client, query);
+      } finally {
+        client.release();
+      }
     },
   };
+}
+
+/** The answer to a request this service cannot do within its caller's deadline. */
+function busy(why: string): QnetError {
+  return new QnetError('unavailable', `busy: ${why}; nothing was changed, retry`);
+}
+
+/**
+ * A pooled connection, waited for no longer than the current request's deadline: under more load
+ * than the pool serves, a request its caller has given up on must not still queue for one.
+ */
+async function connectWithin(pool: pg.Pool): Promise<pg.PoolClient> {
+  const left = remainingMs();
+  if (left === undefined) return pool.connect();
+  if (left <= 0) throw busy("the caller's deadline passed before the work started");
+  const pending = pool.connect();
+  let timer: NodeJS.Timeout | undefined = undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(busy(`no database connection came free within ${left} ms`)),
+      left,
+    );
+  });
+  try {
+    return await Promise.race([pending, expired]);
+  } catch (err) {
+    pending.then(
+      (late) => late.release(),
+      () => undefined,
+    );
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Set while a transaction holds a pooled connection: taking a second one could wait forever. */
@@ -137,8 +178,30 @@ async function runOn<R>(client: pg.Pool | pg.PoolClient, query: Query<R>): Promi
  */
 export type CommitWith = (quote: (value: string) => string) => string | undefined;
 
+/** A statement the current request's first committed transaction must carry. */
+export interface JoinedStatement {
+  sql: CommitWith;
+  /** Set once a transaction carrying it has committed. */
+  committed: boolean;
+}
+
+const joined = new AsyncLocalStorage<JoinedStatement>();
+
 /**
- * Runs `fn` in a transaction on one connection: committed if it resolves, rolled back if it throws.
+ * Runs `fn` so that the first of its transactions to commit also runs `statement` (an idempotency
+ * key's row: stored if and only if the request's work is).
+ */
+export function joinFirstTransaction<T>(
+  statement: JoinedStatement,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return joined.run(statement, fn);
+}
+
+/**
+ * Runs `fn` in a transaction on one connection: committed if it resolves, rolled back if it throws
+ * or if the current request's deadline has passed by then (503 busy: the caller learns nothing
+ * was changed, instead of a timeout that hides a commit).
  * `commitWith` (called after `fn`) may give one last statement to send with the COMMIT.
  */
 export async function inTransaction<T>(
@@ -147,12 +210,19 @@ export async function inTransaction<T>(
   commitWith?: CommitWith,
 ): Promise<T> {
   refuseNestedConnection();
-  const client = await poolOf(ds).connect();
+  const client = await connectWithin(poolOf(ds));
   try {
     await client.query('BEGIN');
     const result = await holding.run(true, () => fn({ run: (query) => runOn(client, query) }));
-    const last = commitWith?.((v) => client.escapeLiteral(v));
-    await client.query(last ? `${last}; COMMIT` : 'COMMIT');
+    // Committing after the caller stopped waiting would make its timeout hide a write.
+    if ((remainingMs() ?? 1) <= 0)
+      throw busy("the work did not finish within the caller's deadline");
+    const quote = (v: string) => client.escapeLiteral(v);
+    const carried = joined.getStore();
+    const extra = carried && !carried.committed ? carried.sql(quote) : undefined;
+    const last = [extra, commitWith?.(quote), 'COMMIT'].filter(Boolean).join('; ');
+    await client.query(last);
+    if (extra) carried!.committed = true;
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

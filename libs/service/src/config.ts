@@ -14,4 +14,9 @@ export const serviceConfigSpec = {
     min: 1,
     max: 200,
   }),
+  maxInflight: env.int('MAX_INFLIGHT_REQUESTS', {
+    description: 'bus requests one instance works on at once; more are refused with 503 (retry)',
+    default: 256,
+    min: 1,
+  }),
 };

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { DataSource, MixedList } from 'typeorm';
 import { bootstrapService, HEALTH_CHECKS } from '@qnet/bus';
 import type { BusServiceId } from '@qnet/contracts';
@@ -12,8 +13,9 @@ import {
   type ConfigSpec,
 } from '@qnet/runtime';
 import { serviceConfigSpec } from './config.js';
-import { DesiredStateKit1733200000000 } from './desired-state/migrations/1733200000000-desired-state-kit.js';
+import { KIT_MIGRATIONS } from './desired-state/migrations/index.js';
 import { Outbox } from './desired-state/outbox.js';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 
 export interface ServiceDefinition<C> {
   service: BusServiceId;
@@ -48,13 +50,14 @@ export async function runService<C = object>(
         name: def.service,
       },
       logger,
+      maxInflight: config.maxInflight,
       imports: [
         PersistenceModule.forRoot({
           url: config.databaseUrl,
           schema: def.schema,
           poolSize: config.databasePoolSize,
           entities: def.entities,
-          migrations: [DesiredStateKit1733200000000, ...def.migrations],
+          migrations: [...KIT_MIGRATIONS, ...def.migrations],
         }),
         {
           module: class HealthChecksModule {},
@@ -73,6 +76,10 @@ export async function runService<C = object>(
           providers: [Outbox],
           exports: [Outbox],
           global: true,
+        },
+        {
+          module: class IdempotencyModule {},
+          providers: [{ provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor }],
         },
         def.module(config),
       ],

@@ -19,6 +19,8 @@ export interface NatsHandle {
   passwords: ClusterPasswords;
   configPath: string;
   stop(): Promise<void>;
+  /** Starts the stopped server again: same port, users and JetStream data. */
+  start(): Promise<void>;
   /** Stops and starts the same server (same port, users and JetStream data): clients reconnect. */
   restart(): Promise<void>;
 }
@@ -65,15 +67,21 @@ export async function startNatsServer(opts: {
   );
   const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   let { child } = await launch(bin, configPath, port);
+  const stop = () => stopChild(child, 5_000);
+  const start = async () => {
+    if (child.exitCode === null && child.signalCode === null) return;
+    ({ child } = await launch(bin, configPath, port));
+  };
   return {
     url: `nats://127.0.0.1:${port}`,
     monitorUrl: `http://127.0.0.1:${monitor}`,
     passwords,
     configPath,
-    stop: () => stopChild(child, 5_000),
+    stop,
+    start,
     async restart() {
-      await stopChild(child, 5_000);
-      ({ child } = await launch(bin, configPath, port));
+      await stop();
+      await start();
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NATS_CONNECTION, request } from '@qnet/bus';
+import { isLinkDown, NATS_CONNECTION, request } from '@qnet/bus';
 import { BUS_SERVICES, pingRpc } from '@qnet/contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 
@@ -40,9 +40,9 @@ export class HealthController {
 
   private natsReady(): HealthIndicatorResult {
     const ind = this.indicators.check('nats');
-    return this.nc.isClosed()
-      ? ind.down({ message: 'connection closed' })
-      : ind.up({ server: this.nc.getServer() });
+    if (this.nc.isClosed()) return ind.down({ message: 'connection closed' });
+    if (isLinkDown(this.nc)) return ind.down({ message: 'NATS server unreachable; reconnecting' });
+    return ind.up({ server: this.nc.getServer() });
   }
 
   private async serviceReady(

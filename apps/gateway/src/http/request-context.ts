@@ -1,11 +1,19 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { REQUEST_ID_HEADER, runWithContext, sanitizeRequestId } from '@qnet/runtime';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  isIdempotencyKey,
+  REQUEST_ID_HEADER,
+  runWithContext,
+  sanitizeRequestId,
+} from '@qnet/runtime';
 import { httpMetrics } from './metrics.js';
 
 /**
  * Gives every HTTP request an id (the caller's x-request-id if sane), echoes it, runs the request
  * inside that context (so it reaches logs and bus headers), and records an access log and metrics.
+ * An `Idempotency-Key` travels with the context to the service, which answers a repeat with the
+ * first request's answer.
  */
 export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -28,7 +36,17 @@ export function requestContext(logger: Logger) {
         'http',
       );
     });
-    runWithContext({ requestId }, next);
+    const idempotencyKey = req.headers[IDEMPOTENCY_KEY_HEADER];
+    if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
+      const message = 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"';
+      res.status(400).json({
+        code: 'invalid_argument',
+        message: `Idempotency-Key: ${message}`,
+        details: [{ field: 'Idempotency-Key', message }],
+      });
+      return;
+    }
+    runWithContext({ requestId, idempotencyKey }, next);
   };
 }
 

@@ -24,6 +24,15 @@ export interface AgentDrivers {
   reported_at: Timestamp | null;
 }
 
+export interface IdempotencyKeys {
+  answer: string | null;
+  created_at: Generated<Timestamp>;
+  key: string;
+  project: string;
+  request_hash: string;
+  subject: string;
+}
+
 export interface Outbox {
   created_at: Generated<Timestamp>;
   events: string;
@@ -33,5 +42,6 @@ export interface Outbox {
 
 export interface DB {
   agent_drivers: AgentDrivers;
+  idempotency_keys: IdempotencyKeys;
   outbox: Outbox;
 }
