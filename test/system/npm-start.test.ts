@@ -1,5 +1,5 @@
 import { execa, type Subprocess } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BUS_SERVICES } from '@qnet/contracts';
@@ -23,6 +23,20 @@ describe('npm start', () => {
     const json = (await res.json()) as T;
     if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(json)}`);
     return json;
+  };
+
+  /** The pid of one of this stack's apps (its QNET_STATE_DIR tells it from other tests' apps). */
+  const appPid = async (app: string): Promise<number> => {
+    const { stdout } = await execa('pgrep', ['-f', `apps/${app}/dist/main.js`], { reject: false });
+    for (const pid of stdout.split('\n').filter(Boolean).map(Number)) {
+      try {
+        if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`QNET_STATE_DIR=${stateDir}`))
+          return pid;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    throw new Error(`no ${app} process of this stack`);
   };
 
   beforeAll(async () => {
@@ -228,6 +242,26 @@ describe('npm start', () => {
     expect(withCheck.members).toHaveLength(2);
   });
 
+  it('restarts a crashed service, says so, and /ready recovers', async () => {
+    const registry = await appPid('network-registry');
+    const killed = Date.now();
+    process.kill(registry, 'SIGKILL');
+    await waitFor(
+      async () => /network-registry exited with code null; restarting it in/.test(output),
+      5_000,
+      'the launcher to report the restart',
+    );
+    await waitFor(
+      async () =>
+        (await fetch(`${base}/ready`)).status === 200 &&
+        (await appPid('network-registry')) !== registry,
+      30_000,
+      '/ready after the restart',
+      250,
+    );
+    console.log(`a killed registry was back and /ready 200 after ${Date.now() - killed} ms`);
+  });
+
   it('stops everything cleanly on Ctrl-C', async () => {
     // A terminal's Ctrl-C signals the whole foreground process group: npm, the launcher and the apps.
     process.kill(-proc.pid!, 'SIGINT');
@@ -240,7 +274,20 @@ describe('npm start', () => {
       5_000,
       'the launcher to report it stopped',
     );
-    expect(output).not.toMatch(/ERROR|FATAL/);
+    expect(output).not.toMatch(/ERROR|FATAL|without waiting|took longer/);
+    // Once, in order: the gateway stopped before the services it calls.
+    expect(output.match(/stopping QuantumNet/g)).toHaveLength(1);
+    const logs = path.join(stateDir, 'logs');
+    const stoppedAt = (app: string) =>
+      Date.parse(
+        readFileSync(path.join(logs, `${app}.log`), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('shutting down'))
+          .map((l) => (JSON.parse(l) as { time: string }).time)
+          .pop() ?? 'never',
+      );
+    for (const s of BUS_SERVICES)
+      expect(stoppedAt(s.app)).toBeGreaterThanOrEqual(stoppedAt('gateway'));
     const left = await db.query(
       `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'qnet-%'`,
       [db.name],

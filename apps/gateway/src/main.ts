@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { connectBus } from '@qnet/bus';
 import { defaultProtoDir, ProtoCatalog } from '@qnet/contracts';
 import {
@@ -18,6 +19,14 @@ import { requestContext } from './http/request-context.js';
 import { setupOpenApi } from './openapi.js';
 
 const logger = createLogger('gateway');
+// Installed before anything starts: HTTP stops accepting and finishes in-flight requests first;
+// then the bus is drained.
+let app: NestExpressApplication | undefined;
+let nc: NatsConnection | undefined;
+exitOnSignals(async () => {
+  await app?.close();
+  await nc?.drain();
+}, logger);
 try {
   const config = loadConfig<GatewayConfig>(gatewayConfigSpec);
   logger.level = config.logLevel;
@@ -25,14 +34,14 @@ try {
   const mode = resolveAuthMode(config.auth, config.host, tokens);
   logger.info({ config: redactedConfig(gatewayConfigSpec, config) }, 'starting');
   const catalog = ProtoCatalog.load(defaultProtoDir());
-  const nc = await connectBus({
+  nc = await connectBus({
     url: config.natsUrl,
     user: config.natsUser,
     password: config.natsPassword,
     name: 'gateway',
   });
 
-  const app = await NestFactory.create<NestExpressApplication>(
+  app = await NestFactory.create<NestExpressApplication>(
     GatewayModule.create({ nc, config, catalog, auth: { mode, tokens } }),
     {
       logger: new PinoNestLogger(logger),
@@ -53,11 +62,6 @@ try {
       ? `gateway listening on ${url} — authentication is OFF (loopback dev mode); set GATEWAY_AUTH=required to enforce tokens`
       : `gateway listening on ${url} — bearer token authentication required`,
   );
-  // HTTP stops accepting and finishes in-flight requests first; then the bus is drained.
-  exitOnSignals(async () => {
-    await app.close();
-    await nc.drain();
-  }, logger);
 } catch (err) {
   logger.fatal({ err }, 'failed to start');
   process.exit(1);

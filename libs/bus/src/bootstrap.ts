@@ -36,7 +36,14 @@ class ServiceRootModule {}
 export async function bootstrapService(
   opts: ServiceBootstrap,
 ): Promise<{ app: INestMicroservice; nc: NatsConnection }> {
-  const nc = await connectBus(opts.bus);
+  // Installed before anything starts (module init runs migrations and may take a while).
+  let app: INestMicroservice | undefined = undefined;
+  let bus: NatsConnection | undefined;
+  exitOnSignals(async () => {
+    if (app) await app.close();
+    else await bus?.drain();
+  }, opts.logger);
+  const nc = (bus = await connectBus(opts.bus));
   await ensureEventStream(nc);
   const info = {
     id: opts.service,
@@ -49,14 +56,13 @@ export async function bootstrapService(
     imports: [BusModule.forConnection(nc, info), ...opts.imports],
     controllers: [createPingController(opts.service)],
   };
-  const app = await NestFactory.createMicroservice(root, {
+  app = await NestFactory.createMicroservice(root, {
     strategy: new BusServer(nc, opts.service, opts.maxInflight),
     logger: new PinoNestLogger(opts.logger),
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new BusExceptionFilter(opts.service));
   app.useGlobalInterceptors(new ClusterScopeInterceptor());
-  exitOnSignals(() => app.close(), opts.logger);
   await app.listen();
   opts.logger.info(
     { nats: nc.getServer() },

@@ -5,3 +5,4 @@ export * from './processes.js';
 export * from './stack.js';
 export * from './main.js';
 export * from './compose.js';
+export * from './supervisor.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { redactUrl } from '@qnet/runtime';
 import { startStack, waitUntilReady, type Stack } from './stack.js';
+import { supervise, type Supervisor } from './supervisor.js';
 
 function hostIdFromMachine(): string {
   try {
@@ -17,11 +18,14 @@ export async function runFromCli(root: string): Promise<void> {
   const hostId = env.QNET_HOST_ID ?? hostIdFromMachine();
   const isRoot = process.getuid?.() === 0;
   let stack: Stack | undefined;
+  let supervisor: Supervisor | undefined;
   let stopping = false;
+  // Once: a terminal's Ctrl-C arrives here both from the terminal and forwarded by npm.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping QuantumNet…`);
+    supervisor?.stop();
     await stack?.stop();
     console.log('stopped.');
     process.exit(0);
@@ -64,13 +68,10 @@ export async function runFromCli(root: string): Promise<void> {
     console.log(
       `\nQuantumNet is ready: ${stack.gatewayUrl}/ready answers 200. Ctrl-C stops everything.\n`,
     );
-    await Promise.race(
-      stack.apps.map((a) => a.exited.then((code) => ({ name: a.name, code }))),
-    ).then(
-      ({ name, code }) =>
-        !stopping &&
-        console.error(`${name} exited with code ${code}; the rest keeps running (see its log).`),
-    );
+    supervisor = supervise(stack.apps, {
+      log: (line) =>
+        !stopping && console.error(`${new Date().toISOString().slice(11, 19)} ${line}`),
+    });
   } catch (err) {
     console.error(`\nQuantumNet could not start: ${(err as Error).message}`);
     await stack?.stop();

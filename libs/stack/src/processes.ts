@@ -10,6 +10,8 @@ export interface AppProcess {
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   stop(graceMs?: number): Promise<void>;
+  /** Starts the same app again (same environment and log file): for the supervisor. */
+  respawn(): AppProcess;
 }
 
 /** Framework chatter that says nothing a person starting the stack needs to read. */
@@ -89,5 +91,11 @@ export function spawnApp(o: SpawnOptions): AppProcess {
       resolve(code);
     }),
   );
-  return { name: o.name, child, exited, stop: (graceMs = 15_000) => stopChild(child, graceMs) };
+  return {
+    name: o.name,
+    child,
+    exited,
+    stop: (graceMs = 15_000) => stopChild(child, graceMs),
+    respawn: () => spawnApp(o),
+  };
 }

@@ -39,7 +39,9 @@ export function appEnv(
 ): Record<string, string | undefined> {
   const creds = (user: string, password: unknown) =>
     d.nats ? { NATS_USER: user, NATS_PASSWORD: String(password) } : {};
-  const base = { NATS_URL: d.natsUrl, ...d.env };
+  // A terminal's Ctrl-C reaches every process of its group: the apps leave it to the launcher,
+  // which stops them once, in order.
+  const base = { NATS_URL: d.natsUrl, QNET_SUPERVISED: '1', ...d.env };
   if (app === 'gateway') {
     return {
       ...base,
@@ -125,8 +127,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     : await startNatsServer({ dir: path.join(o.stateDir, 'nats'), agentHostIds: [o.hostId] });
   let database: DatabaseHandle | undefined;
   const apps: AppProcess[] = [];
+  // In order: the gateway stops taking requests, the agents and then the services drain, the bus
+  // and the database go last.
   const stop = async () => {
-    await Promise.all(apps.map((a) => a.stop()));
+    const stage = (match: (a: AppProcess) => boolean) =>
+      Promise.all(apps.filter(match).map((a) => a.stop()));
+    await stage((a) => a.name === 'gateway');
+    await stage((a) => a.name.startsWith('node-agent'));
+    await stage(() => true);
     await nats?.stop();
     await database?.stop();
   };
