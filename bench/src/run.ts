@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { runB1, type B1Result } from './b1-gateway-write.js';
 import { runB2, type ConvergenceResult } from './b2-convergence.js';
+import { runB9 } from './b9-agent-idle.js';
 import { runB3 } from './b3-scale.js';
 import { runB4 } from './b4-lb.js';
 import { runB5 } from './b5-ovn.js';
@@ -21,7 +22,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8,b9').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -141,6 +142,16 @@ if (only.includes('b8')) {
     '| B8 tunnel balancer | value |',
     '|---|---|',
     ...Object.entries(b8.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+}
+
+if (only.includes('b9')) {
+  const b9 = await runB9();
+  save('b9', b9);
+  ok &&= b9.meets_target;
+  lines.push(
+    '',
+    `B9 idle agent: ${b9.cpu_percent_of_core}% of a core over ${b9.window_s} s (target < ${b9.target_percent}%)`,
   );
 }
 

@@ -30,4 +30,16 @@ describe('DriverRunner', () => {
     expect(stale.superseded).toBeUndefined();
     expect(stale.error).toMatch(/already applied/);
   });
+
+  it('polls no live status while it holds nothing, and does once it holds something', async () => {
+    let polls = 0;
+    const polled = { ...linuxDriver, status: async () => ++polls };
+    const runner = new DriverRunner(polled, new DryRunExecutor());
+    await runner.apply({ driver: 'linux', generation: 1, spec: {} });
+    expect(await runner.status()).toBeUndefined();
+    expect(polls).toBe(0);
+    await runner.apply(state(2, 'qbr2'));
+    expect(await runner.status()).toMatchObject({ observed: 1 });
+    expect(polls).toBe(1);
+  });
 });

@@ -29,10 +29,15 @@ export class DriverRunner<S, O> implements Runner {
   /** Called when the driver's live observations call for a reconcile (see Driver.follow). */
   onLiveChange: () => void = () => undefined;
 
+  /** The empty desired state, as the driver normalizes it. */
+  private readonly nothing: string;
+
   constructor(
     private readonly driver: Driver<S, O>,
     private readonly exec: Executor,
-  ) {}
+  ) {
+    this.nothing = JSON.stringify(driver.parse({}));
+  }
 
   get name(): string {
     return this.driver.name;
@@ -42,13 +47,18 @@ export class DriverRunner<S, O> implements Runner {
     this.driver.stop?.();
   }
 
+  /** With nothing desired there is nothing live to report: an idle agent polls no daemon. */
+  private holdsNothing(): boolean {
+    return this.desired === undefined || JSON.stringify(this.desired) === this.nothing;
+  }
+
   get appliedGeneration(): number {
     return this.generation;
   }
 
   /** The last apply's result with the driver's live state, for drivers that have one. */
   async status(): Promise<(ApplyResult & { observed: unknown }) | undefined> {
-    if (!this.driver.status || !this.last) return undefined;
+    if (!this.driver.status || !this.last || this.holdsNothing()) return undefined;
     return { ...this.last, changes: [], observed: await this.driver.status(this.exec) };
   }
 
