@@ -1,8 +1,8 @@
 import { execa, type Subprocess } from 'execa';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BUS_SERVICES } from '@qnet/contracts';
+import { BUS_SERVICES, signRequest } from '@qnet/contracts';
 import { createTestDatabase, REPO_ROOT, type TestDatabase } from '@qnet/testing';
 import { freePort, waitFor } from '@qnet/stack';
 
@@ -13,6 +13,7 @@ describe('npm start', () => {
   let base: string;
   let stateDir: string;
   let output = '';
+  let devicePort = 0;
 
   const post = async <T>(p: string, body: object): Promise<T> => {
     const res = await fetch(`${base}${p}`, {
@@ -43,12 +44,16 @@ describe('npm start', () => {
     db = await createTestDatabase();
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'qnet-system-'));
     const port = await freePort();
+    devicePort = await freePort();
     base = `http://127.0.0.1:${port}`;
     proc = execa('npm', ['start'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
         GATEWAY_PORT: String(port),
+        // Free ports, so that this stack never collides with another on 8081/8090.
+        DEVICE_HTTP_PORT: String(devicePort),
+        TUNNEL_HTTP_PORT: String(await freePort()),
         DATABASE_URL: db.url,
         QNET_STATE_DIR: stateDir,
         QNET_HOST_ID: 'system-1',
@@ -240,6 +245,29 @@ describe('npm start', () => {
     );
     expect(withCheck.listeners).toHaveLength(1);
     expect(withCheck.members).toHaveLength(2);
+  });
+
+  it("makes a bootstrap PSK (0600) that signs seed 004's POST /register, and says where it is", async () => {
+    const file = path.join(stateDir, 'device-bootstrap.psk');
+    expect(output).toContain(`bootstrap PSK in ${file}`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const psk = readFileSync(file, 'utf8').trim();
+    const body = JSON.stringify({
+      device_id: 'endpoint_0',
+      type: 'endpoint',
+      name: 'endpoint_0',
+      addresses: ['2001:da8:205:20c0::c0a8:20b'],
+    });
+    const res = await fetch(`http://127.0.0.1:${devicePort}/register`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...signRequest(psk, { method: 'POST', path: '/register', body }),
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ device_id: 'endpoint_0' });
   });
 
   it('restarts a crashed service, says so, and /ready recovers', async () => {

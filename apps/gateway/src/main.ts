@@ -34,12 +34,15 @@ try {
   const mode = resolveAuthMode(config.auth, config.host, tokens);
   logger.info({ config: redactedConfig(gatewayConfigSpec, config) }, 'starting');
   const catalog = ProtoCatalog.load(defaultProtoDir());
-  nc = await connectBus({
-    url: config.natsUrl,
-    user: config.natsUser,
-    password: config.natsPassword,
-    name: 'gateway',
-  });
+  nc = await connectBus(
+    {
+      url: config.natsUrl,
+      user: config.natsUser,
+      password: config.natsPassword,
+      name: 'gateway',
+    },
+    logger,
+  );
 
   app = await NestFactory.create<NestExpressApplication>(
     GatewayModule.create({ nc, config, catalog, auth: { mode, tokens } }),

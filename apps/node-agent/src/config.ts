@@ -10,7 +10,8 @@ export const agentConfigSpec = {
     description: 'hostname reported to the registry; default: os.hostname()',
   }),
   underlayIp: env.optional('QNET_UNDERLAY_IP', {
-    description: 'VXLAN/tunnel source address; default: first non-loopback IPv4',
+    description:
+      'VXLAN/tunnel source address; default: first non-loopback IPv4 (in netns mode: of the namespace; 127.0.0.1 if it has none)',
   }),
   mode: env.oneOf('AGENT_MODE', ['auto', 'host', 'netns', 'dry-run'] as const, {
     description:
@@ -18,7 +19,7 @@ export const agentConfigSpec = {
     default: 'auto',
   }),
   netns: env.optional('AGENT_NETNS', {
-    description: 'namespace used in netns mode; default qnet-<hostId>',
+    description: 'namespace used in netns mode, which must exist; default qnet-<hostId> (created)',
     pattern: /^[A-Za-z0-9_.-]{1,64}$/,
   }),
   heartbeatMs: env.int('HEARTBEAT_INTERVAL_MS', {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { execa } from 'execa';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { connectBus, NATS_USERS } from '@qnet/bus';
 import { DryRunExecutor, ExecaExecutor, type Executor } from '@qnet/drivers';
 import {
@@ -13,17 +13,9 @@ import {
 } from '@qnet/runtime';
 import { AgentModule } from './agent.module.js';
 import { agentConfigSpec, type AgentConfig } from './config.js';
-import { resolveIdentity, type AgentIdentity } from './identity.js';
+import { enterNamespace, resolveIdentity, type AgentIdentity } from './identity.js';
 
 const logger = createLogger('node-agent');
-
-/** In netns mode the agent's own namespace is created on first start and kept across restarts. */
-async function ensureNamespace(ns: string): Promise<void> {
-  const list = await execa('ip', ['netns', 'list']);
-  if (!list.stdout.split('\n').some((l) => l.split(' ')[0] === ns))
-    await execa('ip', ['netns', 'add', ns]);
-  await execa('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-}
 
 function executorFor(id: AgentIdentity, config: AgentConfig): Executor {
   if (id.mode === 'dry-run') return new DryRunExecutor();
@@ -37,19 +29,30 @@ process.umask(0o077);
 try {
   const config = loadConfig<AgentConfig>(agentConfigSpec);
   logger.level = config.logLevel;
-  const id = resolveIdentity(config);
+  let id = resolveIdentity(config);
+  if (id.netns) id = await enterNamespace(id, config);
   logger.info({ config: redactedConfig(agentConfigSpec, config), identity: id }, 'starting');
-  if (id.netns) await ensureNamespace(id.netns);
-  const nc = await connectBus({
-    url: config.natsUrl,
-    user: config.natsUser ?? (config.natsPassword ? NATS_USERS.agent(id.hostId) : undefined),
-    password: config.natsPassword,
-    name: NATS_USERS.agent(id.hostId),
-  });
-  // Installed before the context exists: createApplicationContext also initializes it (the host
-  // registers then), and a SIGTERM in that window would otherwise kill the agent undrained.
+  if (config.netns && id.underlayIp === '127.0.0.1' && !config.underlayIp)
+    logger.warn(
+      `namespace ${id.netns} has no IPv4 address: this host reports underlay 127.0.0.1, which no other host can reach (overlays stay local); give it one or set QNET_UNDERLAY_IP`,
+    );
+  // Installed before anything starts: createApplicationContext also initializes the context (the
+  // host registers then), and a SIGTERM in that window would otherwise kill the agent undrained.
   let app: INestApplicationContext | undefined = undefined;
-  exitOnSignals(() => (app ? app.close() : nc.drain()), logger);
+  let bus: NatsConnection | undefined = undefined;
+  exitOnSignals(async () => {
+    if (app) await app.close();
+    else await bus?.drain();
+  }, logger);
+  const nc = (bus = await connectBus(
+    {
+      url: config.natsUrl,
+      user: config.natsUser ?? (config.natsPassword ? NATS_USERS.agent(id.hostId) : undefined),
+      password: config.natsPassword,
+      name: NATS_USERS.agent(id.hostId),
+    },
+    logger,
+  ));
   app = await NestFactory.createApplicationContext(
     AgentModule.create({ nc, id, config, exec: executorFor(id, config) }),
     {

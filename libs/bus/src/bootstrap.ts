@@ -43,7 +43,7 @@ export async function bootstrapService(
     if (app) await app.close();
     else await bus?.drain();
   }, opts.logger);
-  const nc = (bus = await connectBus(opts.bus));
+  const nc = (bus = await connectBus(opts.bus, opts.logger));
   await ensureEventStream(nc);
   const info = {
     id: opts.service,

@@ -1,4 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readlinkSync } from 'node:fs';
+import type { Logger } from 'pino';
 
 export interface BusConnectionConfig {
   /** nats://[user:password@]host:port — credentials may also come from user/password. */
@@ -47,10 +49,42 @@ export function inboxPrefixFor(user: string | undefined): string {
   return user ? `_INBOX.${user}` : '_INBOX';
 }
 
-export async function connectBus(cfg: BusConnectionConfig): Promise<NatsConnection> {
-  const nc = await connect(natsOptions(cfg));
-  followLink(nc);
-  return nc;
+/**
+ * Connects, waiting for the server as long as it takes — and saying so every few seconds, with
+ * the likely reason when it is one (loopback seen from inside a network namespace).
+ */
+export async function connectBus(
+  cfg: BusConnectionConfig,
+  logger?: Logger,
+  warnEveryMs = 5_000,
+): Promise<NatsConnection> {
+  const opts = natsOptions(cfg);
+  const started = Date.now();
+  const waiting = setInterval(() => {
+    const s = Math.round((Date.now() - started) / 1000);
+    logger?.warn(
+      `cannot reach NATS at ${opts.servers} after ${s} s; still trying${unreachableHint(opts.servers)}`,
+    );
+  }, warnEveryMs);
+  try {
+    const nc = await connect(opts);
+    followLink(nc);
+    return nc;
+  } finally {
+    clearInterval(waiting);
+  }
+}
+
+/** Why a loopback server may be out of reach: this process is in another network namespace. */
+function unreachableHint(servers: string): string {
+  const host = new URL(servers).hostname;
+  if (!/^(127\.|localhost$|\[::1\]$)/.test(host)) return '';
+  try {
+    if (readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net')) return '';
+  } catch {
+    return '';
+  }
+  return ` — this process runs in a network namespace of its own, where ${host} is that namespace's loopback, not the host's: set NATS_URL to an address reachable from inside it`;
 }
 
 const linkDown = new WeakSet<NatsConnection>();

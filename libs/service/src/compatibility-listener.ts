@@ -11,12 +11,21 @@ export abstract class CompatibilityListener
 {
   private server?: Server;
 
-  protected abstract address(): { host: string; port: number };
+  /** Where it listens, and the variable that sets the port (named when the port is taken). */
+  protected abstract address(): { host: string; port: number; portVariable: string };
   protected abstract routes(): HttpRoute[];
 
   async onApplicationBootstrap(): Promise<void> {
-    const { host, port } = this.address();
-    if (port) this.server = await startHttpListener({ host, port, routes: this.routes() });
+    const { host, port, portVariable } = this.address();
+    if (!port) return;
+    try {
+      this.server = await startHttpListener({ host, port, routes: this.routes() });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      throw new Error(
+        `${host}:${port} is already in use (another QuantumNet on this machine?): set ${portVariable} to a free port, or 0 to turn this listener off`,
+      );
+    }
   }
 
   onApplicationShutdown(): Promise<void> {

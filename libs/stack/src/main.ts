@@ -43,6 +43,7 @@ export async function runFromCli(root: string): Promise<void> {
       gatewayPort: env.GATEWAY_PORT ? Number(env.GATEWAY_PORT) : 8080,
       hostId,
       agentMode: (env.AGENT_MODE as 'auto') ?? 'auto',
+      devicePsk: env.DEVICE_BOOTSTRAP_PSK,
       console: true,
     });
     const mode =
@@ -55,9 +56,12 @@ export async function runFromCli(root: string): Promise<void> {
       stack.database.kind === 'embedded'
         ? `  PostgreSQL (embedded)     one PGlite per service under ${path.join(env.QNET_STATE_DIR ?? path.join(root, '.qnet'), 'pgdata')}`
         : `  PostgreSQL (${stack.database.kind.padEnd(8)})    ${redactUrl(stack.database.url)}`,
-      `  node agent                host ${hostId}, ${mode} mode${mode === 'netns' ? ` (namespace qnet-${hostId}; your own network is untouched)` : mode === 'dry-run' ? ' (commands recorded, not executed)' : ''}`,
+      `  node agent                host ${hostId}, ${mode} mode${mode === 'netns' ? ` (namespace ${env.AGENT_NETNS ?? `qnet-${hostId}`}; your own network is untouched)` : mode === 'dry-run' ? ' (commands recorded, not executed)' : ''}`,
       `  logs                      ${path.join(env.QNET_STATE_DIR ?? path.join(root, '.qnet'), 'logs')}`,
     ];
+    lines.push(
+      `  seed 004 APIs             devices :${env.DEVICE_HTTP_PORT ?? '8090'} (DEVICE_HTTP_PORT), tunnels :${env.TUNNEL_HTTP_PORT ?? '8081'} (TUNNEL_HTTP_PORT)${stack.devicePskFile ? `; bootstrap PSK in ${stack.devicePskFile}` : ''}`,
+    );
     if (stack.observer) {
       lines.push(
         `  watch events              nats sub --server ${stack.natsUrl} --user ${stack.observer.user} --password ${stack.observer.password} 'qnet.evt.>'`,

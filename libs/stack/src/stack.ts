@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NATS_USERS } from '@qnet/bus';
 import { BUS_SERVICES, type ServiceApp } from '@qnet/contracts';
@@ -102,6 +103,19 @@ export interface StackOptions {
   /** Extra environment for every app (intervals in tests, log level). */
   env?: Record<string, string>;
   console?: boolean;
+  /** DEVICE_BOOTSTRAP_PSK as the operator gave it; unset, one is made and kept in the state dir. */
+  devicePsk?: string;
+}
+
+/**
+ * The device controller's bootstrap PSK (seed 004's default_psk, which signs a device's first
+ * POST /register): made once, kept 0600 in the state directory, the same on every start.
+ */
+function devicePsk(stateDir: string): { file: string; value: string } {
+  const file = path.join(stateDir, 'device-bootstrap.psk');
+  if (!existsSync(file))
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  return { file, value: readFileSync(file, 'utf8').trim() };
 }
 
 export interface Stack {
@@ -111,6 +125,8 @@ export interface Stack {
   nats?: NatsHandle;
   database: DatabaseHandle;
   apps: AppProcess[];
+  /** The file holding the device controller's bootstrap PSK, when the stack made one. */
+  devicePskFile?: string;
   /** Credentials of the read-only NATS user, for `nats sub`. */
   observer?: { user: string; password: string };
   stop(): Promise<void>;
@@ -156,7 +172,16 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       env: o.env ?? {},
       console: o.console ?? false,
     };
-    for (const s of BUS_SERVICES) apps.push(startApp(d, s.app));
+    const psk = o.devicePsk === undefined ? devicePsk(o.stateDir) : undefined;
+    for (const s of BUS_SERVICES)
+      apps.push(
+        startApp(
+          d,
+          s.app,
+          undefined,
+          psk && s.app === 'device-controller' ? { DEVICE_BOOTSTRAP_PSK: psk.value } : {},
+        ),
+      );
     apps.push(startApp(d, 'gateway'));
     apps.push(startApp(d, 'node-agent', { hostId: o.hostId, mode: o.agentMode ?? 'auto' }));
     return {
@@ -166,6 +191,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       nats,
       database,
       apps,
+      devicePskFile: psk?.file,
       observer: nats
         ? { user: NATS_USERS.observer, password: String(nats.passwords.observer) }
         : undefined,

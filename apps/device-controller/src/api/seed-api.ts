@@ -36,7 +36,11 @@ export class SeedControllerApi extends CompatibilityListener {
   }
 
   protected address() {
-    return { host: this.config.httpHost, port: this.config.httpPort };
+    return {
+      host: this.config.httpHost,
+      port: this.config.httpPort,
+      portVariable: 'DEVICE_HTTP_PORT',
+    };
   }
 
   protected routes(): HttpRoute[] {

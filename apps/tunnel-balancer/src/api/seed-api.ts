@@ -20,7 +20,11 @@ export class SeedBalancerApi extends CompatibilityListener {
   }
 
   protected address() {
-    return { host: this.config.httpHost, port: this.config.httpPort };
+    return {
+      host: this.config.httpHost,
+      port: this.config.httpPort,
+      portVariable: 'TUNNEL_HTTP_PORT',
+    };
   }
 
   protected routes(): HttpRoute[] {
