@@ -222,4 +222,42 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
     await waitFor(async () => (await link())?.master === nets.a.bridge_name, 10_000, 'tap-vm-1');
     expect(await link()).toMatchObject({ mtu: 1450, linkinfo: { info_kind: 'tun' } });
   });
+
+  it('a NIC naming a namespace its host lacks is ERROR with the reason; the rest of the network applies', async () => {
+    const missing = `qgone-${process.pid}`;
+    const bad = await cluster.api<NicView>('POST', '/v1/nics', {
+      network_id: nets.a.id,
+      host_id: 'ov-1',
+      vm_id: 'vm-no-ns',
+      kind: 'veth',
+      netns: missing,
+    });
+    const nic = async (id: string) => cluster.api<NicView>('GET', `/v1/nics/${id}`);
+    await waitFor(async () => (await nic(bad.id)).provisioning_status === 'ERROR', 10_000, 'ERROR');
+    expect((await nic(bad.id)).status_message).toBe(
+      `network namespace "${missing}" does not exist on this host`,
+    );
+    // The same host still applies what it can: a NIC attached after it is ACTIVE, traffic flows.
+    await attachVm('a9', 'a', 0);
+    await waitFor(
+      async () => (await nic(vms.get('a9')!.nic.id)).provisioning_status === 'ACTIVE',
+      10_000,
+      'a9 ACTIVE',
+    );
+    await waitFor(async () => ping('a9', 'a2'), 10_000, 'a9 → a2');
+    const net = await cluster.api<NetworkView>('GET', `/v1/networks/${nets.a.id}`);
+    expect(JSON.stringify(net)).not.toContain('ERROR');
+    // Once the namespace exists, the next resync creates the NIC and it becomes ACTIVE.
+    await execa('ip', ['netns', 'add', missing]);
+    try {
+      await waitFor(
+        async () => (await nic(bad.id)).provisioning_status === 'ACTIVE',
+        15_000,
+        'ACTIVE',
+      );
+      expect((await nic(bad.id)).status_message).toBeNull();
+    } finally {
+      await execa('ip', ['netns', 'del', missing]);
+    }
+  });
 });

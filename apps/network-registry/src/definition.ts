@@ -4,6 +4,7 @@ import { Hosts1732200000000 } from './migrations/1732200000000-hosts.js';
 import { Networks1732300000000 } from './migrations/1732300000000-networks.js';
 import { IpReleases1733100000000 } from './migrations/1733100000000-ip-releases.js';
 import { RegistryAgentDrivers1733200000001 } from './migrations/1733200000001-agent-drivers.js';
+import { NicErrors1733400000000 } from './migrations/1733400000000-nic-errors.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -18,5 +19,6 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
     Networks1732300000000,
     IpReleases1733100000000,
     RegistryAgentDrivers1733200000001,
+    NicErrors1733400000000,
   ],
 };

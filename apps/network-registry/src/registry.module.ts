@@ -11,6 +11,7 @@ import { ReservationService } from './networks/reservation.service.js';
 import { NetworkRepository } from './networks/network.repository.js';
 import { NetworkService } from './networks/network.service.js';
 import { NetworksController } from './networks/networks.controller.js';
+import { NicRejectionsObserver } from './nics/nic-rejections.observer.js';
 import { NicRepository } from './nics/nic.repository.js';
 import { NicService } from './nics/nic.service.js';
 import { NicsController } from './nics/nics.controller.js';
@@ -18,7 +19,9 @@ import { NicsController } from './nics/nics.controller.js';
 @Module({})
 export class RegistryModule {
   static forConfig(c: RegistryConfig): DynamicModule {
-    const drivers = agentDrivers([{ driver: LINUX_DRIVER, renderer: LinuxRenderer }]);
+    const drivers = agentDrivers([
+      { driver: LINUX_DRIVER, renderer: LinuxRenderer, observer: NicRejectionsObserver },
+    ]);
     return {
       module: RegistryModule,
       controllers: [HostsController, NetworksController, NicsController, ...drivers.controllers],

@@ -117,12 +117,12 @@ export class DriverRunner<S, O> implements Runner {
       this.desired = spec;
       this.desiredGeneration = state.generation;
       this.driver.follow?.(spec, () => this.onLiveChange());
-      const { changes } = await reconcile(this.driver, this.exec, spec, this.applied, {
+      const { changes, rejected } = await reconcile(this.driver, this.exec, spec, this.applied, {
         confirmDrift: state.generation === this.generation,
       });
       this.applied = spec;
       this.generation = state.generation;
-      return { ...base, ok: true, changes };
+      return { ...base, ok: true, changes, rejected };
     } catch (err) {
       return { ...base, ok: false, changes: [], error: (err as Error).message };
     }

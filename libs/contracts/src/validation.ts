@@ -112,6 +112,30 @@ export const IsLabels = (o?: ValidationOptions) =>
     o,
   );
 
+/** Resource names (interface-name-like tokens) to short texts: what an agent could not realize. */
+export const IsRejections = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isRejections',
+      validator: {
+        validate: (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          !Array.isArray(v) &&
+          Object.keys(v).length <= 4096 &&
+          Object.entries(v).every(
+            ([k, val]) =>
+              /^[A-Za-z0-9_.:-]{1,64}$/.test(k) &&
+              typeof val === 'string' &&
+              val.length <= 512 &&
+              !/[\p{Cc}]/u.test(val),
+          ),
+        defaultMessage: () => 'must map resource names to reasons of at most 512 characters',
+      },
+    },
+    o,
+  );
+
 export const IsWireguardKey = (o?: ValidationOptions) =>
   ValidateBy(
     {

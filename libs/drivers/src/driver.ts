@@ -37,6 +37,11 @@ export interface Driver<Spec = unknown, Observed = unknown> {
   plan(desired: Spec, observed: Observed): Change[];
   /** What the host would look like after applying `desired` (used in dry-run, where nothing is observed). */
   assumeApplied(desired: Spec): Observed;
+  /**
+   * Parts of `desired` this host cannot realize as observed (resource name → why), which `plan`
+   * leaves out so that the rest applies: the agent reports them, the control plane shows them.
+   */
+  unrealizable?(desired: Spec, observed: Observed): Record<string, string>;
   /** Live state worth publishing between applies (e.g. WireGuard handshakes); polled by the agent. */
   status?(exec: Executor): Promise<unknown>;
   /**
@@ -51,6 +56,8 @@ export interface Driver<Spec = unknown, Observed = unknown> {
 export interface ApplyOutcome {
   /** The commands run, as argv lists: their documents (which may hold keys) are not reported. */
   changes: string[][];
+  /** What was left out because this host cannot realize it (Driver.unrealizable). */
+  rejected: Record<string, string>;
 }
 
 /** observe → plan → run each command in order; stops at the first failing command. */
@@ -62,16 +69,27 @@ export async function reconcile<S, O>(
   opts: { confirmDrift?: boolean } = {},
 ): Promise<ApplyOutcome> {
   if (exec.mode === 'dry-run')
-    return execute(exec, driver.plan(desired, driver.assumeApplied(previous ?? driver.parse({}))));
-  let changes = driver.plan(desired, await driver.observe(exec));
+    return execute(
+      exec,
+      driver.plan(desired, driver.assumeApplied(previous ?? driver.parse({}))),
+      {},
+    );
+  let observed = await driver.observe(exec);
+  let changes = driver.plan(desired, observed);
   // A state already applied that now looks different must look so twice: one observation taken
   // while a daemon was busy (vtysh omits a slow daemon's section) is not drift to repair.
-  if (changes.length && opts.confirmDrift)
-    changes = driver.plan(desired, await driver.observe(exec));
-  return execute(exec, changes);
+  if (changes.length && opts.confirmDrift) {
+    observed = await driver.observe(exec);
+    changes = driver.plan(desired, observed);
+  }
+  return execute(exec, changes, driver.unrealizable?.(desired, observed) ?? {});
 }
 
-async function execute(exec: Executor, changes: Change[]): Promise<ApplyOutcome> {
+async function execute(
+  exec: Executor,
+  changes: Change[],
+  rejected: Record<string, string>,
+): Promise<ApplyOutcome> {
   for (const c of batched(exec, changes)) {
     if (c.document !== undefined)
       await withDocument(c.document, (file) =>
@@ -79,7 +97,7 @@ async function execute(exec: Executor, changes: Change[]): Promise<ApplyOutcome>
       );
     else await exec.run(c.argv, c.input);
   }
-  return { changes: changes.map(argvOf) };
+  return { changes: changes.map(argvOf), rejected };
 }
 
 async function withDocument<T>(content: string, use: (file: string) => Promise<T>): Promise<T> {

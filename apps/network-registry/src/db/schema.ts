@@ -85,6 +85,7 @@ export interface Networks {
 
 export interface Nics {
   created_at: Generated<Timestamp>;
+  error: string | null;
   generation: Generated<Int8>;
   guest_mac: string;
   host_dev_name: string;

@@ -58,6 +58,8 @@ function view() {
       'c.created_at',
       eb
         .case()
+        .when('c.error', 'is not', null)
+        .then(sql.lit<ProvisioningStatus>('ERROR'))
         .when(eb.and([eb('d.applied', '>=', eb.ref('c.generation')), eb('c.generation', '>', '0')]))
         .then(sql.lit<ProvisioningStatus>('ACTIVE'))
         .when('d.error', 'is not', null)
@@ -65,6 +67,13 @@ function view() {
         .else(sql.lit<ProvisioningStatus>('PENDING_CREATE'))
         .end()
         .as('provisioning_status'),
+      // Why it is ERROR: the NIC's own reason, else its host's failed apply (while not applied).
+      eb.fn
+        .coalesce(
+          'c.error',
+          eb.case().when('d.applied', '<', eb.ref('c.generation')).then(eb.ref('d.error')).end(),
+        )
+        .as('status_message'),
     ]);
 }
 
@@ -145,4 +154,21 @@ export class NicRepository {
 
 function toView(r: Omit<NicView, 'created_at'> & { created_at: Date }): NicView {
   return { ...r, created_at: r.created_at.toISOString() };
+}
+
+/** What the host's agent reported it could not realize: those NICs ERROR, every other one not. */
+export function recordNicRejections(tx: SqlTx, hostId: string, rejected: Record<string, string>) {
+  const reasons = sql<unknown>`${JSON.stringify(rejected)}::jsonb`;
+  return tx.run(
+    db
+      .updateTable('nics')
+      .set({ error: sql<string | null>`${reasons} ->> host_dev_name` })
+      .where('host_id', '=', hostId)
+      .where((eb) =>
+        eb.or([
+          eb('error', 'is not', null),
+          eb(sql<boolean>`jsonb_exists(${reasons}, host_dev_name)`, '=', true),
+        ]),
+      ),
+  );
 }

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { defineAgentCall } from '../rpc.js';
 import { Subjects } from '../subjects.js';
-import { IsIdToken, IsIpAddress, IsSafeText } from '../validation.js';
+import { IsIdToken, IsIpAddress, IsRejections, IsSafeText } from '../validation.js';
 import { AGENT_MODES, CAPABILITIES, type AgentMode, type Capability } from './capabilities.js';
 
 export class RegisterHostRequest {
@@ -74,6 +74,11 @@ export interface ApplyResult {
   /** What the apply changed, as the commands executed (or recorded in dry-run). */
   changes: string[][];
   error?: string;
+  /**
+   * After a successful apply: what this host could not realize (resource name → why), left out
+   * while the rest applied; `{}` when nothing was.
+   */
+  rejected?: Record<string, string>;
   /** Not applied because a newer full state was already queued (not reported on the bus). */
   superseded?: boolean;
 }
@@ -93,6 +98,7 @@ export class DriverStatusReport implements DriverStatus {
   @IsBoolean() ok!: boolean;
   @IsArray() changes!: string[][];
   @IsOptional() @IsString() @MaxLength(4096) error?: string;
+  @IsOptional() @IsRejections() rejected?: Record<string, string>;
   @IsString() @MaxLength(64) observed_at!: string;
   @IsOptional() @Allow() observed?: unknown;
 }

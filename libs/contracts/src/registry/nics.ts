@@ -24,6 +24,8 @@ export interface NicView {
   netns: string | null;
   /** ACTIVE once the host's agent applied it, PENDING_CREATE before, ERROR when that failed. */
   provisioning_status: ProvisioningStatus;
+  /** Why it is ERROR (e.g. its container namespace does not exist on the host); null otherwise. */
+  status_message: string | null;
   created_at: string;
 }
 

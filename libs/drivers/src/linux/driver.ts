@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import type { LinuxSpec } from '@qnet/contracts';
 import type { Driver } from '../driver.js';
 import type { Executor } from '../executor.js';
@@ -8,8 +9,10 @@ import {
   type LinuxObserved,
   type ObservedLink,
 } from './observed.js';
-import { planLinux } from './plan.js';
+import { missingNamespaces, planLinux } from './plan.js';
 import { parseLinuxSpec } from './spec.js';
+
+const NETNS_RUN_DIR = '/run/netns';
 
 async function observeLinux(exec: Executor): Promise<LinuxObserved> {
   const links = parseLinks((await exec.read(['ip', '-j', '-d', 'link', 'show'])).stdout);
@@ -26,7 +29,18 @@ async function observeLinux(exec: Executor): Promise<LinuxObserved> {
     links,
     fdb: Object.fromEntries(vxlans.map((x, i) => [x.name, parseFdb(fdbs[i]!.stdout)])),
     neigh: Object.fromEntries(bridges.map((b, i) => [b, parseNeigh(neighs[i]!.stdout)])),
+    namespaces: await namedNamespaces(),
   };
+}
+
+/** What `ip netns list` lists, read without starting a process: the files under /run/netns. */
+async function namedNamespaces(): Promise<string[]> {
+  try {
+    return await readdir(NETNS_RUN_DIR);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }
 
 /** What the host looks like once `spec` is applied (dry-run mode observes nothing). */
@@ -79,5 +93,6 @@ export const linuxDriver: Driver<LinuxSpec, LinuxObserved> = {
   parse: parseLinuxSpec,
   observe: observeLinux,
   plan: planLinux,
+  unrealizable: missingNamespaces,
   assumeApplied,
 };

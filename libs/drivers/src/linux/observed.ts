@@ -31,6 +31,8 @@ export interface LinuxObserved {
   fdb: Record<string, ObservedFdb[]>;
   /** Permanent neighbour entries per bridge. */
   neigh: Record<string, { ip: string; mac: string }[]>;
+  /** Named network namespaces (`ip netns`); undefined when not observed (dry-run). */
+  namespaces?: string[];
 }
 
 interface IpLink {

@@ -227,7 +227,24 @@ function planVxlanEntries(
  * longer wanted go first (freeing names and VNIs), then bridges, overlay devices, NICs and
  * forwarding entries, and unwanted bridges last. Only devices marked as ours are ever removed.
  */
+/** Veths whose container namespace does not exist: left out of the plan, reported per device. */
+export function missingNamespaces(
+  desired: LinuxSpec,
+  observed: LinuxObserved,
+): Record<string, string> {
+  if (!observed.namespaces) return {};
+  const present = new Set(observed.namespaces);
+  return Object.fromEntries(
+    desired.veths
+      .filter((v) => !present.has(v.peer.netns))
+      .map((v) => [v.name, `network namespace "${v.peer.netns}" does not exist on this host`]),
+  );
+}
+
 export function planLinux(desired: LinuxSpec, observed: LinuxObserved): Change[] {
+  const missing = missingNamespaces(desired, observed);
+  if (Object.keys(missing).length)
+    desired = { ...desired, veths: desired.veths.filter((v) => !(v.name in missing)) };
   const links = new Map(observed.links.map((l) => [l.name, l]));
   const wantedPorts = new Set(
     [...desired.taps, ...desired.veths, ...desired.vxlans].map((d) => d.name),
