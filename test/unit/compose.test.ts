@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { agentPermissions, NATS_USERS } from '@qnet/bus';
-import { BUS_SERVICES } from '@qnet/contracts';
+import { AGENT_METRICS_PORT, BUS_SERVICES } from '@qnet/contracts';
 import { composeNatsConfig, natsPasswordVar } from '@qnet/stack';
 import { configSpecs } from './app-definitions.js';
 
@@ -26,7 +26,7 @@ const natsConf = readFileSync(new URL('deploy/nats/nats.conf', root), 'utf8');
 
 describe('deploy/docker-compose.yml', () => {
   const appServices = Object.entries(compose.services).filter(
-    ([name]) => !['nats', 'postgres'].includes(name),
+    ([name]) => !['nats', 'postgres', 'prometheus'].includes(name),
   );
 
   it('runs every app exactly once, each from its own built entry point', () => {
@@ -89,5 +89,19 @@ describe('deploy/docker-compose.yml', () => {
     expect(natsConf).toBe(composeNatsConfig(['node-1']));
     for (const subject of agentPermissions('node-1').subscribe)
       expect(natsConf).toContain(`"${subject}"`);
+  });
+
+  it("has Prometheus scrape every app on its metrics port, which each app's listener binds", () => {
+    const prom = parse(readFileSync(new URL('deploy/prometheus/prometheus.yml', root), 'utf8')) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    const targets = prom.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets));
+    expect(targets).toContain('gateway:8080');
+    expect(targets).toContain(`host.docker.internal:${AGENT_METRICS_PORT}`);
+    for (const s of BUS_SERVICES) {
+      expect(targets).toContain(`${s.app}:${s.metricsPort}`);
+      expect(compose.services[s.app]!.environment!.METRICS_HOST).toBe('0.0.0.0');
+    }
+    expect(compose.services['node-agent']!.environment!.METRICS_HOST).toBe('0.0.0.0');
   });
 });

@@ -30,6 +30,7 @@ import type { Runner } from './driver-runner.js';
 import type { AgentIdentity } from './identity.js';
 import { LoadSampler } from './routing-metrics.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
+import { agentMetrics } from './agent-metrics.js';
 
 /**
  * The agent's life: register, heartbeat, obey its own command subjects, pull full desired state
@@ -175,11 +176,13 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Periodic resync: pull if the control plane answers, else re-apply the last desired state. */
   async resync(): Promise<void> {
+    const timer = agentMetrics.resyncDuration.startTimer();
     for (const [name, runner] of this.runners) {
       if (await this.pull(name)) continue;
       const result = await runner.resync();
       if (result) this.report(result);
     }
+    timer();
   }
 
   private async watchReconnects(): Promise<void> {
@@ -211,8 +214,11 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       const state = await validatePayload(DesiredState, msg.json<unknown>());
       if (state.driver !== verb)
         throw QnetError.invalid('driver', `must be ${verb} on this subject`);
-      respond({ data: await this.applyAndReport(state) });
+      const result = await this.applyAndReport(state);
+      if (!result.ok) agentMetrics.commandFailures.inc({ driver: verb });
+      respond({ data: result });
     } catch (err) {
+      agentMetrics.commandFailures.inc({ driver: verb });
       const body =
         err instanceof QnetError
           ? err.toBody()

@@ -1,4 +1,4 @@
-import { busConfigSpec } from '@qnet/bus';
+import { busConfigSpec, metricsConfigSpec } from '@qnet/bus';
 import { env, type ConfigOf } from '@qnet/runtime';
 
 export const agentConfigSpec = {
@@ -82,6 +82,7 @@ export const agentConfigSpec = {
     pattern: /^(tcp|ssl|unix):[^\s,]+$/,
   }),
   ...busConfigSpec,
+  ...metricsConfigSpec,
 };
 
 export type AgentConfig = ConfigOf<typeof agentConfigSpec>;

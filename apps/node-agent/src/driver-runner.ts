@@ -1,5 +1,6 @@
 import { QnetError, type ApplyResult, type DesiredState } from '@qnet/contracts';
 import { reconcile, type Driver, type Executor } from '@qnet/drivers';
+import { agentMetrics } from './agent-metrics.js';
 
 /** A driver as the agent runs it, whatever its spec and observation types. */
 export interface Runner {
@@ -113,6 +114,7 @@ export class DriverRunner<S, O> implements Runner {
         { field: 'spec', message: (err as Error).message },
       ]);
     }
+    const timer = agentMetrics.applyDuration.startTimer({ driver: this.name });
     try {
       this.desired = spec;
       this.desiredGeneration = state.generation;
@@ -122,8 +124,11 @@ export class DriverRunner<S, O> implements Runner {
       });
       this.applied = spec;
       this.generation = state.generation;
+      agentMetrics.appliedGeneration.set({ driver: this.name }, state.generation);
+      timer({ outcome: 'ok' });
       return { ...base, ok: true, changes, rejected };
     } catch (err) {
+      timer({ outcome: 'error' });
       return { ...base, ok: false, changes: [], error: (err as Error).message };
     }
   }

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectBus, NATS_USERS } from '@qnet/bus';
+import type { Server } from 'node:http';
+import { closeMetrics, connectBus, labelProcessMetrics, NATS_USERS, serveMetrics } from '@qnet/bus';
+import { AGENT_METRICS_PORT } from '@qnet/contracts';
 import { DryRunExecutor, ExecaExecutor, type Executor } from '@qnet/drivers';
 import {
   createLogger,
@@ -40,10 +42,18 @@ try {
   // host registers then), and a SIGTERM in that window would otherwise kill the agent undrained.
   let app: INestApplicationContext | undefined = undefined;
   let bus: NatsConnection | undefined = undefined;
+  let metrics: Server | undefined = undefined;
   exitOnSignals(async () => {
     if (app) await app.close();
     else await bus?.drain();
+    await closeMetrics(metrics);
   }, logger);
+  labelProcessMetrics({ host: id.hostId });
+  metrics = await serveMetrics(
+    config.metricsHost,
+    config.metricsPort === undefined ? AGENT_METRICS_PORT : Number(config.metricsPort),
+    logger,
+  );
   const nc = (bus = await connectBus(
     {
       url: config.natsUrl,

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { BusServiceId } from '@qnet/contracts';
@@ -10,6 +11,7 @@ import { connectBus, type BusConnectionConfig } from './connection.js';
 import { ClusterScopeInterceptor } from './context.js';
 import { BusExceptionFilter } from './errors.js';
 import { ensureEventStream } from './events.js';
+import { closeMetrics, labelProcessMetrics, serveMetrics } from './metrics.js';
 import { createPingController } from './ping.js';
 import { BusServer } from './transport.js';
 import { createValidationPipe } from './validation.js';
@@ -22,6 +24,8 @@ export interface ServiceBootstrap {
   logger: Logger;
   /** Requests handled at once; more are refused with 503 before any work is done. */
   maxInflight?: number;
+  /** Where /metrics is served (port 0: not at all). */
+  metrics?: { host: string; port: number };
   /** The service's feature module and any infrastructure modules it needs (persistence). */
   imports: (Type | DynamicModule)[];
 }
@@ -39,10 +43,13 @@ export async function bootstrapService(
   // Installed before anything starts (module init runs migrations and may take a while).
   let app: INestMicroservice | undefined = undefined;
   let bus: NatsConnection | undefined;
+  let metrics: Server | undefined;
   exitOnSignals(async () => {
     if (app) await app.close();
     else await bus?.drain();
+    await closeMetrics(metrics);
   }, opts.logger);
+  labelProcessMetrics({ service: opts.service });
   const nc = (bus = await connectBus(opts.bus, opts.logger));
   await ensureEventStream(nc);
   const info = {
@@ -64,6 +71,7 @@ export async function bootstrapService(
   app.useGlobalFilters(new BusExceptionFilter(opts.service));
   app.useGlobalInterceptors(new ClusterScopeInterceptor());
   await app.listen();
+  if (opts.metrics) metrics = await serveMetrics(opts.metrics.host, opts.metrics.port, opts.logger);
   opts.logger.info(
     { nats: nc.getServer() },
     `${opts.service} is listening on qnet.rpc.${opts.service}.>`,

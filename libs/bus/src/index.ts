@@ -13,3 +13,4 @@ export * from './bus.module.js';
 export * from './bootstrap.js';
 export * from './nats-auth.js';
 export * from './config.js';
+export * from './metrics.js';

@@ -12,6 +12,7 @@ import { isErrorBody, QnetError, type ErrorBody } from '@qnet/contracts';
 import { runWithContext } from '@qnet/runtime';
 import type { ReplyBody } from './codec.js';
 import { contextFromHeaders } from './context.js';
+import { methodLabel, replyCode, rpcMetrics } from './metrics.js';
 
 /**
  * Incoming bus messages are plain JSON documents (not NestJS envelopes), so any NATS client —
@@ -83,6 +84,7 @@ export class BusServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, msg: Msg): Promise<unknown> {
+    if (msg.reply) measureReply(msg);
     if (msg.reply && this.inflight >= this.maxInflight) {
       const error = new QnetError(
         'unavailable',
@@ -130,4 +132,19 @@ export class BusServer extends ServerNats {
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     if (!this.nc.isClosed() && !this.nc.isDraining()) await this.nc.drain();
   }
+}
+
+/** Counts and times a request by what its reply says, when the reply goes out. */
+function measureReply(msg: Msg): void {
+  const started = process.hrtime.bigint();
+  const respond = msg.respond.bind(msg);
+  let measured = false;
+  msg.respond = (data, opts) => {
+    if (measured) return respond(data, opts);
+    measured = true;
+    const method = methodLabel(msg.subject);
+    rpcMetrics.requests.inc({ method, code: replyCode(data) });
+    rpcMetrics.duration.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
+    return respond(data, opts);
+  };
 }

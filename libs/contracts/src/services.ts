@@ -4,6 +4,7 @@
  * `complete` is set by each service's own issue once every proto RPC of the service has a handler;
  * the proto test then fails if one goes missing. `drivers` are the agent drivers the service owns:
  * the only ones whose commands it may send and whose pulls and reports it may hear (NATS users).
+ * `metricsPort` is where each instance serves Prometheus metrics unless METRICS_PORT says otherwise.
  */
 export const BUS_SERVICES = [
   {
@@ -12,6 +13,7 @@ export const BUS_SERVICES = [
     proto: 'NetworkRegistryService',
     complete: true,
     drivers: ['linux'],
+    metricsPort: 9101,
   },
   {
     id: 'lb',
@@ -19,15 +21,31 @@ export const BUS_SERVICES = [
     proto: 'LoadBalancerService',
     complete: true,
     drivers: ['lb_nft', 'lb_ovn'],
+    metricsPort: 9102,
   },
-  { id: 'vpn', app: 'vpn', proto: 'VpnService', complete: true, drivers: ['wireguard'] },
-  { id: 'bgp', app: 'bgp', proto: 'BGPService', complete: true, drivers: ['frr'] },
+  {
+    id: 'vpn',
+    app: 'vpn',
+    proto: 'VpnService',
+    complete: true,
+    drivers: ['wireguard'],
+    metricsPort: 9103,
+  },
+  {
+    id: 'bgp',
+    app: 'bgp',
+    proto: 'BGPService',
+    complete: true,
+    drivers: ['frr'],
+    metricsPort: 9104,
+  },
   {
     id: 'tunnel',
     app: 'tunnel-balancer',
     proto: 'TunnelBalancerService',
     complete: true,
     drivers: [],
+    metricsPort: 9105,
   },
   {
     id: 'device',
@@ -35,8 +53,12 @@ export const BUS_SERVICES = [
     proto: 'DeviceControllerService',
     complete: true,
     drivers: ['config'],
+    metricsPort: 9106,
   },
 ] as const;
+
+/** Where a node agent serves Prometheus metrics unless METRICS_PORT says otherwise. */
+export const AGENT_METRICS_PORT = 9110;
 
 export type BusServiceId = (typeof BUS_SERVICES)[number]['id'];
 export type ServiceApp = (typeof BUS_SERVICES)[number]['app'];

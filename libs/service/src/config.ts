@@ -1,9 +1,10 @@
-import { busConfigSpec } from '@qnet/bus';
+import { busConfigSpec, metricsConfigSpec } from '@qnet/bus';
 import { env } from '@qnet/runtime';
 
 /** Variables every control-plane service reads. */
 export const serviceConfigSpec = {
   ...busConfigSpec,
+  ...metricsConfigSpec,
   databaseUrl: env.string('DATABASE_URL', {
     description: 'PostgreSQL URL; each service uses its own schema in it',
     default: 'postgres://postgres@127.0.0.1:5432/postgres',

@@ -3,7 +3,7 @@ import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { DataSource, MixedList } from 'typeorm';
 import { bootstrapService, HEALTH_CHECKS } from '@qnet/bus';
-import type { BusServiceId } from '@qnet/contracts';
+import { serviceById, type BusServiceId } from '@qnet/contracts';
 import { DATA_SOURCE, databaseCheck, PersistenceModule, waitForDatabase } from '@qnet/persistence';
 import {
   createLogger,
@@ -14,6 +14,7 @@ import {
 } from '@qnet/runtime';
 import { serviceConfigSpec } from './config.js';
 import { KIT_MIGRATIONS } from './desired-state/migrations/index.js';
+import { exportGenerationLag } from './desired-state/generation-lag.metric.js';
 import { Outbox } from './desired-state/outbox.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 
@@ -51,6 +52,13 @@ export async function runService<C = object>(
       },
       logger,
       maxInflight: config.maxInflight,
+      metrics: {
+        host: config.metricsHost,
+        port:
+          config.metricsPort === undefined
+            ? serviceById(def.service)!.metricsPort
+            : Number(config.metricsPort),
+      },
       imports: [
         PersistenceModule.forRoot({
           url: config.databaseUrl,
@@ -84,6 +92,7 @@ export async function runService<C = object>(
         def.module(config),
       ],
     });
+    exportGenerationLag(app.get<DataSource>(DATA_SOURCE));
     return app;
   } catch (err) {
     logger.fatal({ err }, 'failed to start');

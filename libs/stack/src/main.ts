@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { AGENT_METRICS_PORT, BUS_SERVICES } from '@qnet/contracts';
 import { redactUrl } from '@qnet/runtime';
 import { startStack, waitUntilReady, type Stack } from './stack.js';
 import { supervise, type Supervisor } from './supervisor.js';
@@ -62,6 +63,10 @@ export async function runFromCli(root: string): Promise<void> {
     lines.push(
       `  seed 004 APIs             devices :${env.DEVICE_HTTP_PORT ?? '8090'} (DEVICE_HTTP_PORT), tunnels :${env.TUNNEL_HTTP_PORT ?? '8081'} (TUNNEL_HTTP_PORT)${stack.devicePskFile ? `; bootstrap PSK in ${stack.devicePskFile}` : ''}`,
     );
+    if (env.METRICS_PORT !== '0')
+      lines.push(
+        `  metrics (Prometheus)      services :${BUS_SERVICES.map((s) => s.metricsPort).join(', :')}; agent :${AGENT_METRICS_PORT}`,
+      );
     if (stack.observer) {
       lines.push(
         `  watch events              nats sub --server ${stack.natsUrl} --user ${stack.observer.user} --password ${stack.observer.password} 'qnet.evt.>'`,

@@ -64,6 +64,8 @@ export class TestCluster {
         LOG_LEVEL: 'info',
         TUNNEL_HTTP_PORT: String(await freePort()),
         DEVICE_HTTP_PORT: String(await freePort()),
+        // Metrics listeners off unless a test asks for one (METRICS_PORT per app).
+        METRICS_PORT: '0',
         ...o.env,
       },
       console: false,

@@ -16,6 +16,16 @@ export interface Generation extends HostDriver {
 
 /** The agent_drivers table: per host and driver, its desired generation and what was applied. */
 export const agentDriversRepository = {
+  /** Per host and driver: how many generations the agent's applied state is behind. */
+  async lags(tx: SqlTx): Promise<(HostDriver & { lag: number })[]> {
+    const rows = await tx.run(
+      db
+        .selectFrom('agent_drivers')
+        .select(['host_id', 'driver', sql<string>`generation - greatest(applied, 0)`.as('lag')]),
+    );
+    return rows.map((r) => ({ host_id: r.host_id, driver: r.driver, lag: Number(r.lag) }));
+  },
+
   /**
    * The next generation of each (host, driver), its row locked until the transaction ends. Rows
    * are locked in key order (VALUES rows are inserted, or conflict and are updated, in order), so
