@@ -24,6 +24,8 @@ export interface ServiceBootstrap {
   logger: Logger;
   /** Requests handled at once; more are refused with 503 before any work is done. */
   maxInflight?: number;
+  /** Copies of the events stream on a NATS cluster (1 on a single server). */
+  eventsReplicas?: number;
   /** Where /metrics is served (port 0: not at all). */
   metrics?: { host: string; port: number };
   /** The service's feature module and any infrastructure modules it needs (persistence). */
@@ -51,7 +53,7 @@ export async function bootstrapService(
   }, opts.logger);
   labelProcessMetrics({ service: opts.service });
   const nc = (bus = await connectBus(opts.bus, opts.logger));
-  await ensureEventStream(nc);
+  await ensureEventStream(nc, opts.eventsReplicas);
   const info = {
     id: opts.service,
     instance: `${hostname()}:${process.pid}`,

@@ -12,7 +12,7 @@ export interface BusConnectionConfig {
 }
 
 export interface NatsConnectOptions {
-  servers: string;
+  servers: string[];
   name: string;
   user?: string;
   pass?: string;
@@ -28,11 +28,13 @@ export interface NatsConnectOptions {
  * (_INBOX.<user>) so NATS permissions can keep one component from reading another's replies.
  */
 export function natsOptions(cfg: BusConnectionConfig): NatsConnectOptions {
-  const url = new URL(cfg.url);
+  // A cluster is several URLs, comma-separated; credentials may ride on the first.
+  const urls = cfg.url.split(',').map((u) => new URL(u.trim()));
+  const url = urls[0]!;
   const user = cfg.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
   const pass = cfg.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
   return {
-    servers: `${url.protocol}//${url.host}`,
+    servers: urls.map((u) => `${u.protocol}//${u.host}`),
     name: cfg.name,
     ...(user ? { user, pass } : {}),
     inboxPrefix: inboxPrefixFor(user),
@@ -63,7 +65,7 @@ export async function connectBus(
   const waiting = setInterval(() => {
     const s = Math.round((Date.now() - started) / 1000);
     logger?.warn(
-      `cannot reach NATS at ${opts.servers} after ${s} s; still trying${unreachableHint(opts.servers)}`,
+      `cannot reach NATS at ${opts.servers.join(', ')} after ${s} s; still trying${unreachableHint(opts.servers[0]!)}`,
     );
   }, warnEveryMs);
   try {

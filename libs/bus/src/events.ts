@@ -3,12 +3,37 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '@qnet/contracts';
 
 /** Creates the QNET_EVENTS stream, or brings an existing one to the expected config. Idempotent. */
-export async function ensureEventStream(nc: NatsConnection): Promise<void> {
+/**
+ * Creates or updates the events stream. A JetStream that is not ready yet (a cluster still
+ * electing its meta leader answers timeouts and "not enabled") is waited for, up to `waitMs`.
+ */
+export async function ensureEventStream(
+  nc: NatsConnection,
+  replicas = 1,
+  waitMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await putEventStream(nc, replicas);
+    } catch (err) {
+      const transient =
+        /timeout|not enabled|no responders|temporarily unavailable|no suitable peers/i;
+      if (Date.now() > deadline || !transient.test(String((err as Error)?.message ?? err)))
+        throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function putEventStream(nc: NatsConnection, replicas: number): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const config = {
     subjects: [...EVENTS_STREAM.subjects],
     max_age: EVENTS_STREAM.maxAgeMs * 1_000_000,
     duplicate_window: 120 * 1_000_000_000,
+    // On a NATS cluster, copies on that many servers: the stream outlives a server's loss.
+    num_replicas: replicas,
   };
   try {
     await jsm.streams.info(EVENTS_STREAM.name);

@@ -26,6 +26,25 @@ export interface OpenOptions extends DatabaseConfig {
  */
 export async function openDataSource(opts: OpenOptions): Promise<DataSource> {
   if (!SCHEMA_RE.test(opts.schema)) throw new Error(`invalid schema name "${opts.schema}"`);
+  return withMigrationLock(opts.url, opts.schema, () => migrate(opts));
+}
+
+/**
+ * Two instances of a service starting together would both create its schema and run the same
+ * migrations ("relation … already exists"): one at a time, under an advisory lock per schema.
+ */
+async function withMigrationLock<T>(url: string, schema: string, fn: () => Promise<T>): Promise<T> {
+  const lock = new pg.Client({ connectionString: url, application_name: `qnet-${schema}-migrate` });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`qnet-migrate:${schema}`]);
+    return await fn();
+  } finally {
+    await lock.end();
+  }
+}
+
+async function migrate(opts: OpenOptions): Promise<DataSource> {
   await ensureSchema(opts.url, opts.schema);
   const ds = new DataSource({
     type: 'postgres',

@@ -15,6 +15,12 @@ export const serviceConfigSpec = {
     min: 1,
     max: 200,
   }),
+  eventsReplicas: env.int('EVENTS_STREAM_REPLICAS', {
+    description: 'copies of the JetStream events stream on a NATS cluster (at most its size)',
+    default: 1,
+    min: 1,
+    max: 5,
+  }),
   maxInflight: env.int('MAX_INFLIGHT_REQUESTS', {
     description: 'bus requests one instance works on at once; more are refused with 503 (retry)',
     default: 256,

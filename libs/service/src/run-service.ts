@@ -52,6 +52,7 @@ export async function runService<C = object>(
       },
       logger,
       maxInflight: config.maxInflight,
+      eventsReplicas: config.eventsReplicas,
       metrics: {
         host: config.metricsHost,
         port:

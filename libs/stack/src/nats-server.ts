@@ -2,7 +2,12 @@ import { execa, type Subprocess } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { clusterUsers, renderNatsConfig, type ClusterPasswords } from '@qnet/bus';
+import {
+  clusterUsers,
+  renderNatsConfig,
+  type ClusterPasswords,
+  type NatsServerLayout,
+} from '@qnet/bus';
 import { BUS_SERVICES, type BusServiceId } from '@qnet/contracts';
 import { freePort, portAnswers, waitFor } from './ports.js';
 
@@ -49,32 +54,58 @@ export async function startNatsServer(opts: {
   port?: number;
   /** The nats-server binary (default: NATS_SERVER_BIN, else nats-server from PATH). */
   bin?: string;
+  /** Shared by the nodes of a cluster; made here otherwise. */
+  passwords?: ClusterPasswords;
+  serverName?: string;
+  cluster?: NatsServerLayout['cluster'];
 }): Promise<NatsHandle> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  const port = opts.port ?? (await freePort());
-  const monitor = await freePort();
-  const passwords = generatePasswords(opts.agentHostIds);
+  const passwords = opts.passwords ?? generatePasswords(opts.agentHostIds);
   const configPath = path.join(opts.dir, 'nats.conf');
-  writeFileSync(
-    configPath,
-    renderNatsConfig({
-      listen: `127.0.0.1:${port}`,
-      monitor: `127.0.0.1:${monitor}`,
-      storeDir: path.join(opts.dir, 'jetstream'),
-      users: clusterUsers(passwords),
-    }),
-    { mode: 0o600 },
-  );
   const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
-  let { child } = await launch(bin, configPath, port);
+  let port = opts.port ?? (await freePort());
+  let monitor = 0;
+  /**
+   * Writes the config with a fresh monitoring port and launches. Another process may take a port
+   * between freePort() and the server's bind (parallel test clusters; our own port while we are
+   * stopped): then it tries again with fresh ports — the client port only where nobody relies on it.
+   */
+  // Wrapped: an execa subprocess is itself a promise of its exit, which an async function would await.
+  const launchFresh = async (clientPortFixed: boolean): Promise<{ child: Subprocess }> => {
+    for (let attempt = 1; ; attempt++) {
+      monitor = await freePort();
+      writeFileSync(
+        configPath,
+        renderNatsConfig({
+          listen: `127.0.0.1:${port}`,
+          monitor: `127.0.0.1:${monitor}`,
+          storeDir: path.join(opts.dir, 'jetstream'),
+          users: clusterUsers(passwords),
+          serverName: opts.serverName,
+          cluster: opts.cluster,
+        }),
+        { mode: 0o600 },
+      );
+      try {
+        return await launch(bin, configPath, port);
+      } catch (err) {
+        if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+        if (!clientPortFixed) port = await freePort();
+      }
+    }
+  };
+  let { child } = await launchFresh(opts.port !== undefined);
   const stop = () => stopChild(child, 5_000);
   const start = async () => {
     if (child.exitCode === null && child.signalCode === null) return;
-    ({ child } = await launch(bin, configPath, port));
+    // Clients reconnect to the same client port.
+    ({ child } = await launchFresh(true));
   };
   return {
     url: `nats://127.0.0.1:${port}`,
-    monitorUrl: `http://127.0.0.1:${monitor}`,
+    get monitorUrl() {
+      return `http://127.0.0.1:${monitor}`;
+    },
     passwords,
     configPath,
     stop,
@@ -143,4 +174,55 @@ export function stopChild(child: Subprocess, graceMs: number): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+export interface NatsCluster {
+  /** Every node's client URL, comma-separated: what NATS_URL takes. */
+  url: string;
+  nodes: NatsHandle[];
+  passwords: ClusterPasswords;
+  stop(): Promise<void>;
+}
+
+/**
+ * `size` nats-servers on loopback, routed into one cluster with JetStream (one server name and
+ * store per node), sharing one set of users: for proving the product on a distributed engine.
+ */
+export async function startNatsCluster(opts: {
+  dir: string;
+  agentHostIds: string[];
+  size: number;
+}): Promise<NatsCluster> {
+  const passwords = generatePasswords(opts.agentHostIds);
+  const ports = await Promise.all(
+    Array.from({ length: opts.size }, async () => ({
+      client: await freePort(),
+      route: await freePort(),
+    })),
+  );
+  const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
+  const nodes = await Promise.all(
+    ports.map((p, i) =>
+      startNatsServer({
+        dir: path.join(opts.dir, `n${i}`),
+        agentHostIds: opts.agentHostIds,
+        port: p.client,
+        passwords,
+        serverName: `qnet-${i}`,
+        cluster: {
+          name: 'qnet',
+          listen: `127.0.0.1:${p.route}`,
+          routes: routes.filter((_, j) => j !== i),
+        },
+      }),
+    ),
+  );
+  return {
+    url: nodes.map((n) => n.url).join(','),
+    nodes,
+    passwords,
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
 }

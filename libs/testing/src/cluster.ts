@@ -8,6 +8,7 @@ import { BUS_SERVICES, pingRpc, type BusServiceId } from '@qnet/contracts';
 import {
   freePort,
   startApp,
+  startNatsCluster,
   startNatsServer,
   waitFor,
   type AgentSpec,
@@ -25,6 +26,8 @@ export interface ClusterOptions {
   hostIds?: string[];
   /** Environment for every app (short intervals, timeouts). */
   env?: Record<string, string>;
+  /** A cluster of this many nats-servers instead of one (JetStream replicated across them). */
+  natsNodes?: number;
 }
 
 /**
@@ -42,14 +45,19 @@ export class TestCluster {
     readonly nats: NatsHandle,
     readonly db: TestDatabase,
     readonly dir: string,
+    /** The servers of a NATS cluster (natsNodes), each to stop and start on its own. */
+    readonly natsNodes: NatsHandle[],
   ) {}
 
   static async create(o: ClusterOptions = {}): Promise<TestCluster> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qnet-test-'));
-    const nats = await startNatsServer({
-      dir: path.join(dir, 'nats'),
-      agentHostIds: o.hostIds ?? [],
-    });
+    const natsDir = path.join(dir, 'nats');
+    const agentHostIds = o.hostIds ?? [];
+    const nodes =
+      (o.natsNodes ?? 1) > 1
+        ? (await startNatsCluster({ dir: natsDir, agentHostIds, size: o.natsNodes! })).nodes
+        : [await startNatsServer({ dir: natsDir, agentHostIds })];
+    const nats = nodes.length === 1 ? nodes[0]! : clusterHandle(nodes);
     const db = await createTestDatabase();
     const deployment: Deployment = {
       root: REPO_ROOT,
@@ -70,7 +78,7 @@ export class TestCluster {
       },
       console: false,
     };
-    return new TestCluster(deployment, nats, db, dir);
+    return new TestCluster(deployment, nats, db, dir, nodes);
   }
 
   /** The API 004 listener of the tunnel balancer or the device controller. */
@@ -125,7 +133,7 @@ export class TestCluster {
             p.services[BUS_SERVICES.find((s) => s.app === user)?.id as BusServiceId]);
     if (!password) throw new Error(`no NATS user ${user}`);
     const nc = await connect({
-      servers: this.nats.url,
+      servers: this.nats.url.split(','),
       user,
       pass: String(password),
       inboxPrefix: inboxPrefixFor(user),
@@ -199,4 +207,20 @@ export class TestCluster {
     await this.db.drop();
     if (!process.env.QNET_KEEP_TEST_DIRS) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The servers of a cluster seen as one: every URL, shared users; stop and start all of them. */
+function clusterHandle(nodes: NatsHandle[]): NatsHandle {
+  const all = (f: (n: NatsHandle) => Promise<void>) => async () => {
+    await Promise.all(nodes.map(f));
+  };
+  return {
+    url: nodes.map((n) => n.url).join(','),
+    monitorUrl: nodes[0]!.monitorUrl,
+    passwords: nodes[0]!.passwords,
+    configPath: nodes[0]!.configPath,
+    stop: all((n) => n.stop()),
+    start: all((n) => n.start()),
+    restart: all((n) => n.restart()),
+  };
 }
