@@ -3,7 +3,7 @@ import { env } from '@qnet/runtime';
 /** Variables every component that talks on the bus reads (services, gateway, node agent). */
 export const busConfigSpec = {
   natsUrl: env.string('NATS_URL', {
-    description: 'NATS server URL',
+    description: 'NATS server URL; a cluster: its servers comma-separated',
     default: 'nats://127.0.0.1:4222',
   }),
   natsUser: env.optional('NATS_USER', {
