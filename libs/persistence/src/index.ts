@@ -1,4 +1,5 @@
 export * from './data-source.js';
+export * from './transactions.js';
 export * from './persistence.module.js';
 export * from './test-guard.js';
 export * from './embedded.js';

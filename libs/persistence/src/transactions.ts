@@ -1,0 +1,138 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DataSource } from 'typeorm';
+import type pg from 'pg';
+import { QnetError } from '@qnet/contracts';
+import { remainingMs } from '@qnet/runtime';
+import { poolOf } from './data-source.js';
+import type { Query } from './query.js';
+
+/** Where statements run: one transaction (inTransaction) or each on its own (autocommit). */
+export interface SqlTx {
+  /** Runs a typed statement (queryBuilder) and returns its rows. */
+  run<R>(query: Query<R>): Promise<R[]>;
+}
+
+/** Each statement on its own pooled connection; refused inside a transaction (pass its tx). */
+export function autocommit(ds: DataSource): SqlTx {
+  return {
+    run: async (query) => {
+      refuseNestedConnection();
+      const client = await connectWithin(poolOf(ds));
+      try {
+        return await runOn(client, query);
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+/** The answer to a request this service cannot do within its caller's deadline. */
+function busy(why: string): QnetError {
+  return new QnetError('unavailable', `busy: ${why}; nothing was changed, retry`);
+}
+
+/**
+ * A pooled connection, waited for no longer than the current request's deadline: under more load
+ * than the pool serves, a request its caller has given up on must not still queue for one.
+ */
+async function connectWithin(pool: pg.Pool): Promise<pg.PoolClient> {
+  const left = remainingMs();
+  if (left === undefined) return pool.connect();
+  if (left <= 0) throw busy("the caller's deadline passed before the work started");
+  const pending = pool.connect();
+  let timer: NodeJS.Timeout | undefined = undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(busy(`no database connection came free within ${left} ms`)),
+      left,
+    );
+  });
+  try {
+    return await Promise.race([pending, expired]);
+  } catch (err) {
+    pending.then(
+      (late) => late.release(),
+      () => undefined,
+    );
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Set while a transaction holds a pooled connection: taking a second one could wait forever. */
+const holding = new AsyncLocalStorage<true>();
+
+function refuseNestedConnection(): void {
+  if (holding.getStore())
+    throw new Error(
+      'a pooled connection was requested inside a transaction that holds one: pass its tx instead',
+    );
+}
+
+/** The one place a statement's rows get their type: the one its builder inferred from the schema. */
+async function runOn<R>(client: pg.Pool | pg.PoolClient, query: Query<R>): Promise<R[]> {
+  const compiled = query.compile();
+  return (await client.query(compiled.sql, [...compiled.parameters])).rows as R[];
+}
+
+/**
+ * A parameterless statement run together with the COMMIT, in the same round trip: `quote` makes a
+ * value a safe SQL literal.
+ */
+export type CommitWith = (quote: (value: string) => string) => string | undefined;
+
+/** A statement the current request's first committed transaction must carry. */
+export interface JoinedStatement {
+  sql: CommitWith;
+  /** Set once a transaction carrying it has committed. */
+  committed: boolean;
+}
+
+const joined = new AsyncLocalStorage<JoinedStatement>();
+
+/**
+ * Runs `fn` so that the first of its transactions to commit also runs `statement` (an idempotency
+ * key's row: stored if and only if the request's work is).
+ */
+export function joinFirstTransaction<T>(
+  statement: JoinedStatement,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return joined.run(statement, fn);
+}
+
+/**
+ * Runs `fn` in a transaction on one connection: committed if it resolves, rolled back if it throws
+ * or if the current request's deadline has passed by then (503 busy: the caller learns nothing
+ * was changed, instead of a timeout that hides a commit).
+ * `commitWith` (called after `fn`) may give one last statement to send with the COMMIT.
+ */
+export async function inTransaction<T>(
+  ds: DataSource,
+  fn: (tx: SqlTx) => Promise<T>,
+  commitWith?: CommitWith,
+): Promise<T> {
+  refuseNestedConnection();
+  const client = await connectWithin(poolOf(ds));
+  try {
+    await client.query('BEGIN');
+    const result = await holding.run(true, () => fn({ run: (query) => runOn(client, query) }));
+    // Committing after the caller stopped waiting would make its timeout hide a write.
+    if ((remainingMs() ?? 1) <= 0)
+      throw busy("the work did not finish within the caller's deadline");
+    const quote = (v: string) => client.escapeLiteral(v);
+    const carried = joined.getStore();
+    const extra = carried && !carried.committed ? carried.sql(quote) : undefined;
+    const last = [extra, commitWith?.(quote), 'COMMIT'].filter(Boolean).join('; ');
+    await client.query(last);
+    if (extra) carried!.committed = true;
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
