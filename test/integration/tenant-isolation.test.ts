@@ -207,4 +207,42 @@ describe('tenant isolation', () => {
     });
     expect(mine.vpn_service_id).toBe(a.vpn);
   });
+
+  it("gives each project its own answers under one Idempotency-Key: never another project's", async () => {
+    const keyed = (token: string, body: object) =>
+      fetch(`${cluster.gatewayUrl}/v1/networks`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'shared-key',
+        },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { id: string; name: string },
+      }));
+    const fromA = await keyed(TOKENS.a, {
+      name: 'idem-a',
+      bridge_name: 'bridema',
+      cidr: '10.201.0.0/24',
+    });
+    const fromB = await keyed(TOKENS.b, {
+      name: 'idem-b',
+      bridge_name: 'bridemb',
+      cidr: '10.202.0.0/24',
+    });
+    expect([fromA.status, fromB.status]).toEqual([201, 201]);
+    expect(fromB.body.id).not.toBe(fromA.body.id);
+    expect(fromB.body.name).toBe('idem-b');
+    // Each project's repeat gets its own first answer.
+    expect(
+      (await keyed(TOKENS.a, { name: 'idem-a', bridge_name: 'bridema', cidr: '10.201.0.0/24' }))
+        .body.id,
+    ).toBe(fromA.body.id);
+    expect(
+      (await keyed(TOKENS.b, { name: 'idem-b', bridge_name: 'bridemb', cidr: '10.202.0.0/24' }))
+        .body.id,
+    ).toBe(fromB.body.id);
+  });
 });
