@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { env } from '@qnet/runtime';
+import { env, listenOn } from '@qnet/runtime';
 
 /** This process's Prometheus metrics: every service and agent serves them on its own port. */
 export const processMetrics = new Registry();
@@ -65,7 +65,7 @@ export const metricsConfigSpec = {
 
 /**
  * Serves `GET /metrics` from this process's registry. A taken port stops the process with a message
- * naming METRICS_PORT, as the other listeners do.
+ * naming METRICS_PORT (listenOn).
  */
 export async function serveMetrics(
   host: string,
@@ -83,18 +83,7 @@ export async function serveMetrics(
       () => res.writeHead(500).end(),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(
-              `${host}:${port} is already in use: set METRICS_PORT to a free port, or 0 to turn metrics off`,
-            )
-          : err,
-      ),
-    );
-    server.listen(port, host, resolve);
-  });
+  await listenOn(server, host, port, 'METRICS_PORT');
   const addr = server.address() as AddressInfo;
   logger?.info(`metrics on http://${addr.address}:${addr.port}/metrics`);
   return server;

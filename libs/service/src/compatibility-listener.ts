@@ -17,15 +17,8 @@ export abstract class CompatibilityListener
 
   async onApplicationBootstrap(): Promise<void> {
     const { host, port, portVariable } = this.address();
-    if (!port) return;
-    try {
-      this.server = await startHttpListener({ host, port, routes: this.routes() });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-      throw new Error(
-        `${host}:${port} is already in use (another QuantumNet on this machine?): set ${portVariable} to a free port, or 0 to turn this listener off`,
-      );
-    }
+    if (port)
+      this.server = await startHttpListener({ host, port, portVariable, routes: this.routes() });
   }
 
   onApplicationShutdown(): Promise<void> {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { normalizeError } from '@qnet/bus';
 import { httpStatusOf, parseJsonBody, QnetError, readRequestBody } from '@qnet/contracts';
+import { listenOn } from '@qnet/runtime';
 
 export interface HttpRequest {
   method: string;
@@ -25,6 +26,8 @@ export interface HttpRoute {
 export interface HttpListenerOptions {
   host: string;
   port: number;
+  /** The variable that sets the port, named when it is taken. */
+  portVariable: string;
   routes: HttpRoute[];
 }
 
@@ -65,10 +68,7 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Serv
       res.end(text);
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  await listenOn(server, opts.host, opts.port, opts.portVariable);
   const addr = server.address() as AddressInfo;
   logger.log(`compatibility API listening on http://${addr.address}:${addr.port}`);
   return server;
