@@ -78,8 +78,8 @@ export async function connectBus(
 }
 
 /** Why a loopback server may be out of reach: this process is in another network namespace. */
-function unreachableHint(servers: string): string {
-  const host = new URL(servers).hostname;
+function unreachableHint(server: string): string {
+  const host = new URL(server).hostname;
   if (!/^(127\.|localhost$|\[::1\]$)/.test(host)) return '';
   try {
     if (readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net')) return '';

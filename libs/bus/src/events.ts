@@ -2,10 +2,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '@qnet/contracts';
 
-/** Creates the QNET_EVENTS stream, or brings an existing one to the expected config. Idempotent. */
 /**
- * Creates or updates the events stream. A JetStream that is not ready yet (a cluster still
- * electing its meta leader answers timeouts and "not enabled") is waited for, up to `waitMs`.
+ * Creates the QNET_EVENTS stream, or brings an existing one to the expected config. Idempotent. A
+ * JetStream that is not ready yet (a cluster still electing its meta leader answers timeouts and
+ * "not enabled") is waited for, up to `waitMs`.
  */
 export async function ensureEventStream(
   nc: NatsConnection,

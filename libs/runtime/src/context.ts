@@ -32,11 +32,12 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
+/** What a caller may give as a request id or an idempotency key: short and printable. */
+const CALLER_TOKEN = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Accepts a caller's request id only when it is short and printable; otherwise makes one. */
 export function sanitizeRequestId(value: unknown): string {
-  return typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value)
-    ? value
-    : newRequestId();
+  return typeof value === 'string' && CALLER_TOKEN.test(value) ? value : newRequestId();
 }
 
 /** Milliseconds left before the current request's deadline; undefined without one. */
@@ -56,5 +57,5 @@ export function deadlineFor(budgetMs: number, now = Date.now()): number {
 
 /** An idempotency key as a caller may give it: printable, at most 128 characters. */
 export function isIdempotencyKey(value: unknown): value is string {
-  return typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value);
+  return typeof value === 'string' && CALLER_TOKEN.test(value);
 }

@@ -1,9 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
 import type { DriverStatusReport } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE } from '@qnet/persistence';
 import type { DriverObserver } from '@qnet/service';
-import { recordNicRejections } from './nic.repository.js';
+import { NicRepository } from './nic.repository.js';
 
 /**
  * Takes the linux driver's reports: a NIC its host could not realize (its container namespace
@@ -11,10 +9,10 @@ import { recordNicRejections } from './nic.repository.js';
  */
 @Injectable()
 export class NicRejectionsObserver implements DriverObserver {
-  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+  constructor(private readonly nics: NicRepository) {}
 
   async observe(report: DriverStatusReport): Promise<void> {
     if (report.ok && report.rejected)
-      await recordNicRejections(autocommit(this.ds), report.host_id, report.rejected);
+      await this.nics.recordRejections(report.host_id, report.rejected);
   }
 }

@@ -87,6 +87,23 @@ export class NicRepository {
     return toView(row);
   }
 
+  /** What the host's agent reported it could not realize: those NICs ERROR, every other one not. */
+  async recordRejections(hostId: string, rejected: Record<string, string>): Promise<void> {
+    const reasons = sql<unknown>`${JSON.stringify(rejected)}::jsonb`;
+    await autocommit(this.ds).run(
+      db
+        .updateTable('nics')
+        .set({ error: sql<string | null>`${reasons} ->> host_dev_name` })
+        .where('host_id', '=', hostId)
+        .where((eb) =>
+          eb.or([
+            eb('error', 'is not', null),
+            eb(sql<boolean>`jsonb_exists(${reasons}, host_dev_name)`, '=', true),
+          ]),
+        ),
+    );
+  }
+
   async list(req: ListNicsRequest): Promise<Page<NicView>> {
     const limit = req.page_size ?? DEFAULT_PAGE_SIZE;
     // A NIC is its network's: a scoped caller lists the NICs of its own project's networks.
@@ -154,21 +171,4 @@ export class NicRepository {
 
 function toView(r: Omit<NicView, 'created_at'> & { created_at: Date }): NicView {
   return { ...r, created_at: r.created_at.toISOString() };
-}
-
-/** What the host's agent reported it could not realize: those NICs ERROR, every other one not. */
-export function recordNicRejections(tx: SqlTx, hostId: string, rejected: Record<string, string>) {
-  const reasons = sql<unknown>`${JSON.stringify(rejected)}::jsonb`;
-  return tx.run(
-    db
-      .updateTable('nics')
-      .set({ error: sql<string | null>`${reasons} ->> host_dev_name` })
-      .where('host_id', '=', hostId)
-      .where((eb) =>
-        eb.or([
-          eb('error', 'is not', null),
-          eb(sql<boolean>`jsonb_exists(${reasons}, host_dev_name)`, '=', true),
-        ]),
-      ),
-  );
 }
