@@ -88,53 +88,50 @@ export const IsSafeText = (max: number, o?: ValidationOptions) =>
     o,
   );
 
-export const IsLabels = (o?: ValidationOptions) =>
-  ValidateBy(
-    {
-      name: 'isLabels',
-      validator: {
-        validate: (v) =>
-          typeof v === 'object' &&
-          v !== null &&
-          !Array.isArray(v) &&
-          Object.keys(v).length <= 64 &&
-          Object.entries(v).every(
-            ([k, val]) =>
-              /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/.test(k) &&
-              typeof val === 'string' &&
-              val.length <= 255 &&
-              !/[\p{Cc}]/u.test(val),
-          ),
-        defaultMessage: () =>
-          'must be a map of at most 64 string labels (keys [A-Za-z0-9_./-], values ≤ 255 characters)',
+/** A map of printable strings with bounded keys, entry count and value length. */
+function textMap(
+  name: string,
+  limits: { key: RegExp; maxEntries: number; maxValue: number; message: string },
+) {
+  return (o?: ValidationOptions) =>
+    ValidateBy(
+      {
+        name,
+        validator: {
+          validate: (v) =>
+            typeof v === 'object' &&
+            v !== null &&
+            !Array.isArray(v) &&
+            Object.keys(v).length <= limits.maxEntries &&
+            Object.entries(v).every(
+              ([k, val]) =>
+                limits.key.test(k) &&
+                typeof val === 'string' &&
+                val.length <= limits.maxValue &&
+                !/[\p{Cc}]/u.test(val),
+            ),
+          defaultMessage: () => limits.message,
+        },
       },
-    },
-    o,
-  );
+      o,
+    );
+}
+
+export const IsLabels = textMap('isLabels', {
+  key: /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/,
+  maxEntries: 64,
+  maxValue: 255,
+  message:
+    'must be a map of at most 64 string labels (keys [A-Za-z0-9_./-], values ≤ 255 characters)',
+});
 
 /** Resource names (interface-name-like tokens) to short texts: what an agent could not realize. */
-export const IsRejections = (o?: ValidationOptions) =>
-  ValidateBy(
-    {
-      name: 'isRejections',
-      validator: {
-        validate: (v) =>
-          typeof v === 'object' &&
-          v !== null &&
-          !Array.isArray(v) &&
-          Object.keys(v).length <= 4096 &&
-          Object.entries(v).every(
-            ([k, val]) =>
-              /^[A-Za-z0-9_.:-]{1,64}$/.test(k) &&
-              typeof val === 'string' &&
-              val.length <= 512 &&
-              !/[\p{Cc}]/u.test(val),
-          ),
-        defaultMessage: () => 'must map resource names to reasons of at most 512 characters',
-      },
-    },
-    o,
-  );
+export const IsRejections = textMap('isRejections', {
+  key: /^[A-Za-z0-9_.:-]{1,64}$/,
+  maxEntries: 4096,
+  maxValue: 512,
+  message: 'must map resource names to reasons of at most 512 characters',
+});
 
 export const IsWireguardKey = (o?: ValidationOptions) =>
   ValidateBy(
