@@ -18,8 +18,11 @@ import { IdempotencyKeysRepository, type KeyedRequest } from './idempotency-keys
 
 /** How long a key's answer is kept. */
 const KEEP_HOURS = 24;
-/** A stored row without an answer older than this belongs to a request that died after committing. */
-const ANSWER_GRACE_MS = 30_000;
+/**
+ * A row without an answer older than this belongs to a request whose instance died between its
+ * commit and recording the answer (milliseconds apart): the repeat is told the work was committed.
+ */
+const ANSWER_GRACE_MS = 5_000;
 
 type Answer = { data: unknown } | { error: ErrorBody };
 
