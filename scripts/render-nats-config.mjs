@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Renders deploy/nats/nats.conf for the compose stack: one user per component and one per agent
-// host id given on the command line (default: node-1). Passwords are referenced as environment
-// variables of the nats container (QNET_NATS_PASSWORD_<USER>), never written into the file.
-import { writeFileSync } from 'node:fs';
-import { composeNatsConfig } from '@qnet/stack';
+// Writes deploy/nats for the compose stack (not checked in): authority.json (the deployment's NATS
+// keys, made on the first run and kept, 0600), nats.conf (operator mode) and creds/<user>.creds for
+// every component and each agent host id given on the command line (default: node-1). Hosts added
+// later enroll with a join token instead (README, "Adding hosts").
+import { writeComposeNats } from '@qnet/stack';
 
 const hostIds = process.argv.slice(2);
-writeFileSync(
-  new URL('../deploy/nats/nats.conf', import.meta.url),
-  composeNatsConfig(hostIds.length ? hostIds : ['node-1']),
+await writeComposeNats(
+  new URL('../deploy/nats', import.meta.url).pathname,
+  hostIds.length ? hostIds : ['node-1'],
 );
-console.log('wrote deploy/nats/nats.conf');
+console.log('wrote deploy/nats (authority.json, nats.conf, creds/)');

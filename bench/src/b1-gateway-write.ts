@@ -1,6 +1,5 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { busRequest, encodeJson } from '@qnet/bus';
 import { TestCluster } from '@qnet/testing';
@@ -59,12 +58,7 @@ function httpPost(agent: http.Agent, port: number, path: string, body: string): 
 }
 
 async function measureFloor(cluster: TestCluster, durationMs: number): Promise<LoadResult[]> {
-  const nc = await connect({
-    servers: cluster.nats.url,
-    user: 'network-registry',
-    pass: String(cluster.nats.passwords.services.registry),
-    inboxPrefix: '_INBOX.network-registry',
-  });
+  const nc = await cluster.connectAs('network-registry');
   const pool = new pg.Pool({ connectionString: cluster.db.url, max: 10 });
   await pool.query(
     'CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, v jsonb NOT NULL)',

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { busRequest, NATS_USERS } from '@qnet/bus';
+import { busRequest, NATS_USERS, natsOptions } from '@qnet/bus';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@qnet/persistence';
 import {
   freePort,
@@ -48,12 +48,9 @@ describe('embedded PostgreSQL (PGlite) for npm start', () => {
   });
 
   it('runs the registry’s migrations in its own schema and serves writes and reads', async () => {
-    const agent = await connect({
-      servers: nats.url,
-      user: 'agent-emb-1',
-      pass: String(nats.passwords.agents[0]!.password),
-      inboxPrefix: '_INBOX.agent-emb-1',
-    });
+    const connectAs = (user: string) =>
+      connect(natsOptions({ url: nats.url, credsFile: nats.credsFile(user), name: user }));
+    const agent = await connectAs(NATS_USERS.agent('emb-1'));
     await waitFor(
       async () => {
         await busRequest(agent, 'qnet.agent.emb-1.register', {
@@ -70,12 +67,7 @@ describe('embedded PostgreSQL (PGlite) for npm start', () => {
       30_000,
       'registration on the embedded database',
     );
-    const gw = await connect({
-      servers: nats.url,
-      user: NATS_USERS.gateway,
-      pass: String(nats.passwords.gateway),
-      inboxPrefix: '_INBOX.gateway',
-    });
+    const gw = await connectAs(NATS_USERS.gateway);
     const host = await busRequest<{ labels: Record<string, string> }>(
       gw,
       'qnet.rpc.registry.UpdateHost',

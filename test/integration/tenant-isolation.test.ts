@@ -102,7 +102,9 @@ describe('tenant isolation', () => {
     const named = rpcOf(op);
     const cluster = named
       ? isClusterProtoRpc(named.service, named.method)
-      : /^\S+ \/api\/v1\/(devices|tunnel)|^PATCH \/v1\/hosts/.test(op.name);
+      : /^\S+ \/api\/v1\/(devices|tunnel)|^(PATCH|POST) \/v1\/hosts|^\S+ \/v1\/join-tokens/.test(
+          op.name,
+        );
     const namesB = [...idsOfB(), b.project].some((id) => request.includes(id));
     const expected = cluster ? [403] : namesB ? [403, 404] : [200];
     if (!expected.includes(res.status))

@@ -270,6 +270,44 @@ describe('npm start', () => {
     expect(await res.json()).toMatchObject({ device_id: 'endpoint_0' });
   });
 
+  it("joins a second host to npm start's NATS with a join token, as the banner says", async () => {
+    expect(output).toContain('add a host');
+    const natsUrl = /NATS +(nats:\/\/\S+)/.exec(output)?.[1];
+    expect(natsUrl).toBeDefined();
+    const { token } = await post<{ token: string }>('/v1/join-tokens', { host_id: 'system-2' });
+    const agent = execa('node', [path.join(REPO_ROOT, 'apps/node-agent/dist/main.js')], {
+      env: {
+        PATH: process.env.PATH,
+        NATS_URL: natsUrl,
+        QNET_HOST_ID: 'system-2',
+        QNET_JOIN_TOKEN: token,
+        QNET_JOIN_URL: base,
+        AGENT_MODE: 'dry-run',
+        AGENT_STATE_DIR: path.join(stateDir, 'second-host'),
+        METRICS_PORT: '0',
+        HEARTBEAT_INTERVAL_MS: '500',
+      },
+      extendEnv: false,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+    });
+    try {
+      await waitFor(
+        async () => {
+          const res = await fetch(`${base}/v1/hosts/system-2`);
+          return res.ok && ((await res.json()) as { health: string }).health === 'healthy';
+        },
+        30_000,
+        'the second host registered and healthy',
+      );
+      expect(statSync(path.join(stateDir, 'second-host', 'nats.creds')).mode & 0o777).toBe(0o600);
+    } finally {
+      agent.kill('SIGTERM');
+      await agent;
+    }
+  });
+
   it('restarts a crashed service, says so, and /ready recovers', async () => {
     const registry = await appPid('network-registry');
     const killed = Date.now();

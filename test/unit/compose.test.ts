@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parse } from 'yaml';
-import { agentPermissions, NATS_USERS } from '@qnet/bus';
+import { credsUserName, NATS_USERS } from '@qnet/bus';
 import { AGENT_METRICS_PORT, BUS_SERVICES } from '@qnet/contracts';
-import { composeNatsConfig, natsPasswordVar } from '@qnet/stack';
+import { COMPOSE_NATS, writeComposeNats } from '@qnet/stack';
 import { configSpecs } from './app-definitions.js';
 
 interface ComposeService {
@@ -11,6 +13,7 @@ interface ComposeService {
   network_mode?: string;
   cap_add?: string[];
   ports?: string[];
+  volumes?: string[];
   depends_on?: Record<string, unknown>;
 }
 
@@ -22,7 +25,6 @@ const compose = parse(readFileSync(new URL('deploy/docker-compose.yml', root), '
 };
 const apps = readdirSync(new URL('apps', root));
 const specs = configSpecs();
-const natsConf = readFileSync(new URL('deploy/nats/nats.conf', root), 'utf8');
 
 describe('deploy/docker-compose.yml', () => {
   const appServices = Object.entries(compose.services).filter(
@@ -47,20 +49,38 @@ describe('deploy/docker-compose.yml', () => {
     }
   });
 
-  it('connects each app to NATS as its own user, whose password the nats container receives', () => {
-    const natsEnv = compose.services.nats!.environment ?? {};
-    for (const [name, svc] of appServices) {
-      const user = svc.environment!.NATS_USER!;
-      const expected =
-        name === 'gateway'
-          ? NATS_USERS.gateway
-          : name === 'node-agent'
-            ? NATS_USERS.agent(svc.environment!.QNET_HOST_ID!)
-            : NATS_USERS.service(BUS_SERVICES.find((s) => s.app === name)!.id);
-      expect(user).toBe(expected);
-      expect(natsConf).toContain(`user: "${user}"`);
-      expect(natsEnv[natsPasswordVar(user)]).toBeDefined();
-      expect(svc.environment!.NATS_PASSWORD).toBe(natsEnv[natsPasswordVar(user)]);
+  const userOf = (name: string, svc: ComposeService) =>
+    name === 'gateway'
+      ? NATS_USERS.gateway
+      : name === 'node-agent'
+        ? NATS_USERS.agent(svc.environment!.QNET_HOST_ID!)
+        : NATS_USERS.service(BUS_SERVICES.find((s) => s.app === name)!.id);
+
+  it('connects each app to NATS with its own credentials file, which nats:config writes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qnet-compose-'));
+    try {
+      await writeComposeNats(dir, ['node-1']);
+      for (const [name, svc] of appServices) {
+        const user = userOf(name, svc);
+        expect(svc.environment!.NATS_CREDS).toBe(COMPOSE_NATS.creds);
+        expect(svc.volumes).toContain(`./nats/creds/${user}.creds:${COMPOSE_NATS.creds}:ro`);
+        const file = path.join(dir, 'creds', `${user}.creds`);
+        expect(credsUserName(readFileSync(file, 'utf8'))).toBe(user);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+      }
+      const registry = compose.services['network-registry']!;
+      expect(registry.environment!.QNET_NATS_AUTHORITY_FILE).toBe(COMPOSE_NATS.authority);
+      expect(registry.volumes).toContain(`./nats/authority.json:${COMPOSE_NATS.authority}:ro`);
+      expect(statSync(path.join(dir, 'authority.json')).mode & 0o777).toBe(0o600);
+      expect(compose.services.nats!.volumes).toContain('./nats/nats.conf:/etc/nats/nats.conf:ro');
+      // Operator mode, no users in the file; the authority is kept across runs.
+      const conf = readFileSync(path.join(dir, 'nats.conf'), 'utf8');
+      expect(conf).toMatch(/^operator: "/m);
+      expect(conf).not.toMatch(/password|SU[A-Z0-9]{50}/);
+      await writeComposeNats(dir, ['node-1']);
+      expect(readFileSync(path.join(dir, 'nats.conf'), 'utf8')).toBe(conf);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -83,12 +103,6 @@ describe('deploy/docker-compose.yml', () => {
         'nats',
         'postgres',
       ]);
-  });
-
-  it('ships the NATS config that the renderer produces (no hand edits, agent confined to its subjects)', () => {
-    expect(natsConf).toBe(composeNatsConfig(['node-1']));
-    for (const subject of agentPermissions('node-1').subscribe)
-      expect(natsConf).toContain(`"${subject}"`);
   });
 
   it("has Prometheus scrape every app on its metrics port, which each app's listener binds", () => {

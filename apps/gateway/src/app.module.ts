@@ -14,7 +14,7 @@ import { MetricsController } from './http/metrics.js';
 import { BgpRestController } from './rest/bgp.controller.js';
 import { LbRestController } from './rest/lb.controller.js';
 import { DevicesRestController } from './rest/devices.controller.js';
-import { HostsRestController } from './rest/hosts.controller.js';
+import { HostsRestController, JoinTokensRestController } from './rest/hosts.controller.js';
 import { NetworksRestController, NicsRestController } from './rest/networks.controller.js';
 import { TunnelRestController } from './rest/tunnel.controller.js';
 import { VpnRestController } from './rest/vpn.controller.js';
@@ -35,6 +35,7 @@ export class GatewayModule {
         HealthController,
         MetricsController,
         HostsRestController,
+        JoinTokensRestController,
         NetworksRestController,
         NicsRestController,
         TunnelRestController,

@@ -37,8 +37,7 @@ try {
   nc = await connectBus(
     {
       url: config.natsUrl,
-      user: config.natsUser,
-      password: config.natsPassword,
+      credsFile: config.natsCreds,
       name: 'gateway',
     },
     logger,

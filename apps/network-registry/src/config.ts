@@ -11,6 +11,10 @@ export const registryConfigSpec = {
     default: 300_000,
     min: 100,
   }),
+  natsAuthorityFile: env.optional('QNET_NATS_AUTHORITY_FILE', {
+    description:
+      'the NATS authority (JSON, 0600) this registry signs enrolled hosts’ credentials with; without it, join tokens are refused',
+  }),
   hostSweepMs: env.int('HOST_SWEEP_INTERVAL_MS', {
     description: 'how often host health transitions are recorded',
     default: 5_000,

@@ -5,6 +5,7 @@ import { Networks1732300000000 } from './migrations/1732300000000-networks.js';
 import { IpReleases1733100000000 } from './migrations/1733100000000-ip-releases.js';
 import { RegistryAgentDrivers1733200000001 } from './migrations/1733200000001-agent-drivers.js';
 import { NicErrors1733400000000 } from './migrations/1733400000000-nic-errors.js';
+import { Enrollment1733500000000 } from './migrations/1733500000000-enrollment.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -20,5 +21,6 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
     IpReleases1733100000000,
     RegistryAgentDrivers1733200000001,
     NicErrors1733400000000,
+    Enrollment1733500000000,
   ],
 };

@@ -1,6 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { agentDrivers } from '@qnet/service';
+import { readFileSync } from 'node:fs';
+import type { NatsAuthority } from '@qnet/bus';
+import type { ServiceConfig } from '@qnet/service';
 import type { RegistryConfig } from './config.js';
+import { EnrollmentController } from './enrollment/enrollment.controller.js';
+import { EnrollmentRepository } from './enrollment/enrollment.repository.js';
+import { EnrollmentService, NATS_TRUST, type NatsTrust } from './enrollment/enrollment.service.js';
 import { LINUX_DRIVER, LinuxRenderer } from './desired/linux-renderer.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { HostRepository } from './hosts/host.repository.js';
@@ -18,17 +24,32 @@ import { NicsController } from './nics/nics.controller.js';
 
 @Module({})
 export class RegistryModule {
-  static forConfig(c: RegistryConfig): DynamicModule {
+  static forConfig(c: RegistryConfig & ServiceConfig): DynamicModule {
+    const trust: NatsTrust = {
+      natsUrl: c.natsUrl,
+      authority: c.natsAuthorityFile
+        ? (JSON.parse(readFileSync(c.natsAuthorityFile, 'utf8')) as NatsAuthority)
+        : undefined,
+    };
     const drivers = agentDrivers([
       { driver: LINUX_DRIVER, renderer: LinuxRenderer, observer: NicRejectionsObserver },
     ]);
     return {
       module: RegistryModule,
-      controllers: [HostsController, NetworksController, NicsController, ...drivers.controllers],
+      controllers: [
+        HostsController,
+        EnrollmentController,
+        NetworksController,
+        NicsController,
+        ...drivers.controllers,
+      ],
       providers: [
         ...drivers.providers,
         HostRepository,
         HostService,
+        EnrollmentRepository,
+        EnrollmentService,
+        { provide: NATS_TRUST, useValue: trust },
         NetworkRepository,
         NetworkService,
         AddressAllocator,

@@ -43,6 +43,15 @@ export const agentConfigSpec = {
     default: 5_000,
     min: 100,
   }),
+  joinToken: env.optional('QNET_JOIN_TOKEN', {
+    description:
+      'one-time join token (POST /v1/join-tokens): the agent enrolls with it and keeps the NATS credentials it gets in AGENT_STATE_DIR/nats.creds',
+    secret: true,
+  }),
+  joinUrl: env.optional('QNET_JOIN_URL', {
+    description: 'the gateway the agent enrolls through, e.g. http://10.0.0.1:8080',
+    pattern: /^https?:\/\/[^\s/]+\/?$/,
+  }),
   stateDir: env.string('AGENT_STATE_DIR', {
     description: 'where the agent keeps what it is given (the pushed device config, 0600)',
     default: '.qnet/agent',

@@ -15,6 +15,7 @@ import {
 } from '@qnet/runtime';
 import { AgentModule } from './agent.module.js';
 import { agentConfigSpec, type AgentConfig } from './config.js';
+import { agentCredentials } from './enrollment.js';
 import { enterNamespace, resolveIdentity, type AgentIdentity } from './identity.js';
 
 const logger = createLogger('node-agent');
@@ -54,15 +55,20 @@ try {
     config.metricsPort === undefined ? AGENT_METRICS_PORT : Number(config.metricsPort),
     logger,
   );
+  const credsFile = await agentCredentials(config, id.hostId, logger);
   const nc = (bus = await connectBus(
-    {
-      url: config.natsUrl,
-      user: config.natsUser ?? (config.natsPassword ? NATS_USERS.agent(id.hostId) : undefined),
-      password: config.natsPassword,
-      name: NATS_USERS.agent(id.hostId),
-    },
+    { url: config.natsUrl, credsFile, name: NATS_USERS.agent(id.hostId) },
     logger,
   ));
+  // A revoked host's connection is closed by the server and refused from then on.
+  void nc.closed().then((err) => {
+    if (!err) return;
+    logger.fatal(
+      { err },
+      `NATS closed this host's connection: ${err.message}${/authoriz|authentic|revoked/i.test(err.message) ? ` — its credentials were revoked or are not valid; to enroll it again, remove ${credsFile ?? 'its credentials'} and start it with a new QNET_JOIN_TOKEN` : ''}`,
+    );
+    process.exit(1);
+  });
   app = await NestFactory.createApplicationContext(
     AgentModule.create({ nc, id, config, exec: executorFor(id, config) }),
     {

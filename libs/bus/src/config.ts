@@ -6,12 +6,8 @@ export const busConfigSpec = {
     description: 'NATS server URL; a cluster: its servers comma-separated',
     default: 'nats://127.0.0.1:4222',
   }),
-  natsUser: env.optional('NATS_USER', {
-    description: "this component's NATS user (see deploy/nats)",
-  }),
-  natsPassword: env.optional('NATS_PASSWORD', {
-    description: "this component's NATS password",
-    secret: true,
+  natsCreds: env.optional('NATS_CREDS', {
+    description: "this component's NATS credentials file (user JWT and seed, 0600)",
   }),
   logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
     description: 'log level',

@@ -1,12 +1,13 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { readlinkSync } from 'node:fs';
+import { connect, type Authenticator, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { credsAuthenticator, credsUserName } from './nats-jwt.js';
 
 export interface BusConnectionConfig {
-  /** nats://[user:password@]host:port — credentials may also come from user/password. */
+  /** nats://[user:password@]host:port, or several comma-separated (a cluster). */
   url: string;
-  user?: string;
-  password?: string;
+  /** A NATS credentials file (user JWT and seed): this component's identity. */
+  credsFile?: string;
   /** Connection name shown by the NATS server (monitoring, logs). */
   name: string;
 }
@@ -16,6 +17,7 @@ export interface NatsConnectOptions {
   name: string;
   user?: string;
   pass?: string;
+  authenticator?: Authenticator;
   inboxPrefix: string;
   maxReconnectAttempts: number;
   reconnectTimeWait: number;
@@ -31,12 +33,21 @@ export function natsOptions(cfg: BusConnectionConfig): NatsConnectOptions {
   // A cluster is several URLs, comma-separated; credentials may ride on the first.
   const urls = cfg.url.split(',').map((u) => new URL(u.trim()));
   const url = urls[0]!;
-  const user = cfg.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
-  const pass = cfg.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  const creds = cfg.credsFile ? readFileSync(cfg.credsFile, 'utf8') : undefined;
+  const user = creds
+    ? credsUserName(creds)
+    : url.username
+      ? decodeURIComponent(url.username)
+      : undefined;
+  const auth = creds
+    ? { authenticator: credsAuthenticator(creds) }
+    : user
+      ? { user, pass: decodeURIComponent(url.password) }
+      : {};
   return {
     servers: urls.map((u) => `${u.protocol}//${u.host}`),
     name: cfg.name,
-    ...(user ? { user, pass } : {}),
+    ...auth,
     inboxPrefix: inboxPrefixFor(user),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

@@ -14,3 +14,4 @@ export * from './bootstrap.js';
 export * from './nats-auth.js';
 export * from './config.js';
 export * from './metrics.js';
+export * from './nats-jwt.js';

@@ -10,6 +10,7 @@ export * from './pagination.js';
 export * from './common/ping.js';
 export * from './agent/capabilities.js';
 export * from './agent/messages.js';
+export * from './registry/enrollment.js';
 export * from './registry/hosts.js';
 export * from './proto-catalog.js';
 export * from './agent/linux.js';

@@ -2,13 +2,21 @@ import { serviceById, serviceByProto, type BusServiceId } from './services.js';
 
 /**
  * Operations on the cluster itself rather than on one project's resources (README, "Tenancy"): the
- * tunnel fabric and its devices, and changing hosts. Only the admin token (project `*`) may call
- * them; a project-scoped caller gets a 403. Hosts stay readable by every project: they are the
+ * tunnel fabric and its devices, and changing, enrolling and revoking hosts. Only the admin token
+ * (project `*`) may call them; a project-scoped caller gets a 403. JoinHost is also open without
+ * a bearer token on POST /v1/hosts/join: its join token is its credential. Hosts stay readable by every project: they are the
  * shared infrastructure a tenant names when it places a network, a speaker or a gateway, and a
  * host carries nothing of any project.
  */
 const CLUSTER_RPCS: Partial<Record<BusServiceId, '*' | readonly string[]>> = {
-  registry: ['UpdateHost'],
+  registry: [
+    'UpdateHost',
+    'CreateJoinToken',
+    'ListJoinTokens',
+    'DeleteJoinToken',
+    'JoinHost',
+    'RevokeHost',
+  ],
   tunnel: '*',
   device: '*',
 };

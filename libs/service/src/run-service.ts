@@ -46,8 +46,7 @@ export async function runService<C = object>(
       service: def.service,
       bus: {
         url: config.natsUrl,
-        user: config.natsUser,
-        password: config.natsPassword,
+        credsFile: config.natsCreds,
         name: def.service,
       },
       logger,

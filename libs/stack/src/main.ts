@@ -67,9 +67,10 @@ export async function runFromCli(root: string): Promise<void> {
       lines.push(
         `  metrics (Prometheus)      services :${BUS_SERVICES.map((s) => s.metricsPort).join(', :')}; agent :${AGENT_METRICS_PORT}`,
       );
-    if (stack.observer) {
+    if (stack.observerCreds) {
       lines.push(
-        `  watch events              nats sub --server ${stack.natsUrl} --user ${stack.observer.user} --password ${stack.observer.password} 'qnet.evt.>'`,
+        `  watch events              nats sub --server ${stack.natsUrl} --creds ${stack.observerCreds} 'qnet.evt.>'`,
+        `  add a host                curl -X POST ${stack.gatewayUrl}/v1/join-tokens, then on it: QNET_JOIN_TOKEN=<token> QNET_JOIN_URL=<gateway> NATS_URL=<nats> node apps/node-agent/dist/main.js`,
       );
     }
     console.log(lines.join('\n'));

@@ -1,14 +1,16 @@
 import { execa, type Subprocess } from 'execa';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  clusterUsers,
+  createNatsAuthority,
+  NATS_USERS,
+  permissionsOf,
   renderNatsConfig,
-  type ClusterPasswords,
+  userCreds,
+  type NatsAuthority,
   type NatsServerLayout,
 } from '@qnet/bus';
-import { BUS_SERVICES, type BusServiceId } from '@qnet/contracts';
+import { BUS_SERVICES } from '@qnet/contracts';
 import { freePort, portAnswers, waitFor } from './ports.js';
 
 export const NATS_SERVER_MISSING = `nats-server was not found on PATH.
@@ -21,7 +23,11 @@ export interface NatsHandle {
   /** URL without credentials; each component connects as its own user. */
   url: string;
   monitorUrl: string;
-  passwords: ClusterPasswords;
+  /** The deployment's NATS keys (0600): what the registry enrolls and revokes hosts with. */
+  authorityFile: string;
+  authority: NatsAuthority;
+  /** A component's credentials file (0600): "gateway", "observer", "lb", "agent-<host id>", … */
+  credsFile(user: string): string;
   configPath: string;
   stop(): Promise<void>;
   /** Starts the stopped server again: same port, users and JetStream data. */
@@ -30,37 +36,67 @@ export interface NatsHandle {
   restart(): Promise<void>;
 }
 
-const secret = () => randomBytes(18).toString('base64url');
+/** The authority kept in `file` (0600), made there on first use: the same keys on every start. */
+export async function loadNatsAuthority(file: string): Promise<NatsAuthority> {
+  if (!existsSync(file))
+    writeFileSync(file, `${JSON.stringify(await createNatsAuthority(), null, 2)}\n`, {
+      mode: 0o600,
+    });
+  return JSON.parse(readFileSync(file, 'utf8')) as NatsAuthority;
+}
 
-export function generatePasswords(agentHostIds: string[]): ClusterPasswords {
-  return {
-    gateway: secret(),
-    observer: secret(),
-    services: Object.fromEntries(BUS_SERVICES.map((s) => [s.id, secret()])) as Record<
-      BusServiceId,
-      string
-    >,
-    agents: agentHostIds.map((hostId) => ({ hostId, password: secret() })),
+/** Every component of one host's `npm start`: the gateway, the services, the observer, its agents. */
+export function componentUsers(agentHostIds: string[]): string[] {
+  return [
+    NATS_USERS.gateway,
+    NATS_USERS.observer,
+    ...BUS_SERVICES.map((s) => NATS_USERS.service(s.id)),
+    ...agentHostIds.map((h) => NATS_USERS.agent(h)),
+  ];
+}
+
+/** Writes a credentials file (0600) for each user into dir/creds; names them by user. */
+export async function writeCredentials(
+  dir: string,
+  authority: NatsAuthority,
+  users: string[],
+): Promise<(user: string) => string> {
+  const credsDir = path.join(dir, 'creds');
+  mkdirSync(credsDir, { recursive: true, mode: 0o700 });
+  const files = new Map<string, string>();
+  for (const user of users) {
+    const file = path.join(credsDir, `${user}.creds`);
+    writeFileSync(file, await userCreds(authority, user, permissionsOf(user)), { mode: 0o600 });
+    files.set(user, file);
+  }
+  return (user) => {
+    const file = files.get(user);
+    if (!file) throw new Error(`NATS has no credentials for ${user}`);
+    return file;
   };
 }
 
 /**
- * Starts nats-server with JetStream and one user per component (subject permissions) on free
- * loopback ports. The config holds passwords, so it is written 0600.
+ * Starts nats-server with JetStream in operator mode on free loopback ports: it trusts the
+ * authority kept in dir (made on first start), and each component connects with its own
+ * credentials file (subject permissions in its JWT).
  */
 export async function startNatsServer(opts: {
   dir: string;
+  /** Hosts whose agents get credentials here (others enroll with a join token). */
   agentHostIds: string[];
   port?: number;
   /** The nats-server binary (default: NATS_SERVER_BIN, else nats-server from PATH). */
   bin?: string;
-  /** Shared by the nodes of a cluster; made here otherwise. */
-  passwords?: ClusterPasswords;
+  /** Shared by the nodes of a cluster: its file; default dir/authority.json. */
+  authorityFile?: string;
   serverName?: string;
   cluster?: NatsServerLayout['cluster'];
 }): Promise<NatsHandle> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  const passwords = opts.passwords ?? generatePasswords(opts.agentHostIds);
+  const authorityFile = opts.authorityFile ?? path.join(opts.dir, 'authority.json');
+  const authority = await loadNatsAuthority(authorityFile);
+  const credsFile = await writeCredentials(opts.dir, authority, componentUsers(opts.agentHostIds));
   const configPath = path.join(opts.dir, 'nats.conf');
   const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   let port = opts.port ?? (await freePort());
@@ -80,7 +116,8 @@ export async function startNatsServer(opts: {
           listen: `127.0.0.1:${port}`,
           monitor: `127.0.0.1:${monitor}`,
           storeDir: path.join(opts.dir, 'jetstream'),
-          users: clusterUsers(passwords),
+          resolverDir: path.join(opts.dir, 'jwt'),
+          authority,
           serverName: opts.serverName,
           cluster: opts.cluster,
         }),
@@ -106,7 +143,9 @@ export async function startNatsServer(opts: {
     get monitorUrl() {
       return `http://127.0.0.1:${monitor}`;
     },
-    passwords,
+    authorityFile,
+    authority,
+    credsFile,
     configPath,
     stop,
     start,
@@ -180,20 +219,21 @@ export interface NatsCluster {
   /** Every node's client URL, comma-separated: what NATS_URL takes. */
   url: string;
   nodes: NatsHandle[];
-  passwords: ClusterPasswords;
   stop(): Promise<void>;
 }
 
 /**
  * `size` nats-servers on loopback, routed into one cluster with JetStream (one server name and
- * store per node), sharing one set of users: for proving the product on a distributed engine.
+ * store per node), trusting one authority: for proving the product on a distributed engine.
  */
 export async function startNatsCluster(opts: {
   dir: string;
   agentHostIds: string[];
   size: number;
 }): Promise<NatsCluster> {
-  const passwords = generatePasswords(opts.agentHostIds);
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  const authorityFile = path.join(opts.dir, 'authority.json');
+  await loadNatsAuthority(authorityFile);
   const ports = await Promise.all(
     Array.from({ length: opts.size }, async () => ({
       client: await freePort(),
@@ -207,7 +247,7 @@ export async function startNatsCluster(opts: {
         dir: path.join(opts.dir, `n${i}`),
         agentHostIds: opts.agentHostIds,
         port: p.client,
-        passwords,
+        authorityFile,
         serverName: `qnet-${i}`,
         cluster: {
           name: 'qnet',
@@ -220,7 +260,6 @@ export async function startNatsCluster(opts: {
   return {
     url: nodes.map((n) => n.url).join(','),
     nodes,
-    passwords,
     stop: async () => {
       await Promise.all(nodes.map((n) => n.stop()));
     },

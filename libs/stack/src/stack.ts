@@ -30,6 +30,8 @@ export interface AgentSpec {
   hostId: string;
   mode: 'auto' | 'host' | 'netns' | 'dry-run';
   netns?: string;
+  /** Enroll through the gateway with this join token instead of deployment credentials. */
+  joinToken?: string;
 }
 
 /** The environment of one app in a deployment: NATS user, database, ports, agent identity. */
@@ -38,8 +40,7 @@ export function appEnv(
   app: AppName,
   agent?: AgentSpec,
 ): Record<string, string | undefined> {
-  const creds = (user: string, password: unknown) =>
-    d.nats ? { NATS_USER: user, NATS_PASSWORD: String(password) } : {};
+  const creds = (user: string) => (d.nats ? { NATS_CREDS: d.nats.credsFile(user) } : {});
   // A terminal's Ctrl-C reaches every process of its group: the apps leave it to the launcher,
   // which stops them once, in order.
   const base = { NATS_URL: d.natsUrl, QNET_SUPERVISED: '1', ...d.env };
@@ -48,20 +49,23 @@ export function appEnv(
       ...base,
       GATEWAY_HOST: d.gatewayHost,
       GATEWAY_PORT: String(d.gatewayPort),
-      ...creds(NATS_USERS.gateway, d.nats?.passwords.gateway),
+      ...creds(NATS_USERS.gateway),
     };
   }
   if (app === 'node-agent') {
     if (!agent) throw new Error('node-agent needs an agent spec');
-    const password = d.nats?.passwords.agents.find((a) => a.hostId === agent.hostId)?.password;
-    if (d.nats && !password) throw new Error(`NATS has no user for agent ${agent.hostId}`);
     return {
       ...base,
       QNET_HOST_ID: agent.hostId,
       AGENT_MODE: agent.mode,
       AGENT_STATE_DIR: path.join(path.dirname(d.logDir), `agent-${agent.hostId}`),
       ...(agent.netns ? { AGENT_NETNS: agent.netns } : {}),
-      ...creds(NATS_USERS.agent(agent.hostId), password),
+      ...(agent.joinToken
+        ? {
+            QNET_JOIN_TOKEN: agent.joinToken,
+            QNET_JOIN_URL: `http://${d.gatewayHost}:${d.gatewayPort}`,
+          }
+        : creds(NATS_USERS.agent(agent.hostId))),
     };
   }
   const svc = BUS_SERVICES.find((s) => s.app === app)!;
@@ -69,7 +73,9 @@ export function appEnv(
     ...base,
     DATABASE_URL: d.databaseUrl,
     QNET_MASTER_KEY_FILE: path.join(path.dirname(d.logDir), 'master.key'),
-    ...creds(NATS_USERS.service(svc.id), d.nats?.passwords.services[svc.id]),
+    ...creds(NATS_USERS.service(svc.id)),
+    // The registry enrolls and revokes hosts: it signs their NATS credentials.
+    ...(d.nats && svc.id === 'registry' ? { QNET_NATS_AUTHORITY_FILE: d.nats.authorityFile } : {}),
   };
 }
 
@@ -127,8 +133,8 @@ export interface Stack {
   apps: AppProcess[];
   /** The file holding the device controller's bootstrap PSK, when the stack made one. */
   devicePskFile?: string;
-  /** Credentials of the read-only NATS user, for `nats sub`. */
-  observer?: { user: string; password: string };
+  /** The read-only NATS user's credentials file, for `nats sub --creds`. */
+  observerCreds?: string;
   stop(): Promise<void>;
 }
 
@@ -192,9 +198,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       database,
       apps,
       devicePskFile: psk?.file,
-      observer: nats
-        ? { user: NATS_USERS.observer, password: String(nats.passwords.observer) }
-        : undefined,
+      observerCreds: nats?.credsFile(NATS_USERS.observer),
       stop,
     };
   } catch (err) {

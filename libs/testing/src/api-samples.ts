@@ -27,6 +27,15 @@ export interface Refs {
 /** A WireGuard public key (32 bytes, base64) that no real peer has. */
 export const SAMPLE_WG_KEY = Buffer.alloc(32, 7).toString('base64');
 
+/** A NATS user public key (valid checksum) that no enrolled host has. */
+export const SAMPLE_NATS_USER_KEY = 'UALNWXXJF35VGNYXYGFULDAB3I7DES6OEP7PJQPALKPYGATDON7DBKSK';
+/** Join tokens are the cluster's, not a project's: no sample project owns one. */
+const SAMPLE_JOIN_TOKEN_ID = '00000000-0000-4000-8000-000000000001';
+/** Path parameters of the cluster's own resources, which no project's Refs name. */
+const CLUSTER_PATH_PARAMS: Record<string, string> = {
+  '/v1/join-tokens/{id}': SAMPLE_JOIN_TOKEN_ID,
+};
+
 type Body = Record<string, unknown>;
 type Sample = (r: Refs) => Body;
 
@@ -140,6 +149,15 @@ export const RPC_SAMPLES: Record<string, Sample> = {
   'NetworkRegistryService/ListHosts': () => ({}),
   'NetworkRegistryService/GetHost': (r) => ({ host_id: r.host }),
   'NetworkRegistryService/UpdateHost': (r) => ({ host_id: r.host, description: 'changed' }),
+  'NetworkRegistryService/CreateJoinToken': (r) => ({ host_id: r.host, ttl_seconds: 600 }),
+  'NetworkRegistryService/ListJoinTokens': () => ({}),
+  'NetworkRegistryService/DeleteJoinToken': () => ({ id: SAMPLE_JOIN_TOKEN_ID }),
+  'NetworkRegistryService/JoinHost': (r) => ({
+    token: `qnetjoin_${'A'.repeat(43)}`,
+    host_id: r.host,
+    public_key: SAMPLE_NATS_USER_KEY,
+  }),
+  'NetworkRegistryService/RevokeHost': (r) => ({ host_id: r.host }),
   'NetworkRegistryService/AttachNic': (r) => ({
     network_id: r.network,
     host_id: r.host,
@@ -215,6 +233,8 @@ const PATH_PARAMS: Record<string, keyof Refs> = {
 /** A route's concrete path for `r`'s resources; throws on a parameter this table does not know. */
 export function samplePath(template: string, r: Refs): string {
   return template.replace(/\{([^}]+)\}/g, (whole, name: string, at: number) => {
+    const fixed = CLUSTER_PATH_PARAMS[template.slice(0, at) + whole];
+    if (fixed) return fixed;
     const kind = PATH_PARAMS[name] ?? PATH_PARAMS[template.slice(0, at) + whole];
     if (!kind) throw new Error(`no sample for path parameter ${name} of ${template}`);
     return encodeURIComponent(r[kind]);
@@ -227,6 +247,9 @@ export const REST_BODIES: Record<string, Sample> = {
   'PATCH /v1/networks/{id}': () => ({ description: 'changed' }),
   'POST /v1/nics': RPC_SAMPLES['NetworkRegistryService/AttachNic']!,
   'PATCH /v1/hosts/{id}': () => ({ description: 'changed' }),
+  'POST /v1/hosts/join': RPC_SAMPLES['NetworkRegistryService/JoinHost']!,
+  'POST /v1/hosts/{id}/revoke': () => ({}),
+  'POST /v1/join-tokens': RPC_SAMPLES['NetworkRegistryService/CreateJoinToken']!,
   'POST /api/v1/load-balancers': RPC_SAMPLES['LoadBalancerService/CreateLoadBalancer']!,
   'PATCH /api/v1/load-balancers/{id}': () => ({ description: 'changed' }),
   'POST /api/v1/load-balancers/{id}/listeners': () => ({ port: 8443 }),

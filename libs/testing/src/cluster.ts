@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inboxPrefixFor, NATS_USERS, request } from '@qnet/bus';
+import { NATS_USERS, natsOptions, request } from '@qnet/bus';
 import { BUS_SERVICES, pingRpc, type BusServiceId } from '@qnet/contracts';
 import {
   freePort,
@@ -123,21 +123,9 @@ export class TestCluster {
 
   /** A NATS connection as one component's user (e.g. "lb", "agent-h1", "observer"). */
   async connectAs(user: string): Promise<NatsConnection> {
-    const p = this.nats.passwords;
-    const password =
-      user === NATS_USERS.gateway
-        ? p.gateway
-        : user === NATS_USERS.observer
-          ? p.observer
-          : (p.agents.find((a) => NATS_USERS.agent(a.hostId) === user)?.password ??
-            p.services[BUS_SERVICES.find((s) => s.app === user)?.id as BusServiceId]);
-    if (!password) throw new Error(`no NATS user ${user}`);
-    const nc = await connect({
-      servers: this.nats.url.split(','),
-      user,
-      pass: String(password),
-      inboxPrefix: inboxPrefixFor(user),
-    });
+    const nc = await connect(
+      natsOptions({ url: this.nats.url, credsFile: this.nats.credsFile(user), name: user }),
+    );
     this.connections.push(nc);
     return nc;
   }
@@ -217,7 +205,9 @@ function clusterHandle(nodes: NatsHandle[]): NatsHandle {
   return {
     url: nodes.map((n) => n.url).join(','),
     monitorUrl: nodes[0]!.monitorUrl,
-    passwords: nodes[0]!.passwords,
+    authorityFile: nodes[0]!.authorityFile,
+    authority: nodes[0]!.authority,
+    credsFile: (user) => nodes[0]!.credsFile(user),
     configPath: nodes[0]!.configPath,
     stop: all((n) => n.stop()),
     start: all((n) => n.start()),

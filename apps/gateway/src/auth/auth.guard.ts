@@ -11,6 +11,11 @@ export interface AuthSettings {
 }
 
 const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
+/**
+ * A new host enrolls here without a bearer token: the join token it carries is its credential. A
+ * bearer token presented is still checked, and scopes the call like any other.
+ */
+const JOIN_PATH = '/v1/hosts/join';
 
 /**
  * Bearer API tokens with a project scope. A scoped token may only name its own project; the
@@ -24,6 +29,7 @@ export class AuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     if (this.auth.mode === 'off' || OPEN_PATHS.has(req.path) || req.path.startsWith('/docs'))
       return true;
+    if (req.path === JOIN_PATH && req.headers.authorization === undefined) return true;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match)

@@ -28,6 +28,14 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface HostCredentials {
+  host_id: string;
+  issued_at: Generated<Timestamp>;
+  join_token_id: string | null;
+  public_key: string;
+  revoked_at: Timestamp | null;
+}
+
 export interface Hosts {
   agent_version: string;
   applied: Generated<Json>;
@@ -56,6 +64,17 @@ export interface IpReleases {
   address: string;
   network_id: string;
   released_at: Generated<Timestamp>;
+}
+
+export interface JoinTokens {
+  created_at: Generated<Timestamp>;
+  description: Generated<string>;
+  expires_at: Timestamp;
+  host_id: string | null;
+  id: string;
+  token_digest: Buffer;
+  used_at: Timestamp | null;
+  used_by_host: string | null;
 }
 
 export interface NetworkHosts {
@@ -100,9 +119,11 @@ export interface Nics {
 }
 
 export interface DB {
+  host_credentials: HostCredentials;
   hosts: Hosts;
   ip_allocations: IpAllocations;
   ip_releases: IpReleases;
+  join_tokens: JoinTokens;
   network_hosts: NetworkHosts;
   networks: Networks;
   nics: Nics;
