@@ -112,6 +112,26 @@ describe('network registry: networks, NICs, IPAM', () => {
     expect(await count('network_registry.networks')).toBe(before);
   });
 
+  it('defaults to isolated, and refuses nat on a host without nftables (412 naming both)', async () => {
+    const nat = { bridge_name: 'qbrnat', cidr: '10.64.0.0/24', gateway: '10.64.0.1' };
+    const refused = await api('POST', '/v1/networks', {
+      name: 'n',
+      host_id: 'h2',
+      mode: 'nat',
+      ...nat,
+    });
+    expect(refused.status).toBe(412);
+    expect(refused.body.message).toBe('host h2 lacks nftables');
+    const isolated = await api('POST', '/v1/networks', { name: 'n', host_id: 'h2', ...nat });
+    expect(isolated.status).toBe(201);
+    expect(isolated.body.mode).toBe('isolated');
+    const id = isolated.body.id as string;
+    const update = await api('PATCH', `/v1/networks/${id}`, { mode: 'nat' });
+    expect(update.status).toBe(412);
+    expect((await api('PATCH', `/v1/networks/${id}`, { mode: 'routed' })).body.mode).toBe('routed');
+    expect((await api('DELETE', `/v1/networks/${id}`)).status).toBe(204);
+  });
+
   it('refuses overlapping CIDRs in a project (409 naming the other network), allows them across projects', async () => {
     const a = await api('POST', '/v1/networks', {
       name: 'a',

@@ -6,6 +6,7 @@ import { IpReleases1733100000000 } from './migrations/1733100000000-ip-releases.
 import { RegistryAgentDrivers1733200000001 } from './migrations/1733200000001-agent-drivers.js';
 import { NicErrors1733400000000 } from './migrations/1733400000000-nic-errors.js';
 import { Enrollment1733500000000 } from './migrations/1733500000000-enrollment.js';
+import { NetworkModes1733600000000 } from './migrations/1733600000000-network-modes.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -22,5 +23,6 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
     RegistryAgentDrivers1733200000001,
     NicErrors1733400000000,
     Enrollment1733500000000,
+    NetworkModes1733600000000,
   ],
 };

@@ -33,7 +33,8 @@ export interface Driver<Spec = unknown, Observed = unknown> {
   readonly name: string;
   /** Validates and normalises a desired spec received from the bus; throws with the reason. */
   parse(spec: unknown): Spec;
-  observe(exec: Executor): Promise<Observed>;
+  /** Reads the host; told what is wanted and what was applied last, to read only what matters. */
+  observe(exec: Executor, desired?: Spec, previous?: Spec): Promise<Observed>;
   plan(desired: Spec, observed: Observed): Change[];
   /** What the host would look like after applying `desired` (used in dry-run, where nothing is observed). */
   assumeApplied(desired: Spec): Observed;
@@ -74,12 +75,12 @@ export async function reconcile<S, O>(
       driver.plan(desired, driver.assumeApplied(previous ?? driver.parse({}))),
       {},
     );
-  let observed = await driver.observe(exec);
+  let observed = await driver.observe(exec, desired, previous);
   let changes = driver.plan(desired, observed);
   // A state already applied that now looks different must look so twice: one observation taken
   // while a daemon was busy (vtysh omits a slow daemon's section) is not drift to repair.
   if (changes.length && opts.confirmDrift) {
-    observed = await driver.observe(exec);
+    observed = await driver.observe(exec, desired, previous);
     changes = driver.plan(desired, observed);
   }
   return execute(exec, changes, driver.unrealizable?.(desired, observed) ?? {});

@@ -92,6 +92,7 @@ export interface Networks {
   host_id: string | null;
   id: Generated<string>;
   labels: Generated<Record<string, string>>;
+  mode: Generated<'isolated' | 'nat' | 'routed'>;
   mtu: number;
   name: string;
   project_id: string;

@@ -3,10 +3,12 @@ import { renderLinuxSpec, type RenderInput } from './linux-render.js';
 const overlay = {
   id: 'n1',
   type: 'overlay' as const,
+  mode: 'isolated' as const,
   vni: 7,
   vlan_id: null,
   bridge_name: 'qbr7',
   mtu: 1450,
+  cidr: '10.0.0.0/24',
   prefix: 24,
   gateway: '10.0.0.1',
 };
@@ -31,10 +33,12 @@ describe('registry → linux desired state', () => {
       {
         id: 'n2',
         type: 'vlan',
+        mode: 'isolated',
         vni: null,
         vlan_id: 10,
         bridge_name: 'fcbr0',
         mtu: 1500,
+        cidr: null,
         prefix: null,
         gateway: null,
       },
@@ -116,5 +120,37 @@ describe('registry → linux desired state', () => {
       fdb: [],
       neigh: [{ ip: '10.0.0.2', mac: '02:00:00:00:00:01' }],
     });
+  });
+
+  it("puts a nat or routed bridge network's gateway on its bridge, and owns its CIDR there", () => {
+    const bridge = (mode: 'isolated' | 'nat' | 'routed') =>
+      renderLinuxSpec({
+        hostId: 'h1',
+        underlayIp: '192.0.2.1',
+        networks: [
+          {
+            id: 'n3',
+            type: 'bridge',
+            mode,
+            vni: null,
+            vlan_id: null,
+            bridge_name: 'qbrnat',
+            mtu: 1500,
+            cidr: '10.60.0.0/24',
+            prefix: 24,
+            gateway: '10.60.0.1',
+          },
+        ],
+        members: new Map(),
+        nics: [],
+      }).bridges;
+    expect(bridge('nat')).toEqual([
+      { name: 'qbrnat', mtu: 1500, cidr: '10.60.0.0/24', gateway: '10.60.0.1/24', nat: true },
+    ]);
+    expect(bridge('routed')).toEqual([
+      { name: 'qbrnat', mtu: 1500, cidr: '10.60.0.0/24', gateway: '10.60.0.1/24' },
+    ]);
+    // Isolated: no gateway on the bridge, and one left there from another mode is removed.
+    expect(bridge('isolated')).toEqual([{ name: 'qbrnat', mtu: 1500, cidr: '10.60.0.0/24' }]);
   });
 });

@@ -2,6 +2,7 @@ import {
   VXLAN_PORT,
   type LinuxBridge,
   type LinuxSpec,
+  type NetworkMode,
   type NetworkType,
   type NicKind,
 } from '@qnet/contracts';
@@ -9,12 +10,28 @@ import {
 export interface RenderNetwork {
   id: string;
   type: NetworkType;
+  mode: NetworkMode;
   vni: number | null;
   vlan_id: number | null;
   bridge_name: string;
   mtu: number;
+  cidr: string | null;
   prefix: number | null;
   gateway: string | null;
+}
+
+/**
+ * A bridge network's layer 3 on its bridge: the agent owns addresses inside its CIDR there, and in
+ * nat and routed modes puts the gateway on it (nat: masqueraded on the way out).
+ */
+function bridgeL3(n: RenderNetwork): Partial<LinuxBridge> {
+  if (n.type !== 'bridge' || n.cidr === null) return {};
+  if (n.mode === 'isolated' || n.gateway === null) return { cidr: n.cidr };
+  return {
+    cidr: n.cidr,
+    gateway: `${n.gateway}/${n.prefix}`,
+    ...(n.mode === 'nat' ? { nat: true } : {}),
+  };
 }
 
 export interface RenderNic {
@@ -57,6 +74,7 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
       name: n.bridge_name,
       mtu: Math.max(cur?.mtu ?? 0, n.mtu),
       ...(cur?.vlan_filtering || n.vlan_id !== null ? { vlan_filtering: true } : {}),
+      ...bridgeL3(n),
     });
   }
   const byId = new Map(input.networks.map((n) => [n.id, n]));

@@ -44,10 +44,12 @@ export const linuxStateRepository = {
           'nh.host_id as host_id_of',
           'n.id',
           'n.type',
+          'n.mode',
           'n.vni',
           'n.vlan_id',
           'n.bridge_name',
           'n.mtu',
+          asText<string | null>('n.cidr').as('cidr'),
           sql<number | null>`masklen(n.cidr)`.as('prefix'),
           hostText<string | null>('n.gateway').as('gateway'),
         ])

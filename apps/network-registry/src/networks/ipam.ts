@@ -1,4 +1,4 @@
-import { QnetError } from '@qnet/contracts';
+import { QnetError, type NetworkMode, type NetworkType } from '@qnet/contracts';
 import {
   cidrContainsIp,
   canonicalIp,
@@ -26,6 +26,26 @@ export function checkGateway(cidr: Cidr | undefined, gateway: string | undefined
       'gateway',
       `${gateway} is the network or broadcast address of ${cidr.text}`,
     );
+}
+
+/**
+ * nat and routed put the gateway on the network's bridge: they need a cidr and a gateway, and for
+ * now a bridge network (an overlay's distributed gateway and VLAN sub-interfaces are to come).
+ */
+export function checkMode(
+  type: NetworkType,
+  mode: NetworkMode,
+  cidr: Cidr | undefined,
+  gateway: string | undefined,
+): void {
+  if (mode === 'isolated') return;
+  if (type !== 'bridge')
+    throw QnetError.invalid(
+      'mode',
+      `${mode} is supported on bridge networks only (this is ${type})`,
+    );
+  if (!cidr) throw QnetError.invalid('cidr', `is required in ${mode} mode`);
+  if (!gateway) throw QnetError.invalid('gateway', `is required in ${mode} mode`);
 }
 
 /** "10.0.0.10", "10.0.0.10-10.0.0.20" or "10.0.0.16/28", each inside the network. */

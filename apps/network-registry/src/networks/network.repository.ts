@@ -6,6 +6,7 @@ import {
   DEFAULT_PAGE_SIZE,
   QnetError,
   type ListNetworksRequest,
+  type NetworkMode,
   type NetworkType,
   type NetworkView,
   type OperatingStatus,
@@ -41,6 +42,7 @@ export interface NewNetwork {
   name: string;
   description: string;
   type: NetworkType;
+  mode: NetworkMode;
   vlan_id: number | null;
   vni: number | null;
   bridge_name: string | null;
@@ -56,6 +58,7 @@ export interface NewNetwork {
 export interface NetworkUpdate {
   name?: string;
   description?: string;
+  mode: NetworkMode;
   cidr: string | null;
   gateway: string | null;
   mtu?: number;
@@ -69,6 +72,7 @@ const COLUMNS = [
   'name',
   'description',
   'type',
+  'mode',
   'vlan_id',
   'vni',
   'bridge_name',
@@ -293,6 +297,7 @@ export class NetworkRepository {
         .set((eb) => ({
           name: n.name ?? eb.ref('name'),
           description: n.description ?? eb.ref('description'),
+          mode: n.mode,
           cidr: n.cidr,
           gateway: n.gateway,
           mtu: n.mtu ?? eb.ref('mtu'),
@@ -466,6 +471,7 @@ export function toView(r: ViewRow): NetworkView {
     name: r.name,
     description: r.description,
     type: r.type,
+    mode: r.mode,
     vlan_id: r.vlan_id,
     vni: r.vni,
     bridge_name: r.bridge_name,

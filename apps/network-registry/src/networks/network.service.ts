@@ -15,7 +15,7 @@ import { parseCidr, type Cidr } from '@qnet/netaddr';
 import { explainViolation, ownerProject, type SqlTx, violatedConstraint } from '@qnet/persistence';
 import { DesiredStateChanges } from '@qnet/service';
 import { linuxOn } from '../desired/linux-renderer.js';
-import { canonicalRanges, checkGateway, parseReservedRanges } from './ipam.js';
+import { canonicalRanges, checkGateway, checkMode, parseReservedRanges } from './ipam.js';
 import { HostRepository } from '../hosts/host.repository.js';
 import { NetworkRepository, type NetworkRow } from './network.repository.js';
 import { assertCapable, hostNotRegistered, requiredCapability } from './placement.js';
@@ -72,11 +72,14 @@ export class NetworkService {
     }
     const cidr = parseOptionalCidr(req.cidr);
     checkGateway(cidr, req.gateway);
+    const mode = req.mode ?? 'isolated';
+    checkMode(type, mode, cidr, req.gateway);
     const reserved = req.reserved_ranges ?? [];
     parseReservedRanges(reserved, cidr);
     const vlanId = req.vlan_id ?? null;
     const hostIds = type === 'overlay' ? (req.host_ids ?? []) : req.host_id ? [req.host_id] : [];
     await this.checkHosts(hostIds, requiredCapability(type, vlanId), type === 'overlay');
+    if (mode === 'nat') await this.checkHosts(hostIds, 'nftables', false);
     const projectId = ownerProject(req.project_id);
 
     return this.retryAutoVni(req.vni === undefined, () =>
@@ -87,6 +90,7 @@ export class NetworkService {
             name: req.name,
             description: req.description ?? '',
             type,
+            mode,
             vlan_id: vlanId,
             vni: req.vni ?? null,
             bridge_name: req.bridge_name ?? null,
@@ -116,6 +120,10 @@ export class NetworkService {
       const cidr = parseOptionalCidr(cidrText);
       const gateway = req.gateway ?? cur.gateway ?? undefined;
       checkGateway(cidr, gateway);
+      const mode = req.mode ?? cur.mode;
+      checkMode(cur.type, mode, cidr, gateway);
+      if (mode === 'nat' && cur.mode !== 'nat')
+        await this.checkHosts(hostsBefore, 'nftables', false, tx);
       const reserved = req.reserved_ranges ?? cur.reserved_ranges;
       parseReservedRanges(reserved, cidr);
       if (req.host_ids && cur.type !== 'overlay')
@@ -125,6 +133,7 @@ export class NetworkService {
         .update(tx, cur.id, {
           name: req.name,
           description: req.description,
+          mode,
           cidr: cidr?.text ?? null,
           gateway: gateway ?? null,
           mtu: req.mtu,

@@ -16,6 +16,15 @@ export interface LinuxBridge {
   vlan_filtering?: boolean;
   /** A physical interface enslaved to the bridge; never created or deleted by the agent. */
   uplink?: string;
+  /**
+   * The network's CIDR (bridge networks): the agent owns the IPv4 addresses inside it on this
+   * bridge — it adds the gateway and removes any other, and touches no address outside it.
+   */
+  cidr?: string;
+  /** The network's gateway on the bridge, address/prefix (nat and routed modes), e.g. 10.0.0.1/24. */
+  gateway?: string;
+  /** Masquerade what leaves the network from its CIDR (nat mode). */
+  nat?: boolean;
 }
 
 /** A VM NIC: a TAP device that Firecracker/QEMU opens, attached to its bridge. */

@@ -25,6 +25,13 @@ import {
 export const NETWORK_TYPES = ['bridge', 'vlan', 'overlay'] as const;
 export type NetworkType = (typeof NETWORK_TYPES)[number];
 
+/**
+ * isolated: L2 only. nat: the gateway lives on the network's bridge, forwarding is on and traffic
+ * leaving the network is masqueraded. routed: the gateway lives on the bridge, no NAT.
+ */
+export const NETWORK_MODES = ['isolated', 'nat', 'routed'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
 export const PROVISIONING_STATUSES = [
   'PENDING_CREATE',
   'ACTIVE',
@@ -46,6 +53,7 @@ export interface NetworkView {
   name: string;
   description: string;
   type: NetworkType;
+  mode: NetworkMode;
   vlan_id: number | null;
   vni: number | null;
   bridge_name: string;
@@ -70,6 +78,8 @@ export class CreateNetworkRequest {
   @IsSafeText(255) @MinLength(1) name!: string;
   @IsOptional() @IsSafeText(1024) description?: string;
   @IsOptional() @IsIn(NETWORK_TYPES) network_type?: NetworkType;
+  /** Default isolated; nat and routed need a cidr and a gateway (bridge networks). */
+  @IsOptional() @IsIn(NETWORK_MODES) mode?: NetworkMode;
   @IsOptional() @IsInt() @Min(1) @Max(4094) vlan_id?: number;
   @IsOptional() @IsInt() @Min(1) @Max(16_777_215) vni?: number;
   @IsOptional() @IsInterfaceName() bridge_name?: string;
@@ -111,6 +121,7 @@ export class UpdateNetworkRequest {
   @IsUUID() id!: string;
   @IsOptional() @IsSafeText(255) @MinLength(1) name?: string;
   @IsOptional() @IsSafeText(1024) description?: string;
+  @IsOptional() @IsIn(NETWORK_MODES) mode?: NetworkMode;
   @IsOptional() @IsCanonicalCidr() cidr?: string;
   @IsOptional() @IsIpAddress() gateway?: string;
   @IsOptional() @IsInt() @Min(68) @Max(65535) mtu?: number;

@@ -9,28 +9,59 @@ import {
   type LinuxObserved,
   type ObservedLink,
 } from './observed.js';
-import { missingNamespaces, planLinux } from './plan.js';
+import { missingNamespaces, NAT_TABLE, natFingerprint, planLinux } from './plan.js';
+import { observeTable } from '../nft.js';
 import { parseLinuxSpec } from './spec.js';
 
 const NETNS_RUN_DIR = '/run/netns';
 
-async function observeLinux(exec: Executor): Promise<LinuxObserved> {
-  const links = parseLinks((await exec.read(['ip', '-j', '-d', 'link', 'show'])).stdout);
+async function observeLinux(
+  exec: Executor,
+  desired?: LinuxSpec,
+  previous?: LinuxSpec,
+): Promise<LinuxObserved> {
+  const links = parseLinks((await exec.read(['ip', '-j', '-d', 'addr', 'show'])).stdout);
   const vxlans = links.filter((l) => l.owned && l.kind === 'vxlan');
   const bridges = [...new Set(vxlans.flatMap((x) => (x.master ? [x.master] : [])))];
   // Independent reads: in parallel, since each is a process start (tens of ms on a busy host).
-  const [fdbs, neighs] = await Promise.all([
+  const [fdbs, neighs, nat, ipForward] = await Promise.all([
     Promise.all(vxlans.map((x) => exec.read(['bridge', '-j', 'fdb', 'show', 'dev', x.name]))),
     Promise.all(
       bridges.map((b) => exec.read(['ip', '-j', 'neigh', 'show', 'dev', b, 'nud', 'permanent'])),
     ),
+    observeNat(exec, desired, previous),
+    desired?.bridges.some((b) => b.gateway)
+      ? exec.read(['sysctl', '-n', 'net.ipv4.ip_forward']).then((r) => r.stdout.trim() === '1')
+      : undefined,
   ]);
   return {
     links,
+    ...(nat !== undefined ? { nat } : {}),
+    ...(ipForward !== undefined ? { ipForward } : {}),
     fdb: Object.fromEntries(vxlans.map((x, i) => [x.name, parseFdb(fdbs[i]!.stdout)])),
     neigh: Object.fromEntries(bridges.map((b, i) => [b, parseNeigh(neighs[i]!.stdout)])),
     namespaces: await namedNamespaces(),
   };
+}
+
+/**
+ * The NAT table is read only where it can matter — wanted now, there after the last apply, or
+ * unknown (the first apply of this agent) — so that hosts without NAT networks pay no nft start.
+ * Where it is not wanted, a host without nft simply has none.
+ */
+async function observeNat(
+  exec: Executor,
+  desired: LinuxSpec | undefined,
+  previous: LinuxSpec | undefined,
+): Promise<string | undefined> {
+  const wanted = desired !== undefined && natFingerprint(desired) !== undefined;
+  if (!wanted && previous !== undefined && natFingerprint(previous) === undefined) return undefined;
+  try {
+    return await observeTable(exec, NAT_TABLE);
+  } catch (err) {
+    if (wanted) throw err;
+    return undefined;
+  }
 }
 
 /** What `ip netns list` lists, read without starting a process: the files under /run/netns. */
@@ -56,7 +87,10 @@ function assumeApplied(spec: LinuxSpec): LinuxObserved {
   return {
     links: [
       ...spec.bridges.map((b) =>
-        link(b.name, 'bridge', b.mtu, { vlanFiltering: Boolean(b.vlan_filtering) }),
+        link(b.name, 'bridge', b.mtu, {
+          vlanFiltering: Boolean(b.vlan_filtering),
+          addresses: b.gateway ? [b.gateway] : [],
+        }),
       ),
       ...spec.taps.map((t) => link(t.name, 'tun', t.mtu, { master: t.bridge })),
       ...spec.veths.map((v) => link(v.name, 'veth', v.mtu, { master: v.bridge })),
@@ -84,6 +118,8 @@ function assumeApplied(spec: LinuxSpec): LinuxObserved {
       ]),
     ),
     neigh: Object.fromEntries(spec.vxlans.map((x) => [x.bridge, x.neigh])),
+    ...(natFingerprint(spec) ? { nat: natFingerprint(spec) } : {}),
+    ipForward: true,
   };
 }
 

@@ -311,6 +311,87 @@ describe('linux driver: plan', () => {
   });
 });
 
+describe('linux driver: network modes (gateway on the bridge, NAT)', () => {
+  const natSpec = (mode: 'nat' | 'routed' | 'isolated') =>
+    parseLinuxSpec({
+      bridges: [
+        {
+          name: 'qbrnat',
+          mtu: 1500,
+          cidr: '10.60.0.0/24',
+          ...(mode === 'isolated' ? {} : { gateway: '10.60.0.1/24' }),
+          ...(mode === 'nat' ? { nat: true } : {}),
+        },
+      ],
+    });
+  const bridgeWith = (addresses: string[]) => ({
+    name: 'qbrnat',
+    kind: 'bridge',
+    mtu: 1500,
+    up: true,
+    owned: true,
+    vlanFiltering: false,
+    addresses,
+  });
+
+  it('puts the gateway on the bridge, turns forwarding on and masquerades what leaves the network', () => {
+    const cmds = planLinux(natSpec('nat'), { ...empty, ipForward: false });
+    const argv = cmds.map((c) => (Array.isArray(c) ? c : c.argv));
+    expect(argv).toContainEqual(['ip', 'addr', 'add', '10.60.0.1/24', 'dev', 'qbrnat']);
+    expect(argv).toContainEqual(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    const nft = cmds.find((c) => !Array.isArray(c))!;
+    expect(nft).toMatchObject({ argv: ['nft', '-f', '-'] });
+    expect((nft as { input: string }).input).toContain(
+      'ip saddr 10.60.0.0/24 oifname != "qbrnat" masquerade',
+    );
+    // Applied: nothing more to do.
+    expect(planLinux(natSpec('nat'), linuxDriver.assumeApplied(natSpec('nat')))).toEqual([]);
+  });
+
+  it('routed: the gateway without NAT; back to isolated: the gateway goes, foreign addresses stay', () => {
+    const applied = linuxDriver.assumeApplied(natSpec('nat'));
+    expect(planLinux(natSpec('routed'), applied)).toEqual([
+      ['nft', 'delete', 'table', 'ip', 'qnet_nat'],
+    ]);
+    const observed: LinuxObserved = {
+      ...empty,
+      links: [bridgeWith(['10.60.0.1/24', '192.168.7.1/24'])],
+    };
+    expect(planLinux(natSpec('isolated'), observed)).toEqual([
+      ['ip', 'addr', 'del', '10.60.0.1/24', 'dev', 'qbrnat'],
+    ]);
+  });
+
+  it('refuses a gateway outside the CIDR or without its prefix, and NAT without a gateway', () => {
+    const bridge = (b: object) => () =>
+      parseLinuxSpec({ bridges: [{ name: 'qbrnat', cidr: '10.60.0.0/24', ...b }] });
+    expect(bridge({ gateway: '10.61.0.1/24' })).toThrow(/gateway/);
+    expect(bridge({ gateway: '10.60.0.1' })).toThrow(/gateway/);
+    expect(bridge({ gateway: '10.60.0.1/24\nflush ruleset' })).toThrow(/gateway/);
+    expect(bridge({ nat: true })).toThrow(/nat needs a gateway/);
+    expect(bridge({ cidr: '10.60.0.0/24; drop' })).toThrow(/cidr/);
+  });
+
+  it('reads bridge addresses from ip -j addr', () => {
+    const [link] = parseLinks(
+      JSON.stringify([
+        {
+          ifname: 'qbrnat',
+          mtu: 1500,
+          flags: ['UP'],
+          ifalias: OWNED_ALIAS,
+          linkinfo: { info_kind: 'bridge', info_data: { vlan_filtering: 0 } },
+          addr_info: [
+            { family: 'inet', local: '10.60.0.1', prefixlen: 24, scope: 'global' },
+            { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
+          ],
+        },
+      ]),
+    );
+    expect(link!.addresses).toEqual(['10.60.0.1/24']);
+  });
+});
+
 describe('linux driver: observation parsers', () => {
   it('reads links, fdb and neighbour JSON as ip(8) and bridge(8) print it', () => {
     const links = parseLinks(

@@ -15,6 +15,8 @@ export interface ObservedLink {
   /** Bridge port flag of ARP/ND suppression. */
   neighSuppress?: boolean;
   vxlan?: { vni: number; local: string; port: number };
+  /** Global IPv4 addresses, address/prefix (read for every link; kept for bridges). */
+  addresses?: string[];
 }
 
 export interface ObservedFdb {
@@ -33,6 +35,10 @@ export interface LinuxObserved {
   neigh: Record<string, { ip: string; mac: string }[]>;
   /** Named network namespaces (`ip netns`); undefined when not observed (dry-run). */
   namespaces?: string[];
+  /** Fingerprint of the agent's NAT table; undefined when it does not exist (or was not read). */
+  nat?: string;
+  /** net.ipv4.ip_forward; undefined when not read (no gateway wanted). */
+  ipForward?: boolean;
 }
 
 interface IpLink {
@@ -46,13 +52,14 @@ interface IpLink {
     info_data?: { id?: number; local?: string; port?: number; vlan_filtering?: number };
     info_slave_data?: { neigh_suppress?: boolean };
   };
+  addr_info?: { family?: string; local?: string; prefixlen?: number; scope?: string }[];
 }
 
 function json<T>(stdout: string): T[] {
   return stdout.trim() ? (JSON.parse(stdout) as T[]) : [];
 }
 
-/** `ip -j -d link show` → links. */
+/** `ip -j -d addr show` → links (with their addresses). */
 export function parseLinks(stdout: string): ObservedLink[] {
   return json<IpLink>(stdout).map((l) => {
     const kind = l.linkinfo?.info_kind ?? '';
@@ -64,7 +71,14 @@ export function parseLinks(stdout: string): ObservedLink[] {
       up: (l.flags ?? []).includes('UP'),
       owned: l.ifalias === OWNED_ALIAS,
       ...(l.master ? { master: l.master } : {}),
-      ...(kind === 'bridge' ? { vlanFiltering: data?.vlan_filtering === 1 } : {}),
+      ...(kind === 'bridge'
+        ? {
+            vlanFiltering: data?.vlan_filtering === 1,
+            addresses: (l.addr_info ?? [])
+              .filter((a) => a.family === 'inet' && a.scope === 'global' && a.local)
+              .map((a) => `${a.local}/${a.prefixlen}`),
+          }
+        : {}),
       ...(l.linkinfo?.info_slave_data
         ? { neighSuppress: l.linkinfo.info_slave_data.neigh_suppress === true }
         : {}),

@@ -1,6 +1,7 @@
 import type { LinuxBridge, LinuxSpec, LinuxTap, LinuxVeth, LinuxVxlan } from '@qnet/contracts';
-import { randomLocalMac } from '@qnet/netaddr';
+import { cidrContainsIp, parseCidr, randomLocalMac } from '@qnet/netaddr';
 import type { Change, StdinCommand } from '../driver.js';
+import { fingerprintOf, planTable, type OwnedTable } from '../nft.js';
 import { announceCommand } from './announce.js';
 import { OWNED_ALIAS, type LinuxObserved, type ObservedLink } from './observed.js';
 
@@ -72,6 +73,39 @@ function planBridge(
     cmds.push(['ip', 'link', 'set', 'dev', b.uplink, 'master', b.name, 'up']);
   return cmds;
 }
+
+/**
+ * The addresses of a bridge network's CIDR on its bridge: the gateway (nat, routed), nothing else.
+ * Addresses outside the CIDR are someone else's and stay.
+ */
+function planBridgeL3(b: LinuxBridge, cur: ObservedLink | undefined): string[][] {
+  if (!b.cidr) return [];
+  const net = parseCidr(b.cidr);
+  const have = cur?.addresses ?? [];
+  const stale = have.filter((a) => a !== b.gateway && cidrContainsIp(net, a.split('/')[0]!));
+  return [
+    ...stale.map((a) => ['ip', 'addr', 'del', a, 'dev', b.name]),
+    ...(b.gateway && !have.includes(b.gateway)
+      ? [['ip', 'addr', 'add', b.gateway, 'dev', b.name]]
+      : []),
+  ];
+}
+
+/** The agent's own NAT table: one masquerade rule per nat network, for what leaves its bridge. */
+export const NAT_TABLE: OwnedTable = { family: 'ip', name: 'qnet_nat' };
+
+export function natTableBody(spec: LinuxSpec): string {
+  const rules = spec.bridges
+    .filter((b) => b.nat && b.cidr)
+    .map((b) => `    ip saddr ${b.cidr} oifname != "${b.name}" masquerade\n`);
+  if (!rules.length) return '';
+  return `  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n${rules.join('')}  }\n`;
+}
+
+export const natFingerprint = (spec: LinuxSpec) => {
+  const body = natTableBody(spec);
+  return body ? fingerprintOf(body) : undefined;
+};
 
 function planTap(t: LinuxTap, cur: ObservedLink | undefined): string[][] {
   if (cur?.owned && cur.kind === 'tun') return fixPort(cur, t.bridge, t.mtu);
@@ -256,7 +290,8 @@ export function planLinux(desired: LinuxSpec, observed: LinuxObserved): Change[]
   for (const l of observed.links)
     if (l.owned && l.kind !== 'bridge' && !wantedPorts.has(l.name) && !wantedBridges.has(l.name))
       cmds.push(['ip', 'link', 'del', 'dev', l.name]);
-  for (const b of desired.bridges) cmds.push(...planBridge(b, links.get(b.name), links));
+  for (const b of desired.bridges)
+    cmds.push(...planBridge(b, links.get(b.name), links), ...planBridgeL3(b, links.get(b.name)));
   for (const x of desired.vxlans) {
     const device = planVxlanDevice(x, links.get(x.name));
     cmds.push(...device);
@@ -270,6 +305,11 @@ export function planLinux(desired: LinuxSpec, observed: LinuxObserved): Change[]
   for (const l of observed.links)
     if (l.owned && l.kind === 'bridge' && !wantedBridges.has(l.name))
       cmds.push(['ip', 'link', 'del', 'dev', l.name]);
+  // A gateway forwards: the agent turns forwarding on (in its namespace; on the host in host mode)
+  // and leaves it on, as other tools may rely on it too.
+  if (desired.bridges.some((b) => b.gateway) && observed.ipForward === false)
+    cmds.push(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  const nat = planTable(NAT_TABLE, natTableBody(desired), observed.nat);
   // Last: everything is in place, and a host without the interpreter fails only the announcement.
-  return [...cmds, ...announcements];
+  return [...cmds, ...nat, ...announcements];
 }

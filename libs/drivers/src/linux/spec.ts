@@ -1,6 +1,6 @@
 import type { LinuxSpec } from '@qnet/contracts';
-import { isMac, normalizeMac, parseCidr } from '@qnet/netaddr';
-import { int, ifname, ip, list, obj, optional, SpecReader, unique } from '../spec-reader.js';
+import { cidrContainsIp, isMac, normalizeMac, parseCidr } from '@qnet/netaddr';
+import { cidr, int, ifname, ip, list, obj, optional, SpecReader, unique } from '../spec-reader.js';
 
 export const DEFAULT_MTU = 1500;
 const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -13,6 +13,26 @@ function mac(v: unknown, r: SpecReader): string {
 function netns(v: unknown, r: SpecReader): string {
   if (typeof v !== 'string' || !NETNS_RE.test(v)) r.fail('must be a namespace name [A-Za-z0-9_.-]');
   return v;
+}
+
+/** A bridge network's CIDR, its gateway on the bridge (address/prefix inside it) and NAT. */
+function bridgeL3(b: Record<string, unknown>, r: SpecReader) {
+  const net = optional(b.cidr, (c) => cidr(c, r.at('cidr')));
+  const gateway = optional(b.gateway, (g) => {
+    const gr = r.at('gateway');
+    if (!net) return gr.fail('needs cidr');
+    const [addr, prefix] = typeof g === 'string' ? g.split('/') : [];
+    const c = parseCidr(net);
+    if (!addr || prefix !== String(c.prefix) || !cidrContainsIp(c, ip(addr, gr)))
+      gr.fail(`must be an address inside ${net} with its prefix, e.g. 10.0.0.1/24`);
+    return `${ip(addr, gr)}/${prefix}`;
+  });
+  if (b.nat === true && !gateway) r.at('nat').fail('needs a gateway');
+  return {
+    ...(net ? { cidr: net } : {}),
+    ...(gateway ? { gateway } : {}),
+    ...(b.nat === true ? { nat: true } : {}),
+  };
 }
 
 /** Validates a desired `linux` spec from the bus. Nothing reaches ip(8) or bridge(8) unchecked. */
@@ -28,6 +48,7 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
       mtu: int(b.mtu, r.at('mtu'), 68, 65535, DEFAULT_MTU),
       vlan_filtering: b.vlan_filtering === true,
       uplink: optional(b.uplink, (u) => ifname(u, r.at('uplink'))),
+      ...bridgeL3(b, r),
     };
   });
   const bridgeNames = new Set(bridges.map((b) => b.name));
