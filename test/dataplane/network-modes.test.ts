@@ -5,18 +5,22 @@ import { linkNamespaces, Netns, TestCluster } from '@qnet/testing';
 const HOST = 'nm-1';
 const UPSTREAM_IP = '198.51.100.2';
 const HOST_UPLINK_IP = '198.51.100.1';
+const LAN_PEER_IP = '192.168.50.2';
 
 /**
  * Network modes on a real kernel: a host namespace run by a real agent, an "upstream" namespace
  * beyond its uplink (with no route to the guests' network), and a guest whose veth NIC is made
  * through the API. nat: the guest's traffic leaves masqueraded as the host; routed: it leaves with
- * its own address and upstream reaches it back by a route; isolated: no gateway at all.
+ * its own address and upstream reaches it back by a route; isolated: no gateway at all; bridged:
+ * the bridge enslaves an uplink, and a guest is on the LAN behind it at layer 2.
  */
 describe('network modes: isolated, nat, routed', () => {
   let cluster: TestCluster;
   let host: Netns;
   let upstream: Netns;
   let guest: Netns;
+  let lan: Netns;
+  let lanGuest: Netns;
   let network: NetworkView;
   let nic: NicView;
 
@@ -61,6 +65,11 @@ describe('network modes: isolated, nat, routed', () => {
     host = await Netns.create('qnmh');
     upstream = await Netns.create('qnmu');
     guest = await Netns.create('qnmg');
+    lan = await Netns.create('qnml');
+    lanGuest = await Netns.create('qnmg');
+    await linkNamespaces(host, 'lan0', lan, 'eth0');
+    await lan.exec(['ip', 'addr', 'add', `${LAN_PEER_IP}/24`, 'dev', 'eth0']);
+    await lan.exec(['ip', 'link', 'set', 'eth0', 'up']);
     await linkNamespaces(host, 'uplink0', upstream, 'eth0');
     await host.exec(['ip', 'addr', 'add', `${HOST_UPLINK_IP}/24`, 'dev', 'uplink0']);
     await host.exec(['ip', 'link', 'set', 'uplink0', 'up']);
@@ -93,7 +102,7 @@ describe('network modes: isolated, nat, routed', () => {
 
   afterAll(async () => {
     await cluster?.teardown();
-    await Promise.all([host, upstream, guest].map((n) => n?.delete()));
+    await Promise.all([host, upstream, guest, lan, lanGuest].map((n) => n?.delete()));
   });
 
   it('refuses a mode it cannot serve, naming the field, and changes nothing', async () => {
@@ -104,7 +113,21 @@ describe('network modes: isolated, nat, routed', () => {
     };
     await bad({ bridge_name: 'qbrx', host_id: HOST, mode: 'nat', cidr: '10.61.0.0/24' }, 'gateway');
     await bad({ bridge_name: 'qbrx', host_id: HOST, mode: 'routed' }, 'cidr');
-    await bad({ bridge_name: 'qbrx', host_id: HOST, mode: 'bridged' }, 'mode');
+    await bad({ bridge_name: 'qbrx', host_id: HOST, mode: 'bridging' }, 'mode');
+    await bad({ bridge_name: 'qbrx', host_id: HOST, mode: 'bridged' }, 'uplink_interface');
+    await bad(
+      { bridge_name: 'qbrx', host_id: HOST, mode: 'bridged', uplink_interface: 'eth0; reboot' },
+      'uplink_interface',
+    );
+    await bad(
+      { bridge_name: 'qbrx', host_id: HOST, uplink_interface: 'lan0', cidr: '10.61.0.0/24' },
+      'uplink_interface',
+    );
+    const toBridged = await cluster.http('PATCH', `/v1/networks/${network.id}`, {
+      mode: 'bridged',
+    });
+    expect(toBridged.status).toBe(400);
+    expect(JSON.stringify(toBridged.body)).toContain('mode');
     await bad(
       {
         network_type: 'overlay',
@@ -153,5 +176,40 @@ describe('network modes: isolated, nat, routed', () => {
     await host.exec(['nft', 'delete', 'table', 'ip', 'qnet_nat']);
     await waitFor(natTable, 10_000, 'the NAT table restored');
     expect(await sourceSeenUpstream()).toBe(HOST_UPLINK_IP);
+  });
+
+  it('bridged: the bridge enslaves the uplink, and a guest is on the LAN behind it', async () => {
+    const bridged = await cluster.api<NetworkView>('POST', '/v1/networks', {
+      name: 'lan',
+      bridge_name: 'qbrlan',
+      host_id: HOST,
+      mode: 'bridged',
+      uplink_interface: 'lan0',
+      cidr: '192.168.50.0/24',
+      reserved_ranges: ['192.168.50.1-192.168.50.9'],
+    });
+    expect(bridged).toMatchObject({ mode: 'bridged', uplink_interface: 'lan0' });
+    const lanNic = await cluster.api<NicView>('POST', '/v1/nics', {
+      network_id: bridged.id,
+      host_id: HOST,
+      vm_id: 'lan-guest',
+      kind: 'veth',
+      netns: lanGuest.name,
+    });
+    await waitFor(() => lanGuest.ping(LAN_PEER_IP, 1), 15_000, 'guest → LAN peer');
+    const master = JSON.parse((await host.exec(['ip', '-j', 'link', 'show', 'lan0'])).stdout) as {
+      master?: string;
+    }[];
+    expect(master[0]!.master).toBe('qbrlan');
+    // Layer 2: the LAN peer learned the guest's own MAC.
+    const neigh = (await lan.exec(['ip', 'neigh', 'show', lanNic.ip_address!])).stdout;
+    expect(neigh.toLowerCase()).toContain(lanNic.guest_mac.toLowerCase());
+    // The bridged network's CIDR is the LAN's: the host's own address in it, on the bridge, is not
+    // the agent's to remove — it survives resyncs, and the host reaches the LAN with it.
+    await host.exec(['ip', 'addr', 'add', '192.168.50.1/24', 'dev', 'qbrlan']);
+    await new Promise((r) => setTimeout(r, 4_500)); // two resyncs
+    const addrs = (await host.exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'qbrlan'])).stdout;
+    expect(addrs).toContain('192.168.50.1/24');
+    expect(await host.ping(LAN_PEER_IP, 1)).toBe(true);
   });
 });

@@ -92,13 +92,14 @@ export interface Networks {
   host_id: string | null;
   id: Generated<string>;
   labels: Generated<Record<string, string>>;
-  mode: Generated<'isolated' | 'nat' | 'routed'>;
+  mode: Generated<'isolated' | 'nat' | 'routed' | 'bridged'>;
   mtu: number;
   name: string;
   project_id: string;
   reserved_ranges: Generated<string[]>;
   type: 'bridge' | 'vlan' | 'overlay';
   updated_at: Generated<Timestamp>;
+  uplink_interface: string | null;
   vlan_id: number | null;
   vni: number | null;
 }

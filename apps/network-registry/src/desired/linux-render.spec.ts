@@ -4,6 +4,7 @@ const overlay = {
   id: 'n1',
   type: 'overlay' as const,
   mode: 'isolated' as const,
+  uplink_interface: null,
   vni: 7,
   vlan_id: null,
   bridge_name: 'qbr7',
@@ -34,6 +35,7 @@ describe('registry → linux desired state', () => {
         id: 'n2',
         type: 'vlan',
         mode: 'isolated',
+        uplink_interface: null,
         vni: null,
         vlan_id: 10,
         bridge_name: 'fcbr0',
@@ -123,7 +125,7 @@ describe('registry → linux desired state', () => {
   });
 
   it("puts a nat or routed bridge network's gateway on its bridge, and owns its CIDR there", () => {
-    const bridge = (mode: 'isolated' | 'nat' | 'routed') =>
+    const bridge = (mode: 'isolated' | 'nat' | 'routed' | 'bridged') =>
       renderLinuxSpec({
         hostId: 'h1',
         underlayIp: '192.0.2.1',
@@ -132,6 +134,7 @@ describe('registry → linux desired state', () => {
             id: 'n3',
             type: 'bridge',
             mode,
+            uplink_interface: mode === 'bridged' ? 'eth1' : null,
             vni: null,
             vlan_id: null,
             bridge_name: 'qbrnat',
@@ -152,5 +155,7 @@ describe('registry → linux desired state', () => {
     ]);
     // Isolated: no gateway on the bridge, and one left there from another mode is removed.
     expect(bridge('isolated')).toEqual([{ name: 'qbrnat', mtu: 1500, cidr: '10.60.0.0/24' }]);
+    // Bridged: the uplink, and the LAN's addresses are not the agent's.
+    expect(bridge('bridged')).toEqual([{ name: 'qbrnat', mtu: 1500, uplink: 'eth1' }]);
   });
 });

@@ -11,6 +11,7 @@ export interface RenderNetwork {
   id: string;
   type: NetworkType;
   mode: NetworkMode;
+  uplink_interface: string | null;
   vni: number | null;
   vlan_id: number | null;
   bridge_name: string;
@@ -22,9 +23,11 @@ export interface RenderNetwork {
 
 /**
  * A bridge network's layer 3 on its bridge: the agent owns addresses inside its CIDR there, and in
- * nat and routed modes puts the gateway on it (nat: masqueraded on the way out).
+ * nat and routed modes puts the gateway on it (nat: masqueraded on the way out). A bridged
+ * network's CIDR is its LAN's, whose addresses on the bridge (the host's own) are not ours.
  */
 function bridgeL3(n: RenderNetwork): Partial<LinuxBridge> {
+  if (n.mode === 'bridged' && n.uplink_interface) return { uplink: n.uplink_interface };
   if (n.type !== 'bridge' || n.cidr === null) return {};
   if (n.mode === 'isolated' || n.gateway === null) return { cidr: n.cidr };
   return {

@@ -45,6 +45,7 @@ export const linuxStateRepository = {
           'n.id',
           'n.type',
           'n.mode',
+          'n.uplink_interface',
           'n.vni',
           'n.vlan_id',
           'n.bridge_name',

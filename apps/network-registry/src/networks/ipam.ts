@@ -29,21 +29,29 @@ export function checkGateway(cidr: Cidr | undefined, gateway: string | undefined
 }
 
 /**
- * nat and routed put the gateway on the network's bridge: they need a cidr and a gateway, and for
- * now a bridge network (an overlay's distributed gateway and VLAN sub-interfaces are to come).
+ * nat and routed put the gateway on the network's bridge: they need a cidr and a gateway; bridged
+ * needs the uplink it enslaves. For now all three are for bridge networks (an overlay's
+ * distributed gateway and VLAN sub-interfaces are to come).
  */
 export function checkMode(
   type: NetworkType,
   mode: NetworkMode,
   cidr: Cidr | undefined,
   gateway: string | undefined,
+  uplink: string | undefined,
 ): void {
+  if (mode !== 'bridged' && uplink !== undefined)
+    throw QnetError.invalid('uplink_interface', 'is for bridged networks only');
   if (mode === 'isolated') return;
   if (type !== 'bridge')
     throw QnetError.invalid(
       'mode',
       `${mode} is supported on bridge networks only (this is ${type})`,
     );
+  if (mode === 'bridged') {
+    if (!uplink) throw QnetError.invalid('uplink_interface', 'is required in bridged mode');
+    return;
+  }
   if (!cidr) throw QnetError.invalid('cidr', `is required in ${mode} mode`);
   if (!gateway) throw QnetError.invalid('gateway', `is required in ${mode} mode`);
 }

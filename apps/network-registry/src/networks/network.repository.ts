@@ -43,6 +43,7 @@ export interface NewNetwork {
   description: string;
   type: NetworkType;
   mode: NetworkMode;
+  uplink_interface: string | null;
   vlan_id: number | null;
   vni: number | null;
   bridge_name: string | null;
@@ -73,6 +74,7 @@ const COLUMNS = [
   'description',
   'type',
   'mode',
+  'uplink_interface',
   'vlan_id',
   'vni',
   'bridge_name',
@@ -472,6 +474,7 @@ export function toView(r: ViewRow): NetworkView {
     description: r.description,
     type: r.type,
     mode: r.mode,
+    uplink_interface: r.uplink_interface,
     vlan_id: r.vlan_id,
     vni: r.vni,
     bridge_name: r.bridge_name,

@@ -73,7 +73,7 @@ export class NetworkService {
     const cidr = parseOptionalCidr(req.cidr);
     checkGateway(cidr, req.gateway);
     const mode = req.mode ?? 'isolated';
-    checkMode(type, mode, cidr, req.gateway);
+    checkMode(type, mode, cidr, req.gateway, req.uplink_interface);
     const reserved = req.reserved_ranges ?? [];
     parseReservedRanges(reserved, cidr);
     const vlanId = req.vlan_id ?? null;
@@ -91,6 +91,7 @@ export class NetworkService {
             description: req.description ?? '',
             type,
             mode,
+            uplink_interface: req.uplink_interface ?? null,
             vlan_id: vlanId,
             vni: req.vni ?? null,
             bridge_name: req.bridge_name ?? null,
@@ -121,7 +122,14 @@ export class NetworkService {
       const gateway = req.gateway ?? cur.gateway ?? undefined;
       checkGateway(cidr, gateway);
       const mode = req.mode ?? cur.mode;
-      checkMode(cur.type, mode, cidr, gateway);
+      // The uplink is named at creation: a network becomes or stops being bridged only by being
+      // recreated, so the agent never has to tell which of a bridge's ports it once enslaved.
+      if ((mode === 'bridged') !== (cur.mode === 'bridged'))
+        throw QnetError.invalid(
+          'mode',
+          `a network is bridged from its creation (with uplink_interface) or never; this one is ${cur.mode}`,
+        );
+      checkMode(cur.type, mode, cidr, gateway, cur.uplink_interface ?? undefined);
       if (mode === 'nat' && cur.mode !== 'nat')
         await this.checkHosts(hostsBefore, 'nftables', false, tx);
       const reserved = req.reserved_ranges ?? cur.reserved_ranges;

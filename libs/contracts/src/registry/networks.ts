@@ -27,9 +27,10 @@ export type NetworkType = (typeof NETWORK_TYPES)[number];
 
 /**
  * isolated: L2 only. nat: the gateway lives on the network's bridge, forwarding is on and traffic
- * leaving the network is masqueraded. routed: the gateway lives on the bridge, no NAT.
+ * leaving the network is masqueraded. routed: the gateway lives on the bridge, no NAT. bridged: the
+ * bridge enslaves a physical uplink, and guests are on that LAN.
  */
-export const NETWORK_MODES = ['isolated', 'nat', 'routed'] as const;
+export const NETWORK_MODES = ['isolated', 'nat', 'routed', 'bridged'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
 
 export const PROVISIONING_STATUSES = [
@@ -54,6 +55,8 @@ export interface NetworkView {
   description: string;
   type: NetworkType;
   mode: NetworkMode;
+  /** The interface a bridged network's bridge enslaves; null in other modes. */
+  uplink_interface: string | null;
   vlan_id: number | null;
   vni: number | null;
   bridge_name: string;
@@ -78,8 +81,9 @@ export class CreateNetworkRequest {
   @IsSafeText(255) @MinLength(1) name!: string;
   @IsOptional() @IsSafeText(1024) description?: string;
   @IsOptional() @IsIn(NETWORK_TYPES) network_type?: NetworkType;
-  /** Default isolated; nat and routed need a cidr and a gateway (bridge networks). */
+  /** Default isolated; nat and routed need a cidr and a gateway, bridged an uplink_interface. */
   @IsOptional() @IsIn(NETWORK_MODES) mode?: NetworkMode;
+  @IsOptional() @IsInterfaceName() uplink_interface?: string;
   @IsOptional() @IsInt() @Min(1) @Max(4094) vlan_id?: number;
   @IsOptional() @IsInt() @Min(1) @Max(16_777_215) vni?: number;
   @IsOptional() @IsInterfaceName() bridge_name?: string;
