@@ -25,14 +25,21 @@ export interface NatsConnectOptions {
   noAsyncTraces: boolean;
 }
 
+/** The servers of a NATS_URL: one URL, or a cluster's comma-separated (credentials stripped). */
+export function natsServers(url: string): string[] {
+  return url.split(',').map((u) => {
+    const parsed = new URL(u.trim());
+    return `${parsed.protocol}//${parsed.host}`;
+  });
+}
+
 /**
  * Options shared by our own connections and NestJS's: each user gets its own inbox prefix
  * (_INBOX.<user>) so NATS permissions can keep one component from reading another's replies.
  */
 export function natsOptions(cfg: BusConnectionConfig): NatsConnectOptions {
   // A cluster is several URLs, comma-separated; credentials may ride on the first.
-  const urls = cfg.url.split(',').map((u) => new URL(u.trim()));
-  const url = urls[0]!;
+  const url = new URL(cfg.url.split(',')[0]!.trim());
   const creds = cfg.credsFile ? readFileSync(cfg.credsFile, 'utf8') : undefined;
   const user = creds
     ? credsUserName(creds)
@@ -45,7 +52,7 @@ export function natsOptions(cfg: BusConnectionConfig): NatsConnectOptions {
       ? { user, pass: decodeURIComponent(url.password) }
       : {};
   return {
-    servers: urls.map((u) => `${u.protocol}//${u.host}`),
+    servers: natsServers(cfg.url),
     name: cfg.name,
     ...auth,
     inboxPrefix: inboxPrefixFor(user),

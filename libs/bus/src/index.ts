@@ -15,3 +15,4 @@ export * from './nats-auth.js';
 export * from './config.js';
 export * from './metrics.js';
 export * from './nats-jwt.js';
+export * from './nats-account.js';

@@ -15,7 +15,7 @@ import {
   fromSeed,
   type KeyPair,
 } from '@nats-io/nkeys';
-import { connect, type Authenticator } from '@nats-io/transport-node';
+import type { Authenticator } from '@nats-io/transport-node';
 import { createPrivateKey, sign } from 'node:crypto';
 import type { NatsPermissions } from './nats-auth.js';
 
@@ -50,6 +50,8 @@ const UNLIMITED = {
   conn: -1,
   leaf: -1,
 } as const;
+/** A user limited by its permissions only. */
+const UNLIMITED_USER = { subs: -1, data: -1, payload: -1 } as const;
 const JETSTREAM = { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } as const;
 
 export const NATS_ACCOUNT = 'QNET';
@@ -97,9 +99,7 @@ export function accountJwt(a: NatsAuthority, revocations: Record<string, number>
 
 function userClaims(p: NatsPermissions): Partial<User> {
   return {
-    subs: -1,
-    data: -1,
-    payload: -1,
+    ...UNLIMITED_USER,
     pub: { allow: p.publish },
     sub: { allow: p.subscribe },
     // Like allow_responses: a request's receiver may answer on its reply subject, once.
@@ -133,15 +133,11 @@ export async function userCreds(
 /** A user of the system account: pushes account updates (revocations) to the servers. */
 export async function systemCreds(a: NatsAuthority): Promise<string> {
   const user = createUser();
-  const jwt = await encodeUser('qnet-system', user, keyOf(a.system.seed), {
-    subs: -1,
-    data: -1,
-    payload: -1,
-  });
+  const jwt = await encodeUser('qnet-system', user, keyOf(a.system.seed), UNLIMITED_USER);
   return credsText(jwt, user);
 }
 
-export function credsText(jwt: string, user: KeyPair): string {
+function credsText(jwt: string, user: KeyPair): string {
   return new TextDecoder().decode(fmtCreds(jwt, user));
 }
 
@@ -199,40 +195,5 @@ export function isUserPublicKey(key: string): boolean {
     return key.startsWith('U') && fromPublic(key).getPublicKey() === key;
   } catch {
     return false;
-  }
-}
-
-/**
- * Sends the account's JWT with these revocations to the servers at `url` as a system user; a
- * cluster's servers pass it on to each other, and each keeps it in its resolver directory.
- */
-export async function pushAccountJwt(
-  url: string,
-  a: NatsAuthority,
-  revocations: Record<string, number>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const nc = await connect({
-    servers: url.split(',').map((u) => new URL(u.trim()).host),
-    authenticator: credsAuthenticator(await systemCreds(a)),
-    timeout: timeoutMs,
-    name: 'qnet-system',
-  });
-  try {
-    const reply = await nc.request(
-      `$SYS.REQ.ACCOUNT.${a.account.publicKey}.CLAIMS.UPDATE`,
-      await accountJwt(a, revocations),
-      { timeout: timeoutMs },
-    );
-    const answer = reply.json<{
-      data?: { code?: number; message?: string };
-      error?: { description?: string };
-    }>();
-    if (answer.data?.code !== 200)
-      throw new Error(
-        `NATS refused the account update: ${answer.error?.description ?? answer.data?.message ?? reply.string()}`,
-      );
-  } finally {
-    await nc.close();
   }
 }

@@ -57,7 +57,10 @@ export class EnrollmentService implements OnApplicationBootstrap {
     if (!this.trust.authority) return;
     const attempt = () =>
       this.outbox
-        .transaction((tx) => this.pushAccount(tx))
+        .transaction(async (tx) => {
+          await this.repo.lockAccount(tx);
+          await this.pushAccount(tx);
+        })
         .catch((err: Error) => {
           this.logger.warn(`cannot send NATS the account's revocations yet: ${err.message}`);
           setTimeout(attempt, RETRY_PUSH_MS).unref();
@@ -142,8 +145,8 @@ export class EnrollmentService implements OnApplicationBootstrap {
     });
   }
 
+  /** Sends NATS the account with every revocation; the caller holds the account lock. */
   private async pushAccount(tx: SqlTx): Promise<void> {
-    await this.repo.lockAccount(tx);
     const revocations = await this.repo.revocations(tx);
     try {
       await pushAccountJwt(this.trust.natsUrl, this.authority(), revocations);

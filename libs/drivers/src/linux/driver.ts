@@ -76,6 +76,7 @@ async function namedNamespaces(): Promise<string[]> {
 
 /** What the host looks like once `spec` is applied (dry-run mode observes nothing). */
 function assumeApplied(spec: LinuxSpec): LinuxObserved {
+  const nat = natFingerprint(spec);
   const link = (name: string, kind: string, mtu: number, extra: Partial<ObservedLink> = {}) => ({
     name,
     kind,
@@ -118,7 +119,7 @@ function assumeApplied(spec: LinuxSpec): LinuxObserved {
       ]),
     ),
     neigh: Object.fromEntries(spec.vxlans.map((x) => [x.bridge, x.neigh])),
-    ...(natFingerprint(spec) ? { nat: natFingerprint(spec) } : {}),
+    ...(nat ? { nat } : {}),
     ipForward: true,
   };
 }

@@ -23,9 +23,10 @@ function bridgeL3(b: Record<string, unknown>, r: SpecReader) {
     if (!net) return gr.fail('needs cidr');
     const [addr, prefix] = typeof g === 'string' ? g.split('/') : [];
     const c = parseCidr(net);
-    if (!addr || prefix !== String(c.prefix) || !cidrContainsIp(c, ip(addr, gr)))
+    const address = addr ? ip(addr, gr) : undefined;
+    if (!address || prefix !== String(c.prefix) || !cidrContainsIp(c, address))
       gr.fail(`must be an address inside ${net} with its prefix, e.g. 10.0.0.1/24`);
-    return `${ip(addr, gr)}/${prefix}`;
+    return `${address}/${prefix}`;
   });
   if (b.nat === true && !gateway) r.at('nat').fail('needs a gateway');
   return {
