@@ -145,12 +145,13 @@ async function dryRunHosts(attaches: number): Promise<Omit<B2Result, 'real_3_hos
       ids.map(async (id, i) => {
         const nc = await cluster.connectAs(`agent-${id}`);
         const exec = new DryRunExecutor();
-        let previous: ReturnType<typeof linuxDriver.parse> | undefined;
+        const linux = linuxDriver();
+        let previous: ReturnType<typeof linux.parse> | undefined;
         nc.subscribe(`qnet.agent.${id}.cmd.linux`, {
           callback: (_e, m) => {
             const state = m.json<DesiredState>();
-            const spec = linuxDriver.parse(state.spec);
-            void reconcile(linuxDriver, exec, spec, previous).then(({ changes }) => {
+            const spec = linux.parse(state.spec);
+            void reconcile(linux, exec, spec, previous).then(({ changes }) => {
               previous = spec;
               const status: DriverStatus = {
                 driver: 'linux',

@@ -101,14 +101,15 @@ export async function runB3(): Promise<B3Result> {
     );
     figures['registry render of a 5,000-NIC desired state (pull)'] =
       `${round(performance.now() - r0, 1)} ms`;
-    const spec = linuxDriver.parse(state.spec);
+    const linux = linuxDriver();
+    const spec = linux.parse(state.spec);
     const exec = new ExecaExecutor({ netns: ns.name, timeoutMs: 60_000 });
     const a0 = performance.now();
-    const applied = await reconcile(linuxDriver, exec, spec, undefined);
+    const applied = await reconcile(linux, exec, spec, undefined);
     figures[`first apply on a real kernel (${applied.changes.length} commands, batched)`] =
       `${round(performance.now() - a0, 0)} ms`;
     const s0 = performance.now();
-    const resync = await reconcile(linuxDriver, exec, spec, spec);
+    const resync = await reconcile(linux, exec, spec, spec);
     figures[`agent resync with 5,000 entries (observe + plan; ${resync.changes.length} changes)`] =
       `${round(performance.now() - s0, 0)} ms`;
     return { nics: NETWORKS * PER_NETWORK, figures };

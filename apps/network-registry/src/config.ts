@@ -15,6 +15,12 @@ export const registryConfigSpec = {
     description:
       'the NATS authority (JSON, 0600) this registry signs enrolled hosts’ credentials with; without it, join tokens are refused',
   }),
+  dnsDomain: env.string('QNET_DNS_DOMAIN', {
+    description: "the guests' DNS domain: a network's names live in <network>.<domain>",
+    default: 'qnet.internal',
+    pattern:
+      /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+  }),
   hostSweepMs: env.int('HOST_SWEEP_INTERVAL_MS', {
     description: 'how often host health transitions are recorded',
     default: 5_000,

@@ -7,6 +7,7 @@ import { RegistryAgentDrivers1733200000001 } from './migrations/1733200000001-ag
 import { NicErrors1733400000000 } from './migrations/1733400000000-nic-errors.js';
 import { Enrollment1733500000000 } from './migrations/1733500000000-enrollment.js';
 import { NetworkModes1733600000000 } from './migrations/1733600000000-network-modes.js';
+import { GuestServices1733700000000 } from './migrations/1733700000000-guest-services.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -24,5 +25,6 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
     NicErrors1733400000000,
     Enrollment1733500000000,
     NetworkModes1733600000000,
+    GuestServices1733700000000,
   ],
 };

@@ -8,6 +8,7 @@ import { EnrollmentController } from './enrollment/enrollment.controller.js';
 import { EnrollmentRepository } from './enrollment/enrollment.repository.js';
 import { EnrollmentService, NATS_TRUST, type NatsTrust } from './enrollment/enrollment.service.js';
 import { LINUX_DRIVER, LinuxRenderer } from './desired/linux-renderer.js';
+import { DNS_DOMAIN } from './dns.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { HostRepository } from './hosts/host.repository.js';
 import { HostService } from './hosts/host.service.js';
@@ -17,7 +18,7 @@ import { ReservationService } from './networks/reservation.service.js';
 import { NetworkRepository } from './networks/network.repository.js';
 import { NetworkService } from './networks/network.service.js';
 import { NetworksController } from './networks/networks.controller.js';
-import { NicRejectionsObserver } from './nics/nic-rejections.observer.js';
+import { NicStatusObserver } from './nics/nic-status.observer.js';
 import { NicRepository } from './nics/nic.repository.js';
 import { NicService } from './nics/nic.service.js';
 import { NicsController } from './nics/nics.controller.js';
@@ -32,7 +33,7 @@ export class RegistryModule {
         : undefined,
     };
     const drivers = agentDrivers([
-      { driver: LINUX_DRIVER, renderer: LinuxRenderer, observer: NicRejectionsObserver },
+      { driver: LINUX_DRIVER, renderer: LinuxRenderer, observer: NicStatusObserver },
     ]);
     return {
       module: RegistryModule,
@@ -61,6 +62,7 @@ export class RegistryModule {
           useValue: { healthyMs: c.hostHealthyMs, offlineMs: c.hostOfflineMs },
         },
         { provide: HOST_SWEEP_INTERVAL, useValue: c.hostSweepMs },
+        { provide: DNS_DOMAIN, useValue: c.dnsDomain },
       ],
     };
   }

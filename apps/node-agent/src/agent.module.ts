@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION } from '@qnet/bus';
@@ -17,7 +18,12 @@ import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens
 
 /** The drivers this agent runs, each in its runner. */
 export const agentRunners = (id: AgentIdentity, config: AgentConfig, exec: Executor): Runner[] => [
-  new DriverRunner(linuxDriver, exec),
+  new DriverRunner(
+    linuxDriver({
+      dnsmasqDir: path.resolve(config.runDir ?? `/run/qnet/${id.hostId}`, 'dnsmasq'),
+    }),
+    exec,
+  ),
   new DriverRunner(wireguardDriver, exec),
   new DriverRunner(frrDriver({ pathspace: config.frrPathspace, hostname: id.hostId }), exec),
   new DriverRunner(nftLbDriver({ netns: id.netns, probe: id.mode !== 'dry-run' }), exec),

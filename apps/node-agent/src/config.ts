@@ -56,6 +56,10 @@ export const agentConfigSpec = {
     description: 'where the agent keeps what it is given (the pushed device config, 0600)',
     default: '.qnet/agent',
   }),
+  runDir: env.optional('AGENT_RUN_DIR', {
+    description:
+      "where the agent keeps its daemons' files (dnsmasq per bridge); default /run/qnet/<hostId>",
+  }),
   routingServer: env.bool('ROUTING_SERVER', {
     description: 'this host is a tunnel routing server: publish its metrics to the tunnel balancer',
     default: false,

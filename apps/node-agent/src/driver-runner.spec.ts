@@ -10,7 +10,7 @@ const state = (generation: number, bridge: string) => ({
 describe('DriverRunner', () => {
   it('applies only the newest of the full states queued behind a running apply', async () => {
     const exec = new DryRunExecutor();
-    const runner = new DriverRunner(linuxDriver, exec);
+    const runner = new DriverRunner(linuxDriver(), exec);
     const results = await Promise.all([
       runner.apply(state(1, 'qbr1')),
       runner.apply(state(2, 'qbr2')),
@@ -23,7 +23,7 @@ describe('DriverRunner', () => {
   });
 
   it('still ignores a state older than the one applied', async () => {
-    const runner = new DriverRunner(linuxDriver, new DryRunExecutor());
+    const runner = new DriverRunner(linuxDriver(), new DryRunExecutor());
     await runner.apply(state(5, 'qbr5'));
     const stale = await runner.apply(state(4, 'qbr4'));
     expect(stale).toMatchObject({ ok: true, changes: [] });
@@ -33,7 +33,7 @@ describe('DriverRunner', () => {
 
   it('polls no live status while it holds nothing, and does once it holds something', async () => {
     let polls = 0;
-    const polled = { ...linuxDriver, status: async () => ++polls };
+    const polled = { ...linuxDriver(), status: async () => ++polls };
     const runner = new DriverRunner(polled, new DryRunExecutor());
     await runner.apply({ driver: 'linux', generation: 1, spec: {} });
     expect(await runner.status()).toBeUndefined();

@@ -49,6 +49,19 @@ export const IsIpAddress = (o?: ValidationOptions) =>
     o,
   );
 
+export const IsIpv4AddressOrCidr = (o?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isIpv4AddressOrCidr',
+      validator: {
+        validate: (v) =>
+          typeof v === 'string' && !v.includes(':') && (isIp(v) || isCanonicalCidr(v)),
+        defaultMessage: () => 'must be an IPv4 address or CIDR, e.g. 10.0.0.50 or 10.0.0.64/28',
+      },
+    },
+    o,
+  );
+
 export const IsMacAddress = (o?: ValidationOptions) =>
   ValidateBy(
     {

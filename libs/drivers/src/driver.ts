@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Executor } from './executor.js';
@@ -8,7 +8,7 @@ import type { Executor } from './executor.js';
  * document file (for tools that must open a path, like `wg syncconf`: DOCUMENT in the argv becomes
  * a private 0600 file that exists only while the command runs). Keys never go on a command line.
  */
-export type Change = string[] | StdinCommand | DocumentCommand;
+export type Change = string[] | StdinCommand | DocumentCommand | FileWrite;
 
 export interface StdinCommand {
   argv: string[];
@@ -20,9 +20,22 @@ export interface DocumentCommand {
   document: string;
 }
 
+/**
+ * A file a daemon reads (dnsmasq's configuration and hosts files), written by the agent itself:
+ * into a fresh file renamed over the old one, so the daemon never reads half of it. Its directory
+ * is created 0755 where missing. Reported as `write <path>`.
+ */
+export interface FileWrite {
+  write: string;
+  content: string;
+  mode: number;
+}
+
 export const DOCUMENT = '<document>';
 
-const argvOf = (c: Change): string[] => (Array.isArray(c) ? c : c.argv);
+/** What a change is reported as: its argv (`write <path>` for a file). */
+export const argvOf = (c: Change): string[] =>
+  Array.isArray(c) ? c : 'write' in c ? ['write', c.write] : c.argv;
 
 /**
  * A driver turns one kind of desired state into kernel or daemon state. `plan` is pure
@@ -92,13 +105,39 @@ async function execute(
   rejected: Record<string, string>,
 ): Promise<ApplyOutcome> {
   for (const c of batched(exec, changes)) {
-    if (c.document !== undefined)
+    if (c.file) await writeAtomically(c.file);
+    else if (c.document !== undefined)
       await withDocument(c.document, (file) =>
         exec.run(c.argv.map((a) => (a === DOCUMENT ? file : a))),
       );
     else await exec.run(c.argv, c.input);
   }
   return { changes: changes.map(argvOf), rejected };
+}
+
+/** Modes are set explicitly: the agent's umask (0077, for its secrets) would narrow them. */
+async function writeAtomically(f: FileWrite): Promise<void> {
+  await makeDirectory(path.dirname(f.write));
+  const tmp = `${f.write}.${process.pid}.tmp`;
+  await writeFile(tmp, f.content);
+  await chmod(tmp, f.mode);
+  await rename(tmp, f.write);
+}
+
+/** mkdir -p, each directory it creates 0755 (a daemon that dropped its privileges reads below). */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw err;
+    await makeDirectory(path.dirname(dir));
+    await mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+  }
+  await chmod(dir, 0o755);
 }
 
 async function withDocument<T>(content: string, use: (file: string) => Promise<T>): Promise<T> {
@@ -114,7 +153,7 @@ async function withDocument<T>(content: string, use: (file: string) => Promise<T
 
 const BATCHABLE = new Set(['ip', 'bridge']);
 
-type Runnable = { argv: string[]; input?: string; document?: string };
+type Runnable = { argv: string[]; input?: string; document?: string; file?: FileWrite };
 
 /**
  * Consecutive ip(8) or bridge(8) commands run as one `-batch -` process (thousands of fdb entries
@@ -138,7 +177,7 @@ export function batched(exec: Executor, changes: Change[]): Runnable[] {
   for (const change of changes) {
     if (!Array.isArray(change)) {
       flush();
-      out.push(change);
+      out.push('write' in change ? { argv: argvOf(change), file: change } : change);
       continue;
     }
     const argv = change;

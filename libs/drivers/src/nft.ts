@@ -9,7 +9,7 @@ import type { Change } from './driver.js';
  * and a table deleted or edited by hand (fingerprint gone) is rewritten on the next resync.
  */
 export interface OwnedTable {
-  family: 'inet' | 'ip' | 'ip6';
+  family: 'inet' | 'ip' | 'ip6' | 'bridge';
   name: string;
 }
 
@@ -41,13 +41,19 @@ export async function observeTable(exec: Executor, t: OwnedTable): Promise<strin
 
 /**
  * Changes that bring the table to `body` (its chains, sets and maps; '' = no table at all).
- * Creating the table first makes the delete valid when it does not exist yet.
+ * Creating the table first makes the delete valid when it does not exist yet. `state` is declared
+ * with the table but not fingerprinted: objects whose values the kernel changes (counters).
  */
-export function planTable(t: OwnedTable, body: string, observed: string | undefined): Change[] {
+export function planTable(
+  t: OwnedTable,
+  body: string,
+  observed: string | undefined,
+  state = '',
+): Change[] {
   const ref = `${t.family} ${t.name}`;
   if (!body) return observed === undefined ? [] : [['nft', 'delete', 'table', t.family, t.name]];
   const fingerprint = fingerprintOf(body);
   if (observed === fingerprint) return [];
-  const script = `table ${ref}\ndelete table ${ref}\ntable ${ref} {\n  comment "qnet:${fingerprint}"\n${body}}\n`;
+  const script = `table ${ref}\ndelete table ${ref}\ntable ${ref} {\n  comment "qnet:${fingerprint}"\n${state}${body}}\n`;
   return [{ argv: ['nft', '-f', '-'], input: script }];
 }

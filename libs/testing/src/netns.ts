@@ -33,7 +33,15 @@ export class Netns {
     return r.exitCode === 0;
   }
 
+  /** Ends the daemons still running in it (dnsmasq, wireguard-go), which would keep it alive. */
   async delete(): Promise<void> {
+    const pids = await execa('ip', ['netns', 'pids', this.name], { reject: false });
+    for (const pid of String(pids.stdout).split(/\s+/).filter(Boolean))
+      try {
+        process.kill(Number(pid), 'SIGTERM');
+      } catch {
+        // already gone
+      }
     await execa('ip', ['netns', 'del', this.name], { reject: false });
   }
 }

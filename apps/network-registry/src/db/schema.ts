@@ -88,6 +88,8 @@ export interface Networks {
   cidr: string | null;
   created_at: Generated<Timestamp>;
   description: Generated<string>;
+  dhcp: Generated<boolean>;
+  dns_servers: Generated<string[]>;
   gateway: string | null;
   host_id: string | null;
   id: Generated<string>;
@@ -97,6 +99,7 @@ export interface Networks {
   name: string;
   project_id: string;
   reserved_ranges: Generated<string[]>;
+  static_routes: Generated<Json>;
   type: 'bridge' | 'vlan' | 'overlay';
   updated_at: Generated<Timestamp>;
   uplink_interface: string | null;
@@ -105,18 +108,22 @@ export interface Networks {
 }
 
 export interface Nics {
+  allowed_address_pairs: Generated<Json>;
   created_at: Generated<Timestamp>;
   error: string | null;
   generation: Generated<Int8>;
   guest_mac: string;
   host_dev_name: string;
   host_id: string;
+  hostname: string | null;
   id: Generated<string>;
   iface_id: string;
   ip_address: string | null;
   kind: 'tap' | 'veth';
   netns: string | null;
   network_id: string;
+  port_security: Generated<boolean>;
+  port_security_drops: Generated<Int8>;
   vm_id: string;
 }
 

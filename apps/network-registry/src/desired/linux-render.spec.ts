@@ -1,7 +1,10 @@
 import { renderLinuxSpec, type RenderInput } from './linux-render.js';
 
+const guestServices = { dhcp: false, dns_servers: [], static_routes: [] };
 const overlay = {
   id: 'n1',
+  name: 'overlay',
+  ...guestServices,
   type: 'overlay' as const,
   mode: 'isolated' as const,
   uplink_interface: null,
@@ -23,6 +26,10 @@ const nic = (host: string, mac: string, ip: string | null, dev: string, reused =
   host_dev_name: dev,
   iface_id: 'eth0',
   netns: `ns-${dev}`,
+  vm_id: `vm-${dev}`,
+  hostname: null,
+  port_security: false,
+  allowed_address_pairs: [],
 });
 
 describe('registry → linux desired state', () => {
@@ -33,6 +40,8 @@ describe('registry → linux desired state', () => {
       overlay,
       {
         id: 'n2',
+        name: 'vlan',
+        ...guestServices,
         type: 'vlan',
         mode: 'isolated',
         uplink_interface: null,
@@ -55,6 +64,7 @@ describe('registry → linux desired state', () => {
         ]),
       ],
     ]),
+    dnsDomain: 'qnet.internal',
     nics: [
       nic('h1', '02:00:00:00:00:01', '10.0.0.2', 'veth-a'),
       nic('h2', '02:00:00:00:00:02', '10.0.0.3', 'veth-b', true),
@@ -132,6 +142,8 @@ describe('registry → linux desired state', () => {
         networks: [
           {
             id: 'n3',
+            name: 'guests',
+            ...guestServices,
             type: 'bridge',
             mode,
             uplink_interface: mode === 'bridged' ? 'eth1' : null,
@@ -146,6 +158,7 @@ describe('registry → linux desired state', () => {
         ],
         members: new Map(),
         nics: [],
+        dnsDomain: 'qnet.internal',
       }).bridges;
     expect(bridge('nat')).toEqual([
       { name: 'qbrnat', mtu: 1500, cidr: '10.60.0.0/24', gateway: '10.60.0.1/24', nat: true },
@@ -157,5 +170,78 @@ describe('registry → linux desired state', () => {
     expect(bridge('isolated')).toEqual([{ name: 'qbrnat', mtu: 1500, cidr: '10.60.0.0/24' }]);
     // Bridged: the uplink, and the LAN's addresses are not the agent's.
     expect(bridge('bridged')).toEqual([{ name: 'qbrnat', mtu: 1500, uplink: 'eth1' }]);
+  });
+
+  it("serves a nat network's guests: static leases for this host's NICs, names for all, port security", () => {
+    const spec = renderLinuxSpec({
+      hostId: 'h1',
+      underlayIp: '192.0.2.1',
+      networks: [
+        {
+          id: 'n4',
+          name: 'Web Tier',
+          dhcp: true,
+          dns_servers: ['192.0.2.53'],
+          static_routes: [{ destination: '172.16.0.0/12', nexthop: '10.70.0.254' }],
+          type: 'bridge',
+          mode: 'nat',
+          uplink_interface: null,
+          vni: null,
+          vlan_id: null,
+          bridge_name: 'qbrweb',
+          mtu: 1400,
+          cidr: '10.70.0.0/24',
+          prefix: 24,
+          gateway: '10.70.0.1',
+        },
+      ],
+      members: new Map(),
+      dnsDomain: 'qnet.internal',
+      nics: [
+        {
+          ...nic('h1', '02:00:00:00:00:0a', '10.70.0.10', 'tap-a'),
+          network_id: 'n4',
+          kind: 'tap',
+          netns: null,
+          vm_id: 'VM_1',
+          hostname: 'web-1',
+          port_security: true,
+          allowed_address_pairs: [{ ip_address: '10.70.0.100', mac_address: '02:00:00:00:00:0a' }],
+        },
+        {
+          ...nic('h1', '02:00:00:00:00:0b', '10.70.0.11', 'tap-b'),
+          network_id: 'n4',
+          kind: 'tap',
+          netns: null,
+          vm_id: 'VM_2',
+        },
+      ],
+    });
+    expect(spec.bridges[0]!.dhcp).toEqual({
+      domain: 'web-tier.qnet.internal',
+      mtu: 1400,
+      dns_servers: ['192.0.2.53'],
+      routes: [{ destination: '172.16.0.0/12', gateway: '10.70.0.254' }],
+      // VM_2 has no DNS label: a lease, no name.
+      leases: [
+        { mac: '02:00:00:00:00:0a', ip: '10.70.0.10', name: 'web-1' },
+        { mac: '02:00:00:00:00:0b', ip: '10.70.0.11' },
+      ],
+      names: [{ ip: '10.70.0.10', name: 'web-1' }],
+    });
+    expect(spec.taps).toEqual([
+      {
+        name: 'tap-a',
+        bridge: 'qbrweb',
+        mtu: 1400,
+        security: {
+          pairs: [
+            { mac: '02:00:00:00:00:0a', ip: '10.70.0.10' },
+            { mac: '02:00:00:00:00:0a', ip: '10.70.0.100' },
+          ],
+        },
+      },
+      { name: 'tap-b', bridge: 'qbrweb', mtu: 1400 },
+    ]);
   });
 });

@@ -1,16 +1,24 @@
 import {
   VXLAN_PORT,
   type LinuxBridge,
+  type LinuxDhcp,
+  type PortSecurity,
+  type StaticRoute,
   type LinuxSpec,
   type NetworkMode,
   type NetworkType,
   type NicKind,
 } from '@qnet/contracts';
+import { dnsDomainOf, dnsNameOf, type AddressPair } from '../dns.js';
 
 export interface RenderNetwork {
   id: string;
+  name: string;
   type: NetworkType;
   mode: NetworkMode;
+  dhcp: boolean;
+  dns_servers: string[];
+  static_routes: StaticRoute[];
   uplink_interface: string | null;
   vni: number | null;
   vlan_id: number | null;
@@ -23,10 +31,11 @@ export interface RenderNetwork {
 
 /**
  * A bridge network's layer 3 on its bridge: the agent owns addresses inside its CIDR there, and in
- * nat and routed modes puts the gateway on it (nat: masqueraded on the way out). A bridged
- * network's CIDR is its LAN's, whose addresses on the bridge (the host's own) are not ours.
+ * nat and routed modes puts the gateway on it (nat: masqueraded on the way out) with the guests'
+ * DHCP and DNS. A bridged network's CIDR is its LAN's, whose addresses on the bridge (the host's
+ * own) are not ours.
  */
-function bridgeL3(n: RenderNetwork): Partial<LinuxBridge> {
+function bridgeL3(n: RenderNetwork, dhcp: () => LinuxDhcp): Partial<LinuxBridge> {
   if (n.mode === 'bridged' && n.uplink_interface) return { uplink: n.uplink_interface };
   if (n.type !== 'bridge' || n.cidr === null) return {};
   if (n.mode === 'isolated' || n.gateway === null) return { cidr: n.cidr };
@@ -34,6 +43,45 @@ function bridgeL3(n: RenderNetwork): Partial<LinuxBridge> {
     cidr: n.cidr,
     gateway: `${n.gateway}/${n.prefix}`,
     ...(n.mode === 'nat' ? { nat: true } : {}),
+    ...(n.dhcp ? { dhcp: dhcp() } : {}),
+  };
+}
+
+/**
+ * The network's DHCP on this host: a static lease per NIC here with an address, and a DNS name for
+ * every NIC of the network that has one (on every host).
+ */
+function dhcpOf(n: RenderNetwork, input: RenderInput): LinuxDhcp {
+  const nics = input.nics
+    .filter((c) => c.network_id === n.id && c.ip)
+    .sort((a, b) => a.mac.localeCompare(b.mac));
+  const named = nics.flatMap((c) => {
+    const name = dnsNameOf(c);
+    return name ? [{ ip: c.ip!, name }] : [];
+  });
+  return {
+    domain: dnsDomainOf(n, input.dnsDomain),
+    mtu: n.mtu,
+    dns_servers: n.dns_servers,
+    routes: n.static_routes.map((r) => ({ destination: r.destination, gateway: r.nexthop })),
+    leases: nics
+      .filter((c) => c.host_id === input.hostId)
+      .map((c) => {
+        const name = dnsNameOf(c);
+        return { mac: c.mac, ip: c.ip!, ...(name ? { name } : {}) };
+      }),
+    names: named,
+  };
+}
+
+/** A guest port's anti-spoofing: its own MAC and address first, then its allowed pairs. */
+function securityOf(c: RenderNic): PortSecurity | undefined {
+  if (!c.port_security) return undefined;
+  return {
+    pairs: [
+      { mac: c.mac, ...(c.ip ? { ip: c.ip } : {}) },
+      ...c.allowed_address_pairs.map((p) => ({ mac: p.mac_address, ip: p.ip_address })),
+    ],
   };
 }
 
@@ -48,6 +96,10 @@ export interface RenderNic {
   host_dev_name: string;
   iface_id: string;
   netns: string | null;
+  vm_id: string;
+  hostname: string | null;
+  port_security: boolean;
+  allowed_address_pairs: AddressPair[];
 }
 
 /** Everything the renderer needs about one host's networks, their members and NICs. */
@@ -58,6 +110,8 @@ export interface RenderInput {
   /** network id → member host id → underlay address (registered members only). */
   members: Map<string, Map<string, string>>;
   nics: RenderNic[];
+  /** The cluster's DNS domain (QNET_DNS_DOMAIN). */
+  dnsDomain: string;
 }
 
 export function vxlanName(vni: number): string {
@@ -77,7 +131,7 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
       name: n.bridge_name,
       mtu: Math.max(cur?.mtu ?? 0, n.mtu),
       ...(cur?.vlan_filtering || n.vlan_id !== null ? { vlan_filtering: true } : {}),
-      ...bridgeL3(n),
+      ...bridgeL3(n, () => dhcpOf(n, input)),
     });
   }
   const byId = new Map(input.networks.map((n) => [n.id, n]));
@@ -91,6 +145,7 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
       bridge: n.bridge_name,
       mtu: n.mtu,
       ...(n.vlan_id !== null ? { vlan_id: n.vlan_id } : {}),
+      ...(c.port_security ? { security: securityOf(c) } : {}),
     };
   };
   return {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { LinuxSpec } from '@qnet/contracts';
 import type { SqlTx } from '@qnet/persistence';
 import type { DriverRenderer, HostDriver } from '@qnet/service';
+import { DNS_DOMAIN } from '../dns.js';
 import { renderLinuxSpec } from './linux-render.js';
 import { linuxStateRepository as repo } from './linux-state.repository.js';
 
@@ -20,6 +21,8 @@ const EMPTY: LinuxSpec = { bridges: [], taps: [], veths: [], vxlans: [] };
  */
 @Injectable()
 export class LinuxRenderer implements DriverRenderer<LinuxSpec> {
+  constructor(@Inject(DNS_DOMAIN) private readonly dnsDomain: string) {}
+
   async render(tx: SqlTx, hostIds: readonly string[]): Promise<LinuxSpec[]> {
     const hosts = new Map((await repo.hosts(tx, hostIds)).map((h) => [h.id, h]));
     if (!hosts.size) return hostIds.map(() => EMPTY);
@@ -40,6 +43,7 @@ export class LinuxRenderer implements DriverRenderer<LinuxSpec> {
         networks: networks.filter((n) => n.host_id_of === id),
         members,
         nics,
+        dnsDomain: this.dnsDomain,
       });
     });
   }

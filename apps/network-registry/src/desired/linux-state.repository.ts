@@ -1,6 +1,8 @@
 import { anyOf, asText, hostText, type SqlTx } from '@qnet/persistence';
 import { sql } from 'kysely';
+import type { StaticRoute } from '@qnet/contracts';
 import { db } from '../db/index.js';
+import type { AddressPair } from '../dns.js';
 import type { RenderNetwork, RenderNic } from './linux-render.js';
 
 /**
@@ -43,8 +45,12 @@ export const linuxStateRepository = {
         .select([
           'nh.host_id as host_id_of',
           'n.id',
+          'n.name',
           'n.type',
           'n.mode',
+          'n.dhcp',
+          sql<string[]>`array(SELECT host(a) FROM unnest(n.dns_servers) a)`.as('dns_servers'),
+          sql<StaticRoute[]>`n.static_routes`.as('static_routes'),
           'n.uplink_interface',
           'n.vni',
           'n.vlan_id',
@@ -83,6 +89,10 @@ export const linuxStateRepository = {
           'c.host_dev_name',
           'c.iface_id',
           'c.netns',
+          'c.vm_id',
+          'c.hostname',
+          'c.port_security',
+          sql<AddressPair[]>`c.allowed_address_pairs`.as('allowed_address_pairs'),
           eb
             .exists(
               eb

@@ -2,6 +2,7 @@ import { QnetError, type NetworkMode, type NetworkType } from '@qnet/contracts';
 import {
   cidrContainsIp,
   canonicalIp,
+  ipFamily,
   ipToBigInt,
   isIp,
   isNetworkOrBroadcast,
@@ -98,3 +99,41 @@ export function canonicalRanges(ranges: string[]): string[] {
           .join('-'),
   );
 }
+
+/**
+ * DHCP options: upstream resolvers are IPv4 addresses, and each option 121 route's next hop is a
+ * unicast address of the network, as a guest can only reach a next hop on its own segment.
+ */
+export function checkGuestServices(
+  mode: NetworkMode,
+  cidr: Cidr | undefined,
+  opts: {
+    dhcp?: boolean;
+    dns_servers?: string[];
+    static_routes?: { destination: string; nexthop: string }[];
+  },
+): void {
+  if (opts.dhcp === true && mode !== 'nat' && mode !== 'routed')
+    throw QnetError.invalid(
+      'dhcp',
+      `is served by the gateway on the bridge: nat or routed mode (this is ${mode})`,
+    );
+  opts.dns_servers?.forEach((s, i) => {
+    if (ipFamily(s) !== 4) throw QnetError.invalid(`dns_servers[${i}]`, 'must be an IPv4 address');
+  });
+  opts.static_routes?.forEach((r, i) => {
+    const field = `static_routes[${i}]`;
+    if (parseCidr(r.destination).family !== 4)
+      throw QnetError.invalid(`${field}.destination`, 'must be an IPv4 CIDR');
+    if (!cidr) throw QnetError.invalid(field, 'needs the network to have a cidr');
+    if (
+      ipFamily(r.nexthop) !== 4 ||
+      !cidrContainsIp(cidr, r.nexthop) ||
+      isNetworkOrBroadcast(cidr, r.nexthop)
+    )
+      throw QnetError.invalid(`${field}.nexthop`, `must be a host address inside ${cidr.text}`);
+  });
+}
+
+export const canonicalRoutes = (routes: { destination: string; nexthop: string }[]) =>
+  routes.map((r) => ({ destination: r.destination, nexthop: canonicalIp(r.nexthop) }));

@@ -7,6 +7,7 @@ import {
   QnetError,
   type ListNetworksRequest,
   type NetworkMode,
+  type StaticRoute,
   type NetworkType,
   type NetworkView,
   type OperatingStatus,
@@ -27,12 +28,18 @@ import type { HealthWindows } from '../hosts/health.js';
 import { db } from '../db/index.js';
 import { healthOf } from '../db/health.js';
 import { HEALTH_WINDOWS } from '../hosts/tokens.js';
+import { DNS_DOMAIN, dnsDomainOf } from '../dns.js';
 import { escapeLike } from '../sql.js';
 
 /** A network row as the registry works with it internally. */
 export type NetworkRow = Omit<
   NetworkView,
-  'host_ids' | 'provisioning_status' | 'operating_status' | 'created_at' | 'updated_at'
+  | 'host_ids'
+  | 'provisioning_status'
+  | 'operating_status'
+  | 'created_at'
+  | 'updated_at'
+  | 'dns_domain'
 > & {
   created_at: Date;
   updated_at: Date;
@@ -44,6 +51,9 @@ export interface NewNetwork {
   type: NetworkType;
   mode: NetworkMode;
   uplink_interface: string | null;
+  dhcp: boolean;
+  dns_servers: string[];
+  static_routes: StaticRoute[];
   vlan_id: number | null;
   vni: number | null;
   bridge_name: string | null;
@@ -60,6 +70,9 @@ export interface NetworkUpdate {
   name?: string;
   description?: string;
   mode: NetworkMode;
+  dhcp?: boolean;
+  dns_servers?: string[];
+  static_routes?: StaticRoute[];
   cidr: string | null;
   gateway: string | null;
   mtu?: number;
@@ -75,6 +88,9 @@ const COLUMNS = [
   'type',
   'mode',
   'uplink_interface',
+  'dhcp',
+  sql<string[]>`array(SELECT host(a) FROM unnest(dns_servers) a)`.as('dns_servers'),
+  sql<StaticRoute[]>`static_routes`.as('static_routes'),
   'vlan_id',
   'vni',
   'bridge_name',
@@ -144,6 +160,7 @@ export class NetworkRepository {
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(HEALTH_WINDOWS) private readonly windows: HealthWindows,
+    @Inject(DNS_DOMAIN) private readonly dnsDomain: string,
   ) {}
 
   async get(id: string, tx: SqlTx = autocommit(this.ds)): Promise<NetworkView> {
@@ -151,7 +168,7 @@ export class NetworkRepository {
       view(this.windows).where('n.id', '=', id).where(inCallerScope('n.project_id')),
     );
     if (!row) throw QnetError.notFound('network', id);
-    return toView(row);
+    return toView(row, this.dnsDomain);
   }
 
   async list(req: ListNetworksRequest): Promise<Page<NetworkView>> {
@@ -184,7 +201,12 @@ export class NetworkRepository {
         .orderBy('n.id')
         .limit(limit + 1),
     );
-    return pageOf(rows, limit, toView, (v) => v.id);
+    return pageOf(
+      rows,
+      limit,
+      (r) => toView(r, this.dnsDomain),
+      (v) => v.id,
+    );
   }
 
   /** Locks the network for the rest of the transaction: address allocation and deletes queue here. */
@@ -210,6 +232,8 @@ export class NetworkRepository {
         .insertInto('networks')
         .values({
           ...n,
+          dns_servers: sql<string[]>`${n.dns_servers}::inet[]`,
+          static_routes: JSON.stringify(n.static_routes),
           vni,
           bridge_name: n.bridge_name ?? sql<string>`'qbr' || ${vni}`,
         })
@@ -300,6 +324,13 @@ export class NetworkRepository {
           name: n.name ?? eb.ref('name'),
           description: n.description ?? eb.ref('description'),
           mode: n.mode,
+          dhcp: n.dhcp ?? eb.ref('dhcp'),
+          dns_servers: n.dns_servers
+            ? sql<string[]>`${n.dns_servers}::inet[]`
+            : eb.ref('dns_servers'),
+          static_routes: n.static_routes
+            ? sql<string>`${JSON.stringify(n.static_routes)}::jsonb`
+            : eb.ref('static_routes'),
           cidr: n.cidr,
           gateway: n.gateway,
           mtu: n.mtu ?? eb.ref('mtu'),
@@ -467,7 +498,11 @@ function operating(r: ViewRow): OperatingStatus {
   return r.healthy === 0 ? 'OFFLINE' : 'DEGRADED';
 }
 
-export function toView(r: ViewRow): NetworkView {
+/** Where the gateway lives on the bridge, the network can serve DHCP and DNS. */
+export const servesGuests = (n: { mode: NetworkMode; dhcp: boolean }) =>
+  n.dhcp && (n.mode === 'nat' || n.mode === 'routed');
+
+export function toView(r: ViewRow, dnsDomain: string): NetworkView {
   return {
     id: r.id,
     name: r.name,
@@ -475,6 +510,10 @@ export function toView(r: ViewRow): NetworkView {
     type: r.type,
     mode: r.mode,
     uplink_interface: r.uplink_interface,
+    dhcp: r.dhcp,
+    dns_domain: servesGuests(r) ? dnsDomainOf(r, dnsDomain) : null,
+    dns_servers: r.dns_servers,
+    static_routes: r.static_routes,
     vlan_id: r.vlan_id,
     vni: r.vni,
     bridge_name: r.bridge_name,

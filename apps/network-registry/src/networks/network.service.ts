@@ -15,7 +15,14 @@ import { parseCidr, type Cidr } from '@qnet/netaddr';
 import { explainViolation, ownerProject, type SqlTx, violatedConstraint } from '@qnet/persistence';
 import { DesiredStateChanges } from '@qnet/service';
 import { linuxOn } from '../desired/linux-renderer.js';
-import { canonicalRanges, checkGateway, checkMode, parseReservedRanges } from './ipam.js';
+import {
+  canonicalRanges,
+  canonicalRoutes,
+  checkGateway,
+  checkGuestServices,
+  checkMode,
+  parseReservedRanges,
+} from './ipam.js';
 import { HostRepository } from '../hosts/host.repository.js';
 import { NetworkRepository, type NetworkRow } from './network.repository.js';
 import { assertCapable, hostNotRegistered, requiredCapability } from './placement.js';
@@ -74,6 +81,7 @@ export class NetworkService {
     checkGateway(cidr, req.gateway);
     const mode = req.mode ?? 'isolated';
     checkMode(type, mode, cidr, req.gateway, req.uplink_interface);
+    checkGuestServices(mode, cidr, req);
     const reserved = req.reserved_ranges ?? [];
     parseReservedRanges(reserved, cidr);
     const vlanId = req.vlan_id ?? null;
@@ -92,6 +100,9 @@ export class NetworkService {
             type,
             mode,
             uplink_interface: req.uplink_interface ?? null,
+            dhcp: req.dhcp ?? true,
+            dns_servers: req.dns_servers ?? [],
+            static_routes: canonicalRoutes(req.static_routes ?? []),
             vlan_id: vlanId,
             vni: req.vni ?? null,
             bridge_name: req.bridge_name ?? null,
@@ -130,6 +141,11 @@ export class NetworkService {
           `a network is bridged from its creation (with uplink_interface) or never; this one is ${cur.mode}`,
         );
       checkMode(cur.type, mode, cidr, gateway, cur.uplink_interface ?? undefined);
+      checkGuestServices(mode, cidr, {
+        dhcp: req.dhcp,
+        dns_servers: req.dns_servers,
+        static_routes: req.static_routes ?? cur.static_routes,
+      });
       if (mode === 'nat' && cur.mode !== 'nat')
         await this.checkHosts(hostsBefore, 'nftables', false, tx);
       const reserved = req.reserved_ranges ?? cur.reserved_ranges;
@@ -142,6 +158,9 @@ export class NetworkService {
           name: req.name,
           description: req.description,
           mode,
+          dhcp: req.dhcp,
+          dns_servers: req.dns_servers,
+          static_routes: req.static_routes && canonicalRoutes(req.static_routes),
           cidr: cidr?.text ?? null,
           gateway: gateway ?? null,
           mtu: req.mtu,

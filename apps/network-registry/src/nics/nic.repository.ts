@@ -21,6 +21,7 @@ import {
 } from '@qnet/persistence';
 import { sql } from 'kysely';
 import { db } from '../db/index.js';
+import { dnsNameOf, type AddressPair } from '../dns.js';
 
 export interface NewNic {
   network_id: string;
@@ -32,6 +33,9 @@ export interface NewNic {
   ip_address: string | null;
   host_dev_name: string;
   netns: string | null;
+  hostname: string | null;
+  port_security: boolean;
+  allowed_address_pairs: AddressPair[];
   /** The generation of its host's `linux` state that first realizes it. */
   generation: number;
 }
@@ -55,6 +59,10 @@ function view() {
       hostText<string | null>('c.ip_address').as('ip_address'),
       'c.host_dev_name',
       'c.netns',
+      'c.hostname',
+      'c.port_security',
+      sql<AddressPair[]>`c.allowed_address_pairs`.as('allowed_address_pairs'),
+      sql<number>`c.port_security_drops::float8`.as('port_security_drops'),
       'c.created_at',
       eb
         .case()
@@ -122,7 +130,27 @@ export class NicRepository {
   }
 
   async insert(tx: SqlTx, id: string, n: NewNic): Promise<void> {
-    await tx.run(db.insertInto('nics').values({ id, ...n }));
+    await tx.run(
+      db
+        .insertInto('nics')
+        .values({ id, ...n, allowed_address_pairs: JSON.stringify(n.allowed_address_pairs) }),
+    );
+  }
+
+  /** The port-security drops a host reported, per port; only rows whose count changed are written. */
+  async recordDrops(hostId: string, drops: Record<string, number>): Promise<void> {
+    if (!Object.keys(drops).length) return;
+    const counts = sql<unknown>`${JSON.stringify(drops)}::jsonb`;
+    await autocommit(this.ds).run(
+      db
+        .updateTable('nics')
+        .set({ port_security_drops: sql<string>`(${counts} ->> host_dev_name)::bigint` })
+        .where('host_id', '=', hostId)
+        .where(sql<boolean>`jsonb_exists(${counts}, host_dev_name)`, '=', true)
+        .where(
+          sql<boolean>`port_security_drops IS DISTINCT FROM (${counts} ->> host_dev_name)::bigint`,
+        ),
+    );
   }
 
   /** Removes the NIC and frees its address; a host that was only there for NICs leaves the network. */
@@ -170,5 +198,5 @@ export class NicRepository {
 }
 
 function toView(r: Omit<NicView, 'created_at'> & { created_at: Date }): NicView {
-  return { ...r, created_at: r.created_at.toISOString() };
+  return { ...r, hostname: dnsNameOf(r), created_at: r.created_at.toISOString() };
 }

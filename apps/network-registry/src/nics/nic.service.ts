@@ -85,16 +85,23 @@ export class NicService {
               'ip_address',
               `network ${network.id} has no cidr to allocate from`,
             );
+          const mac = req.guest_mac ? normalizeMac(req.guest_mac) : randomLocalMac();
           await this.repo.insert(tx, id, {
             network_id: network.id,
             vm_id: req.vm_id,
             iface_id: req.iface_id ?? 'eth0',
             kind,
             host_id: req.host_id,
-            guest_mac: req.guest_mac ? normalizeMac(req.guest_mac) : randomLocalMac(),
+            guest_mac: mac,
             ip_address: ip,
             host_dev_name: req.host_dev_name ?? `${kind}-${id.slice(0, 8)}`,
             netns: req.netns ?? null,
+            hostname: req.hostname ?? null,
+            port_security: req.port_security ?? true,
+            allowed_address_pairs: (req.allowed_address_pairs ?? []).map((p) => ({
+              ip_address: p.ip_address,
+              mac_address: p.mac_address ? normalizeMac(p.mac_address) : mac,
+            })),
             generation: generationOf(linuxOf(req.host_id)),
           });
           await this.networks.addHosts(tx, network.id, [req.host_id], false);

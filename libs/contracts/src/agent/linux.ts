@@ -25,6 +25,37 @@ export interface LinuxBridge {
   gateway?: string;
   /** Masquerade what leaves the network from its CIDR (nat mode). */
   nat?: boolean;
+  /** DHCP and DNS for the network's guests on this host; needs the gateway on the bridge. */
+  dhcp?: LinuxDhcp;
+}
+
+/**
+ * One dnsmasq per bridge, bound to it, answering from the gateway address: static leases only (one
+ * per NIC of the network on this host) and DNS names for every NIC of the network, on every host.
+ */
+export interface LinuxDhcp {
+  /** The network's search domain and the zone its names live in, e.g. web.qnet.internal. */
+  domain: string;
+  /** Option 26: the network's MTU. */
+  mtu: number;
+  /** Upstream resolvers for other names; none: only the network's own names are answered. */
+  dns_servers: string[];
+  /** Option 121, besides the default route via the gateway. */
+  routes: { destination: string; gateway: string }[];
+  /** One per NIC here; `name` (a DNS label) when the NIC has one. */
+  leases: { mac: string; ip: string; name?: string }[];
+  names: { ip: string; name: string }[];
+}
+
+/**
+ * Anti-spoofing on a guest port: frames only from these MACs, IPv4 and ARP only from these
+ * MAC/address pairs (the NIC's own first, then its allowed address pairs; an address may be a
+ * CIDR), the DHCP client's 0.0.0.0 discover, and never a DHCP server's reply nor an IPv6 router
+ * advertisement. Pairs without addresses (a network without IPAM) hold the port to its MACs only.
+ * Absent: no filter.
+ */
+export interface PortSecurity {
+  pairs: { mac: string; ip?: string }[];
 }
 
 /** A VM NIC: a TAP device that Firecracker/QEMU opens, attached to its bridge. */
@@ -34,6 +65,7 @@ export interface LinuxTap {
   mtu: number;
   /** Access VLAN: `bridge vlan add dev <tap> vid <id> pvid untagged`. */
   vlan_id?: number;
+  security?: PortSecurity;
 }
 
 /** A container NIC: a veth pair, host end in the bridge, peer moved into the container's namespace. */
@@ -42,6 +74,7 @@ export interface LinuxVeth {
   bridge: string;
   mtu: number;
   vlan_id?: number;
+  security?: PortSecurity;
   peer: {
     netns: string;
     name: string;
@@ -79,3 +112,14 @@ export interface LinuxVxlan {
 }
 
 export const VXLAN_PORT = 4789;
+
+/** The agent's nftables bridge-family table: port security, and DHCP kept off the underlay. */
+export const PORT_SECURITY_TABLE = 'qnet_ports';
+
+/** What the linux driver reports between applies (DriverStatus.observed). */
+export interface LinuxStatus {
+  /** Frames each guest port's security dropped, by port (host_dev_name). */
+  port_drops: Record<string, { packets: number; bytes: number }>;
+  /** Per bridge with DHCP: whether its dnsmasq is running. */
+  dhcp: Record<string, boolean>;
+}

@@ -1,6 +1,8 @@
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -10,6 +12,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateNested,
 } from 'class-validator';
 import { defineRpc } from '../rpc.js';
 import { PageRequest } from '../pagination.js';
@@ -44,6 +47,13 @@ export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
 export const OPERATING_STATUSES = ['ONLINE', 'DEGRADED', 'OFFLINE', 'NO_MONITOR'] as const;
 export type OperatingStatus = (typeof OPERATING_STATUSES)[number];
 
+/** A classless static route the network's DHCP hands its guests (option 121). */
+export class StaticRoute {
+  @IsCanonicalCidr() destination!: string;
+  /** Inside the network's CIDR. */
+  @IsIpAddress() nexthop!: string;
+}
+
 export const DEFAULT_PROJECT = 'default';
 export const OVERLAY_MTU = 1450;
 export const BRIDGE_MTU = 1500;
@@ -57,6 +67,16 @@ export interface NetworkView {
   mode: NetworkMode;
   /** The interface a bridged network's bridge enslaves; null in other modes. */
   uplink_interface: string | null;
+  /**
+   * DHCP and DNS for the guests, served on each host by the network's gateway (nat and routed
+   * modes): static leases from IPAM, names of every NIC under dns_domain.
+   */
+  dhcp: boolean;
+  /** `<name as a DNS label>.<QNET_DNS_DOMAIN>`; null when the network serves no DNS. */
+  dns_domain: string | null;
+  /** Upstream resolvers the network's DNS forwards other names to. */
+  dns_servers: string[];
+  static_routes: StaticRoute[];
   vlan_id: number | null;
   vni: number | null;
   bridge_name: string;
@@ -84,6 +104,19 @@ export class CreateNetworkRequest {
   /** Default isolated; nat and routed need a cidr and a gateway, bridged an uplink_interface. */
   @IsOptional() @IsIn(NETWORK_MODES) mode?: NetworkMode;
   @IsOptional() @IsInterfaceName() uplink_interface?: string;
+  /** Default true: served where the gateway lives on the bridge (nat and routed modes). */
+  @IsOptional() @IsBoolean() dhcp?: boolean;
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @IsIpAddress({ each: true })
+  dns_servers?: string[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => StaticRoute)
+  static_routes?: StaticRoute[];
   @IsOptional() @IsInt() @Min(1) @Max(4094) vlan_id?: number;
   @IsOptional() @IsInt() @Min(1) @Max(16_777_215) vni?: number;
   @IsOptional() @IsInterfaceName() bridge_name?: string;
@@ -126,6 +159,19 @@ export class UpdateNetworkRequest {
   @IsOptional() @IsSafeText(255) @MinLength(1) name?: string;
   @IsOptional() @IsSafeText(1024) description?: string;
   @IsOptional() @IsIn(NETWORK_MODES) mode?: NetworkMode;
+  /** Default true: served where the gateway lives on the bridge (nat and routed modes). */
+  @IsOptional() @IsBoolean() dhcp?: boolean;
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @IsIpAddress({ each: true })
+  dns_servers?: string[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => StaticRoute)
+  static_routes?: StaticRoute[];
   @IsOptional() @IsCanonicalCidr() cidr?: string;
   @IsOptional() @IsIpAddress() gateway?: string;
   @IsOptional() @IsInt() @Min(68) @Max(65535) mtu?: number;

@@ -1,3 +1,4 @@
+import { argvOf } from '../driver.js';
 import type { LbRealization, LbSpec } from '@qnet/contracts';
 import { HealthBook, probeTargets } from './health.js';
 import { nftLbDriver, type NftLbObserved } from './nft-driver.js';
@@ -151,7 +152,7 @@ describe('nftables LB driver plan', () => {
   };
 
   it('creates the VIP device, turns on forwarding, writes the table and announces the VIP', () => {
-    const argv = driver.plan(spec(lb()), empty).map((c) => (Array.isArray(c) ? c : c.argv));
+    const argv = driver.plan(spec(lb()), empty).map(argvOf);
     expect(argv).toEqual([
       ['ip', 'link', 'add', 'qnlb0', 'type', 'bridge'],
       ['ip', 'link', 'set', 'qnlb0', 'up'],

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import type { LinuxSpec } from '@qnet/contracts';
+import type { LinuxSpec, LinuxStatus } from '@qnet/contracts';
 import type { Driver } from '../driver.js';
 import type { Executor } from '../executor.js';
 import {
@@ -9,13 +9,27 @@ import {
   type LinuxObserved,
   type ObservedLink,
 } from './observed.js';
-import { missingNamespaces, NAT_TABLE, natFingerprint, planLinux } from './plan.js';
-import { observeTable } from '../nft.js';
+import { observeDnsmasq } from './dnsmasq.js';
+import {
+  DEFAULT_DNSMASQ_DIR,
+  missingNamespaces,
+  NAT_TABLE,
+  natTableBody,
+  planLinux,
+} from './plan.js';
+import { parsePortDrops, PORTS_TABLE, portsTableBody } from './port-security.js';
+import { fingerprintOf, readTable, type OwnedTable } from '../nft.js';
 import { parseLinuxSpec } from './spec.js';
+
+export interface LinuxDriverOptions {
+  /** Where the DHCP servers' files live, one directory per bridge (absolute; readable by nobody). */
+  dnsmasqDir: string;
+}
 
 const NETNS_RUN_DIR = '/run/netns';
 
 async function observeLinux(
+  opts: LinuxDriverOptions,
   exec: Executor,
   desired?: LinuxSpec,
   previous?: LinuxSpec,
@@ -24,19 +38,25 @@ async function observeLinux(
   const vxlans = links.filter((l) => l.owned && l.kind === 'vxlan');
   const bridges = [...new Set(vxlans.flatMap((x) => (x.master ? [x.master] : [])))];
   // Independent reads: in parallel, since each is a process start (tens of ms on a busy host).
-  const [fdbs, neighs, nat, ipForward] = await Promise.all([
+  const [fdbs, neighs, nat, ports, ipForward, dnsmasq] = await Promise.all([
     Promise.all(vxlans.map((x) => exec.read(['bridge', '-j', 'fdb', 'show', 'dev', x.name]))),
     Promise.all(
       bridges.map((b) => exec.read(['ip', '-j', 'neigh', 'show', 'dev', b, 'nud', 'permanent'])),
     ),
-    observeNat(exec, desired, previous),
+    observeOwnedTable(exec, NAT_TABLE, natTableBody, desired, previous),
+    observeOwnedTable(exec, PORTS_TABLE, portsTableBody, desired, previous),
     desired?.bridges.some((b) => b.gateway)
       ? exec.read(['sysctl', '-n', 'net.ipv4.ip_forward']).then((r) => r.stdout.trim() === '1')
       : undefined,
+    observeDnsmasq(opts.dnsmasqDir),
   ]);
   return {
     links,
-    ...(nat !== undefined ? { nat } : {}),
+    dnsmasq,
+    ...(nat !== undefined ? { nat: nat.fingerprint } : {}),
+    ...(ports !== undefined
+      ? { ports: ports.fingerprint, portDrops: parsePortDrops(ports.listing) }
+      : {}),
     ...(ipForward !== undefined ? { ipForward } : {}),
     fdb: Object.fromEntries(vxlans.map((x, i) => [x.name, parseFdb(fdbs[i]!.stdout)])),
     neigh: Object.fromEntries(bridges.map((b, i) => [b, parseNeigh(neighs[i]!.stdout)])),
@@ -45,24 +65,28 @@ async function observeLinux(
 }
 
 /**
- * The NAT table is read only where it can matter — wanted now, there after the last apply, or
- * unknown (the first apply of this agent) — so that hosts without NAT networks pay no nft start.
- * Where it is not wanted, a host without nft simply has none.
+ * An agent-owned table is read only where it can matter — wanted now, there after the last apply,
+ * or unknown (the first apply of this agent) — so that hosts without NAT networks or guest ports
+ * pay no nft start. Where it is not wanted, a host without nft simply has none.
  */
-async function observeNat(
+async function observeOwnedTable(
   exec: Executor,
+  table: OwnedTable,
+  body: (spec: LinuxSpec) => string,
   desired: LinuxSpec | undefined,
   previous: LinuxSpec | undefined,
-): Promise<string | undefined> {
-  const wanted = desired !== undefined && natFingerprint(desired) !== undefined;
-  if (!wanted && previous !== undefined && natFingerprint(previous) === undefined) return undefined;
+): Promise<{ listing: string; fingerprint: string } | undefined> {
+  const wanted = desired !== undefined && body(desired) !== '';
+  if (!wanted && previous !== undefined && body(previous) === '') return undefined;
   try {
-    return await observeTable(exec, NAT_TABLE);
+    return await readTable(exec, table);
   } catch (err) {
     if (wanted) throw err;
     return undefined;
   }
 }
+
+const fingerprintIfAny = (body: string) => (body ? fingerprintOf(body) : undefined);
 
 /** What `ip netns list` lists, read without starting a process: the files under /run/netns. */
 async function namedNamespaces(): Promise<string[]> {
@@ -76,7 +100,8 @@ async function namedNamespaces(): Promise<string[]> {
 
 /** What the host looks like once `spec` is applied (dry-run mode observes nothing). */
 function assumeApplied(spec: LinuxSpec): LinuxObserved {
-  const nat = natFingerprint(spec);
+  const nat = fingerprintIfAny(natTableBody(spec));
+  const ports = fingerprintIfAny(portsTableBody(spec));
   const link = (name: string, kind: string, mtu: number, extra: Partial<ObservedLink> = {}) => ({
     name,
     kind,
@@ -120,16 +145,38 @@ function assumeApplied(spec: LinuxSpec): LinuxObserved {
     ),
     neigh: Object.fromEntries(spec.vxlans.map((x) => [x.bridge, x.neigh])),
     ...(nat ? { nat } : {}),
+    ...(ports ? { ports, portDrops: {} } : {}),
     ipForward: true,
+    // Dry-run starts no daemon: every DHCP server is planned (and recorded) on each apply.
+    dnsmasq: {},
   };
 }
 
-/** Bridges, TAPs, veths and VXLAN overlays with their forwarding and neighbour entries. */
-export const linuxDriver: Driver<LinuxSpec, LinuxObserved> = {
-  name: 'linux',
-  parse: parseLinuxSpec,
-  observe: observeLinux,
-  plan: planLinux,
-  unrealizable: missingNamespaces,
-  assumeApplied,
-};
+/**
+ * Bridges, TAPs, veths and VXLAN overlays with their forwarding and neighbour entries; the guests'
+ * gateways, NAT, DHCP and DNS servers, and port security.
+ */
+export function linuxDriver(
+  opts: LinuxDriverOptions = { dnsmasqDir: DEFAULT_DNSMASQ_DIR },
+): Driver<LinuxSpec, LinuxObserved> {
+  return {
+    name: 'linux',
+    parse: parseLinuxSpec,
+    observe: (exec, desired, previous) => observeLinux(opts, exec, desired, previous),
+    plan: (desired, observed) => planLinux(desired, observed, opts.dnsmasqDir),
+    unrealizable: missingNamespaces,
+    assumeApplied,
+    status: async (exec): Promise<LinuxStatus> => {
+      const ports = await readTable(exec, PORTS_TABLE).catch(() => undefined);
+      return {
+        port_drops: ports ? parsePortDrops(ports.listing) : {},
+        dhcp: Object.fromEntries(
+          Object.entries(await observeDnsmasq(opts.dnsmasqDir)).map(([b, o]) => [
+            b,
+            o.pid !== undefined,
+          ]),
+        ),
+      };
+    },
+  };
+}

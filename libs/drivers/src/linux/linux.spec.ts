@@ -1,13 +1,15 @@
 import type { LinuxSpec } from '@qnet/contracts';
-import { batched, reconcile } from '../driver.js';
+import { argvOf, batched, reconcile } from '../driver.js';
 import { DryRunExecutor, type Executor } from '../executor.js';
 import { PYTHON } from './announce.js';
-import { linuxDriver } from './driver.js';
+import { linuxDriver as linuxDriverWith } from './driver.js';
 import { OWNED_ALIAS, parseFdb, parseLinks, parseNeigh, type LinuxObserved } from './observed.js';
 import { planLinux } from './plan.js';
 import { parseLinuxSpec } from './spec.js';
 
-const empty: LinuxObserved = { links: [], fdb: {}, neigh: {} };
+const linuxDriver = linuxDriverWith({ dnsmasqDir: '/run/qnet/test' });
+
+const empty: LinuxObserved = { links: [], fdb: {}, neigh: {}, dnsmasq: {} };
 
 const overlay = (extra: Partial<LinuxSpec['vxlans'][number]> = {}): LinuxSpec =>
   parseLinuxSpec({
@@ -336,7 +338,7 @@ describe('linux driver: network modes (gateway on the bridge, NAT)', () => {
 
   it('puts the gateway on the bridge, turns forwarding on and masquerades what leaves the network', () => {
     const cmds = planLinux(natSpec('nat'), { ...empty, ipForward: false });
-    const argv = cmds.map((c) => (Array.isArray(c) ? c : c.argv));
+    const argv = cmds.map(argvOf);
     expect(argv).toContainEqual(['ip', 'addr', 'add', '10.60.0.1/24', 'dev', 'qbrnat']);
     expect(argv).toContainEqual(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     const nft = cmds.find((c) => !Array.isArray(c))!;

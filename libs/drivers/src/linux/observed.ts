@@ -1,3 +1,6 @@
+import type { ObservedDnsmasq } from './dnsmasq.js';
+import type { PortDrops } from './port-security.js';
+
 /** What the agent reads back from the kernel, parsed from the JSON output of ip(8) and bridge(8). */
 
 /** Alias the agent puts on every device it creates: it only ever changes or removes marked devices. */
@@ -39,6 +42,11 @@ export interface LinuxObserved {
   nat?: string;
   /** net.ipv4.ip_forward; undefined when not read (no gateway wanted). */
   ipForward?: boolean;
+  /** Fingerprint of the agent's port-security table and its drop counters (when read). */
+  ports?: string;
+  portDrops?: PortDrops;
+  /** The DHCP servers' directories, per bridge. */
+  dnsmasq: Record<string, ObservedDnsmasq>;
 }
 
 interface IpLink {

@@ -1,8 +1,10 @@
 import type { LinuxBridge, LinuxSpec, LinuxTap, LinuxVeth, LinuxVxlan } from '@qnet/contracts';
 import { cidrContainsIp, parseCidr, randomLocalMac } from '@qnet/netaddr';
 import type { Change, StdinCommand } from '../driver.js';
-import { fingerprintOf, planTable, type OwnedTable } from '../nft.js';
+import { planTable, type OwnedTable } from '../nft.js';
 import { announceCommand } from './announce.js';
+import { planDnsmasq } from './dnsmasq.js';
+import { PORTS_TABLE, portsCounters, portsTableBody } from './port-security.js';
 import { OWNED_ALIAS, type LinuxObserved, type ObservedLink } from './observed.js';
 
 const ZERO_MAC = '00:00:00:00:00:00';
@@ -91,6 +93,9 @@ function planBridgeL3(b: LinuxBridge, cur: ObservedLink | undefined): string[][]
   ];
 }
 
+/** Where an agent keeps its DHCP servers' files unless told otherwise (AGENT_RUN_DIR). */
+export const DEFAULT_DNSMASQ_DIR = '/run/qnet/dnsmasq';
+
 /** The agent's own NAT table: one masquerade rule per nat network, for what leaves its bridge. */
 export const NAT_TABLE: OwnedTable = { family: 'ip', name: 'qnet_nat' };
 
@@ -101,11 +106,6 @@ export function natTableBody(spec: LinuxSpec): string {
   if (!rules.length) return '';
   return `  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n${rules.join('')}  }\n`;
 }
-
-export const natFingerprint = (spec: LinuxSpec) => {
-  const body = natTableBody(spec);
-  return body ? fingerprintOf(body) : undefined;
-};
 
 function planTap(t: LinuxTap, cur: ObservedLink | undefined): string[][] {
   if (cur?.owned && cur.kind === 'tun') return fixPort(cur, t.bridge, t.mtu);
@@ -275,7 +275,11 @@ export function missingNamespaces(
   );
 }
 
-export function planLinux(desired: LinuxSpec, observed: LinuxObserved): Change[] {
+export function planLinux(
+  desired: LinuxSpec,
+  observed: LinuxObserved,
+  dnsmasqDir = DEFAULT_DNSMASQ_DIR,
+): Change[] {
   const missing = missingNamespaces(desired, observed);
   if (Object.keys(missing).length)
     desired = { ...desired, veths: desired.veths.filter((v) => !(v.name in missing)) };
@@ -310,6 +314,19 @@ export function planLinux(desired: LinuxSpec, observed: LinuxObserved): Change[]
   if (desired.bridges.some((b) => b.gateway) && observed.ipForward === false)
     cmds.push(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
   const nat = planTable(NAT_TABLE, natTableBody(desired), observed.nat);
-  // Last: everything is in place, and a host without the interpreter fails only the announcement.
-  return [...cmds, ...nat, ...announcements];
+  const ports = planTable(
+    PORTS_TABLE,
+    portsTableBody(desired),
+    observed.ports,
+    portsCounters(desired, observed.portDrops ?? {}),
+  );
+  // DHCP servers once their bridges carry the gateway. Last: everything is in place, and a host
+  // without the interpreter fails only the announcement.
+  return [
+    ...cmds,
+    ...nat,
+    ...ports,
+    ...planDnsmasq(dnsmasqDir, desired.bridges, observed.dnsmasq),
+    ...announcements,
+  ];
 }

@@ -4,6 +4,79 @@ import { cidr, int, ifname, ip, list, obj, optional, SpecReader, unique } from '
 
 export const DEFAULT_MTU = 1500;
 const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const DNS_LABEL_RE = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+function dnsLabel(v: unknown, r: SpecReader): string {
+  if (typeof v !== 'string' || !DNS_LABEL_RE.test(v)) r.fail('must be a lower-case DNS label');
+  return v;
+}
+
+function dnsDomain(v: unknown, r: SpecReader): string {
+  if (typeof v !== 'string' || v.length > 253 || !v.split('.').every((l) => DNS_LABEL_RE.test(l)))
+    r.fail('must be a lower-case DNS name');
+  return v;
+}
+
+/** DHCP and DNS of a bridge that carries the network's gateway. */
+function dhcp(v: unknown, r: SpecReader, net: string | undefined, gateway: string | undefined) {
+  if (!net || !gateway) return r.fail('needs cidr and gateway');
+  const c = parseCidr(net);
+  const inside = (a: unknown, ar: SpecReader) => {
+    const addr = ip(a, ar);
+    if (!cidrContainsIp(c, addr)) ar.fail(`must be inside ${net}`);
+    return addr;
+  };
+  const d = obj(v, r);
+  return {
+    domain: dnsDomain(d.domain, r.at('domain')),
+    mtu: int(d.mtu, r.at('mtu'), 68, 65535),
+    dns_servers: list(d.dns_servers, r.at('dns_servers')).map((x, j) =>
+      ip(x, r.at('dns_servers').at(j)),
+    ),
+    routes: list(d.routes, r.at('routes')).map((x, j) => {
+      const rr = r.at('routes').at(j);
+      const o = obj(x, rr);
+      return {
+        destination: cidr(o.destination, rr.at('destination')),
+        gateway: inside(o.gateway, rr.at('gateway')),
+      };
+    }),
+    leases: unique(
+      list(d.leases, r.at('leases')).map((x, j) => {
+        const lr = r.at('leases').at(j);
+        const o = obj(x, lr);
+        return {
+          mac: mac(o.mac, lr.at('mac')),
+          ip: inside(o.ip, lr.at('ip')),
+          ...(o.name !== undefined ? { name: dnsLabel(o.name, lr.at('name')) } : {}),
+        };
+      }),
+      (l) => l.mac,
+      r.at('leases'),
+    ),
+    names: list(d.names, r.at('names')).map((x, j) => {
+      const nr = r.at('names').at(j);
+      const o = obj(x, nr);
+      return { ip: inside(o.ip, nr.at('ip')), name: dnsLabel(o.name, nr.at('name')) };
+    }),
+  };
+}
+
+/** A guest port's allowed MAC/address pairs; an address may be a CIDR (allowed address pairs). */
+function security(v: unknown, r: SpecReader) {
+  const s = obj(v, r);
+  const pairs = list(s.pairs, r.at('pairs')).map((x, j) => {
+    const pr = r.at('pairs').at(j);
+    const o = obj(x, pr);
+    const addr = optional(o.ip, (a) =>
+      typeof a === 'string' && a.includes('/') ? cidr(a, pr.at('ip')) : ip(a, pr.at('ip')),
+    );
+    if (addr?.includes(':')) pr.at('ip').fail('must be an IPv4 address or CIDR');
+    return { mac: mac(o.mac, pr.at('mac')), ...(addr ? { ip: addr } : {}) };
+  });
+  if (!pairs.length) r.at('pairs').fail("must name at least the port's own MAC");
+  return { pairs };
+}
 
 function mac(v: unknown, r: SpecReader): string {
   if (typeof v !== 'string' || !isMac(v)) r.fail('must be a MAC address');
@@ -33,6 +106,7 @@ function bridgeL3(b: Record<string, unknown>, r: SpecReader) {
     ...(net ? { cidr: net } : {}),
     ...(gateway ? { gateway } : {}),
     ...(b.nat === true ? { nat: true } : {}),
+    ...(b.dhcp !== undefined ? { dhcp: dhcp(b.dhcp, r.at('dhcp'), net, gateway) } : {}),
   };
 }
 
@@ -67,6 +141,7 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
       bridge: bridgeRef(t.bridge, r.at('bridge')),
       mtu: int(t.mtu, r.at('mtu'), 68, 65535, DEFAULT_MTU),
       vlan_id: optional(t.vlan_id, (x) => int(x, r.at('vlan_id'), 1, 4094)),
+      security: optional(t.security, (x) => security(x, r.at('security'))),
     };
   });
 
@@ -80,6 +155,7 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
       bridge: bridgeRef(t.bridge, r.at('bridge')),
       mtu: int(t.mtu, r.at('mtu'), 68, 65535, DEFAULT_MTU),
       vlan_id: optional(t.vlan_id, (x) => int(x, r.at('vlan_id'), 1, 4094)),
+      security: optional(t.security, (x) => security(x, r.at('security'))),
       peer: {
         netns: netns(p.netns, pr.at('netns')),
         name: ifname(p.name, pr.at('name')),

@@ -1,3 +1,4 @@
+import { argvOf } from '../driver.js';
 import type { WireguardSpec } from '@qnet/contracts';
 import { planWireguard, type WireguardObservedHost } from './plan.js';
 import { parseWgDump } from './observed.js';
@@ -85,7 +86,7 @@ describe('wireguard driver', () => {
 
   it('creates a gateway with wireguard-go, keys only in a document, never in an argv', () => {
     const plan = planWireguard(spec(), empty);
-    const argvs = plan.map((c) => (Array.isArray(c) ? c : c.argv));
+    const argvs = plan.map(argvOf);
     expect(argvs).toEqual([
       ['wireguard-go', 'qwg1'],
       ['wg', 'syncconf', 'qwg1', '<document>'],
@@ -103,9 +104,7 @@ describe('wireguard driver', () => {
     const changed = spec();
     changed.interfaces[0]!.peers.pop();
     const plan = planWireguard(changed, applied);
-    expect(plan.map((c) => (Array.isArray(c) ? c : c.argv))).toEqual([
-      ['wg', 'syncconf', 'qwg1', '<document>'],
-    ]);
+    expect(plan.map(argvOf)).toEqual([['wg', 'syncconf', 'qwg1', '<document>']]);
   });
 
   it('removes interfaces and the table it no longer wants', () => {

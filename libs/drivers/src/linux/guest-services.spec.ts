@@ -1,0 +1,164 @@
+import type { LinuxSpec } from '@qnet/contracts';
+import { argvOf } from '../driver.js';
+import { parseLeases, planDnsmasq, renderDnsmasq, type ObservedDnsmasq } from './dnsmasq.js';
+import { parsePortDrops, portsCounters, portsTableBody } from './port-security.js';
+import { parseLinuxSpec } from './spec.js';
+
+const DIR = '/run/qnet/h1/dnsmasq';
+
+const spec = (leases = [{ mac: '02:00:00:00:00:0a', ip: '10.70.0.10', name: 'web-1' }]) =>
+  parseLinuxSpec({
+    bridges: [
+      {
+        name: 'qbrweb',
+        mtu: 1400,
+        cidr: '10.70.0.0/24',
+        gateway: '10.70.0.1/24',
+        nat: true,
+        dhcp: {
+          domain: 'web.qnet.internal',
+          mtu: 1400,
+          dns_servers: ['192.0.2.53'],
+          routes: [{ destination: '172.16.0.0/12', gateway: '10.70.0.254' }],
+          leases,
+          names: leases.map((l) => ({ ip: l.ip, name: l.name })),
+        },
+      },
+    ],
+    taps: [
+      {
+        name: 'tap-a',
+        bridge: 'qbrweb',
+        mtu: 1400,
+        security: { pairs: [{ mac: '02:00:00:00:00:0a', ip: '10.70.0.10' }] },
+      },
+    ],
+  });
+
+const running = (s: LinuxSpec, extra: Partial<ObservedDnsmasq> = {}): ObservedDnsmasq => ({
+  files: renderDnsmasq(DIR, { ...s.bridges[0]!, dhcp: s.bridges[0]!.dhcp! }),
+  leases: [],
+  pid: 4242,
+  ...extra,
+});
+
+describe('guest DHCP/DNS (dnsmasq) and port security', () => {
+  it('renders a static-only dnsmasq bound to the bridge, answering from the gateway', () => {
+    const files = renderDnsmasq(DIR, { ...spec().bridges[0]!, dhcp: spec().bridges[0]!.dhcp! });
+    expect(files.conf).toContain('interface=qbrweb\n');
+    expect(files.conf).toContain('dhcp-range=10.70.0.0,static,255.255.255.0,1h\n');
+    expect(files.conf).toContain('dhcp-option=option:router,10.70.0.1\n');
+    expect(files.conf).toContain('dhcp-option=option:mtu,1400\n');
+    expect(files.conf).toContain('server=192.0.2.53\n');
+    expect(files.conf).toContain('dhcp-ignore-names\n');
+    expect(files.conf).toContain(
+      'dhcp-option=option:classless-static-route,0.0.0.0/0,10.70.0.1,172.16.0.0/12,10.70.0.254\n',
+    );
+    expect(files.hosts).toBe('02:00:00:00:00:0a,10.70.0.10,web-1\n');
+    expect(files.names).toBe('10.70.0.10 web-1\n');
+  });
+
+  it('refuses what could become a second config line or an address outside the network', () => {
+    const bad = (patch: object) => () =>
+      parseLinuxSpec({
+        bridges: [
+          {
+            name: 'b',
+            cidr: '10.70.0.0/24',
+            gateway: '10.70.0.1/24',
+            dhcp: { domain: 'x.internal', mtu: 1500, ...patch },
+          },
+        ],
+      });
+    expect(bad({ domain: 'x\nserver=6.6.6.6' })).toThrow(/domain/);
+    expect(bad({ leases: [{ mac: '02:00:00:00:00:01', ip: '10.70.0.5', name: 'a b' }] })).toThrow(
+      /name/,
+    );
+    expect(bad({ leases: [{ mac: '02:00:00:00:00:01', ip: '10.99.0.5' }] })).toThrow(/ip/);
+    expect(bad({ dns_servers: ['8.8.8.8,9.9.9.9'] })).toThrow(/dns_servers/);
+    expect(() =>
+      parseLinuxSpec({
+        bridges: [{ name: 'b', dhcp: { domain: 'x.internal', mtu: 1500 } }],
+      }),
+    ).toThrow(/needs cidr and gateway/);
+  });
+
+  it('starts a missing dnsmasq, HUPs a live one for a new lease, restarts it for a new config', () => {
+    const s = spec();
+    expect(planDnsmasq(DIR, s.bridges, {}).map(argvOf)).toEqual([
+      ['write', `${DIR}/qbrweb/dnsmasq.conf`],
+      ['write', `${DIR}/qbrweb/dhcp-hosts`],
+      ['write', `${DIR}/qbrweb/dns-names`],
+      ['dnsmasq', `--conf-file=${DIR}/qbrweb/dnsmasq.conf`],
+    ]);
+    expect(planDnsmasq(DIR, s.bridges, { qbrweb: running(s) })).toEqual([]);
+    const more = spec([
+      { mac: '02:00:00:00:00:0a', ip: '10.70.0.10', name: 'web-1' },
+      { mac: '02:00:00:00:00:0b', ip: '10.70.0.11', name: 'web-2' },
+    ]);
+    expect(planDnsmasq(DIR, more.bridges, { qbrweb: running(s) }).map(argvOf)).toEqual([
+      ['write', `${DIR}/qbrweb/dhcp-hosts`],
+      ['write', `${DIR}/qbrweb/dns-names`],
+      ['kill', '-HUP', '4242'],
+    ]);
+    const other = { ...s.bridges[0]!, dhcp: { ...s.bridges[0]!.dhcp!, mtu: 1300 } };
+    expect(planDnsmasq(DIR, [other], { qbrweb: running(s) }).map(argvOf)).toEqual([
+      ['write', `${DIR}/qbrweb/dnsmasq.conf`],
+      ['kill', '-TERM', '4242'],
+      ['timeout', '5', 'tail', '--pid=4242', '-f', '/dev/null'],
+      ['dnsmasq', `--conf-file=${DIR}/qbrweb/dnsmasq.conf`],
+    ]);
+    // DHCP no longer wanted on the bridge: stopped and its files removed.
+    expect(planDnsmasq(DIR, [], { qbrweb: running(s) }).map(argvOf)).toEqual([
+      ['kill', '-TERM', '4242'],
+      ['timeout', '5', 'tail', '--pid=4242', '-f', '/dev/null'],
+      ['rm', '-rf', `${DIR}/qbrweb`],
+    ]);
+  });
+
+  it("releases a detached NIC's lease, so its name and address are free at once", () => {
+    const s = spec([]);
+    const leases = parseLeases(
+      '1767225600 02:00:00:00:00:0a 10.70.0.10 web-1 01:02:00:00:00:00:0a\ngarbage line\n',
+    );
+    expect(leases).toEqual([
+      {
+        mac: '02:00:00:00:00:0a',
+        ip: '10.70.0.10',
+        line: '1767225600 02:00:00:00:00:0a 10.70.0.10 web-1 01:02:00:00:00:00:0a',
+      },
+    ]);
+    const live = running(spec(), { leases });
+    expect(planDnsmasq(DIR, s.bridges, { qbrweb: live }).map(argvOf)).toEqual([
+      ['dhcp_release', 'qbrweb', '10.70.0.10', '02:00:00:00:00:0a'],
+      ['write', `${DIR}/qbrweb/dhcp-hosts`],
+      ['write', `${DIR}/qbrweb/dns-names`],
+      ['kill', '-HUP', '4242'],
+    ]);
+    // Not running: the lease file is rewritten without it before dnsmasq starts.
+    const stopped = { ...live, pid: undefined };
+    const plan = planDnsmasq(DIR, s.bridges, { qbrweb: stopped });
+    expect(plan[0]).toEqual({ write: `${DIR}/qbrweb/leases`, content: '', mode: 0o644 });
+  });
+
+  it('holds a guest port to its MAC and address pairs, keeps counts across a table rewrite', () => {
+    const s = spec();
+    const body = portsTableBody(s);
+    expect(body).toContain('iifname vmap { "tap-a" : jump port_7461702d61 }');
+    expect(body).toContain(
+      'ether saddr != { 02:00:00:00:00:0a } counter name "drops_7461702d61" drop',
+    );
+    expect(body).toContain(
+      'ether type ip ether saddr . ip saddr != { 02:00:00:00:00:0a . 10.70.0.10 } counter name "drops_7461702d61" drop',
+    );
+    expect(body).toContain('ether type ip udp sport 67 counter name "drops_7461702d61" drop');
+    expect(portsCounters(s, { 'tap-a': { packets: 7, bytes: 420 } })).toBe(
+      '  counter drops_7461702d61 { packets 7 bytes 420 }\n',
+    );
+    expect(parsePortDrops('counter drops_7461702d61 {\n\t\tpackets 7 bytes 420\n\t}\n')).toEqual({
+      'tap-a': { packets: 7, bytes: 420 },
+    });
+    // Without port security and without DHCP: no table at all.
+    expect(portsTableBody({ ...s, taps: [{ ...s.taps[0]!, security: undefined }] })).toBe('');
+  });
+});
