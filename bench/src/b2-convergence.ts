@@ -169,7 +169,7 @@ async function dryRunHosts(attaches: number): Promise<Omit<B2Result, 'real_3_hos
           host_id: id,
           hostname: id,
           underlay_ip: `10.254.${i >> 8}.${(i & 255) + 1}`,
-          capabilities: ['bridge', 'vxlan'],
+          capabilities: ['bridge', 'vxlan', 'nft_bridge'],
           mode: 'dry-run',
           drivers: ['linux'],
           agent_version: 'bench',

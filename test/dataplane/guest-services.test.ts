@@ -1,8 +1,7 @@
 import type { NetworkView, NicView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
-import { linkNamespaces, Netns, TestCluster } from '@qnet/testing';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { DhcpClient, linkNamespaces, Netns, TestCluster } from '@qnet/testing';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
 const HOST = 'gs-1';
@@ -24,42 +23,9 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
   const guests: Netns[] = [];
   let network: NetworkView;
   const nics: NicView[] = [];
-  let scripts: string;
+  let dhcp: DhcpClient;
 
-  /** One DHCP exchange from the guest: what it was offered (udhcpc's variables), applied. */
-  async function lease(g: Netns): Promise<Record<string, string>> {
-    await g.exec(['ip', 'addr', 'flush', 'dev', 'eth0']);
-    const r = await g.exec(
-      [
-        'udhcpc',
-        '-i',
-        'eth0',
-        '-f',
-        '-q',
-        '-n',
-        '-t',
-        '4',
-        '-T',
-        '1',
-        '-O',
-        'mtu',
-        '-O',
-        'search',
-        '-s',
-        path.join(scripts, 'dhcp-script'),
-      ],
-      { reject: false },
-    );
-    const line = r.stdout.split('\n').find((l) => l.startsWith('lease '));
-    return Object.fromEntries(
-      (line ?? '')
-        .slice('lease '.length)
-        .split(' ')
-        .filter(Boolean)
-        .map((kv) => kv.split('=') as [string, string]),
-    );
-  }
-
+  const lease = (g: Netns) => dhcp.lease(g);
   const nicView = (id: string) => cluster.api<NicView>('GET', `/v1/nics/${id}`);
   const resolve = async (g: Netns, name: string) =>
     (await g.exec(['busybox', 'nslookup', name, GATEWAY], { reject: false })).stdout;
@@ -73,20 +39,7 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
     );
 
   beforeAll(async () => {
-    scripts = await mkdtemp(path.join(os.tmpdir(), 'qnet-dhcp-'));
-    // udhcpc's hook: report the lease and configure the interface (never the host's resolv.conf).
-    await writeFile(
-      path.join(scripts, 'dhcp-script'),
-      [
-        '#!/bin/sh',
-        '[ "$1" = bound ] || exit 0',
-        'echo "lease ip=$ip subnet=$subnet router=$router dns=$dns mtu=$mtu domain=$domain search=$search serverid=$serverid"',
-        'ip addr add "$ip/$subnet" dev "$interface"',
-        'ip route replace default via "$router" dev "$interface"',
-        '',
-      ].join('\n'),
-    );
-    await chmod(path.join(scripts, 'dhcp-script'), 0o755);
+    dhcp = await DhcpClient.create();
     host = await Netns.create('qgsh');
     upstream = await Netns.create('qgsu');
     for (let i = 0; i < 4; i++) guests.push(await Netns.create('qgsg'));
@@ -137,7 +90,7 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
     await cluster?.teardown();
     await Promise.all([host, upstream, ...guests].map((n) => n?.delete()));
     await rm(RUN_DIR, { recursive: true, force: true });
-    if (scripts) await rm(scripts, { recursive: true, force: true });
+    await dhcp?.delete();
   });
 
   it('refuses DNS names and options it cannot serve, naming the field', async () => {
@@ -264,8 +217,8 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
         '--bind-interfaces',
         '--dhcp-range=10.66.0.100,10.66.0.150,1h',
         '--dhcp-authoritative',
-        `--dhcp-leasefile=${path.join(scripts, 'rogue.leases')}`,
-        `--pid-file=${path.join(scripts, 'rogue.pid')}`,
+        `--dhcp-leasefile=${path.join(dhcp.dir, 'rogue.leases')}`,
+        `--pid-file=${path.join(dhcp.dir, 'rogue.pid')}`,
       ],
       { reject: false },
     );
@@ -297,6 +250,30 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
       'dnsmasq restarted',
     );
     expect(await lease(guests[1]!)).toMatchObject({ ip: nics[1]!.ip_address! });
+  });
+
+  it('renames a guest in the DNS with a SIGHUP, not a restart; refuses a name that is no label', async () => {
+    const pidFile = path.join(RUN_DIR, 'dnsmasq', 'qbrweb', 'pid');
+    const pid = (await host.exec(['cat', pidFile])).stdout.trim();
+    const bad = await cluster.http('PATCH', `/v1/nics/${nics[0]!.id}`, {
+      hostname: 'web-z\naddress=/#/6.6.6.6',
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('hostname');
+    const renamed = await cluster.api<NicView>('PATCH', `/v1/nics/${nics[0]!.id}`, {
+      hostname: 'web-z',
+    });
+    expect(renamed).toMatchObject({ hostname: 'web-z', ip_address: nics[0]!.ip_address });
+    await waitFor(
+      async () =>
+        (await resolve(guests[1]!, 'web-z.web-tier.qnet.internal')).includes(nics[0]!.ip_address!),
+      10_000,
+      'the new name answers',
+    );
+    expect(await resolve(guests[1]!, 'web-a.web-tier.qnet.internal')).not.toContain(
+      nics[0]!.ip_address!,
+    );
+    expect((await host.exec(['cat', pidFile])).stdout.trim()).toBe(pid);
   });
 
   it('detaching a NIC removes its lease, its name and its port rules', async () => {

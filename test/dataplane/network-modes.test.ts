@@ -132,7 +132,7 @@ describe('network modes: isolated, nat, routed', () => {
       {
         network_type: 'overlay',
         host_ids: [HOST],
-        mode: 'nat',
+        mode: 'routed',
         cidr: '10.62.0.0/24',
         gateway: '10.62.0.1',
       },

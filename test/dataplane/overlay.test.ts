@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import type { NetworkView, NicView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
 import { Netns, TestCluster, Underlay } from '@qnet/testing';
@@ -34,25 +34,8 @@ describe('multi-host VXLAN overlays programmed by the agents', () => {
   const fdbMacs = async (host: number, dev: string) =>
     (await hosts[host]!.exec(['bridge', '-j', 'fdb', 'show', 'dev', dev])).stdout;
 
-  /** tcpdump on the underlay: every VXLAN packet's inner protocol (tcpdump decodes port 4789). */
-  function capture(): { stop: () => Promise<string[]>; ready: Promise<void> } {
-    const proc: ResultPromise = execa(
-      'ip',
-      ['netns', 'exec', underlay.ns.name, 'tcpdump', '-i', 'ub', '-nn', '-l', 'udp port 4789'],
-      { reject: false, buffer: true },
-    );
-    const ready = new Promise<void>((resolve) =>
-      proc.stderr!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()),
-    );
-    return {
-      ready,
-      stop: async () => {
-        proc.kill('SIGINT');
-        const r = await proc;
-        return String(r.stdout).split('\n').filter(Boolean);
-      },
-    };
-  }
+  /** tcpdump on the underlay: every VXLAN packet's inner protocol. */
+  const capture = () => underlay.ns.capture('ub', 'udp port 4789');
 
   beforeAll(async () => {
     underlay = await Underlay.create(HOSTS.length, '172.31.0');

@@ -60,7 +60,7 @@ describe('honest answers under load and faults', () => {
       host_id: 'h1',
       hostname: 'h1',
       underlay_ip: '192.0.2.1',
-      capabilities: ['bridge', 'vxlan'],
+      capabilities: ['bridge', 'vxlan', 'nft_bridge'],
       mode: 'dry-run',
       drivers: ['linux'],
       agent_version: 'test',

@@ -39,8 +39,12 @@ describe('network registry: networks, NICs, IPAM', () => {
     await cluster.startServices(['registry']);
     await cluster.startGateway();
     agentH1 = await cluster.connectAs('agent-h1');
-    await register(agentH1, 'h1', '192.0.2.1', ['bridge', 'vxlan']);
-    await register(await cluster.connectAs('agent-h2'), 'h2', '192.0.2.2', ['bridge', 'vxlan']);
+    await register(agentH1, 'h1', '192.0.2.1', ['bridge', 'vxlan', 'nft_bridge']);
+    await register(await cluster.connectAs('agent-h2'), 'h2', '192.0.2.2', [
+      'bridge',
+      'vxlan',
+      'nft_bridge',
+    ]);
   });
   afterAll(() => cluster.teardown());
 
@@ -112,7 +116,7 @@ describe('network registry: networks, NICs, IPAM', () => {
     expect(await count('network_registry.networks')).toBe(before);
   });
 
-  it('defaults to isolated, and refuses nat on a host without nftables (412 naming both)', async () => {
+  it('defaults to isolated, and refuses what a host cannot serve: nat without nftables, DHCP without dnsmasq (412 naming both)', async () => {
     const nat = { bridge_name: 'qbrnat', cidr: '10.64.0.0/24', gateway: '10.64.0.1' };
     const refused = await api('POST', '/v1/networks', {
       name: 'n',
@@ -128,7 +132,11 @@ describe('network registry: networks, NICs, IPAM', () => {
     const id = isolated.body.id as string;
     const update = await api('PATCH', `/v1/networks/${id}`, { mode: 'nat' });
     expect(update.status).toBe(412);
-    expect((await api('PATCH', `/v1/networks/${id}`, { mode: 'routed' })).body.mode).toBe('routed');
+    const routed = await api('PATCH', `/v1/networks/${id}`, { mode: 'routed' });
+    expect(routed).toMatchObject({ status: 412, body: { message: 'host h2 lacks dnsmasq' } });
+    expect(
+      (await api('PATCH', `/v1/networks/${id}`, { mode: 'routed', dhcp: false })).body.mode,
+    ).toBe('routed');
     expect((await api('DELETE', `/v1/networks/${id}`)).status).toBe(204);
   });
 

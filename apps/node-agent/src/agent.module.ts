@@ -10,6 +10,7 @@ import {
   wireguardDriver,
   type Executor,
 } from '@qnet/drivers';
+import { AgentApi } from './agent-api.js';
 import { AgentService } from './agent.service.js';
 import type { AgentConfig } from './config.js';
 import { DriverRunner, type Runner } from './driver-runner.js';
@@ -50,6 +51,7 @@ export class AgentModule {
           useValue: new Map(agentRunners(deps.id, deps.config, deps.exec).map((r) => [r.name, r])),
         },
         AgentService,
+        AgentApi,
       ],
     };
   }

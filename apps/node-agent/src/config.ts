@@ -60,6 +60,11 @@ export const agentConfigSpec = {
     description:
       "where the agent keeps its daemons' files (dnsmasq per bridge); default /run/qnet/<hostId>",
   }),
+  httpListen: env.optional('AGENT_HTTP_LISTEN', {
+    description:
+      "seed 003's agent API (POST /agent/v1/net/create, /agent/v1/net/delete) on [address:]port, loopback unless an address is given, e.g. 9090; off when unset",
+    pattern: /^(?:[0-9A-Za-z.:[\]-]+:)?\d{1,5}$/,
+  }),
   routingServer: env.bool('ROUTING_SERVER', {
     description: 'this host is a tunnel routing server: publish its metrics to the tunnel balancer',
     default: false,

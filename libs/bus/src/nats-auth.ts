@@ -26,8 +26,8 @@ export function gatewayPermissions(): NatsPermissions {
 /**
  * Control-plane services: answer their own RPCs, call others, publish their own events, and
  * command, serve and hear only the agent drivers they own (a service answering another's desired
- * state pulls could hand an agent a forged state). The registry also takes registrations and
- * heartbeats; the tunnel balancer routing metrics and publishes decisions. Anyone may ping an agent.
+ * state pulls could hand an agent a forged state). The registry also takes registrations,
+ * heartbeats and seed 003's agent API calls (net.create / net.delete); the tunnel balancer routing metrics and publishes decisions. Anyone may ping an agent.
  */
 export function servicePermissions(id: BusServiceId): NatsPermissions {
   const svc = BUS_SERVICES.find((s) => s.id === id)!;
@@ -43,7 +43,14 @@ export function servicePermissions(id: BusServiceId): NatsPermissions {
     ],
     subscribe: [
       `qnet.rpc.${id}.>`,
-      ...(id === 'registry' ? ['qnet.agent.*.register', 'qnet.agent.*.heartbeat'] : []),
+      ...(id === 'registry'
+        ? [
+            'qnet.agent.*.register',
+            'qnet.agent.*.heartbeat',
+            'qnet.agent.*.net.create',
+            'qnet.agent.*.net.delete',
+          ]
+        : []),
       ...drivers.flatMap((d) => [`qnet.agent.*.desired.${d}`, `qnet.agent.*.status.${d}`]),
       ...(id === 'tunnel' ? ['qnet.metrics.>'] : []),
       inbox(svc.app),
@@ -63,6 +70,8 @@ export function agentPermissions(hostId: string): NatsPermissions {
       `${base}.heartbeat`,
       `${base}.status.>`,
       `${base}.desired.>`,
+      `${base}.net.create`,
+      `${base}.net.delete`,
       `qnet.metrics.*.${hostId}`,
     ],
     // A host that is a tunnel endpoint hears its own router decisions as they change.

@@ -23,6 +23,9 @@ export const Subjects = {
   agentStatus: (hostId: string, driver: string) => `qnet.agent.${hostId}.status.${driver}`,
   /** Agent asks for its full desired state of one driver (on start, reconnect and resync). */
   agentDesired: (hostId: string, driver: string) => `qnet.agent.${hostId}.desired.${driver}`,
+  /** Agent → registry: seed 003's agent API, a TAP on a bridge of this host (and its removal). */
+  agentNetCreate: (hostId: string) => `qnet.agent.${hostId}.net.create`,
+  agentNetDelete: (hostId: string) => `qnet.agent.${hostId}.net.delete`,
   agentAll: (hostId: string) => `qnet.agent.${hostId}.>`,
 
   /** Samples, e.g. routing-server metrics every 10 s. */
@@ -38,6 +41,8 @@ export const AgentWildcards = {
   heartbeat: 'qnet.agent.*.heartbeat',
   status: (driver: string) => `qnet.agent.*.status.${driver}`,
   desired: (driver: string) => `qnet.agent.*.desired.${driver}`,
+  netCreate: 'qnet.agent.*.net.create',
+  netDelete: 'qnet.agent.*.net.delete',
 } as const;
 
 /** Host id from an agent subject: qnet.agent.<hostId>.… */

@@ -21,6 +21,18 @@ async function canCreate(exec: Executor, args: string[]): Promise<boolean> {
   }
 }
 
+/** Adds (then deletes) a throwaway table of an nftables family. */
+async function canFilter(exec: Executor, family: string): Promise<boolean> {
+  const name = `qnprobe${randomBytes(3).toString('hex')}`;
+  try {
+    await exec.run(['nft', 'add', 'table', family, name]);
+    await exec.run(['nft', 'delete', 'table', family, name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function moduleLoaded(name: string): boolean {
   return (
     existsSync(`/sys/module/${name}`) ||
@@ -48,6 +60,11 @@ export async function probeCapabilities(
     ],
     ['vlan_filtering', () => kernel(['type', 'bridge', 'vlan_filtering', '1'], '8021q')],
     ['nftables', () => onPath('nft')],
+    [
+      'nft_bridge',
+      async () => (await onPath('nft')) && (exec.mode !== 'real' || canFilter(exec, 'bridge')),
+    ],
+    ['dnsmasq', async () => (await onPath('dnsmasq')) && onPath('dhcp_release')],
     ['ovn_nbctl', () => onPath('ovn-nbctl')],
     ['ovn_nb', async () => opts.ovnNbDb !== undefined && (await onPath('ovn-nbctl'))],
     ['frr', async () => (await onPath('vtysh')) && existsSync('/usr/lib/frr/bgpd')],

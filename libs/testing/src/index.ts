@@ -7,3 +7,4 @@ export * from './ovn.js';
 export * from './api-samples.js';
 export * from './sample-project.js';
 export * from './hostile-values.js';
+export * from './dhcp-client.js';

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
 
 /** Network namespaces made by a test and removed by it: the only places test traffic goes. */
@@ -24,6 +24,29 @@ export class Netns {
     if (/exec of ".*" failed/.test(String(r.stderr)))
       throw new Error(`${argv[0]} is not installed: ${String(r.stderr)}`);
     return { stdout: String(r.stdout), exitCode: r.exitCode };
+  }
+
+  /**
+   * tcpdump on one of the namespace's devices (tcpdump decodes VXLAN on port 4789): ready once it
+   * listens; stop() returns one line per packet.
+   */
+  capture(dev: string, filter: string): { ready: Promise<void>; stop: () => Promise<string[]> } {
+    const proc: ResultPromise = execa(
+      'ip',
+      ['netns', 'exec', this.name, 'tcpdump', '-i', dev, '-nn', '-l', filter],
+      { reject: false, buffer: true },
+    );
+    const ready = new Promise<void>((resolve) =>
+      proc.stderr!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()),
+    );
+    return {
+      ready,
+      stop: async () => {
+        proc.kill('SIGINT');
+        const r = await proc;
+        return String(r.stdout).split('\n').filter(Boolean);
+      },
+    };
   }
 
   async ping(address: string, count = 2): Promise<boolean> {

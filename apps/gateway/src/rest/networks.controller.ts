@@ -90,6 +90,14 @@ export const NicsRestController = restController({
       rpc: RegistryNicRpc.AttachNic,
       summary: 'Attach a NIC to a network (or to a bridge on a host: auto-registration)',
     },
+    update: {
+      verb: 'PATCH',
+      path: ':id',
+      params: { id: 'id' },
+      rpc: RegistryNicRpc.UpdateNic,
+      summary:
+        'Rename a NIC in its network DNS (hostname; "" gives back vm_id), or change port_security / allowed_address_pairs',
+    },
     detach: {
       verb: 'DELETE',
       path: ':id',

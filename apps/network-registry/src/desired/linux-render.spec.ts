@@ -82,7 +82,8 @@ describe('registry → linux desired state', () => {
     expect(renderLinuxSpec(input)).toEqual({
       bridges: [
         { name: 'fcbr0', mtu: 1500, vlan_filtering: true },
-        { name: 'qbr7', mtu: 1450 },
+        // The agent owns the CIDR's addresses on the bridge: none while the overlay is isolated.
+        { name: 'qbr7', mtu: 1450, cidr: '10.0.0.0/24' },
       ],
       taps: [{ name: 'tap-vm-1', bridge: 'fcbr0', mtu: 1500, vlan_id: 10 }],
       veths: [
@@ -242,6 +243,42 @@ describe('registry → linux desired state', () => {
         },
       },
       { name: 'tap-b', bridge: 'qbrweb', mtu: 1400 },
+    ]);
+  });
+
+  it("gives an overlay's nat gateway to every member host, with one MAC, serving its own guests", () => {
+    const at = (hostId: string, underlayIp: string) =>
+      renderLinuxSpec({
+        ...input,
+        hostId,
+        underlayIp,
+        networks: [{ ...overlay, mode: 'nat', dhcp: true }],
+        nics: input.nics.filter((c) => c.network_id === 'n1'),
+      }).bridges[0]!;
+    const h1 = at('h1', '192.0.2.1');
+    expect(h1).toEqual({
+      name: 'qbr7',
+      mtu: 1450,
+      cidr: '10.0.0.0/24',
+      gateway: '10.0.0.1/24',
+      mac: '02:71:6e:00:00:07',
+      nat: true,
+      dhcp: {
+        domain: 'overlay.qnet.internal',
+        mtu: 1450,
+        dns_servers: [],
+        routes: [],
+        leases: [{ mac: '02:00:00:00:00:01', ip: '10.0.0.2', name: 'vm-veth-a' }],
+        names: [
+          { ip: '10.0.0.2', name: 'vm-veth-a' },
+          { ip: '10.0.0.3', name: 'vm-veth-b' },
+        ],
+      },
+    });
+    const h2 = at('h2', '192.0.2.2');
+    expect({ ...h2, dhcp: undefined }).toEqual({ ...h1, dhcp: undefined });
+    expect(h2.dhcp!.leases).toEqual([
+      { mac: '02:00:00:00:00:02', ip: '10.0.0.3', name: 'vm-veth-b' },
     ]);
   });
 });

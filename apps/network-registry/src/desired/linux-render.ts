@@ -29,19 +29,26 @@ export interface RenderNetwork {
   gateway: string | null;
 }
 
+/** An overlay's distributed gateway MAC: locally administered, 02:71:6e ("qn") and its VNI. */
+export function gatewayMacOf(vni: number): string {
+  const hex = vni.toString(16).padStart(6, '0');
+  return `02:71:6e:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
+}
+
 /**
- * A bridge network's layer 3 on its bridge: the agent owns addresses inside its CIDR there, and in
- * nat and routed modes puts the gateway on it (nat: masqueraded on the way out) with the guests'
- * DHCP and DNS. A bridged network's CIDR is its LAN's, whose addresses on the bridge (the host's
- * own) are not ours.
+ * A network's layer 3 on its bridge: the agent owns addresses inside its CIDR there, and in nat
+ * and routed modes puts the gateway on it (nat: masqueraded on the way out) with the guests' DHCP
+ * and DNS. An overlay's gateway is on every member host, with one MAC. A bridged network's CIDR is
+ * its LAN's, whose addresses on the bridge (the host's own) are not ours.
  */
 function bridgeL3(n: RenderNetwork, dhcp: () => LinuxDhcp): Partial<LinuxBridge> {
   if (n.mode === 'bridged' && n.uplink_interface) return { uplink: n.uplink_interface };
-  if (n.type !== 'bridge' || n.cidr === null) return {};
+  if (n.type === 'vlan' || n.cidr === null) return {};
   if (n.mode === 'isolated' || n.gateway === null) return { cidr: n.cidr };
   return {
     cidr: n.cidr,
     gateway: `${n.gateway}/${n.prefix}`,
+    ...(n.type === 'overlay' ? { mac: gatewayMacOf(n.vni!) } : {}),
     ...(n.mode === 'nat' ? { nat: true } : {}),
     ...(n.dhcp ? { dhcp: dhcp() } : {}),
   };

@@ -31,8 +31,9 @@ export function checkGateway(cidr: Cidr | undefined, gateway: string | undefined
 
 /**
  * nat and routed put the gateway on the network's bridge: they need a cidr and a gateway; bridged
- * needs the uplink it enslaves. For now all three are for bridge networks (an overlay's
- * distributed gateway and VLAN sub-interfaces are to come).
+ * needs the uplink it enslaves. An overlay's gateway is distributed — every member host carries it
+ * and masquerades its own guests — so an overlay is isolated or nat: routed would need a route to
+ * each guest's own host, which nothing announces yet. VLAN sub-interfaces are to come.
  */
 export function checkMode(
   type: NetworkType,
@@ -44,10 +45,12 @@ export function checkMode(
   if (mode !== 'bridged' && uplink !== undefined)
     throw QnetError.invalid('uplink_interface', 'is for bridged networks only');
   if (mode === 'isolated') return;
-  if (type !== 'bridge')
+  if (type === 'vlan' || (type === 'overlay' && mode !== 'nat'))
     throw QnetError.invalid(
       'mode',
-      `${mode} is supported on bridge networks only (this is ${type})`,
+      type === 'vlan'
+        ? `${mode} is not supported on vlan networks yet`
+        : `an overlay's gateway is distributed over its hosts: isolated or nat (not ${mode})`,
     );
   if (mode === 'bridged') {
     if (!uplink) throw QnetError.invalid('uplink_interface', 'is required in bridged mode');

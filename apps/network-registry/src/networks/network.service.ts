@@ -6,6 +6,7 @@ import {
   type Capability,
   type CreateNetworkRequest,
   type ListNetworksRequest,
+  type NetworkMode,
   type NetworkType,
   type NetworkView,
   type Page,
@@ -24,7 +25,7 @@ import {
   parseReservedRanges,
 } from './ipam.js';
 import { HostRepository } from '../hosts/host.repository.js';
-import { NetworkRepository, type NetworkRow } from './network.repository.js';
+import { NetworkRepository, servesGuests, type NetworkRow } from './network.repository.js';
 import { assertCapable, hostNotRegistered, requiredCapability } from './placement.js';
 
 const NETWORK_CONSTRAINTS = {
@@ -87,7 +88,7 @@ export class NetworkService {
     const vlanId = req.vlan_id ?? null;
     const hostIds = type === 'overlay' ? (req.host_ids ?? []) : req.host_id ? [req.host_id] : [];
     await this.checkHosts(hostIds, requiredCapability(type, vlanId), type === 'overlay');
-    if (mode === 'nat') await this.checkHosts(hostIds, 'nftables', false);
+    await this.checkServable(type, mode, req.dhcp ?? true, hostIds);
     const projectId = ownerProject(req.project_id);
 
     return this.retryAutoVni(req.vni === undefined, () =>
@@ -146,8 +147,11 @@ export class NetworkService {
         dns_servers: req.dns_servers,
         static_routes: req.static_routes ?? cur.static_routes,
       });
-      if (mode === 'nat' && cur.mode !== 'nat')
-        await this.checkHosts(hostsBefore, 'nftables', false, tx);
+      const dhcp = req.dhcp ?? cur.dhcp;
+      const joining = (req.host_ids ?? []).filter((h) => !hostsBefore.includes(h));
+      const servedBy =
+        mode !== cur.mode || dhcp !== cur.dhcp ? [...hostsBefore, ...joining] : joining;
+      await this.checkServable(cur.type, mode, dhcp, servedBy, tx);
       const reserved = req.reserved_ranges ?? cur.reserved_ranges;
       parseReservedRanges(reserved, cidr);
       if (req.host_ids && cur.type !== 'overlay')
@@ -214,6 +218,24 @@ export class NetworkService {
       if (!caps && mustExist) throw hostNotRegistered(id, 'host_ids');
       if (caps) assertCapable(id, caps, needed, mustExist ? 'host_ids' : 'host_id');
     }
+  }
+
+  /**
+   * What the hosts need to serve the network's mode: nftables to masquerade, dnsmasq for DHCP and
+   * DNS, and nftables' bridge family to keep DHCP and a distributed gateway off the underlay.
+   */
+  private async checkServable(
+    type: NetworkType,
+    mode: NetworkMode,
+    dhcp: boolean,
+    hostIds: string[],
+    tx?: SqlTx,
+  ) {
+    const guests = servesGuests({ mode, dhcp });
+    if (mode === 'nat') await this.checkHosts(hostIds, 'nftables', false, tx);
+    if (guests) await this.checkHosts(hostIds, 'dnsmasq', false, tx);
+    if (type === 'overlay' && mode === 'nat')
+      await this.checkHosts(hostIds, 'nft_bridge', false, tx);
   }
 
   private async replaceMembers(tx: SqlTx, cur: NetworkRow, hostIds: string[]) {

@@ -95,6 +95,17 @@ export class NicRepository {
     return toView(row);
   }
 
+  async idOfDevice(hostId: string, dev: string): Promise<string | undefined> {
+    const [row] = await autocommit(this.ds).run(
+      db
+        .selectFrom('nics')
+        .select('id')
+        .where('host_id', '=', hostId)
+        .where('host_dev_name', '=', dev),
+    );
+    return row?.id;
+  }
+
   /** What the host's agent reported it could not realize: those NICs ERROR, every other one not. */
   async recordRejections(hostId: string, rejected: Record<string, string>): Promise<void> {
     const reasons = sql<unknown>`${JSON.stringify(rejected)}::jsonb`;
@@ -134,6 +145,23 @@ export class NicRepository {
       db
         .insertInto('nics')
         .values({ id, ...n, allowed_address_pairs: JSON.stringify(n.allowed_address_pairs) }),
+    );
+  }
+
+  /** What a NIC is called and may send; a new generation of its host's state realizes it. */
+  async update(
+    tx: SqlTx,
+    id: string,
+    n: Partial<Pick<NewNic, 'hostname' | 'port_security' | 'allowed_address_pairs'>> & {
+      generation: number;
+    },
+  ): Promise<void> {
+    const { allowed_address_pairs: pairs, ...rest } = n;
+    await tx.run(
+      db
+        .updateTable('nics')
+        .set({ ...rest, ...(pairs ? { allowed_address_pairs: JSON.stringify(pairs) } : {}) })
+        .where('id', '=', id),
     );
   }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   QnetError,
   type AttachNicRequest,
+  type UpdateNicRequest,
   type Capability,
   type ListNicsRequest,
   type NicKind,
@@ -68,6 +69,9 @@ export class NicService {
           const found = await this.resolveNetwork(tx, req);
           const network = await this.networks.lock(tx, found.id);
           this.checkPlacement(network, req.host_id, capabilities);
+          // Port security is filtered in nftables' bridge family.
+          if (req.port_security ?? true)
+            assertCapable(req.host_id, capabilities, 'nft_bridge', 'port_security');
           const generationOf = await touch.hosts(
             linuxOn([req.host_id, ...(await this.overlayMembers(tx, network))]),
           );
@@ -138,6 +142,38 @@ export class NicService {
     }
   }
 
+  async update(req: UpdateNicRequest): Promise<NicView> {
+    return this.core.run(async (tx, touch) => {
+      const cur = await this.repo.get(req.id, tx);
+      const network = await this.networks.lock(tx, cur.network_id);
+      if (req.port_security) {
+        const caps = (await this.hosts.capabilities([cur.host_id], tx)).get(cur.host_id) ?? [];
+        assertCapable(cur.host_id, caps, 'nft_bridge', 'port_security');
+      }
+      const generationOf = await touch.hosts(
+        linuxOn([cur.host_id, ...(await this.overlayMembers(tx, network))]),
+      );
+      await this.repo.update(tx, cur.id, {
+        ...(req.hostname !== undefined ? { hostname: req.hostname || null } : {}),
+        ...(req.port_security !== undefined ? { port_security: req.port_security } : {}),
+        ...(req.allowed_address_pairs
+          ? {
+              allowed_address_pairs: req.allowed_address_pairs.map((p) => ({
+                ip_address: p.ip_address,
+                mac_address: p.mac_address ? normalizeMac(p.mac_address) : cur.guest_mac,
+              })),
+            }
+          : {}),
+        generation: generationOf(linuxOf(cur.host_id)),
+      });
+      const nic = await this.repo.get(cur.id, tx);
+      return {
+        result: nic,
+        events: [{ resource: 'nic', event: 'updated', id: nic.id, data: nic }],
+      };
+    });
+  }
+
   async detach(id: string): Promise<void> {
     await this.core.run(async (tx, touch) => {
       const nic = await this.repo.get(id, tx);
@@ -146,6 +182,16 @@ export class NicService {
       if (!(await this.repo.delete(tx, id))) throw QnetError.notFound('nic', id);
       return { result: undefined, events: [{ resource: 'nic', event: 'deleted', id, data: nic }] };
     });
+  }
+
+  /** Detaches the NIC whose host device is `dev` on `hostId` (seed 003's agent API). */
+  async detachDevice(hostId: string, dev: string): Promise<void> {
+    const id = await this.repo.idOfDevice(hostId, dev);
+    if (!id)
+      throw new QnetError('not_found', `no NIC has device ${dev} on host ${hostId}`, [
+        { field: 'host_dev_name', message: `no NIC has this device on host ${hostId}` },
+      ]);
+    await this.detach(id);
   }
 
   /** A local network changes only the NIC's host; an overlay changes every member's forwarding. */

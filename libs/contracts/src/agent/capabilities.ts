@@ -4,6 +4,10 @@ export const CAPABILITIES = [
   'vxlan',
   'vlan_filtering',
   'nftables',
+  /** nftables' bridge family, which port security and the overlay's underlay filters use. */
+  'nft_bridge',
+  /** dnsmasq and dhcp_release: DHCP and DNS for a network's guests. */
+  'dnsmasq',
   'ovn_nbctl',
   /** ovn-nbctl and an OVN northbound database configured (OVN_NB_DB): runs the lb_ovn driver. */
   'ovn_nb',

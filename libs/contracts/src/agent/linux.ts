@@ -27,6 +27,11 @@ export interface LinuxBridge {
   nat?: boolean;
   /** DHCP and DNS for the network's guests on this host; needs the gateway on the bridge. */
   dhcp?: LinuxDhcp;
+  /**
+   * The bridge's fixed MAC: an overlay's distributed gateway, the same on every member host, which
+   * never leaves the host (its frames, ARP for the gateway and DHCP stay off the VXLAN port).
+   */
+  mac?: string;
 }
 
 /**

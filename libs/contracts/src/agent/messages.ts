@@ -14,7 +14,14 @@ import {
 } from 'class-validator';
 import { defineAgentCall } from '../rpc.js';
 import { Subjects } from '../subjects.js';
-import { IsIdToken, IsIpAddress, IsRejections, IsSafeText } from '../validation.js';
+import type { NicView } from '../registry/nics.js';
+import {
+  IsIdToken,
+  IsInterfaceName,
+  IsIpAddress,
+  IsRejections,
+  IsSafeText,
+} from '../validation.js';
 import { AGENT_MODES, CAPABILITIES, type AgentMode, type Capability } from './capabilities.js';
 
 export class RegisterHostRequest {
@@ -108,9 +115,23 @@ export class DesiredStateRequest {
 }
 
 /** What an agent asks of the control plane about itself. */
+/** Seed 003's `POST /agent/v1/net/create`: a TAP for a VM on a bridge of this host. */
+export class AgentNetCreateRequest {
+  @IsInterfaceName() bridge!: string;
+  @IsInterfaceName() tap!: string;
+  @IsOptional() @IsInt() @Min(1) @Max(4094) vlan_id?: number;
+}
+
+/** Seed 003's `POST /agent/v1/net/delete`. */
+export class AgentNetDeleteRequest {
+  @IsInterfaceName() tap!: string;
+}
+
 export const AgentCalls = {
   register: defineAgentCall<RegisterHostRequest, RegisterHostReply>(Subjects.agentRegister),
   heartbeat: defineAgentCall<HeartbeatRequest, HeartbeatReply>(Subjects.agentHeartbeat),
+  netCreate: defineAgentCall<AgentNetCreateRequest, NicView>(Subjects.agentNetCreate),
+  netDelete: defineAgentCall<AgentNetDeleteRequest, Record<string, never>>(Subjects.agentNetDelete),
   desired: (driver: string) =>
     defineAgentCall<DesiredStateRequest, DesiredState>((host) =>
       Subjects.agentDesired(host, driver),

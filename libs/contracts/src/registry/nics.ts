@@ -32,6 +32,8 @@ export const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** A DNS label as the network's DNS answers it: lower case, digits and inner hyphens. */
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+const DNS_LABEL_OR_EMPTY = new RegExp(`^$|${DNS_LABEL.source}`);
+
 /** Another MAC/address a guest port may send from (Neutron's allowed_address_pairs). */
 export class AllowedAddressPair {
   /** An IPv4 address or CIDR, e.g. 10.0.0.50 or 10.0.0.64/28. */
@@ -96,6 +98,23 @@ export class AttachNicRequest {
   allowed_address_pairs?: AllowedAddressPair[];
 }
 
+/** Changes what a guest is called and may send; the NIC's network, host and address stay. */
+export class UpdateNicRequest {
+  @IsUUID() id!: string;
+  /** Its DNS name; "" gives it back its vm_id. */
+  @IsOptional()
+  @Matches(DNS_LABEL_OR_EMPTY, { message: 'must be a DNS label: a-z 0-9 and inner -, at most 63' })
+  hostname?: string;
+  @IsOptional() @IsBoolean() port_security?: boolean;
+  /** Replaces the list. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => AllowedAddressPair)
+  allowed_address_pairs?: AllowedAddressPair[];
+}
+
 export class DetachNicRequest {
   @IsUUID() id!: string;
 }
@@ -118,6 +137,9 @@ export interface ListNicsResponse {
 export const RegistryNicRpc = {
   AttachNic: defineRpc<AttachNicRequest, NicView>('registry', 'AttachNic', AttachNicRequest, {
     protoRequest: 'AttachNicRequest',
+  }),
+  UpdateNic: defineRpc<UpdateNicRequest, NicView>('registry', 'UpdateNic', UpdateNicRequest, {
+    protoRequest: 'UpdateNicRequest',
   }),
   DetachNic: defineRpc<DetachNicRequest, Record<string, never>>(
     'registry',

@@ -116,6 +116,7 @@ function assumeApplied(spec: LinuxSpec): LinuxObserved {
         link(b.name, 'bridge', b.mtu, {
           vlanFiltering: Boolean(b.vlan_filtering),
           addresses: b.gateway ? [b.gateway] : [],
+          ...(b.mac ? { mac: b.mac } : {}),
         }),
       ),
       ...spec.taps.map((t) => link(t.name, 'tun', t.mtu, { master: t.bridge })),

@@ -161,4 +161,36 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
     // Without port security and without DHCP: no table at all.
     expect(portsTableBody({ ...s, taps: [{ ...s.taps[0]!, security: undefined }] })).toBe('');
   });
+
+  it("keeps an overlay's DHCP and its distributed gateway off the underlay, both ways", () => {
+    const s = spec();
+    const gw = { ...s.bridges[0]!, mac: '02:71:6e:00:00:07' };
+    const vx = {
+      name: 'vx7',
+      vni: 7,
+      bridge: 'qbrweb',
+      local: '192.0.2.1',
+      port: 4789,
+      mtu: 1400,
+      flood: ['192.0.2.2'],
+      fdb: [],
+      neigh: [],
+    };
+    const body = portsTableBody({ ...s, bridges: [gw], vxlans: [vx] });
+    const chainOf = (name: string) =>
+      body.slice(body.indexOf(`chain ${name} {`)).split('\n  }\n')[0]!;
+    expect(chainOf('prerouting')).toContain(
+      'iifname "vx7" ether type ip udp dport { 67, 68 } drop',
+    );
+    expect(chainOf('prerouting')).toContain('iifname "vx7" ether saddr 02:71:6e:00:00:07 drop');
+    expect(chainOf('forward')).toContain('oifname "vx7" ether type ip udp dport { 67, 68 } drop');
+    expect(chainOf('forward')).toContain(
+      'oifname "vx7" ether type arp arp daddr ip 10.70.0.1 drop',
+    );
+    expect(chainOf('output')).toContain('oifname "vx7" ether type ip udp dport { 67, 68 } drop');
+    expect(chainOf('output')).toContain('oifname "vx7" ether saddr 02:71:6e:00:00:07 drop');
+    // An isolated overlay (no gateway, no DHCP) filters nothing.
+    const plain = { name: 'qbrweb', mtu: 1400, vlan_filtering: false };
+    expect(portsTableBody({ bridges: [plain], taps: [], veths: [], vxlans: [vx] })).toBe('');
+  });
 });

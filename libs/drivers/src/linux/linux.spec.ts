@@ -364,6 +364,45 @@ describe('linux driver: network modes (gateway on the bridge, NAT)', () => {
     ]);
   });
 
+  it("gives a bridge the distributed gateway's MAC, then re-adds the neighbours the change flushed", () => {
+    const spec = overlay();
+    const gw = parseLinuxSpec({
+      ...spec,
+      bridges: [{ ...spec.bridges[0]!, mac: '02:71:6e:00:00:64' }],
+    });
+    expect(planLinux(gw, empty)[0]).toEqual([
+      'ip',
+      'link',
+      'add',
+      'qbr100',
+      'address',
+      '02:71:6e:00:00:64',
+      'type',
+      'bridge',
+    ]);
+    const applied = linuxDriver.assumeApplied(spec);
+    applied.links[0]!.mac = '02:aa:bb:cc:dd:ee';
+    expect(planLinux(gw, applied)).toEqual([
+      ['ip', 'link', 'set', 'dev', 'qbr100', 'address', '02:71:6e:00:00:64'],
+      [
+        'ip',
+        'neigh',
+        'replace',
+        '10.1.0.2',
+        'lladdr',
+        '02:00:00:00:00:02',
+        'dev',
+        'qbr100',
+        'nud',
+        'permanent',
+      ],
+    ]);
+    expect(planLinux(gw, linuxDriver.assumeApplied(gw))).toEqual([]);
+    expect(() => parseLinuxSpec({ bridges: [{ name: 'qbr1', mac: '01:00:5e:00:00:01' }] })).toThrow(
+      /mac must be a unicast MAC/,
+    );
+  });
+
   it('refuses a gateway outside the CIDR or without its prefix, and NAT without a gateway', () => {
     const bridge = (b: object) => () =>
       parseLinuxSpec({ bridges: [{ name: 'qbrnat', cidr: '10.60.0.0/24', ...b }] });

@@ -20,6 +20,8 @@ export interface ObservedLink {
   vxlan?: { vni: number; local: string; port: number };
   /** Global IPv4 addresses, address/prefix (read for every link; kept for bridges). */
   addresses?: string[];
+  /** A bridge's own MAC. */
+  mac?: string;
 }
 
 export interface ObservedFdb {
@@ -52,6 +54,7 @@ export interface LinuxObserved {
 interface IpLink {
   ifname: string;
   mtu: number;
+  address?: string;
   flags?: string[];
   ifalias?: string;
   master?: string;
@@ -82,6 +85,7 @@ export function parseLinks(stdout: string): ObservedLink[] {
       ...(kind === 'bridge'
         ? {
             vlanFiltering: data?.vlan_filtering === 1,
+            ...(l.address ? { mac: l.address.toLowerCase() } : {}),
             addresses: (l.addr_info ?? [])
               .filter((a) => a.family === 'inet' && a.scope === 'global' && a.local)
               .map((a) => `${a.local}/${a.prefixlen}`),

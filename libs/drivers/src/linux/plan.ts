@@ -29,6 +29,10 @@ function accessVlan(dev: string, vlan: number | undefined): string[][] {
       ];
 }
 
+/** An existing bridge that takes a fixed MAC (it became a distributed gateway's). */
+const macChanges = (b: LinuxBridge, cur: ObservedLink | undefined) =>
+  cur?.kind === 'bridge' && b.mac !== undefined && cur.mac !== undefined && cur.mac !== b.mac;
+
 function planBridge(
   b: LinuxBridge,
   cur: ObservedLink | undefined,
@@ -45,7 +49,7 @@ function planBridge(
       'add',
       b.name,
       'address',
-      randomLocalMac(),
+      b.mac ?? randomLocalMac(),
       'type',
       'bridge',
       ...(b.vlan_filtering ? ['vlan_filtering', '1'] : []),
@@ -70,6 +74,7 @@ function planBridge(
       ]);
     if (cur.mtu !== b.mtu || !cur.up)
       cmds.push(['ip', 'link', 'set', 'dev', b.name, 'mtu', String(b.mtu), 'up']);
+    if (macChanges(b, cur)) cmds.push(['ip', 'link', 'set', 'dev', b.name, 'address', b.mac!]);
   }
   if (b.uplink && links.get(b.uplink)?.master !== b.name)
     cmds.push(['ip', 'link', 'set', 'dev', b.uplink, 'master', b.name, 'up']);
@@ -197,10 +202,12 @@ function planVxlanEntries(
   x: LinuxVxlan,
   observed: LinuxObserved,
   fresh: boolean,
+  neighFlushed: boolean,
 ): { cmds: string[][]; announce?: StdinCommand } {
   const fdb = fresh ? [] : (observed.fdb[x.name] ?? []);
-  // Neighbour entries live on the bridge and survive a re-created VXLAN device.
-  const neigh = observed.neigh[x.bridge] ?? [];
+  // Neighbour entries live on the bridge and survive a re-created VXLAN device, but not a change
+  // of the bridge's MAC.
+  const neigh = neighFlushed ? [] : (observed.neigh[x.bridge] ?? []);
   const cmds: string[][] = [];
   const dev = ['dev', x.name];
 
@@ -300,7 +307,8 @@ export function planLinux(
     const device = planVxlanDevice(x, links.get(x.name));
     cmds.push(...device);
     const fresh = device.some((c) => c[2] === 'add');
-    const entries = planVxlanEntries(x, observed, fresh);
+    const bridge = desired.bridges.find((b) => b.name === x.bridge)!;
+    const entries = planVxlanEntries(x, observed, fresh, macChanges(bridge, links.get(x.bridge)));
     cmds.push(...entries.cmds);
     if (entries.announce) announcements.push(entries.announce);
   }

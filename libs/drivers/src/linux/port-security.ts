@@ -41,29 +41,49 @@ function portChain(port: string, s: PortSecurity): string {
 }
 
 /**
+ * What must not cross an overlay's VXLAN port, either way: DHCP where the hosts serve it
+ * themselves, and a distributed gateway's frames and ARP for it (every host has its own).
+ */
+function underlayRules(spec: LinuxSpec): { in: string[]; out: string[]; forward: string[] } {
+  const rules = { in: [] as string[], out: [] as string[], forward: [] as string[] };
+  const bridges = new Map(spec.bridges.map((b) => [b.name, b]));
+  for (const x of spec.vxlans) {
+    const b = bridges.get(x.bridge)!;
+    const [i, o] = [`iifname "${x.name}"`, `oifname "${x.name}"`];
+    if (b.dhcp) {
+      const dhcp = 'ether type ip udp dport { 67, 68 } drop';
+      rules.in.push(`${i} ${dhcp}`);
+      rules.out.push(`${o} ${dhcp}`);
+      rules.forward.push(`${o} ${dhcp}`);
+    }
+    if (b.mac && b.gateway) {
+      rules.in.push(`${i} ether saddr ${b.mac} drop`);
+      rules.out.push(`${o} ether saddr ${b.mac} drop`);
+      rules.forward.push(`${o} ether type arp arp daddr ip ${b.gateway.split('/')[0]} drop`);
+    }
+  }
+  return rules;
+}
+
+const chain = (name: string, hook: string, rules: string[]) =>
+  rules.length
+    ? `  chain ${name} {\n    type filter hook ${hook} priority filter; policy accept;\n${rules.map((r) => `    ${r}\n`).join('')}  }\n`
+    : '';
+
+/**
  * The table's body: a port's frames enter its chain (bridge prerouting sees every frame a guest
- * sends, forwarded or to the host); on an overlay whose hosts serve DHCP themselves, no DHCP
- * packet crosses the VXLAN port either way. '' when there is nothing to filter.
+ * sends, forwarded or to the host), then what stays off the underlay. '' when there is nothing to
+ * filter.
  */
 export function portsTableBody(spec: LinuxSpec): string {
   const ports = [...spec.taps, ...spec.veths].filter((p) => p.security);
-  const dhcpBridges = new Set(spec.bridges.filter((b) => b.dhcp).map((b) => b.name));
-  const vxlans = spec.vxlans.filter((x) => dhcpBridges.has(x.bridge)).map((x) => `"${x.name}"`);
-  if (!ports.length && !vxlans.length) return '';
+  const underlay = underlayRules(spec);
   const dispatch = ports.map((p) => `"${p.name}" : jump ${chainOf(p.name)}`).join(', ');
-  const pre = [
-    ...(vxlans.length
-      ? [`iifname { ${vxlans.join(', ')} } ether type ip udp dport { 67, 68 } drop`]
-      : []),
-    ...(ports.length ? [`iifname vmap { ${dispatch} }`] : []),
-  ];
+  const pre = [...underlay.in, ...(ports.length ? [`iifname vmap { ${dispatch} }`] : [])];
   return [
-    `  chain prerouting {\n    type filter hook prerouting priority filter; policy accept;\n${pre.map((r) => `    ${r}\n`).join('')}  }\n`,
-    ...(vxlans.length
-      ? [
-          `  chain forward {\n    type filter hook forward priority filter; policy accept;\n    oifname { ${vxlans.join(', ')} } ether type ip udp dport { 67, 68 } drop\n  }\n`,
-        ]
-      : []),
+    chain('prerouting', 'prerouting', pre),
+    chain('forward', 'forward', underlay.forward),
+    chain('output', 'output', underlay.out),
     ...ports.map((p) => portChain(p.name, p.security!)),
   ].join('');
 }

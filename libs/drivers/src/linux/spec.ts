@@ -83,6 +83,12 @@ function mac(v: unknown, r: SpecReader): string {
   return normalizeMac(v);
 }
 
+function unicastMac(v: unknown, r: SpecReader): string {
+  const m = mac(v, r);
+  if (parseInt(m.slice(0, 2), 16) & 1) r.fail('must be a unicast MAC address');
+  return m;
+}
+
 function netns(v: unknown, r: SpecReader): string {
   if (typeof v !== 'string' || !NETNS_RE.test(v)) r.fail('must be a namespace name [A-Za-z0-9_.-]');
   return v;
@@ -123,6 +129,7 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
       mtu: int(b.mtu, r.at('mtu'), 68, 65535, DEFAULT_MTU),
       vlan_filtering: b.vlan_filtering === true,
       uplink: optional(b.uplink, (u) => ifname(u, r.at('uplink'))),
+      mac: optional(b.mac, (m) => unicastMac(m, r.at('mac'))),
       ...bridgeL3(b, r),
     };
   });
