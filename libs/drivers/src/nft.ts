@@ -25,7 +25,7 @@ export async function readTable(
   t: OwnedTable,
 ): Promise<{ listing: string; fingerprint: string } | undefined> {
   try {
-    const { stdout } = await exec.read(['nft', 'list', 'table', t.family, t.name]);
+    const { stdout } = await exec.read(['nft', '-t', 'list', 'table', t.family, t.name]);
     return { listing: stdout, fingerprint: FINGERPRINT_RE.exec(stdout)?.[1] ?? '' };
   } catch (err) {
     if (err instanceof CommandError && /No such file or directory/.test(err.stderr))

@@ -144,14 +144,32 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
   it('holds a guest port to its MAC and address pairs, keeps counts across a table rewrite', () => {
     const s = spec();
     const body = portsTableBody(s);
-    expect(body).toContain('iifname vmap { "tap-a" : jump port_7461702d61 }');
+    const setOf = (name: string) => body.slice(body.indexOf(` ${name} {`)).split('\n  }\n')[0]!;
+    expect(body).toContain('iifname @guest_ports jump guest');
+    expect(setOf('guest_ports')).toContain('elements = { "tap-a" }');
+    expect(setOf('port_macs')).toContain('elements = { "tap-a" . 02:00:00:00:00:0a }');
+    expect(setOf('port_addrs')).toContain(
+      'elements = { "tap-a" . 02:00:00:00:00:0a . 10.70.0.10 }',
+    );
+    expect(setOf('port_drops')).toContain('elements = { "tap-a" : "drops_7461702d61" }');
     expect(body).toContain(
-      'ether saddr != { 02:00:00:00:00:0a } counter name "drops_7461702d61" drop',
+      'iifname . ether saddr != @port_macs counter name iifname map @port_drops drop',
     );
     expect(body).toContain(
-      'ether type ip ether saddr . ip saddr != { 02:00:00:00:00:0a . 10.70.0.10 } counter name "drops_7461702d61" drop',
+      'ether type ip iifname . ether saddr . ip saddr != @port_addrs counter name iifname map @port_drops drop',
     );
-    expect(body).toContain('ether type ip udp sport 67 counter name "drops_7461702d61" drop');
+    expect(body).toContain('ether type ip udp sport 67 counter name iifname map @port_drops drop');
+    // An allowed CIDR covering the NIC's own address replaces it (an interval set refuses the
+    // overlap); another MAC's pair stays.
+    const pairs = [
+      { mac: '02:00:00:00:00:0a', ip: '10.70.0.10' },
+      { mac: '02:00:00:00:00:0a', ip: '10.70.0.0/28' },
+      { mac: '02:00:00:00:00:0b', ip: '10.70.0.10' },
+    ];
+    const wide = portsTableBody({ ...s, taps: [{ ...s.taps[0]!, security: { pairs } }] });
+    expect(wide).toContain(
+      'elements = { "tap-a" . 02:00:00:00:00:0a . 10.70.0.0/28, "tap-a" . 02:00:00:00:00:0b . 10.70.0.10 }',
+    );
     expect(portsCounters(s, { 'tap-a': { packets: 7, bytes: 420 } })).toBe(
       '  counter drops_7461702d61 { packets 7 bytes 420 }\n',
     );

@@ -1,4 +1,5 @@
 import { PORT_SECURITY_TABLE, type LinuxSpec, type PortSecurity } from '@qnet/contracts';
+import { cidrsOverlap, parseCidr } from '@qnet/netaddr';
 import type { OwnedTable } from '../nft.js';
 
 /** The agent's bridge-family table: every guest port's filter, and DHCP kept off the underlay. */
@@ -7,37 +8,76 @@ export const PORTS_TABLE: OwnedTable = { family: 'bridge', name: PORT_SECURITY_T
 /** Drops per guest port, by port name. */
 export type PortDrops = Record<string, { packets: number; bytes: number }>;
 
-/** nft identifiers of a port's chain and counter (interface names may hold '-' and '.'). */
+/** nft identifier of a port's counter (interface names may hold '-' and '.'). */
 const hex = (port: string) => Buffer.from(port).toString('hex');
-const chainOf = (port: string) => `port_${hex(port)}`;
 const counterOf = (port: string) => `drops_${hex(port)}`;
 const portOfCounter = (name: string) => Buffer.from(name.slice('drops_'.length), 'hex').toString();
 
-function portChain(port: string, s: PortSecurity): string {
-  const drop = `counter name "${counterOf(port)}" drop`;
-  const macs = [...new Set(s.pairs.map((p) => p.mac))].join(', ');
-  const withIp = s.pairs.filter((p) => p.ip);
-  const pairs = withIp.map((p) => `${p.mac} . ${p.ip}`).join(', ');
-  // A NIC without an address (a network without IPAM) is held to its MAC only.
-  const addressRules = pairs
-    ? [
-        // An ARP probe (RFC 5227) asks from 0.0.0.0 whether an address is free.
-        `ether type arp arp saddr ip 0.0.0.0 return`,
-        `ether type arp arp saddr ether . arp saddr ip != { ${pairs} } ${drop}`,
-        `ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return`,
-        `ether type ip ether saddr . ip saddr != { ${pairs} } ${drop}`,
-      ]
-    : [];
-  const rules = [
-    `ether saddr != { ${macs} } ${drop}`,
-    // DHCP snooping: a guest is never a DHCP server; nor an IPv6 router.
-    `ether type ip udp sport 67 ${drop}`,
-    ...addressRules,
-    `ether type ip6 icmpv6 type nd-router-advert ${drop}`,
-    // Tagged or other frames would bypass the checks above.
-    `ether type != { ip, arp, ip6 } ${drop}`,
-  ];
-  return `  chain ${chainOf(port)} {\n${rules.map((r) => `    ${r}\n`).join('')}  }\n`;
+const DROP = 'counter name iifname map @port_drops drop';
+
+/**
+ * Every guest port's checks as a few rules over sets keyed by port name, so that a host with a
+ * thousand ports replaces and lists its table in tens of milliseconds (a chain per port took
+ * seconds): the kernel looks a frame up by port, MAC and address instead of walking chains.
+ */
+const GUEST_CHAINS = `  chain guest {
+    iifname . ether saddr != @port_macs ${DROP}
+    ether type ip udp sport 67 ${DROP}
+    iifname @addressed_ports jump addressed
+    ether type ip6 icmpv6 type nd-router-advert ${DROP}
+    ether type != { ip, arp, ip6 } ${DROP}
+  }
+  chain addressed {
+    ether type arp arp saddr ip 0.0.0.0 return
+    ether type arp iifname . arp saddr ether . arp saddr ip != @port_addrs ${DROP}
+    ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return
+    ether type ip iifname . ether saddr . ip saddr != @port_addrs ${DROP}
+  }
+`;
+// Read as: a port's own MAC is checked first; DHCP snooping (a guest is never a DHCP server, nor
+// an IPv6 router); an ARP probe (RFC 5227) asks from 0.0.0.0 whether an address is free; a NIC
+// without an address (a network without IPAM) is held to its MAC only; tagged or other frames
+// would bypass the checks.
+
+function set(name: string, type: string, elements: string[], flags = ''): string {
+  const els = elements.length ? `    elements = { ${elements.join(', ')} }\n` : '';
+  return `  set ${name} {\n    type ${type}\n${flags ? `    flags ${flags}\n` : ''}${els}  }\n`;
+}
+
+/**
+ * A port's MAC/address pairs without those another pair of the same MAC covers: an interval set
+ * refuses overlapping elements (an allowed 10.0.0.0/24 next to the NIC's own 10.0.0.5).
+ */
+function addressPairs(s: PortSecurity): { mac: string; ip: string }[] {
+  const broadestFirst = s.pairs
+    .filter((p): p is { mac: string; ip: string } => Boolean(p.ip))
+    .map((p) => ({ ...p, cidr: parseCidr(p.ip.includes('/') ? p.ip : `${p.ip}/32`) }))
+    .sort((a, b) => a.cidr.prefix - b.cidr.prefix);
+  const kept: typeof broadestFirst = [];
+  for (const p of broadestFirst)
+    if (!kept.some((k) => k.mac === p.mac && cidrsOverlap(k.cidr, p.cidr))) kept.push(p);
+  return kept.map(({ mac, ip }) => ({ mac, ip }));
+}
+
+function guestSets(ports: { name: string; security: PortSecurity }[]): string {
+  const quoted = (p: { name: string }) => `"${p.name}"`;
+  const macs = ports.flatMap((p) =>
+    [...new Set(p.security.pairs.map((x) => x.mac))].map((m) => `${quoted(p)} . ${m}`),
+  );
+  const addrs = ports.flatMap((p) =>
+    addressPairs(p.security).map((x) => `${quoted(p)} . ${x.mac} . ${x.ip}`),
+  );
+  return [
+    set('guest_ports', 'ifname', ports.map(quoted)),
+    set(
+      'addressed_ports',
+      'ifname',
+      ports.filter((p) => p.security.pairs.some((x) => x.ip)).map(quoted),
+    ),
+    set('port_macs', 'ifname . ether_addr', macs),
+    set('port_addrs', 'ifname . ether_addr . ipv4_addr', addrs, 'interval'),
+    `  map port_drops {\n    type ifname : counter\n    elements = { ${ports.map((p) => `${quoted(p)} : "${counterOf(p.name)}"`).join(', ')} }\n  }\n`,
+  ].join('');
 }
 
 /**
@@ -71,30 +111,34 @@ const chain = (name: string, hook: string, rules: string[]) =>
     : '';
 
 /**
- * The table's body: a port's frames enter its chain (bridge prerouting sees every frame a guest
- * sends, forwarded or to the host), then what stays off the underlay. '' when there is nothing to
- * filter.
+ * The table's body: a guest port's frames enter the guest chain (bridge prerouting sees every
+ * frame a guest sends, forwarded or to the host), then what stays off the underlay. '' when there
+ * is nothing to filter.
  */
 export function portsTableBody(spec: LinuxSpec): string {
-  const ports = [...spec.taps, ...spec.veths].filter((p) => p.security);
+  const ports = securedPorts(spec);
   const underlay = underlayRules(spec);
-  const dispatch = ports.map((p) => `"${p.name}" : jump ${chainOf(p.name)}`).join(', ');
-  const pre = [...underlay.in, ...(ports.length ? [`iifname vmap { ${dispatch} }`] : [])];
+  const pre = [...underlay.in, ...(ports.length ? ['iifname @guest_ports jump guest'] : [])];
   return [
+    ...(ports.length ? [guestSets(ports)] : []),
     chain('prerouting', 'prerouting', pre),
     chain('forward', 'forward', underlay.forward),
     chain('output', 'output', underlay.out),
-    ...ports.map((p) => portChain(p.name, p.security!)),
+    ...(ports.length ? [GUEST_CHAINS] : []),
   ].join('');
 }
+
+const securedPorts = (spec: LinuxSpec) =>
+  [...spec.taps, ...spec.veths].flatMap((p) =>
+    p.security ? [{ name: p.name, security: p.security }] : [],
+  );
 
 /**
  * The counters, declared with the counts the table has now: replacing the table (any port's
  * change) keeps every port's drop count. Not part of the fingerprint.
  */
 export function portsCounters(spec: LinuxSpec, drops: PortDrops): string {
-  return [...spec.taps, ...spec.veths]
-    .filter((p) => p.security)
+  return securedPorts(spec)
     .map((p) => {
       const d = drops[p.name] ?? { packets: 0, bytes: 0 };
       return `  counter ${counterOf(p.name)} { packets ${d.packets} bytes ${d.bytes} }\n`;
