@@ -156,42 +156,43 @@ const BATCHABLE = new Set(['ip', 'bridge']);
 type Runnable = { argv: string[]; input?: string; document?: string; file?: FileWrite };
 
 /**
- * Consecutive ip(8) or bridge(8) commands run as one `-batch -` process (thousands of fdb entries
- * in one exec, not thousands of execs); it stops at the first failing line like the loop would.
- * Arguments are validated names and addresses without whitespace, so a line splits back exactly.
- * Dry-run records the commands one by one.
+ * Consecutive ip(8) or bridge(8) commands for the same namespace (none, or `-n <name>`) run as one
+ * `-batch -` process (thousands of fdb entries, or a guest's link, address and route, in one exec);
+ * it stops at the first failing line like the loop would. Arguments are validated names and
+ * addresses without whitespace, so a line splits back exactly. Dry-run records them one by one.
  */
 export function batched(exec: Executor, changes: Change[]): Runnable[] {
   if (exec.mode === 'dry-run') return changes.map((c) => ({ argv: argvOf(c) }));
   const out: Runnable[] = [];
-  let group: string[][] = [];
+  let group: { prefix: string[]; lines: string[][] } | undefined;
   const flush = () => {
-    if (group.length === 1) out.push({ argv: group[0]! });
-    else if (group.length > 1)
+    if (group?.lines.length === 1) out.push({ argv: [...group.prefix, ...group.lines[0]!] });
+    else if (group)
       out.push({
-        argv: [group[0]![0]!, '-batch', '-'],
-        input: group.map((c) => c.slice(1).join(' ')).join('\n') + '\n',
+        argv: [...group.prefix, '-batch', '-'],
+        input: group.lines.map((l) => l.join(' ')).join('\n') + '\n',
       });
-    group = [];
+    group = undefined;
   };
   for (const change of changes) {
-    if (!Array.isArray(change)) {
-      flush();
-      out.push('write' in change ? { argv: argvOf(change), file: change } : change);
+    const split = Array.isArray(change) ? batchLine(change) : undefined;
+    if (split && group?.prefix.join(' ') === split.prefix.join(' ')) {
+      group.lines.push(split.line);
       continue;
     }
-    const argv = change;
-    const joinable =
-      BATCHABLE.has(argv[0]!) &&
-      !argv[1]?.startsWith('-') &&
-      argv.every((a) => a.length > 0 && !/\s/.test(a));
-    if (joinable && group.length && group[0]![0] === argv[0]) group.push(argv);
-    else {
-      flush();
-      if (joinable) group.push(argv);
-      else out.push({ argv });
-    }
+    flush();
+    if (split) group = { prefix: split.prefix, lines: [split.line] };
+    else if (Array.isArray(change)) out.push({ argv: change });
+    else out.push('write' in change ? { argv: argvOf(change), file: change } : change);
   }
   flush();
   return out;
+}
+
+/** An ip/bridge command as its program (and namespace) prefix and the line a batch would read. */
+function batchLine(argv: string[]): { prefix: string[]; line: string[] } | undefined {
+  if (!BATCHABLE.has(argv[0]!) || !argv.every((a) => a.length > 0 && !/\s/.test(a))) return;
+  const prefix = argv[1] === '-n' && argv.length > 3 ? argv.slice(0, 3) : argv.slice(0, 1);
+  const line = argv.slice(prefix.length);
+  return !line.length || line[0]!.startsWith('-') ? undefined : { prefix, line };
 }

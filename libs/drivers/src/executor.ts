@@ -78,12 +78,15 @@ export class ExecaExecutor implements Executor {
 }
 
 /**
- * ip(8) and bridge(8) switch namespaces themselves (`-n`): one process instead of two per command.
- * Anything else, or a command that already names a namespace, goes through `ip netns exec`.
+ * ip(8) and bridge(8) switch namespaces themselves (`-n`): one process instead of two per command;
+ * one that already names a namespace (a guest's) runs as it is, a named namespace being the same
+ * from anywhere. kill(1) signals a process, whatever its namespace. Anything else goes through
+ * `ip netns exec`.
  */
 function inNamespace(netns: string, argv: readonly string[]): string[] {
-  if ((argv[0] === 'ip' || argv[0] === 'bridge') && argv[1] !== '-n')
-    return [argv[0], '-n', netns, ...argv.slice(1)];
+  if (argv[0] === 'kill') return [...argv];
+  if (argv[0] === 'ip' || argv[0] === 'bridge')
+    return argv[1] === '-n' ? [...argv] : [argv[0], '-n', netns, ...argv.slice(1)];
   return ['ip', 'netns', 'exec', netns, ...argv];
 }
 

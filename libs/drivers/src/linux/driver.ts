@@ -34,22 +34,19 @@ async function observeLinux(
   desired?: LinuxSpec,
   previous?: LinuxSpec,
 ): Promise<LinuxObserved> {
-  const links = parseLinks((await exec.read(['ip', '-j', '-d', 'addr', 'show'])).stdout);
-  const vxlans = links.filter((l) => l.owned && l.kind === 'vxlan');
-  const bridges = [...new Set(vxlans.flatMap((x) => (x.master ? [x.master] : [])))];
-  // Independent reads: in parallel, since each is a process start (tens of ms on a busy host).
-  const [fdbs, neighs, nat, ports, ipForward, dnsmasq] = await Promise.all([
-    Promise.all(vxlans.map((x) => exec.read(['bridge', '-j', 'fdb', 'show', 'dev', x.name]))),
-    Promise.all(
-      bridges.map((b) => exec.read(['ip', '-j', 'neigh', 'show', 'dev', b, 'nud', 'permanent'])),
-    ),
-    observeOwnedTable(exec, NAT_TABLE, natTableBody, desired, previous),
-    observeOwnedTable(exec, PORTS_TABLE, portsTableBody, desired, previous),
-    desired?.bridges.some((b) => b.gateway)
-      ? exec.read(['sysctl', '-n', 'net.ipv4.ip_forward']).then((r) => r.stdout.trim() === '1')
-      : undefined,
-    observeDnsmasq(opts.dnsmasqDir),
-  ]);
+  // Independent reads run in parallel, since each is a process start (tens of ms on a busy host);
+  // only the forwarding and neighbour reads wait, for the links they are about.
+  const [{ links, vxlans, bridges, fdbs, neighs }, nat, ports, ipForward, dnsmasq, namespaces] =
+    await Promise.all([
+      observeLinksAndForwarding(exec),
+      observeOwnedTable(exec, NAT_TABLE, natTableBody, desired, previous),
+      observeOwnedTable(exec, PORTS_TABLE, portsTableBody, desired, previous),
+      desired?.bridges.some((b) => b.gateway)
+        ? exec.read(['sysctl', '-n', 'net.ipv4.ip_forward']).then((r) => r.stdout.trim() === '1')
+        : undefined,
+      observeDnsmasq(opts.dnsmasqDir),
+      namedNamespaces(),
+    ]);
   return {
     links,
     dnsmasq,
@@ -60,8 +57,21 @@ async function observeLinux(
     ...(ipForward !== undefined ? { ipForward } : {}),
     fdb: Object.fromEntries(vxlans.map((x, i) => [x.name, parseFdb(fdbs[i]!.stdout)])),
     neigh: Object.fromEntries(bridges.map((b, i) => [b, parseNeigh(neighs[i]!.stdout)])),
-    namespaces: await namedNamespaces(),
+    namespaces,
   };
+}
+
+async function observeLinksAndForwarding(exec: Executor) {
+  const links = parseLinks((await exec.read(['ip', '-j', '-d', 'addr', 'show'])).stdout);
+  const vxlans = links.filter((l) => l.owned && l.kind === 'vxlan');
+  const bridges = [...new Set(vxlans.flatMap((x) => (x.master ? [x.master] : [])))];
+  const [fdbs, neighs] = await Promise.all([
+    Promise.all(vxlans.map((x) => exec.read(['bridge', '-j', 'fdb', 'show', 'dev', x.name]))),
+    Promise.all(
+      bridges.map((b) => exec.read(['ip', '-j', 'neigh', 'show', 'dev', b, 'nud', 'permanent'])),
+    ),
+  ]);
+  return { links, vxlans, bridges, fdbs, neighs };
 }
 
 /**

@@ -495,14 +495,18 @@ describe('linux driver: execution', () => {
     expect(exec.recorded).toEqual(first.changes);
   });
 
-  it('runs consecutive ip / bridge commands as one batch each on a real executor', () => {
+  it('runs consecutive ip / bridge commands for one namespace as one batch on a real executor', () => {
     const real = { mode: 'real' } as Executor;
     expect(
       batched(real, [
         ['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'vx1', 'dst', '192.0.2.2'],
         ['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'vx1', 'dst', '192.0.2.3'],
         ['ip', '-n', 'vm1', 'addr', 'replace', '10.0.0.1/24', 'dev', 'eth0'],
+        ['ip', '-n', 'vm1', 'route', 'replace', 'default', 'via', '10.0.0.254'],
+        ['ip', '-n', 'vm2', 'addr', 'replace', '10.0.0.2/24', 'dev', 'eth0'],
+        ['ip', '-6', 'route', 'show'],
         ['ip', 'neigh', 'del', '10.0.0.2', 'dev', 'br'],
+        ['ip', 'neigh', 'del', '10.0.0.3', 'dev', 'br'],
       ]),
     ).toEqual([
       {
@@ -510,8 +514,16 @@ describe('linux driver: execution', () => {
         input:
           'fdb append 00:00:00:00:00:00 dev vx1 dst 192.0.2.2\nfdb append 00:00:00:00:00:00 dev vx1 dst 192.0.2.3\n',
       },
-      { argv: ['ip', '-n', 'vm1', 'addr', 'replace', '10.0.0.1/24', 'dev', 'eth0'] },
-      { argv: ['ip', 'neigh', 'del', '10.0.0.2', 'dev', 'br'] },
+      {
+        argv: ['ip', '-n', 'vm1', '-batch', '-'],
+        input: 'addr replace 10.0.0.1/24 dev eth0\nroute replace default via 10.0.0.254\n',
+      },
+      { argv: ['ip', '-n', 'vm2', 'addr', 'replace', '10.0.0.2/24', 'dev', 'eth0'] },
+      { argv: ['ip', '-6', 'route', 'show'] },
+      {
+        argv: ['ip', '-batch', '-'],
+        input: 'neigh del 10.0.0.2 dev br\nneigh del 10.0.0.3 dev br\n',
+      },
     ]);
   });
 });
