@@ -29,14 +29,15 @@ export interface B2Result {
   small_network_among_200: { hosts_in_network: number; messages_per_change: number };
 }
 
-/** Attaches NICs one at a time and times each until every host reported entries for it. */
-async function measure(
+/** Attaches TAP NICs one at a time and times each until every host reported applying it. */
+export async function measure(
   cluster: TestCluster,
   observer: NatsConnection,
   network: NetworkView,
   hosts: string[],
   attaches: number,
   targetMs: number,
+  vmPrefix = `b2-${network.vni}`,
 ): Promise<ConvergenceResult> {
   // Every report with changes, timestamped on arrival: an agent may report before the API call
   // returns the NIC, so the reports are matched to the NIC afterwards.
@@ -58,7 +59,7 @@ async function measure(
     const nic = await cluster.api<NicView>('POST', '/v1/nics', {
       network_id: network.id,
       host_id: hosts[i % hosts.length],
-      vm_id: `b2-${network.vni}-${i}`,
+      vm_id: `${vmPrefix}-${i}`,
       kind: 'tap',
     });
     /** When the last host applied this NIC, or undefined while one has not. */

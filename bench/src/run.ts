@@ -3,6 +3,7 @@ import os from 'node:os';
 import { runB1, type B1Result } from './b1-gateway-write.js';
 import { runB2, type ConvergenceResult } from './b2-convergence.js';
 import { runB9 } from './b9-agent-idle.js';
+import { runB10 } from './b10-guest-lease.js';
 import { runB3 } from './b3-scale.js';
 import { runB4 } from './b4-lb.js';
 import { runB5 } from './b5-ovn.js';
@@ -22,7 +23,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8,b9').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8,b9,b10').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -152,6 +153,22 @@ if (only.includes('b9')) {
   lines.push(
     '',
     `B9 idle agent: ${b9.cpu_percent_of_core}% of a core over ${b9.window_s} s (target < ${b9.target_percent}%)`,
+  );
+}
+
+if (only.includes('b10')) {
+  const b10 = await runB10();
+  save('b10', b10);
+  ok &&= b10.meets_target && b10.one_more_meets_target;
+  const [few, many] = b10.one_more_attach;
+  lines.push(
+    '',
+    '| B10 guest DHCP | p50 ms | p99 ms | target | |',
+    '|---|---|---|---|---|',
+    `| floor: udhcpc against a configured dnsmasq | ${b10.floor_p50_ms} | ${b10.floor_p99_ms} | | |`,
+    `| AttachNic → udhcpc bound (${b10.attaches} attaches) | ${b10.lease_p50_ms} | ${b10.lease_p99_ms} | p99 ≤ 2× floor + 100 = ${b10.target_p99_ms} | ${b10.meets_target ? 'meets' : 'MISSES'} |`,
+    `| B10b one more attach at ${few!.at_nics} NICs | ${few!.p50_ms} | ${few!.p99_ms} | | |`,
+    `| B10b one more attach at ${many!.at_nics} NICs | ${many!.p50_ms} | ${many!.p99_ms} | ≤ 2× (p50 ${b10.one_more_ratio}×) | ${b10.one_more_meets_target ? 'meets' : 'MISSES'} |`,
   );
 }
 
