@@ -1,4 +1,4 @@
-import type { NetworkView, NicView } from '@qnet/contracts';
+import type { HostView, NetworkView, NicView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
 import { linkNamespaces, Netns, TestCluster } from '@qnet/testing';
 
@@ -138,6 +138,30 @@ describe('network modes: isolated, nat, routed', () => {
       },
       'mode',
     );
+    const networks = await cluster.api<NetworkView[]>('GET', '/v1/networks');
+    expect(networks.map((n) => n.name)).toEqual(['guests']);
+  });
+
+  it('refuses an uplink the host lacks (412 naming the host), from what its agent reports', async () => {
+    const reported = await cluster.api<HostView>('GET', `/v1/hosts/${HOST}`);
+    // Possible uplinks only: not loopback, not a bridge, not the agent's own veths.
+    expect(reported.interfaces).toEqual(['lan0', 'uplink0']);
+    const lacks = async (res: { status: number; body: unknown }, field: string) => {
+      expect(res.status).toBe(412);
+      expect(JSON.stringify(res.body)).toContain(`host ${HOST} lacks interface eth9`);
+      expect(JSON.stringify(res.body)).toContain(field);
+    };
+    const body = { bridge_name: 'qbrx', mode: 'bridged', uplink_interface: 'eth9' };
+    await lacks(
+      await cluster.http('POST', '/v1/networks', { name: 'x', host_id: HOST, ...body }),
+      'uplink_interface',
+    );
+    // Without a host the network is built where its NICs are: the attach is refused instead.
+    const anywhere = await cluster.api<NetworkView>('POST', '/v1/networks', { name: 'y', ...body });
+    const attach = { network_id: anywhere.id, host_id: HOST, vm_id: 'y-1', kind: 'tap' };
+    await lacks(await cluster.http('POST', '/v1/nics', attach), 'host_id');
+    expect(await cluster.api<NicView[]>('GET', `/v1/nics?network_id=${anywhere.id}`)).toEqual([]);
+    await cluster.api('DELETE', `/v1/networks/${anywhere.id}`);
     const networks = await cluster.api<NetworkView[]>('GET', '/v1/networks');
     expect(networks.map((n) => n.name)).toEqual(['guests']);
   });

@@ -140,6 +140,47 @@ describe('network registry: networks, NICs, IPAM', () => {
     expect((await api('DELETE', `/v1/networks/${id}`)).status).toBe(204);
   });
 
+  it('refuses a bridged uplink its host did not report (412), trusts a host that reports none', async () => {
+    const heartbeat = (interfaces?: unknown) =>
+      busRequest(agentH1, 'qnet.agent.h1.heartbeat', {
+        host_id: 'h1',
+        capabilities: ['bridge', 'vxlan', 'nft_bridge'],
+        uptime_s: 1,
+        ...(interfaces ? { interfaces } : {}),
+      });
+    const bridged = (uplink: string) =>
+      api('POST', '/v1/networks', {
+        name: 'lan',
+        host_id: 'h1',
+        bridge_name: 'qbrlan',
+        mode: 'bridged',
+        uplink_interface: uplink,
+      });
+    await heartbeat(['bond0', 'eth0']);
+    expect((await api('GET', '/v1/hosts/h1')).body.interfaces).toEqual(['bond0', 'eth0']);
+    const refused = await bridged('eth1');
+    expect(refused).toMatchObject({
+      status: 412,
+      body: {
+        message: 'host h1 lacks interface eth1',
+        details: [{ field: 'uplink_interface' }],
+      },
+    });
+    expect(await count('network_registry.networks WHERE name = $1', ['lan'])).toBe(0);
+    // A name that is not an interface name never gets in, and the last report stands.
+    await expect(heartbeat(['eth0\nbad'])).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect((await api('GET', '/v1/hosts/h1')).body.interfaces).toEqual(['bond0', 'eth0']);
+    const lan = await bridged('bond0');
+    expect(lan.status).toBe(201);
+    expect((await api('DELETE', `/v1/networks/${lan.body.id as string}`)).status).toBe(204);
+    // An agent that reports no interfaces (dry-run, or an older one): unknown, nothing refused.
+    await heartbeat();
+    expect((await api('GET', '/v1/hosts/h1')).body.interfaces).toBeNull();
+    const unknown = await bridged('eth1');
+    expect(unknown.status).toBe(201);
+    expect((await api('DELETE', `/v1/networks/${unknown.body.id as string}`)).status).toBe(204);
+  });
+
   it('refuses overlapping CIDRs in a project (409 naming the other network), allows them across projects', async () => {
     const a = await api('POST', '/v1/networks', {
       name: 'a',

@@ -8,6 +8,7 @@ import { NicErrors1733400000000 } from './migrations/1733400000000-nic-errors.js
 import { Enrollment1733500000000 } from './migrations/1733500000000-enrollment.js';
 import { NetworkModes1733600000000 } from './migrations/1733600000000-network-modes.js';
 import { GuestServices1733700000000 } from './migrations/1733700000000-guest-services.js';
+import { HostInterfaces1733800000000 } from './migrations/1733800000000-host-interfaces.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -26,5 +27,6 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
     Enrollment1733500000000,
     NetworkModes1733600000000,
     GuestServices1733700000000,
+    HostInterfaces1733800000000,
   ],
 };

@@ -23,7 +23,7 @@ import {
   type DriverStatus,
   type ReportMetricsRequest,
 } from '@qnet/contracts';
-import { probeCapabilities, type Executor } from '@qnet/drivers';
+import { probeCapabilities, uplinkCandidates, type Executor } from '@qnet/drivers';
 import type { AgentConfig } from './config.js';
 import { storeDeviceConfig } from './device-config.js';
 import type { Runner } from './driver-runner.js';
@@ -109,6 +109,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         mode: this.id.mode,
         drivers: [...this.runners.keys()],
         agent_version: QNET_VERSION,
+        ...(await this.interfaces()),
       });
       this.registered = true;
       this.logger.log(
@@ -130,6 +131,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         applied: Object.fromEntries(
           [...this.runners].map(([name, r]) => [name, Math.max(r.appliedGeneration, 0)]),
         ),
+        ...(await this.interfaces()),
       });
       if (!reply.known) {
         this.logger.warn('the registry does not know this host: registering again');
@@ -275,6 +277,15 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     this.report(result);
     const status = await runner.status();
     if (status) this.report(status);
+  }
+
+  /** Read again with every heartbeat: an uplink plugged in later is known within one period. */
+  private async interfaces(): Promise<{ interfaces?: string[] }> {
+    const names = await uplinkCandidates(this.exec).catch((err: unknown) => {
+      this.logger.warn('could not list the host interfaces', err);
+      return undefined;
+    });
+    return names ? { interfaces: names } : {};
   }
 
   private async publishLiveStatus(): Promise<void> {

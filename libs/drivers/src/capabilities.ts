@@ -1,8 +1,10 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Capability } from '@qnet/contracts';
+import { MAX_REPORTED_INTERFACES, type Capability } from '@qnet/contracts';
+import { isInterfaceName } from '@qnet/netaddr';
 import type { Executor } from './executor.js';
+import { OWNED_ALIAS } from './linux/observed.js';
 
 async function onPath(cmd: string): Promise<boolean> {
   const res = await execa('which', [cmd], { reject: false });
@@ -74,4 +76,32 @@ export async function probeCapabilities(
   const found: Capability[] = [];
   for (const [cap, check] of checks) if (await check().catch(() => false)) found.push(cap);
   return found;
+}
+
+/**
+ * The host's interfaces a bridged network could enslave as its uplink: every link but loopback,
+ * bridges and the agent's own devices. Undefined when unknown (dry-run, or too many to report), so
+ * that the registry does not refuse an uplink it cannot see.
+ */
+export async function uplinkCandidates(exec: Executor): Promise<string[] | undefined> {
+  if (exec.mode !== 'real') return undefined;
+  const links = JSON.parse(
+    (await exec.read(['ip', '-j', '-d', 'link', 'show'])).stdout || '[]',
+  ) as {
+    ifname: string;
+    ifalias?: string;
+    flags?: string[];
+    linkinfo?: { info_kind?: string };
+  }[];
+  const names = links
+    .filter(
+      (l) =>
+        l.ifalias !== OWNED_ALIAS &&
+        !(l.flags ?? []).includes('LOOPBACK') &&
+        l.linkinfo?.info_kind !== 'bridge' &&
+        isInterfaceName(l.ifname),
+    )
+    .map((l) => l.ifname)
+    .sort();
+  return names.length <= MAX_REPORTED_INTERFACES ? names : undefined;
 }

@@ -45,6 +45,7 @@ export interface Hosts {
   health: Generated<'healthy' | 'degraded' | 'offline'>;
   hostname: string;
   id: string;
+  interfaces: string[] | null;
   labels: Generated<Record<string, string>>;
   last_seen_at: Generated<Timestamp>;
   mode: 'host' | 'netns' | 'dry-run';

@@ -32,6 +32,7 @@ const COLUMNS = [
   'hostname',
   hostText('underlay_ip').as('underlay_ip'),
   'capabilities',
+  'interfaces',
   'drivers',
   'mode',
   'agent_version',
@@ -59,6 +60,7 @@ export class HostRepository {
           hostname: r.hostname,
           underlay_ip: r.underlay_ip,
           capabilities: r.capabilities,
+          interfaces: r.interfaces ?? null,
           drivers: r.drivers,
           mode: r.mode,
           agent_version: r.agent_version,
@@ -68,6 +70,7 @@ export class HostRepository {
             hostname: eb.ref('excluded.hostname'),
             underlay_ip: eb.ref('excluded.underlay_ip'),
             capabilities: eb.ref('excluded.capabilities'),
+            interfaces: eb.ref('excluded.interfaces'),
             drivers: eb.ref('excluded.drivers'),
             mode: eb.ref('excluded.mode'),
             agent_version: eb.ref('excluded.agent_version'),
@@ -101,6 +104,7 @@ export class HostRepository {
         .set({
           last_seen_at: sql`now()`,
           capabilities: hb.capabilities,
+          interfaces: hb.interfaces ?? null,
           applied: sql`h.applied || ${JSON.stringify(hb.applied ?? {})}::jsonb`,
           health: 'healthy',
         })
@@ -164,6 +168,12 @@ export class HostRepository {
       db.selectFrom('hosts').select(['id', 'capabilities']).where('id', '=', anyOf(ids)),
     );
     return new Map(rows.map((r) => [r.id, r.capabilities]));
+  }
+
+  /** The interfaces a host last reported as possible uplinks; null when unknown or unregistered. */
+  async interfaces(id: string, tx: SqlTx = autocommit(this.ds)): Promise<string[] | null> {
+    const [row] = await tx.run(db.selectFrom('hosts').select('interfaces').where('id', '=', id));
+    return row?.interfaces ?? null;
   }
 
   /** Stores health transitions and returns them; safe when several registry instances sweep at once. */

@@ -26,7 +26,7 @@ import {
 } from './ipam.js';
 import { HostRepository } from '../hosts/host.repository.js';
 import { NetworkRepository, servesGuests, type NetworkRow } from './network.repository.js';
-import { assertCapable, hostNotRegistered, requiredCapability } from './placement.js';
+import { assertCapable, assertUplink, hostNotRegistered, requiredCapability } from './placement.js';
 
 const NETWORK_CONSTRAINTS = {
   networks_placement_key: {
@@ -89,6 +89,13 @@ export class NetworkService {
     const hostIds = type === 'overlay' ? (req.host_ids ?? []) : req.host_id ? [req.host_id] : [];
     await this.checkHosts(hostIds, requiredCapability(type, vlanId), type === 'overlay');
     await this.checkServable(type, mode, req.dhcp ?? true, hostIds);
+    if (req.uplink_interface && req.host_id)
+      assertUplink(
+        req.host_id,
+        await this.hosts.interfaces(req.host_id),
+        req.uplink_interface,
+        'uplink_interface',
+      );
     const projectId = ownerProject(req.project_id);
 
     return this.retryAutoVni(req.vni === undefined, () =>

@@ -22,6 +22,22 @@ export function assertCapable(
     ]);
 }
 
+/**
+ * 412 unless the host last reported an interface of the uplink's name (interfaces null: unknown,
+ * as from a dry-run agent; the agent's apply then says whether it is there).
+ */
+export function assertUplink(
+  hostId: string,
+  interfaces: string[] | null,
+  uplink: string,
+  field: string,
+): void {
+  if (interfaces && !interfaces.includes(uplink))
+    throw new QnetError('failed_precondition', `host ${hostId} lacks interface ${uplink}`, [
+      { field, message: `host ${hostId} lacks interface ${uplink}` },
+    ]);
+}
+
 export function hostNotRegistered(hostId: string, field: string): QnetError {
   return new QnetError('not_found', `host ${hostId} is not registered`, [
     { field, message: `host ${hostId} is not registered` },

@@ -16,7 +16,12 @@ import { DesiredStateChanges, type DomainEvent } from '@qnet/service';
 import { linuxOf, linuxOn } from '../desired/linux-renderer.js';
 import { AddressAllocator } from '../networks/address-allocator.js';
 import { NetworkRepository, type NetworkRow } from '../networks/network.repository.js';
-import { assertCapable, hostNotRegistered, requiredCapability } from '../networks/placement.js';
+import {
+  assertCapable,
+  assertUplink,
+  hostNotRegistered,
+  requiredCapability,
+} from '../networks/placement.js';
 import { HostRepository } from '../hosts/host.repository.js';
 import { NicRepository } from './nic.repository.js';
 
@@ -69,6 +74,14 @@ export class NicService {
           const found = await this.resolveNetwork(tx, req);
           const network = await this.networks.lock(tx, found.id);
           this.checkPlacement(network, req.host_id, capabilities);
+          // A bridged network without a host is built on each host that has a NIC on it.
+          if (network.uplink_interface)
+            assertUplink(
+              req.host_id,
+              await this.hosts.interfaces(req.host_id, tx),
+              network.uplink_interface,
+              'host_id',
+            );
           // Port security is filtered in nftables' bridge family.
           if (req.port_security ?? true)
             assertCapable(req.host_id, capabilities, 'nft_bridge', 'port_security');

@@ -18,5 +18,8 @@ export const CAPABILITIES = [
 
 export type Capability = (typeof CAPABILITIES)[number];
 
+/** At most this many interfaces are reported (a host with more reports none: unknown). */
+export const MAX_REPORTED_INTERFACES = 1024;
+
 export const AGENT_MODES = ['host', 'netns', 'dry-run'] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];

@@ -22,7 +22,13 @@ import {
   IsRejections,
   IsSafeText,
 } from '../validation.js';
-import { AGENT_MODES, CAPABILITIES, type AgentMode, type Capability } from './capabilities.js';
+import {
+  AGENT_MODES,
+  CAPABILITIES,
+  MAX_REPORTED_INTERFACES,
+  type AgentMode,
+  type Capability,
+} from './capabilities.js';
 
 export class RegisterHostRequest {
   @IsIdToken() host_id!: string;
@@ -39,6 +45,12 @@ export class RegisterHostRequest {
   @MaxLength(32, { each: true })
   drivers!: string[];
   @IsSafeText(64) agent_version!: string;
+  /** Links a bridged network could take as its uplink (uplinkCandidates); absent when unknown. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_REPORTED_INTERFACES)
+  @IsInterfaceName({ each: true })
+  interfaces?: string[];
 }
 
 export interface RegisterHostReply {
@@ -55,6 +67,12 @@ export class HeartbeatRequest {
   @IsIn(CAPABILITIES, { each: true })
   capabilities!: Capability[];
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) uptime_s!: number;
+  /** Links a bridged network could take as its uplink (uplinkCandidates); absent when unknown. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_REPORTED_INTERFACES)
+  @IsInterfaceName({ each: true })
+  interfaces?: string[];
   /** Generation each driver has applied, e.g. {"linux": 12}. */
   @IsOptional() @IsObject() applied?: Record<string, number>;
 }

@@ -10,6 +10,8 @@ export interface HostView {
   hostname: string;
   underlay_ip: string;
   capabilities: Capability[];
+  /** Interfaces a bridged network could take as uplink, as last reported; null when unknown. */
+  interfaces: string[] | null;
   drivers: string[];
   mode: AgentMode;
   agent_version: string;
