@@ -206,6 +206,33 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
     ).toBe(0);
   });
 
+  it('lets IPv6 through from link-local addresses only (IPAM is IPv4), unless the port is open', async () => {
+    const [, b, , open] = guests as [Netns, Netns, Netns, Netns];
+    const ping6 = async (g: Netns, args: string[]) =>
+      (await g.exec(['ping', '-6', '-c', '2', '-W', '1', ...args], { reject: false })).exitCode;
+    for (const address of ['fe80::fe/64', '2001:db8:66::fe/64'])
+      await host.exec(['ip', '-6', 'addr', 'add', address, 'dev', 'qbrweb', 'nodad']);
+    // udhcpc's deconfig flushed the guests' kernel-made link-local addresses: one by hand.
+    await b.exec(['ip', '-6', 'addr', 'add', 'fe80::2/64', 'dev', 'eth0', 'nodad']);
+    // Neighbour discovery and traffic from the guest's link-local address pass.
+    await waitFor(
+      async () => (await ping6(b, ['-I', 'eth0', 'fe80::fe'])) === 0,
+      10_000,
+      'guest → the bridge, link-local',
+    );
+    const before = (await nicView(nics[1]!.id)).port_security_drops;
+    await b.exec(['ip', '-6', 'addr', 'add', '2001:db8:66::2/64', 'dev', 'eth0', 'nodad']);
+    expect(await ping6(b, ['-I', '2001:db8:66::2', '2001:db8:66::fe'])).not.toBe(0);
+    await waitFor(
+      async () => (await nicView(nics[1]!.id)).port_security_drops >= before + 2,
+      10_000,
+      'the IPv6 drops counted on the NIC',
+    );
+    await open.exec(['ip', '-6', 'addr', 'add', '2001:db8:66::3/64', 'dev', 'eth0', 'nodad']);
+    expect(await ping6(open, ['-I', '2001:db8:66::3', '2001:db8:66::fe'])).toBe(0);
+    await b.exec(['ip', '-6', 'addr', 'del', '2001:db8:66::2/64', 'dev', 'eth0']);
+  });
+
   it('a rogue DHCP server in a guest serves no one', async () => {
     const rogue = guests[0]!;
     const daemon = rogue.exec(

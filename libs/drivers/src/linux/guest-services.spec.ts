@@ -159,6 +159,9 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
       'ether type ip iifname . ether saddr . ip saddr != @port_addrs counter name iifname map @port_drops drop',
     );
     expect(body).toContain('ether type ip udp sport 67 counter name iifname map @port_drops drop');
+    expect(body).toContain(
+      'ether type ip6 ip6 saddr != { ::, fe80::/10 } counter name iifname map @port_drops drop',
+    );
     // An allowed CIDR covering the NIC's own address replaces it (an interval set refuses the
     // overlap); another MAC's pair stays.
     const pairs = [

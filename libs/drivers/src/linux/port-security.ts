@@ -32,12 +32,14 @@ const GUEST_CHAINS = `  chain guest {
     ether type arp iifname . arp saddr ether . arp saddr ip != @port_addrs ${DROP}
     ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return
     ether type ip iifname . ether saddr . ip saddr != @port_addrs ${DROP}
+    ether type ip6 ip6 saddr != { ::, fe80::/10 } ${DROP}
   }
 `;
 // Read as: a port's own MAC is checked first; DHCP snooping (a guest is never a DHCP server, nor
-// an IPv6 router); an ARP probe (RFC 5227) asks from 0.0.0.0 whether an address is free; a NIC
-// without an address (a network without IPAM) is held to its MAC only; tagged or other frames
-// would bypass the checks.
+// an IPv6 router); an ARP probe (RFC 5227) asks from 0.0.0.0 whether an address is free; IPAM
+// hands out IPv4 only, so IPv6 may come only from a link-local address or, for duplicate address
+// detection, from ::; a NIC without an address (a network without IPAM) is held to its MAC only;
+// tagged or other frames would bypass the checks.
 
 function set(name: string, type: string, elements: string[], flags = ''): string {
   const els = elements.length ? `    elements = { ${elements.join(', ')} }\n` : '';
