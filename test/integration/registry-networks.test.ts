@@ -331,6 +331,45 @@ describe('network registry: networks, NICs, IPAM', () => {
     expect(again.status).toBe(201);
   });
 
+  it('hands out the lowest never-used address around reserved ranges and requested ones', async () => {
+    // 10.72.0.0/27: .1 the gateway, .5-.8 and .20-.23 reserved, .2 and .10 requested.
+    const net = await api('POST', '/v1/networks', {
+      name: 'gaps',
+      bridge_name: 'brgaps',
+      host_id: 'h1',
+      cidr: '10.72.0.0/27',
+      gateway: '10.72.0.1',
+      reserved_ranges: ['10.72.0.5-10.72.0.8', '10.72.0.20/30'],
+    });
+    const attach = (vm: string, ip_address?: string) =>
+      api('POST', '/v1/nics', { network_id: net.body.id, host_id: 'h1', vm_id: vm, ip_address });
+    for (const ip of ['10.72.0.10', '10.72.0.2'])
+      expect((await attach(`gaps-${ip.split('.')[3]!}-asked`, ip)).status).toBe(201);
+    const handed: string[] = [];
+    for (let i = 0; ; i++) {
+      const res = await attach(`gaps-${i}`);
+      if (res.status !== 201) {
+        expect(res.status).toBe(409);
+        break;
+      }
+      handed.push(res.body.ip_address as string);
+    }
+    const offsets = [
+      3,
+      4,
+      9,
+      ...Array.from({ length: 9 }, (_, k) => 11 + k),
+      24,
+      25,
+      26,
+      27,
+      28,
+      29,
+      30,
+    ];
+    expect(handed).toEqual(offsets.map((o) => `10.72.0.${o}`));
+  });
+
   it('hands out never-used addresses first, then the one freed longest ago', async () => {
     // 10.71.0.0/29: .1 is the gateway, .2-.6 are for NICs.
     const net = await api('POST', '/v1/networks', {

@@ -29,22 +29,6 @@ function inRange(r: OffsetRange, o: RawBuilder<string>): RawBuilder<boolean> {
                     WHERE ${o} BETWEEN r.lo AND r.hi)`;
 }
 
-/** Neither allocated nor ever released: the address at offset `o` has never been used. */
-function neverUsed(networkId: string, r: OffsetRange, o: RawBuilder<string>): RawBuilder<boolean> {
-  const address = sql<string>`${r.network}::inet + ${o}`;
-  const allocated = db
-    .selectFrom('ip_allocations')
-    .select(sql.lit(1).as('one'))
-    .where('network_id', '=', networkId)
-    .where('address', '=', address);
-  const released = db
-    .selectFrom('ip_releases')
-    .select(sql.lit(1).as('one'))
-    .where('network_id', '=', networkId)
-    .where('address', '=', address);
-  return sql<boolean>`NOT EXISTS (${allocated}) AND NOT EXISTS (${released})`;
-}
-
 /** ip_allocations (who holds which address) and ip_releases (when each was last freed). */
 export const ipAllocations = {
   async insert(tx: SqlTx, networkId: string, address: string, owner: AddressOwner): Promise<void> {
@@ -56,47 +40,39 @@ export const ipAllocations = {
   },
 
   /**
-   * The lowest offset in range that is neither allocated nor ever released. Candidates are the
-   * first offset and the one after each taken address or range, so this reads the allocations
-   * once instead of walking the whole block.
+   * The lowest offset in range that is neither allocated nor ever released: every taken offset
+   * and reserved range is an interval, and the answer is the first gap in them sorted (one pass
+   * with a running maximum, between two sentinels just outside the range). One sort of this
+   * network's rows whatever the planner's statistics say: probing each candidate instead took
+   * 33 ms at 1,000 NICs on a freshly filled table (a nested loop over stale estimates).
    */
   async lowestUnusedOffset(
     tx: SqlTx,
     networkId: string,
     range: OffsetRange,
   ): Promise<bigint | undefined> {
-    const first = sql<string>`${range.first.toString()}::bigint`;
-    const candidates = db
-      .selectNoFrom(first.as('o'))
-      .unionAll(
-        db
-          .selectFrom('ip_allocations as a')
-          .select(sql<string>`${offsetOf(range, 'a.address')} + 1`.as('o'))
-          .where('a.network_id', '=', networkId),
+    const first = range.first.toString();
+    const last = range.last.toString();
+    const lo = range.reserved.map((x) => x.lo.toString());
+    const hi = range.reserved.map((x) => x.hi.toString());
+    const taken = (table: 'ip_allocations' | 'ip_releases') =>
+      sql`SELECT address - ${range.network}::inet, address - ${range.network}::inet
+          FROM ${sql.table(table)} WHERE network_id = ${networkId}`;
+    const gap = sql<string | null>`(
+      WITH interval(lo, hi) AS (
+        SELECT ${first}::bigint - 1, ${first}::bigint - 1
+        UNION ALL SELECT ${last}::bigint + 1, ${last}::bigint + 1
+        UNION ALL ${taken('ip_allocations')}
+        UNION ALL ${taken('ip_releases')}
+        UNION ALL SELECT * FROM unnest(${lo}::bigint[], ${hi}::bigint[])
+      ), sorted AS (
+        SELECT lo, max(hi) OVER (ORDER BY lo ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+          AS covered
+        FROM interval
       )
-      .unionAll(
-        db
-          .selectFrom('ip_releases as r')
-          .select(sql<string>`${offsetOf(range, 'r.address')} + 1`.as('o'))
-          .where('r.network_id', '=', networkId),
-      )
-      .unionAll(
-        db
-          .selectFrom(
-            sql<{ hi: string }>`unnest(${range.reserved.map((x) => x.hi.toString())}::bigint[])`.as(
-              'hi',
-            ),
-          )
-          .select(sql<string>`hi + 1`.as('o')),
-      );
-    const o = sql<string>`c.o`;
-    const [row] = await tx.run(
-      db
-        .selectFrom(candidates.as('c'))
-        .select(sql<string | null>`min(c.o)::text`.as('o'))
-        .where(inRange(range, o))
-        .where(neverUsed(networkId, range, o)),
-    );
+      SELECT min(covered + 1)::text FROM sorted
+      WHERE lo > covered + 1 AND covered + 1 BETWEEN ${first}::bigint AND ${last}::bigint)`;
+    const [row] = await tx.run(db.selectNoFrom(gap.as('o')));
     return row?.o == null ? undefined : BigInt(row.o);
   },
 
