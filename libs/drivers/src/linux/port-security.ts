@@ -51,8 +51,9 @@ function set(name: string, type: string, elements: string[], flags = ''): string
  * refuses overlapping elements (an allowed 10.0.0.0/24 next to the NIC's own 10.0.0.5).
  */
 function addressPairs(s: PortSecurity): { mac: string; ip: string }[] {
-  const broadestFirst = s.pairs
-    .filter((p): p is { mac: string; ip: string } => Boolean(p.ip))
+  const withIp = s.pairs.filter((p): p is { mac: string; ip: string } => Boolean(p.ip));
+  if (withIp.length < 2) return withIp; // a NIC's own address alone: the usual case
+  const broadestFirst = withIp
     .map((p) => ({ ...p, cidr: parseCidr(p.ip.includes('/') ? p.ip : `${p.ip}/32`) }))
     .sort((a, b) => a.cidr.prefix - b.cidr.prefix);
   const kept: typeof broadestFirst = [];
