@@ -307,6 +307,15 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
     const gone = nics[1]!;
     await cluster.api('DELETE', `/v1/nics/${gone.id}`);
     await applied();
+    // And one more NIC (with a range of its own, an interval element), added in place.
+    const added = await cluster.api<NicView>('POST', '/v1/nics', {
+      network_id: network.id,
+      host_id: HOST,
+      vm_id: 'vm-added',
+      kind: 'tap',
+      allowed_address_pairs: [{ ip_address: '10.66.0.64/28' }],
+    });
+    await applied();
     await waitFor(
       async () =>
         !(await resolve(guests[0]!, 'vm-1.web-tier.qnet.internal')).includes(gone.ip_address!),
@@ -316,8 +325,26 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
     const hosts = (await host.exec(['cat', path.join(RUN_DIR, 'dnsmasq', 'qbrweb', 'dhcp-hosts')]))
       .stdout;
     expect(hosts).not.toContain(gone.guest_mac);
-    const table = (await host.exec(['nft', 'list', 'table', 'bridge', 'qnet_ports'])).stdout;
+    const listing = async () =>
+      (await host.exec(['nft', 'list', 'table', 'bridge', 'qnet_ports'])).stdout;
+    const table = await listing();
     expect(table).not.toContain(gone.host_dev_name);
     expect(table).toContain(nics[0]!.host_dev_name);
+    expect(table).toContain(`"${added.host_dev_name}" . ${added.guest_mac} . 10.66.0.64/28`);
+    // This detach and attach changed the table in place (elements): it holds exactly what a
+    // whole rewrite of the same state does — deleted by hand, the resync writes it anew.
+    const contents = (t: string) =>
+      t
+        .split(/[\n,{}]/)
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('packets'))
+        .sort();
+    await host.exec(['nft', 'delete', 'table', 'bridge', 'qnet_ports']);
+    await waitFor(
+      async () => (await listing().catch(() => '')).includes('guest_ports'),
+      10_000,
+      'the table rewritten',
+    );
+    expect(contents(await listing())).toEqual(contents(table));
   });
 });

@@ -5,8 +5,11 @@ import type { Change } from './driver.js';
 /**
  * A table the agent owns outright (docs/architecture.md, "One desired-state core"), replaced as a whole in one `nft -f` transaction —
  * the kernel swaps old rules for new atomically, so no packet sees a half-written ruleset. The
- * table's comment carries a fingerprint of its body, so an unchanged desired state plans nothing
- * and a table deleted or edited by hand (fingerprint gone) is rewritten on the next resync.
+ * comment of its chain `fingerprint` carries a fingerprint of its body, so an unchanged desired
+ * state plans nothing and a table deleted or edited by hand (fingerprint gone) is rewritten on the
+ * next resync. (A chain, not the table's own comment, which nft cannot change in place: a table
+ * whose change is only elements gains or loses them in place and swaps the chain — see
+ * planTableUpdate.)
  */
 export interface OwnedTable {
   family: 'inet' | 'ip' | 'ip6' | 'bridge';
@@ -54,6 +57,21 @@ export function planTable(
   if (!body) return observed === undefined ? [] : [['nft', 'delete', 'table', t.family, t.name]];
   const fingerprint = fingerprintOf(body);
   if (observed === fingerprint) return [];
-  const script = `table ${ref}\ndelete table ${ref}\ntable ${ref} {\n  comment "qnet:${fingerprint}"\n${state}${body}}\n`;
+  const script = `table ${ref}\ndelete table ${ref}\ntable ${ref} {\n${state}${body}  chain fingerprint {\n    comment "qnet:${fingerprint}"\n  }\n}\n`;
   return [{ argv: ['nft', '-f', '-'], input: script }];
+}
+
+/**
+ * Changes that bring a table whose body differs from what it holds only in elements (of sets,
+ * maps, and named counters) to `body`: those `statements` and the new fingerprint, in one `nft -f`
+ * transaction — tens of elements instead of rewriting thousands.
+ */
+export function planTableUpdate(t: OwnedTable, body: string, statements: string[]): Change[] {
+  const ref = `${t.family} ${t.name}`;
+  const script = [
+    ...statements,
+    `delete chain ${ref} fingerprint`,
+    `add chain ${ref} fingerprint { comment "qnet:${fingerprintOf(body)}" ; }`,
+  ].join('\n');
+  return [{ argv: ['nft', '-f', '-'], input: `${script}\n` }];
 }

@@ -52,7 +52,13 @@ async function observeLinux(
     dnsmasq,
     ...(nat !== undefined ? { nat: nat.fingerprint } : {}),
     ...(ports !== undefined
-      ? { ports: ports.fingerprint, portDrops: parsePortDrops(ports.listing) }
+      ? {
+          ports: ports.fingerprint,
+          portDrops: parsePortDrops(ports.listing),
+          ...(previous && ports.fingerprint === fingerprintIfAny(portsTableBody(previous))
+            ? { portsHeld: previous }
+            : {}),
+        }
       : {}),
     ...(ipForward !== undefined ? { ipForward } : {}),
     fdb: Object.fromEntries(vxlans.map((x, i) => [x.name, parseFdb(fdbs[i]!.stdout)])),
@@ -156,7 +162,7 @@ function assumeApplied(spec: LinuxSpec): LinuxObserved {
     ),
     neigh: Object.fromEntries(spec.vxlans.map((x) => [x.bridge, x.neigh])),
     ...(nat ? { nat } : {}),
-    ...(ports ? { ports, portDrops: {} } : {}),
+    ...(ports ? { ports, portDrops: {}, portsHeld: spec } : {}),
     ipForward: true,
     // Dry-run starts no daemon: every DHCP server is planned (and recorded) on each apply.
     dnsmasq: {},

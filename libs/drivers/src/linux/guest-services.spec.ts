@@ -1,7 +1,14 @@
 import type { LinuxSpec } from '@qnet/contracts';
 import { argvOf } from '../driver.js';
 import { parseLeases, planDnsmasq, renderDnsmasq, type ObservedDnsmasq } from './dnsmasq.js';
-import { parsePortDrops, portsCounters, portsTableBody } from './port-security.js';
+import {
+  parsePortDrops,
+  portsCounters,
+  portsTableBody,
+  portsTableUpdate,
+} from './port-security.js';
+import { planLinux } from './plan.js';
+import { fingerprintOf } from '../nft.js';
 import { parseLinuxSpec } from './spec.js';
 
 const DIR = '/run/qnet/h1/dnsmasq';
@@ -181,6 +188,72 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
     });
     // Without port security and without DHCP: no table at all.
     expect(portsTableBody({ ...s, taps: [{ ...s.taps[0]!, security: undefined }] })).toBe('');
+  });
+
+  it('adds and removes a port as elements of the table it holds, and replaces it for anything else', () => {
+    const one = spec();
+    const b = {
+      name: 'tap-b',
+      bridge: 'qbrweb',
+      mtu: 1400,
+      security: { pairs: [{ mac: '02:00:00:00:00:0b', ip: '10.70.0.11' }] },
+    };
+    const two: LinuxSpec = { ...one, taps: [...one.taps, b] };
+    const ref = 'bridge qnet_ports';
+    expect(portsTableUpdate(two, one)).toEqual([
+      `add counter ${ref} drops_7461702d62`,
+      `add element ${ref} guest_ports { "tap-b" }`,
+      `add element ${ref} addressed_ports { "tap-b" }`,
+      `add element ${ref} port_macs { "tap-b" . 02:00:00:00:00:0b }`,
+      `add element ${ref} port_addrs { "tap-b" . 02:00:00:00:00:0b . 10.70.0.11 }`,
+      `add element ${ref} port_drops { "tap-b" : "drops_7461702d62" }`,
+    ]);
+    // Removed: the map entry before the counter it names.
+    expect(portsTableUpdate(one, two)).toEqual([
+      `delete element ${ref} port_drops { "tap-b" }`,
+      `delete element ${ref} guest_ports { "tap-b" }`,
+      `delete element ${ref} addressed_ports { "tap-b" }`,
+      `delete element ${ref} port_macs { "tap-b" . 02:00:00:00:00:0b }`,
+      `delete element ${ref} port_addrs { "tap-b" . 02:00:00:00:00:0b . 10.70.0.11 }`,
+      `delete counter ${ref} drops_7461702d62`,
+    ]);
+    // The last port gone, or another chain: the table is replaced.
+    expect(portsTableUpdate({ ...one, taps: [] }, one)).toBeUndefined();
+    const overlay = { ...two, vxlans: [] as LinuxSpec['vxlans'] };
+    overlay.vxlans = [
+      {
+        name: 'vx7',
+        vni: 7,
+        bridge: 'qbrweb',
+        local: '192.0.2.1',
+        port: 4789,
+        mtu: 1400,
+        flood: [],
+        fdb: [],
+        neigh: [],
+      },
+    ];
+    expect(portsTableUpdate(overlay, one)).toBeUndefined();
+    // The planner takes the update only for the table the host holds (the fingerprint matched).
+    const held = {
+      links: [],
+      fdb: {},
+      neigh: {},
+      dnsmasq: {},
+      ports: fingerprintOf(portsTableBody(one)),
+      portDrops: {},
+    };
+    const scripts = (observed: object) =>
+      planLinux(two, { ...held, ...observed }, DIR).flatMap((c) =>
+        'input' in c && c.input?.includes('qnet_ports') ? [c.input] : [],
+      );
+    const [update] = scripts({ portsHeld: one });
+    expect(update).toContain('add element bridge qnet_ports guest_ports { "tap-b" }');
+    expect(update).toContain(
+      `add chain bridge qnet_ports fingerprint { comment "qnet:${fingerprintOf(portsTableBody(two))}" ; }`,
+    );
+    const [replace] = scripts({});
+    expect(replace).toContain('delete table bridge qnet_ports');
   });
 
   it("keeps an overlay's DHCP and its distributed gateway off the underlay, both ways", () => {

@@ -1,5 +1,6 @@
 import type { ObservedDnsmasq } from './dnsmasq.js';
 import type { PortDrops } from './port-security.js';
+import type { LinuxSpec } from '@qnet/contracts';
 
 /** What the agent reads back from the kernel, parsed from the JSON output of ip(8) and bridge(8). */
 
@@ -47,6 +48,8 @@ export interface LinuxObserved {
   /** Fingerprint of the agent's port-security table and its drop counters (when read). */
   ports?: string;
   portDrops?: PortDrops;
+  /** The applied spec whose port-security table the host holds (its fingerprint matched). */
+  portsHeld?: LinuxSpec;
   /** The DHCP servers' directories, per bridge. */
   dnsmasq: Record<string, ObservedDnsmasq>;
 }

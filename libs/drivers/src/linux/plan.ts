@@ -1,10 +1,10 @@
 import type { LinuxBridge, LinuxSpec, LinuxTap, LinuxVeth, LinuxVxlan } from '@qnet/contracts';
 import { cidrContainsIp, parseCidr, randomLocalMac } from '@qnet/netaddr';
 import type { Change, StdinCommand } from '../driver.js';
-import { planTable, type OwnedTable } from '../nft.js';
+import { fingerprintOf, planTable, planTableUpdate, type OwnedTable } from '../nft.js';
 import { announceCommand } from './announce.js';
 import { planDnsmasq } from './dnsmasq.js';
-import { PORTS_TABLE, portsCounters, portsTableBody } from './port-security.js';
+import { PORTS_TABLE, portsCounters, portsTableBody, portsTableUpdate } from './port-security.js';
 import { OWNED_ALIAS, type LinuxObserved, type ObservedLink } from './observed.js';
 
 const ZERO_MAC = '00:00:00:00:00:00';
@@ -322,12 +322,19 @@ export function planLinux(
   if (desired.bridges.some((b) => b.gateway) && observed.ipForward === false)
     cmds.push(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
   const nat = planTable(NAT_TABLE, natTableBody(desired), observed.nat);
-  const ports = planTable(
-    PORTS_TABLE,
-    portsTableBody(desired),
-    observed.ports,
-    portsCounters(desired, observed.portDrops ?? {}),
-  );
+  const portsBody = portsTableBody(desired);
+  const update =
+    observed.portsHeld && portsBody && observed.ports !== fingerprintOf(portsBody)
+      ? portsTableUpdate(desired, observed.portsHeld)
+      : undefined;
+  const ports = update?.length
+    ? planTableUpdate(PORTS_TABLE, portsBody, update)
+    : planTable(
+        PORTS_TABLE,
+        portsBody,
+        observed.ports,
+        portsCounters(desired, observed.portDrops ?? {}),
+      );
   // DHCP servers once their bridges carry the gateway. Last: everything is in place, and a host
   // without the interpreter fails only the announcement.
   return [

@@ -41,9 +41,9 @@ const GUEST_CHAINS = `  chain guest {
 // detection, from ::; a NIC without an address (a network without IPAM) is held to its MAC only;
 // tagged or other frames would bypass the checks.
 
-function set(name: string, type: string, elements: string[], flags = ''): string {
+function set(name: string, type: string, elements: string[], flags = '', kind = 'set'): string {
   const els = elements.length ? `    elements = { ${elements.join(', ')} }\n` : '';
-  return `  set ${name} {\n    type ${type}\n${flags ? `    flags ${flags}\n` : ''}${els}  }\n`;
+  return `  ${kind} ${name} {\n    type ${type}\n${flags ? `    flags ${flags}\n` : ''}${els}  }\n`;
 }
 
 /**
@@ -62,24 +62,46 @@ function addressPairs(s: PortSecurity): { mac: string; ip: string }[] {
   return kept.map(({ mac, ip }) => ({ mac, ip }));
 }
 
-function guestSets(ports: { name: string; security: PortSecurity }[]): string {
+/** What a port change touches: the elements of the table's sets and map, and its counters. */
+interface PortElements {
+  guest_ports: string[];
+  addressed_ports: string[];
+  port_macs: string[];
+  port_addrs: string[];
+  /** Keys of the port_drops map; each maps to its port's counter. */
+  port_drops: string[];
+  counters: string[];
+}
+
+type SecuredPort = { name: string; security: PortSecurity };
+
+function portElements(ports: SecuredPort[]): PortElements {
   const quoted = (p: { name: string }) => `"${p.name}"`;
-  const macs = ports.flatMap((p) =>
-    [...new Set(p.security.pairs.map((x) => x.mac))].map((m) => `${quoted(p)} . ${m}`),
-  );
-  const addrs = ports.flatMap((p) =>
-    addressPairs(p.security).map((x) => `${quoted(p)} . ${x.mac} . ${x.ip}`),
-  );
-  return [
-    set('guest_ports', 'ifname', ports.map(quoted)),
-    set(
-      'addressed_ports',
-      'ifname',
-      ports.filter((p) => p.security.pairs.some((x) => x.ip)).map(quoted),
+  return {
+    guest_ports: ports.map(quoted),
+    addressed_ports: ports.filter((p) => p.security.pairs.some((x) => x.ip)).map(quoted),
+    port_macs: ports.flatMap((p) =>
+      [...new Set(p.security.pairs.map((x) => x.mac))].map((m) => `${quoted(p)} . ${m}`),
     ),
-    set('port_macs', 'ifname . ether_addr', macs),
-    set('port_addrs', 'ifname . ether_addr . ipv4_addr', addrs, 'interval'),
-    `  map port_drops {\n    type ifname : counter\n    elements = { ${ports.map((p) => `${quoted(p)} : "${counterOf(p.name)}"`).join(', ')} }\n  }\n`,
+    port_addrs: ports.flatMap((p) =>
+      addressPairs(p.security).map((x) => `${quoted(p)} . ${x.mac} . ${x.ip}`),
+    ),
+    port_drops: ports.map(quoted),
+    counters: ports.map((p) => counterOf(p.name)),
+  };
+}
+
+const mapElement = (key: string) => `${key} : "${counterOf(JSON.parse(key) as string)}"`;
+
+/** The sets and the map, with their elements or (`shape`) without. */
+function guestSets(e: PortElements, shape: boolean): string {
+  const els = (list: string[]) => (shape ? [] : list);
+  return [
+    set('guest_ports', 'ifname', els(e.guest_ports)),
+    set('addressed_ports', 'ifname', els(e.addressed_ports)),
+    set('port_macs', 'ifname . ether_addr', els(e.port_macs)),
+    set('port_addrs', 'ifname . ether_addr . ipv4_addr', els(e.port_addrs), 'interval'),
+    set('port_drops', 'ifname : counter', els(e.port_drops.map(mapElement)), '', 'map'),
   ].join('');
 }
 
@@ -119,11 +141,16 @@ const chain = (name: string, hook: string, rules: string[]) =>
  * is nothing to filter.
  */
 export function portsTableBody(spec: LinuxSpec): string {
+  return renderPortsTable(spec, false);
+}
+
+/** The body without elements: two specs with one shape differ only in elements. */
+function renderPortsTable(spec: LinuxSpec, shape: boolean): string {
   const ports = securedPorts(spec);
   const underlay = underlayRules(spec);
   const pre = [...underlay.in, ...(ports.length ? ['iifname @guest_ports jump guest'] : [])];
   return [
-    ...(ports.length ? [guestSets(ports)] : []),
+    ...(ports.length ? [guestSets(portElements(ports), shape)] : []),
     chain('prerouting', 'prerouting', pre),
     chain('forward', 'forward', underlay.forward),
     chain('output', 'output', underlay.out),
@@ -131,7 +158,34 @@ export function portsTableBody(spec: LinuxSpec): string {
   ].join('');
 }
 
-const securedPorts = (spec: LinuxSpec) =>
+/**
+ * The statements that turn the table `held`'s body built into `desired`'s, when only ports came,
+ * went or changed their pairs (the usual attach and detach): removed elements first, then their
+ * counters, then the new counters and elements — a port's map entry never names a missing
+ * counter. Undefined when anything else differs (the table is replaced); counts stay as they are.
+ */
+export function portsTableUpdate(desired: LinuxSpec, held: LinuxSpec): string[] | undefined {
+  if (renderPortsTable(desired, true) !== renderPortsTable(held, true)) return undefined;
+  const [from, to] = [portElements(securedPorts(held)), portElements(securedPorts(desired))];
+  const ref = `${PORTS_TABLE.family} ${PORTS_TABLE.name}`;
+  const diff = (k: keyof PortElements, which: 'gone' | 'new') => {
+    const [a, b] = which === 'gone' ? [from[k], new Set(to[k])] : [to[k], new Set(from[k])];
+    return a.filter((e) => !b.has(e));
+  };
+  const elements = (verb: string, name: keyof PortElements, list: string[]) =>
+    list.length ? [`${verb} element ${ref} ${name} { ${list.join(', ')} }`] : [];
+  const sets = ['guest_ports', 'addressed_ports', 'port_macs', 'port_addrs'] as const;
+  return [
+    ...elements('delete', 'port_drops', diff('port_drops', 'gone')),
+    ...sets.flatMap((k) => elements('delete', k, diff(k, 'gone'))),
+    ...diff('counters', 'gone').map((c) => `delete counter ${ref} ${c}`),
+    ...diff('counters', 'new').map((c) => `add counter ${ref} ${c}`),
+    ...sets.flatMap((k) => elements('add', k, diff(k, 'new'))),
+    ...elements('add', 'port_drops', diff('port_drops', 'new').map(mapElement)),
+  ];
+}
+
+const securedPorts = (spec: LinuxSpec): SecuredPort[] =>
   [...spec.taps, ...spec.veths].flatMap((p) =>
     p.security ? [{ name: p.name, security: p.security }] : [],
   );
