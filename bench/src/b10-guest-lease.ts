@@ -115,9 +115,18 @@ export async function runB10(attaches = 30): Promise<B10Result> {
           ),
         );
       }
-      const r = await measure(cluster, observer, crowded, [HOST], 10, Infinity, `b10-at-${size}`);
+      // On a settled host: the fill applied, so that no attach waits behind it.
+      await waitFor(
+        async () =>
+          (await cluster.api<NetworkView>('GET', `/v1/networks/${crowded.id}`))
+            .provisioning_status === 'ACTIVE',
+        60_000,
+        'the fill applied',
+        20,
+      );
+      const r = await measure(cluster, observer, crowded, [HOST], 20, Infinity, `b10-at-${size}`);
       oneMore.push({ at_nics: have, p50_ms: r.p50_ms, p99_ms: r.p99_ms });
-      have += 10;
+      have += 20;
     }
     const ratio = oneMore[1]!.p50_ms / oneMore[0]!.p50_ms;
     return {
