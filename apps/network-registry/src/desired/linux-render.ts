@@ -1,4 +1,5 @@
 import {
+  GATEWAY_MAC_PREFIX,
   VXLAN_PORT,
   type LinuxBridge,
   type LinuxDhcp,
@@ -32,7 +33,7 @@ export interface RenderNetwork {
 /** An overlay's distributed gateway MAC: locally administered, 02:71:6e ("qn") and its VNI. */
 export function gatewayMacOf(vni: number): string {
   const hex = vni.toString(16).padStart(6, '0');
-  return `02:71:6e:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
+  return `${GATEWAY_MAC_PREFIX}:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }
 
 /**

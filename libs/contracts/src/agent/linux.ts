@@ -121,6 +121,9 @@ export const VXLAN_PORT = 4789;
 /** The agent's nftables bridge-family table: port security, and DHCP kept off the underlay. */
 export const PORT_SECURITY_TABLE = 'qnet_ports';
 
+/** An overlay's distributed gateway MAC is this prefix and its 24-bit VNI (locally administered). */
+export const GATEWAY_MAC_PREFIX = '02:71:6e';
+
 /** What the linux driver reports between applies (DriverStatus.observed). */
 export interface LinuxStatus {
   /** Frames each guest port's security dropped, by port (host_dev_name). */

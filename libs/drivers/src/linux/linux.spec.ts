@@ -398,6 +398,13 @@ describe('linux driver: network modes (gateway on the bridge, NAT)', () => {
       ],
     ]);
     expect(planLinux(gw, linuxDriver.assumeApplied(gw))).toEqual([]);
+    // Back to isolated: the bridge gives the gateway's MAC back for one of its own.
+    const [change, ...rest] = planLinux(spec, linuxDriver.assumeApplied(gw)) as string[][];
+    expect(change!.slice(0, 5)).toEqual(['ip', 'link', 'set', 'dev', 'qbr100']);
+    expect(change![5]).toBe('address');
+    expect(change![6]).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    expect(change![6]).not.toMatch(/^02:71:6e:/);
+    expect(rest.map((c) => c.slice(0, 3))).toContainEqual(['ip', 'neigh', 'replace']);
     expect(() => parseLinuxSpec({ bridges: [{ name: 'qbr1', mac: '01:00:5e:00:00:01' }] })).toThrow(
       /mac must be a unicast MAC/,
     );

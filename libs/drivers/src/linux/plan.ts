@@ -1,4 +1,11 @@
-import type { LinuxBridge, LinuxSpec, LinuxTap, LinuxVeth, LinuxVxlan } from '@qnet/contracts';
+import {
+  GATEWAY_MAC_PREFIX,
+  type LinuxBridge,
+  type LinuxSpec,
+  type LinuxTap,
+  type LinuxVeth,
+  type LinuxVxlan,
+} from '@qnet/contracts';
 import { cidrContainsIp, parseCidr, randomLocalMac } from '@qnet/netaddr';
 import type { Change, StdinCommand } from '../driver.js';
 import { fingerprintOf, planTable, planTableUpdate, type OwnedTable } from '../nft.js';
@@ -29,9 +36,15 @@ function accessVlan(dev: string, vlan: number | undefined): string[][] {
       ];
 }
 
-/** An existing bridge that takes a fixed MAC (it became a distributed gateway's). */
+/**
+ * An existing bridge whose MAC changes: it takes a fixed one (it became a distributed gateway's),
+ * or gives the gateway's back (its overlay stopped being nat) — every member host would otherwise
+ * keep one MAC, and one IPv6 link-local address, on a segment that no longer filters them.
+ */
 const macChanges = (b: LinuxBridge, cur: ObservedLink | undefined) =>
-  cur?.kind === 'bridge' && b.mac !== undefined && cur.mac !== undefined && cur.mac !== b.mac;
+  cur?.kind === 'bridge' &&
+  cur.mac !== undefined &&
+  (b.mac !== undefined ? cur.mac !== b.mac : cur.mac.startsWith(`${GATEWAY_MAC_PREFIX}:`));
 
 function planBridge(
   b: LinuxBridge,
@@ -74,7 +87,8 @@ function planBridge(
       ]);
     if (cur.mtu !== b.mtu || !cur.up)
       cmds.push(['ip', 'link', 'set', 'dev', b.name, 'mtu', String(b.mtu), 'up']);
-    if (macChanges(b, cur)) cmds.push(['ip', 'link', 'set', 'dev', b.name, 'address', b.mac!]);
+    if (macChanges(b, cur))
+      cmds.push(['ip', 'link', 'set', 'dev', b.name, 'address', b.mac ?? randomLocalMac()]);
   }
   if (b.uplink && links.get(b.uplink)?.master !== b.name)
     cmds.push(['ip', 'link', 'set', 'dev', b.uplink, 'master', b.name, 'up']);
