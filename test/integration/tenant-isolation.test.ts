@@ -247,4 +247,31 @@ describe('tenant isolation', () => {
         .body.id,
     ).toBe(fromB.body.id);
   });
+
+  it("keeps a host's physical LAN the admin's: a project's bridged network is a 403; one the admin gives it, it uses", async () => {
+    const lan = { name: 'lan', bridge_name: 'qbrlan', host_id: HOST, mode: 'bridged' };
+    const refused = await http(TOKENS.a, 'POST', '/v1/networks', {
+      ...lan,
+      uplink_interface: 'eth0',
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('"field":"mode"');
+    expect(
+      (await make<NetworkView[]>(TOKENS.a, 'GET', '/v1/networks')).map((n) => n.name),
+    ).not.toContain('lan');
+    const given = await make<NetworkView>(TOKENS.admin, 'POST', '/v1/networks', {
+      ...lan,
+      uplink_interface: 'eth1',
+      project_id: 'proj-a',
+    });
+    const nic = await make<NicView>(TOKENS.a, 'POST', '/v1/nics', {
+      network_id: given.id,
+      host_id: HOST,
+      vm_id: 'lan-vm',
+    });
+    // B sees neither.
+    expect((await http(TOKENS.b, 'GET', `/v1/networks/${given.id}`)).status).toBe(404);
+    expect((await http(TOKENS.a, 'DELETE', `/v1/nics/${nic.id}`)).status).toBe(204);
+    expect((await http(TOKENS.a, 'DELETE', `/v1/networks/${given.id}`)).status).toBe(204);
+  });
 });

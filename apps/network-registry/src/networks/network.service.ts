@@ -13,7 +13,13 @@ import {
   type UpdateNetworkRequest,
 } from '@qnet/contracts';
 import { parseCidr, type Cidr } from '@qnet/netaddr';
-import { explainViolation, ownerProject, type SqlTx, violatedConstraint } from '@qnet/persistence';
+import {
+  callerScope,
+  explainViolation,
+  ownerProject,
+  type SqlTx,
+  violatedConstraint,
+} from '@qnet/persistence';
 import { DesiredStateChanges } from '@qnet/service';
 import { linuxOn } from '../desired/linux-renderer.js';
 import {
@@ -82,6 +88,14 @@ export class NetworkService {
     checkGateway(cidr, req.gateway);
     const mode = req.mode ?? 'isolated';
     checkMode(type, mode, cidr, req.gateway, req.uplink_interface);
+    // A provider network, as Neutron's: it enslaves a host's physical interface and puts guests on
+    // that LAN, so a project could cut a host off its uplink or reach the infrastructure's LAN.
+    if (mode === 'bridged' && callerScope() !== null)
+      throw new QnetError(
+        'permission_denied',
+        'a bridged network puts guests on a host LAN: only the admin creates one (and may give it to a project with project_id)',
+        [{ field: 'mode', message: "bridged is the admin token's" }],
+      );
     checkGuestServices(mode, cidr, req);
     const reserved = req.reserved_ranges ?? [];
     parseReservedRanges(reserved, cidr);
