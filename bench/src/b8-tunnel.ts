@@ -48,6 +48,7 @@ export async function runB8(durationMs: number): Promise<B8Result> {
       SELECT 'ep-' || i, now() - interval '1 hour' FROM generate_series(1, ${ENDPOINTS}) i`);
     await waitFor(async () => pushes.count() >= ENDPOINTS, 30_000, 'initial decisions');
     const initialRound = await lastRoundMs(cluster);
+    const initialSpread = await primariesPerRouter(q);
 
     const base = cluster.seedUrl('tunnel');
     let n = 0;
@@ -86,6 +87,17 @@ export async function runB8(durationMs: number): Promise<B8Result> {
       'round after metrics',
     );
     const metricsRound = (await rounds(cluster)).at(-1)!;
+    // The rounds after it settle the endpoints the reports have not caught up with yet: wait for
+    // a steady state (no round with a change for 3 s), counting the rounds and moves until then.
+    let settled = (await rounds(cluster)).length;
+    for (let quiet = 0; quiet < 3;) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      const now = (await rounds(cluster)).length;
+      quiet = now === settled ? quiet + 1 : 0;
+      settled = now;
+    }
+    const settling = (await rounds(cluster)).slice(roundsBefore);
+    const metricsSpread = await primariesPerRouter(q);
 
     // Failover: the router holding the most endpoints goes silent; every other one just reported.
     const [top] = await q(
@@ -112,6 +124,8 @@ export async function runB8(durationMs: number): Promise<B8Result> {
       .map((m) => m.at - at)
       .sort((a, b) => a - b);
     const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+    const moved = failovers().map((m) => (m.body as DecisionPush).optimal_router_id);
+    const survivorsTaking = new Set(moved).size;
     return {
       figures: {
         'routing servers / endpoints': `${ROUTERS} / ${ENDPOINTS}`,
@@ -119,7 +133,13 @@ export async function runB8(durationMs: number): Promise<B8Result> {
         'GET /decision at concurrency 32': `${decisions.rps} decisions/s, p50 ${decisions.p50_ms} ms, p99 ${decisions.p99_ms} ms`,
         'one metrics round: 1,000 POST /metrics': `${round(ingestS, 2)} s (${round(ROUTERS / ingestS)} reports/s)`,
         'full re-evaluation after that round': `${metricsRound.ms} ms (${metricsRound.changed} decisions changed)`,
+        'rounds with a change until steady, and their moves': `${settling.length} rounds, ${settling.map((r) => r.changed).join(' + ')}`,
+        'endpoints per router as primary, min / mean / max: after the initial evaluation':
+          initialSpread,
+        'endpoints per router as primary, min / mean / max: steady after the metrics round':
+          metricsSpread,
         'failover: endpoints moved off the silent router': lat.length,
+        'failover: routers that took them': survivorsTaking,
         'failover: declared inactive → endpoint has its new decision': `p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms`,
         "the seed's 10 s polling instead": `mean ${SEED_POLL_MS / 2} ms, worst ${SEED_POLL_MS} ms after the same declaration`,
       },
@@ -127,6 +147,20 @@ export async function runB8(durationMs: number): Promise<B8Result> {
   } finally {
     await cluster.teardown();
   }
+}
+
+/** How many endpoints each active router is primary for: "min / mean / max". */
+async function primariesPerRouter(q: (sql: string) => Promise<unknown[]>): Promise<string> {
+  const [row] =
+    (await q(`SELECT min(n)::int AS min, round(avg(n), 1)::float AS mean, max(n)::int AS max
+      FROM (SELECT r.server_id, count(e.endpoint_id) AS n FROM tunnel_balancer.routing_servers r
+            LEFT JOIN tunnel_balancer.endpoints e ON e.primary_router_id = r.server_id
+            WHERE r.active GROUP BY 1) per_router`)) as {
+      min: number;
+      mean: number;
+      max: number;
+    }[];
+  return `${row!.min} / ${row!.mean} / ${row!.max}`;
 }
 
 function collect(nc: NatsConnection, subject: string) {

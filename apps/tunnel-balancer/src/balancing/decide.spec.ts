@@ -1,4 +1,4 @@
-import { decide, rank, type Assignment, type RankedRouter } from './decide.js';
+import { decide, decideAll, projectedRanking, rank, Ranking, type Assignment } from './decide.js';
 
 const policy = { antiFlapThreshold: 0.05, antiFlapHoldMs: 30_000 };
 const HOLD = policy.antiFlapHoldMs;
@@ -6,7 +6,7 @@ const HOLD = policy.antiFlapHoldMs;
 function at(primary: string | null, backup: string | null, changedAt = 0): Assignment {
   return { primary, backup, changedAt };
 }
-const routers = (scores: Record<string, number>): RankedRouter[] =>
+const routers = (scores: Record<string, number>): Ranking =>
   rank(Object.entries(scores).map(([id, score]) => ({ id, score })));
 
 describe('rank', () => {
@@ -16,7 +16,7 @@ describe('rank', () => {
         { id: 'b', score: 0.5 },
         { id: 'a', score: 0.5 },
         { id: 'c', score: 0.9 },
-      ]).map((r) => r.id),
+      ]).ids,
     ).toEqual(['c', 'a', 'b']);
   });
 });
@@ -84,11 +84,11 @@ describe('decide', () => {
       backup: null,
       changedAt: 0,
     });
-    expect(decide(at('r1', null), [], 5, policy)).toEqual({
+    expect(decide(at('r1', null), routers({}), 5, policy)).toEqual({
       next: { primary: null, backup: null, changedAt: 5 },
       reason: 'no_active_router',
     });
-    expect(decide(at(null, null), [], 5, policy)).toBeNull();
+    expect(decide(at(null, null), routers({}), 5, policy)).toBeNull();
   });
 
   it('moves at most once per hold time under a flapping metric stream', () => {
@@ -107,5 +107,90 @@ describe('decide', () => {
     }
     expect(moves).toBeGreaterThan(0);
     expect(moves).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('decideAll (one round)', () => {
+  // Ten routers of equal metrics; one tunnel costs 0.2 / 100 of a score (the default weights).
+  const PER_TUNNEL = 0.002;
+  const tenRouters = () =>
+    Array.from({ length: 10 }, (_, i) => ({ id: `r${String(i).padStart(2, '0')}`, score: 0.8 }));
+  const spread = (primaries: (string | null)[], routerIds: string[]) => {
+    const count = new Map(routerIds.map((id) => [id, 0]));
+    for (const p of primaries) if (p) count.set(p, count.get(p)! + 1);
+    const n = [...count.values()];
+    return { min: Math.min(...n), max: Math.max(...n), mean: primaries.length / routerIds.length };
+  };
+
+  it('spreads 1,000 new endpoints over equal routers instead of herding them onto one', () => {
+    const endpoints = Array.from({ length: 1_000 }, (_, i) => ({
+      id: `ep-${i}`,
+      cur: at(null, null),
+    }));
+    const changes = decideAll(endpoints, new Ranking(tenRouters(), PER_TUNNEL), 0, policy);
+    expect(changes).toHaveLength(1_000);
+    const primaries = spread(
+      changes.map((c) => c.next.primary),
+      tenRouters().map((r) => r.id),
+    );
+    expect(primaries.max).toBeLessThanOrEqual(1.5 * primaries.mean);
+    const backups = spread(
+      changes.map((c) => c.next.backup),
+      tenRouters().map((r) => r.id),
+    );
+    expect(backups.max).toBeLessThanOrEqual(1.5 * backups.mean);
+    expect(changes.every((c) => c.next.primary !== c.next.backup)).toBe(true);
+
+    // Steady state: the routers now report the tunnels (equal again): nothing moves.
+    const assigned = changes.map((c) => ({ id: c.id, cur: c.next }));
+    expect(decideAll(assigned, new Ranking(tenRouters(), PER_TUNNEL), 10 * HOLD, policy)).toEqual(
+      [],
+    );
+
+    // r00 fails: its endpoints move to their backups, and the survivors share them.
+    const survivors = tenRouters().filter((r) => r.id !== 'r00');
+    const failover = decideAll(assigned, new Ranking(survivors, PER_TUNNEL), 10 * HOLD, policy);
+    const moved = failover.filter((c) => c.reason === 'failover');
+    expect(moved.length).toBe(assigned.filter((e) => e.cur.primary === 'r00').length);
+    const share = spread(
+      moved.map((c) => c.next.primary),
+      survivors.map((r) => r.id),
+    );
+    expect(share.max).toBeLessThanOrEqual(1.5 * share.mean);
+    expect(failover.every((c) => c.next.primary !== 'r00' && c.next.backup !== 'r00')).toBe(true);
+  });
+
+  it('reaches a steady state (0 moves per round) while the reports lag the decisions', () => {
+    // Unequal routers whose reports never change: each round starts from the tunnels assigned.
+    const routersNow = Array.from({ length: 10 }, (_, i) => ({
+      id: `r${i}`,
+      score: 0.9 - i * 0.03,
+      reportedTunnels: 0,
+    }));
+    let endpoints = Array.from({ length: 1_000 }, (_, i) => ({
+      id: `ep-${i}`,
+      cur: at(null, null),
+    }));
+    const movesPerRound: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      const ranking = projectedRanking(
+        routersNow,
+        endpoints.map((e) => e.cur),
+        PER_TUNNEL,
+      );
+      const changes = new Map(
+        decideAll(endpoints, ranking, round * HOLD, policy).map((c) => [c.id, c.next]),
+      );
+      movesPerRound.push(changes.size);
+      endpoints = endpoints.map((e) => ({ id: e.id, cur: changes.get(e.id) ?? e.cur }));
+    }
+    expect(movesPerRound[0]).toBe(1_000);
+    expect(movesPerRound.slice(-3)).toEqual([0, 0, 0]);
+    // The better routers carry more, none all of them.
+    const primaries = spread(
+      endpoints.map((e) => e.cur.primary),
+      routersNow.map((r) => r.id),
+    );
+    expect(primaries.max).toBeLessThan(300);
   });
 });

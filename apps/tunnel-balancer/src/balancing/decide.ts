@@ -23,9 +23,157 @@ export interface Change {
   reason: DecisionReason;
 }
 
-/** Best first; equal scores by id, so every instance ranks the same way. */
-export function rank(routers: RankedRouter[]): RankedRouter[] {
-  return [...routers].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+/** How many of the best routers a backup is chosen from. */
+const BACKUP_CANDIDATES = 64;
+
+/**
+ * The active routers best first — by score, then fewer tunnels, then id, so that every instance
+ * ranks the same way — with what a round has already assigned charged to them: one more tunnel
+ * costs a router `perTunnel` of its score (the score's share of one connection, unclamped), so
+ * that a round of many new or failed-over endpoints spreads them instead of sending every one to
+ * the router that was best before the round (the herd).
+ */
+export class Ranking {
+  private readonly order: (RankedRouter & { tunnels: number })[];
+  private readonly byId: Map<string, RankedRouter & { tunnels: number }>;
+  /** primary → backup → endpoints so paired. */
+  private readonly backups = new Map<string, Map<string, number>>();
+
+  constructor(
+    routers: RankedRouter[],
+    private readonly perTunnel = 0,
+  ) {
+    this.order = routers.map((r) => ({ ...r, tunnels: 0 })).sort(ranksBefore);
+    this.byId = new Map(this.order.map((r) => [r.id, r]));
+  }
+
+  get ids(): string[] {
+    return this.order.map((r) => r.id);
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  best(): RankedRouter | undefined {
+    return this.order[0];
+  }
+
+  /**
+   * The backup for an endpoint of `primary`: among the best few others, the best once each is
+   * charged for the endpoints of the same primary it already backs (they would all fail over onto
+   * it together), so that a failed router's endpoints land on many survivors.
+   */
+  bestOtherThan(primary: string): RankedRouter | undefined {
+    const shared = this.backups.get(primary);
+    let best: (RankedRouter & { tunnels: number }) | undefined;
+    let bestScore = -Infinity;
+    for (const r of this.order.slice(0, BACKUP_CANDIDATES + 1)) {
+      if (r.id === primary) continue;
+      const score = r.score - (shared?.get(r.id) ?? 0) * this.perTunnel;
+      if (score > bestScore) [best, bestScore] = [r, score];
+    }
+    return best;
+  }
+
+  /** Records that an endpoint of `primary` is backed by `backup` (or no longer, with -1). */
+  pair(primary: string | null, backup: string | null, n: number): void {
+    if (!primary || !backup) return;
+    const of = this.backups.get(primary) ?? new Map<string, number>();
+    of.set(backup, (of.get(backup) ?? 0) + n);
+    this.backups.set(primary, of);
+  }
+
+  scoreOf(id: string): number | undefined {
+    return this.byId.get(id)?.score;
+  }
+
+  /** `tunnels` more (or fewer, negative) on an active router; others are not ranked. */
+  charge(id: string, tunnels: number): void {
+    const r = this.byId.get(id);
+    if (!r || tunnels === 0) return;
+    this.order.splice(this.indexOf(r), 1);
+    r.score -= tunnels * this.perTunnel;
+    r.tunnels += tunnels;
+    this.order.splice(this.insertionPoint(r), 0, r);
+  }
+
+  private indexOf(r: RankedRouter & { tunnels: number }): number {
+    const i = this.insertionPoint(r);
+    return this.order[i] === r ? i : this.order.indexOf(r);
+  }
+
+  /** Binary search: the first position whose router ranks after `r`, or `r` itself. */
+  private insertionPoint(r: RankedRouter & { tunnels: number }): number {
+    let [lo, hi] = [0, this.order.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranksBefore(this.order[mid]!, r) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function ranksBefore(
+  a: RankedRouter & { tunnels: number },
+  b: RankedRouter & { tunnels: number },
+): number {
+  return b.score - a.score || a.tunnels - b.tunnels || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * The ranking a round starts from: each router charged for the tunnels the balancer has assigned
+ * it beyond those it last reported (reports lag decisions), so that the load of the previous
+ * rounds' decisions is seen before the router reports it — otherwise every round would send a
+ * new batch to the routers that look idle, and a steady state would never be reached.
+ */
+export function projectedRanking(
+  routers: (RankedRouter & { reportedTunnels: number })[],
+  assignments: Assignment[],
+  perTunnel: number,
+): Ranking {
+  const assigned = new Map<string, number>();
+  for (const a of assignments)
+    for (const id of [a.primary, a.backup]) if (id) assigned.set(id, (assigned.get(id) ?? 0) + 1);
+  return new Ranking(
+    routers.map((r) => ({
+      id: r.id,
+      score: r.score - Math.max(0, (assigned.get(r.id) ?? 0) - r.reportedTunnels) * perTunnel,
+    })),
+    perTunnel,
+  );
+}
+
+/** Best first (a Ranking with nothing charged). */
+export function rank(routers: RankedRouter[]): Ranking {
+  return new Ranking(routers);
+}
+
+/**
+ * One round over every endpoint: each decision is charged to the routers it gives a tunnel (and
+ * credited to those it takes one from) before the next endpoint is decided.
+ */
+export function decideAll<E extends { id: string; cur: Assignment }>(
+  endpoints: E[],
+  ranking: Ranking,
+  now: number,
+  policy: AntiFlapPolicy,
+): (Change & { id: string })[] {
+  const changes: (Change & { id: string })[] = [];
+  for (const e of endpoints) ranking.pair(e.cur.primary, e.cur.backup, 1);
+  for (const e of endpoints) {
+    const change = decide(e.cur, ranking, now, policy);
+    if (!change) continue;
+    changes.push({ id: e.id, ...change });
+    const had = [e.cur.primary, e.cur.backup];
+    const has = [change.next.primary, change.next.backup];
+    for (const id of has) if (id && !had.includes(id)) ranking.charge(id, 1);
+    for (const id of had) if (id && !has.includes(id)) ranking.charge(id, -1);
+    ranking.pair(e.cur.primary, e.cur.backup, -1);
+    ranking.pair(change.next.primary, change.next.backup, 1);
+  }
+  return changes;
 }
 
 /**
@@ -35,32 +183,32 @@ export function rank(routers: RankedRouter[]): RankedRouter[] {
  * - Otherwise an endpoint moves only to a router better by at least the threshold, and only
  *   when the hold time has passed since its last change; the old primary becomes the backup,
  *   since the endpoint already has a tunnel to it. The backup is upgraded under the same rule.
- * `ranked` holds the active routers, best first (see rank).
+ * `ranked` holds the active routers, best first.
  */
 export function decide(
   cur: Assignment,
-  ranked: RankedRouter[],
+  ranked: Ranking,
   now: number,
   policy: AntiFlapPolicy,
 ): Change | null {
-  if (!ranked.length) {
+  const best = ranked.best();
+  if (!best) {
     if (cur.primary === null && cur.backup === null) return null;
     return { next: { primary: null, backup: null, changedAt: now }, reason: 'no_active_router' };
   }
-  const scoreOf = new Map(ranked.map((r) => [r.id, r.score]));
-  const bestOtherThan = (id: string) => ranked.find((r) => r.id !== id) ?? null;
+  const active = (id: string) => ranked.scoreOf(id) !== undefined;
   const held = now - cur.changedAt < policy.antiFlapHoldMs;
   const gains = (candidate: RankedRouter, current: string) =>
-    candidate.id !== current && candidate.score - scoreOf.get(current)! >= policy.antiFlapThreshold;
+    candidate.id !== current &&
+    candidate.score - ranked.scoreOf(current)! >= policy.antiFlapThreshold;
 
   let { primary, backup } = cur;
   let reason: DecisionReason | undefined;
-  const best = ranked[0]!;
   if (primary === null) {
     primary = best.id;
     reason = 'initial';
-  } else if (!scoreOf.has(primary)) {
-    primary = backup !== null && scoreOf.has(backup) ? backup : best.id;
+  } else if (!active(primary)) {
+    primary = backup !== null && active(backup) ? backup : best.id;
     reason = 'failover';
   } else if (!held && gains(best, primary)) {
     backup = primary;
@@ -68,8 +216,8 @@ export function decide(
     reason = 'better_router';
   }
 
-  const alternative = bestOtherThan(primary);
-  if (backup === null || backup === primary || !scoreOf.has(backup)) {
+  const alternative = ranked.bestOtherThan(primary);
+  if (backup === null || backup === primary || !active(backup)) {
     const replaced = backup !== (alternative?.id ?? null);
     backup = alternative?.id ?? null;
     if (replaced) reason ??= 'backup_replaced';

@@ -9,7 +9,7 @@ import { Subjects, type DecisionPush } from '@qnet/contracts';
 import { Outbox, type Outgoing } from '@qnet/service';
 import type { TunnelConfig } from '../config.js';
 import { BalancerRepository, type RouterRow } from './balancer.repository.js';
-import { decide, rank, type Assignment, type Change } from './decide.js';
+import { decideAll, projectedRanking, type Change } from './decide.js';
 import { decisionDocument } from './decision-view.js';
 import { TUNNEL_CONFIG } from './tokens.js';
 
@@ -72,20 +72,18 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       );
       const now = await this.repo.nowMs(tx);
       const routers = await this.repo.routers(tx);
-      const ranked = rank(
-        routers.filter((r) => r.active).map((r) => ({ id: r.server_id, score: r.score })),
+      const endpoints = (await this.repo.endpoints(tx)).map((e) => ({
+        id: e.endpoint_id,
+        cur: { primary: e.primary_router_id, backup: e.backup_router_id, changedAt: e.changed_ms },
+      }));
+      const ranking = projectedRanking(
+        routers
+          .filter((r) => r.active)
+          .map((r) => ({ id: r.server_id, score: r.score, reportedTunnels: r.active_tunnels })),
+        endpoints.map((e) => e.cur),
+        this.config.weightConnections / this.config.maxConnections,
       );
-      const endpoints = await this.repo.endpoints(tx);
-      const changes: (Change & { id: string })[] = [];
-      for (const e of endpoints) {
-        const cur: Assignment = {
-          primary: e.primary_router_id,
-          backup: e.backup_router_id,
-          changedAt: e.changed_ms,
-        };
-        const change = decide(cur, ranked, now, this.config);
-        if (change) changes.push({ id: e.endpoint_id, ...change });
-      }
+      const changes = decideAll(endpoints, ranking, now, this.config);
       await this.repo.saveAssignments(tx, changes);
       for (const t of transitions)
         out.event({
