@@ -51,10 +51,6 @@ export class Ranking {
     return this.order.map((r) => r.id);
   }
 
-  get size(): number {
-    return this.order.length;
-  }
-
   best(): RankedRouter | undefined {
     return this.order[0];
   }
@@ -69,7 +65,7 @@ export class Ranking {
     let best: (RankedRouter & { tunnels: number }) | undefined;
     let bestScore = -Infinity;
     for (const r of this.order.slice(0, BACKUP_CANDIDATES + 1)) {
-      if (r.id === primary) continue;
+      if (r.id === primary) continue; // the primary is among them at most once
       const score = r.score - (shared?.get(r.id) ?? 0) * this.perTunnel;
       if (score > bestScore) [best, bestScore] = [r, score];
     }
