@@ -215,12 +215,17 @@ describe('node agent after a NATS outage', () => {
 
     await cluster.nats.restart();
     await waitFor(async () => pulls.length === 2, 15_000, 'the pull after reconnecting');
-    const ping = await busRequest<{ applied: Record<string, number> }>(
-      control,
-      'qnet.agent.rc-1.cmd.ping',
-      {},
-    );
-    expect(ping.applied.linux).toBe(2);
+    // The answer is applied a moment after it is received: ask until the agent has.
+    const applied = async () =>
+      (
+        await busRequest<{ applied: Record<string, number> }>(
+          control,
+          'qnet.agent.rc-1.cmd.ping',
+          {},
+        )
+      ).applied.linux;
+    await waitFor(async () => (await applied()) === 2, 5_000, 'the pulled generation applied');
+    expect(await applied()).toBe(2);
     const logs = await cluster.logs('node-agent-rc-1');
     expect(logs.some((l) => String(l.msg).includes('reconnected to NATS'))).toBe(true);
   });
