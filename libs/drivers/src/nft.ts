@@ -37,6 +37,14 @@ export async function readTable(
   }
 }
 
+/** The named counters in `nft list table` output: name → packets and bytes. */
+export function namedCounters(listing: string): Map<string, { packets: number; bytes: number }> {
+  const out = new Map<string, { packets: number; bytes: number }>();
+  for (const m of listing.matchAll(/counter (\w+) \{\s*packets (\d+) bytes (\d+)/g))
+    out.set(m[1]!, { packets: Number(m[2]), bytes: Number(m[3]) });
+  return out;
+}
+
 /** The table's current fingerprint; undefined when it does not exist ('' when it has none). */
 export async function observeTable(exec: Executor, t: OwnedTable): Promise<string | undefined> {
   return (await readTable(exec, t))?.fingerprint;

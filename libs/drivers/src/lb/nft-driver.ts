@@ -3,7 +3,7 @@ import { cidrContainsIp, parseCidr } from '@qnet/netaddr';
 import type { Change, Driver } from '../driver.js';
 import { CommandError, type Executor } from '../executor.js';
 import { planForwarding, readForwarding, type Forwarding } from '../forwarding.js';
-import { fingerprintOf, planTable, readTable } from '../nft.js';
+import { fingerprintOf, namedCounters, planTable, readTable } from '../nft.js';
 import { HealthBook, ProbeWorker, probeTargets } from './health.js';
 import {
   counterName,
@@ -13,7 +13,7 @@ import {
   type MemberLiveState,
 } from './nft-render.js';
 import { parseAddrLinks } from '../ip-addr.js';
-import { connectionsPerMember, namedCounters } from './nft-observed.js';
+import { connectionsPerMember } from './nft-observed.js';
 import { parseLbSpec } from './spec.js';
 
 export interface NftLbObserved {

@@ -22,11 +22,3 @@ export function connectionsPerMember(conntrack: string, spec: LbSpec): Map<strin
   }
   return counts;
 }
-
-/** The named counters in `nft list table` output: name → packets and bytes. */
-export function namedCounters(listing: string): Map<string, { packets: number; bytes: number }> {
-  const out = new Map<string, { packets: number; bytes: number }>();
-  for (const m of listing.matchAll(/counter (\w+) \{\s*packets (\d+) bytes (\d+)/g))
-    out.set(m[1]!, { packets: Number(m[2]), bytes: Number(m[3]) });
-  return out;
-}

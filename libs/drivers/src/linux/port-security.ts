@@ -1,6 +1,6 @@
 import { PORT_SECURITY_TABLE, type LinuxSpec, type PortSecurity } from '@qnet/contracts';
 import { cidrsOverlap, parseCidr } from '@qnet/netaddr';
-import type { OwnedTable } from '../nft.js';
+import { namedCounters, type OwnedTable } from '../nft.js';
 
 /** The agent's bridge-family table: every guest port's filter, and DHCP kept off the underlay. */
 export const PORTS_TABLE: OwnedTable = { family: 'bridge', name: PORT_SECURITY_TABLE };
@@ -206,8 +206,7 @@ export function portsCounters(spec: LinuxSpec, drops: PortDrops): string {
 /** The drop counters in `nft list table bridge qnet_ports` output. */
 export function parsePortDrops(listing: string): PortDrops {
   const drops: PortDrops = {};
-  const re = /counter (drops_[0-9a-f]+) \{\s*packets (\d+) bytes (\d+)/g;
-  for (const m of listing.matchAll(re))
-    drops[portOfCounter(m[1]!)] = { packets: Number(m[2]), bytes: Number(m[3]) };
+  for (const [name, counts] of namedCounters(listing))
+    if (name.startsWith('drops_')) drops[portOfCounter(name)] = counts;
   return drops;
 }
