@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { MAX_REPORTED_INTERFACES, type Capability } from '@qnet/contracts';
 import { isInterfaceName } from '@qnet/netaddr';
 import type { Executor } from './executor.js';
-import { OWNED_ALIAS } from './linux/observed.js';
+import { parseLinks } from './linux/observed.js';
 
 async function onPath(cmd: string): Promise<boolean> {
   const res = await execa('which', [cmd], { reject: false });
@@ -85,23 +85,9 @@ export async function probeCapabilities(
  */
 export async function uplinkCandidates(exec: Executor): Promise<string[] | undefined> {
   if (exec.mode !== 'real') return undefined;
-  const links = JSON.parse(
-    (await exec.read(['ip', '-j', '-d', 'link', 'show'])).stdout || '[]',
-  ) as {
-    ifname: string;
-    ifalias?: string;
-    flags?: string[];
-    linkinfo?: { info_kind?: string };
-  }[];
-  const names = links
-    .filter(
-      (l) =>
-        l.ifalias !== OWNED_ALIAS &&
-        !(l.flags ?? []).includes('LOOPBACK') &&
-        l.linkinfo?.info_kind !== 'bridge' &&
-        isInterfaceName(l.ifname),
-    )
-    .map((l) => l.ifname)
+  const names = parseLinks((await exec.read(['ip', '-j', '-d', 'link', 'show'])).stdout)
+    .filter((l) => !l.owned && l.name !== 'lo' && l.kind !== 'bridge' && isInterfaceName(l.name))
+    .map((l) => l.name)
     .sort();
   return names.length <= MAX_REPORTED_INTERFACES ? names : undefined;
 }
