@@ -1,4 +1,4 @@
-import { decide, decideAll, projectedRanking, rank, Ranking, type Assignment } from './decide.js';
+import { decide, decideAll, projectedRanking, Ranking, type Assignment } from './decide.js';
 
 const policy = { antiFlapThreshold: 0.05, antiFlapHoldMs: 30_000 };
 const HOLD = policy.antiFlapHoldMs;
@@ -7,12 +7,12 @@ function at(primary: string | null, backup: string | null, changedAt = 0): Assig
   return { primary, backup, changedAt };
 }
 const routers = (scores: Record<string, number>): Ranking =>
-  rank(Object.entries(scores).map(([id, score]) => ({ id, score })));
+  new Ranking(Object.entries(scores).map(([id, score]) => ({ id, score })));
 
-describe('rank', () => {
+describe('Ranking', () => {
   it('orders by score, then by id', () => {
     expect(
-      rank([
+      new Ranking([
         { id: 'b', score: 0.5 },
         { id: 'a', score: 0.5 },
         { id: 'c', score: 0.9 },

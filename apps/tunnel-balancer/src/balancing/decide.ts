@@ -64,8 +64,9 @@ export class Ranking {
     const shared = this.backups.get(primary);
     let best: (RankedRouter & { tunnels: number }) | undefined;
     let bestScore = -Infinity;
+    // The primary may be one of them: one more look.
     for (const r of this.order.slice(0, BACKUP_CANDIDATES + 1)) {
-      if (r.id === primary) continue; // the primary is among them at most once
+      if (r.id === primary) continue;
       const score = r.score - (shared?.get(r.id) ?? 0) * this.perTunnel;
       if (score > bestScore) [best, bestScore] = [r, score];
     }
@@ -94,9 +95,9 @@ export class Ranking {
     this.order.splice(this.insertionPoint(r), 0, r);
   }
 
+  /** Where `r` is: the order is total (ids are unique), so the search lands on it. */
   private indexOf(r: RankedRouter & { tunnels: number }): number {
-    const i = this.insertionPoint(r);
-    return this.order[i] === r ? i : this.order.indexOf(r);
+    return this.insertionPoint(r);
   }
 
   /** Binary search: the first position whose router ranks after `r`, or `r` itself. */
@@ -139,11 +140,6 @@ export function projectedRanking(
     })),
     perTunnel,
   );
-}
-
-/** Best first (a Ranking with nothing charged). */
-export function rank(routers: RankedRouter[]): Ranking {
-  return new Ranking(routers);
 }
 
 /**
