@@ -89,15 +89,11 @@ export class Ranking {
   charge(id: string, tunnels: number): void {
     const r = this.byId.get(id);
     if (!r || tunnels === 0) return;
-    this.order.splice(this.indexOf(r), 1);
+    // The order is total (ids are unique), so the search for `r` lands on it.
+    this.order.splice(this.insertionPoint(r), 1);
     r.score -= tunnels * this.perTunnel;
     r.tunnels += tunnels;
     this.order.splice(this.insertionPoint(r), 0, r);
-  }
-
-  /** Where `r` is: the order is total (ids are unique), so the search lands on it. */
-  private indexOf(r: RankedRouter & { tunnels: number }): number {
-    return this.insertionPoint(r);
   }
 
   /** Binary search: the first position whose router ranks after `r`, or `r` itself. */
