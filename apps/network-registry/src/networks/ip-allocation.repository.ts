@@ -55,9 +55,9 @@ export const ipAllocations = {
     const last = range.last.toString();
     const lo = range.reserved.map((x) => x.lo.toString());
     const hi = range.reserved.map((x) => x.hi.toString());
+    const offset = offsetOf(range, 'address');
     const taken = (table: 'ip_allocations' | 'ip_releases') =>
-      sql`SELECT address - ${range.network}::inet, address - ${range.network}::inet
-          FROM ${sql.table(table)} WHERE network_id = ${networkId}`;
+      sql`SELECT ${offset}, ${offset} FROM ${sql.table(table)} WHERE network_id = ${networkId}`;
     const gap = sql<string | null>`(
       WITH interval(lo, hi) AS (
         SELECT ${first}::bigint - 1, ${first}::bigint - 1
