@@ -62,46 +62,46 @@ function addressPairs(s: PortSecurity): { mac: string; ip: string }[] {
   return kept.map(({ mac, ip }) => ({ mac, ip }));
 }
 
-/** What a port change touches: the elements of the table's sets and map, and its counters. */
+/**
+ * What a port change touches: the ports (each in guest_ports and port_drops, with its counter) and
+ * the elements of the other sets.
+ */
 interface PortElements {
-  guest_ports: string[];
+  ports: string[];
   addressed_ports: string[];
   port_macs: string[];
   port_addrs: string[];
-  /** Keys of the port_drops map; each maps to its port's counter. */
-  port_drops: string[];
-  counters: string[];
 }
 
 type SecuredPort = { name: string; security: PortSecurity };
 
+const quoted = (port: string) => `"${port}"`;
+const dropsElement = (port: string) => `${quoted(port)} : "${counterOf(port)}"`;
+
 function portElements(ports: SecuredPort[]): PortElements {
-  const quoted = (p: { name: string }) => `"${p.name}"`;
   return {
-    guest_ports: ports.map(quoted),
-    addressed_ports: ports.filter((p) => p.security.pairs.some((x) => x.ip)).map(quoted),
+    ports: ports.map((p) => p.name),
+    addressed_ports: ports
+      .filter((p) => p.security.pairs.some((x) => x.ip))
+      .map((p) => quoted(p.name)),
     port_macs: ports.flatMap((p) =>
-      [...new Set(p.security.pairs.map((x) => x.mac))].map((m) => `${quoted(p)} . ${m}`),
+      [...new Set(p.security.pairs.map((x) => x.mac))].map((m) => `${quoted(p.name)} . ${m}`),
     ),
     port_addrs: ports.flatMap((p) =>
-      addressPairs(p.security).map((x) => `${quoted(p)} . ${x.mac} . ${x.ip}`),
+      addressPairs(p.security).map((x) => `${quoted(p.name)} . ${x.mac} . ${x.ip}`),
     ),
-    port_drops: ports.map(quoted),
-    counters: ports.map((p) => counterOf(p.name)),
   };
 }
-
-const mapElement = (key: string) => `${key} : "${counterOf(JSON.parse(key) as string)}"`;
 
 /** The sets and the map, with their elements or (`shape`) without. */
 function guestSets(e: PortElements, shape: boolean): string {
   const els = (list: string[]) => (shape ? [] : list);
   return [
-    set('guest_ports', 'ifname', els(e.guest_ports)),
+    set('guest_ports', 'ifname', els(e.ports.map(quoted))),
     set('addressed_ports', 'ifname', els(e.addressed_ports)),
     set('port_macs', 'ifname . ether_addr', els(e.port_macs)),
     set('port_addrs', 'ifname . ether_addr . ipv4_addr', els(e.port_addrs), 'interval'),
-    set('port_drops', 'ifname : counter', els(e.port_drops.map(mapElement)), '', 'map'),
+    set('port_drops', 'ifname : counter', els(e.ports.map(dropsElement)), '', 'map'),
   ].join('');
 }
 
@@ -141,8 +141,16 @@ const chain = (name: string, hook: string, rules: string[]) =>
  * is nothing to filter.
  */
 export function portsTableBody(spec: LinuxSpec): string {
-  return renderPortsTable(spec, false);
+  let body = bodies.get(spec);
+  if (body === undefined) bodies.set(spec, (body = renderPortsTable(spec, false)));
+  return body;
 }
+
+/**
+ * Bodies by spec: a reconcile reads the desired spec's when it observes and when it plans, and the
+ * applied one's on every reconcile after (a spec is never changed once parsed).
+ */
+const bodies = new WeakMap<LinuxSpec, string>();
 
 /** The body without elements: two specs with one shape differ only in elements. */
 function renderPortsTable(spec: LinuxSpec, shape: boolean): string {
@@ -172,16 +180,19 @@ export function portsTableUpdate(desired: LinuxSpec, held: LinuxSpec): string[] 
     const [a, b] = which === 'gone' ? [from[k], new Set(to[k])] : [to[k], new Set(from[k])];
     return a.filter((e) => !b.has(e));
   };
-  const elements = (verb: string, name: keyof PortElements, list: string[]) =>
+  const elements = (verb: string, name: string, list: string[]) =>
     list.length ? [`${verb} element ${ref} ${name} { ${list.join(', ')} }`] : [];
-  const sets = ['guest_ports', 'addressed_ports', 'port_macs', 'port_addrs'] as const;
+  const sets = ['addressed_ports', 'port_macs', 'port_addrs'] as const;
+  const [gone, added] = [diff('ports', 'gone'), diff('ports', 'new')];
   return [
-    ...elements('delete', 'port_drops', diff('port_drops', 'gone')),
+    ...elements('delete', 'port_drops', gone.map(quoted)),
+    ...elements('delete', 'guest_ports', gone.map(quoted)),
     ...sets.flatMap((k) => elements('delete', k, diff(k, 'gone'))),
-    ...diff('counters', 'gone').map((c) => `delete counter ${ref} ${c}`),
-    ...diff('counters', 'new').map((c) => `add counter ${ref} ${c}`),
+    ...gone.map((p) => `delete counter ${ref} ${counterOf(p)}`),
+    ...added.map((p) => `add counter ${ref} ${counterOf(p)}`),
+    ...elements('add', 'guest_ports', added.map(quoted)),
     ...sets.flatMap((k) => elements('add', k, diff(k, 'new'))),
-    ...elements('add', 'port_drops', diff('port_drops', 'new').map(mapElement)),
+    ...elements('add', 'port_drops', added.map(dropsElement)),
   ];
 }
 
