@@ -15,22 +15,26 @@ export interface Cidr {
 const BITS: Record<IpFamily, number> = { 4: 32, 6: 128 };
 
 export function isIp(text: string): boolean {
-  return typeof text === 'string' && ipaddr.isValid(text) && !text.includes('%') && strictV4(text);
+  if (typeof text !== 'string') return false;
+  if (DOTTED_QUAD.test(text)) return true;
+  return text.includes(':') && ipaddr.isValid(text) && !text.includes('%');
 }
 
-/** ipaddr.js accepts legacy IPv4 forms ("10.1", "0x0a.0.0.1"); only dotted quads are accepted here. */
-function strictV4(text: string): boolean {
-  return (
-    text.includes(':') ||
-    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(text)
-  );
-}
+/**
+ * IPv4 is accepted only as a dotted quad without leading zeros (ipaddr.js also takes "10.1" and
+ * "0x0a.0.0.1"), which is its canonical form too; such addresses, the most common by far, are
+ * read without ipaddr.js (a desired state names thousands).
+ */
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function ipFamily(text: string): IpFamily {
+  if (DOTTED_QUAD.test(text)) return 4;
   return ipaddr.parse(text).kind() === 'ipv4' ? 4 : 6;
 }
 
 export function ipToBigInt(text: string): bigint {
+  if (DOTTED_QUAD.test(text))
+    return BigInt(text.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0));
   const bytes = ipaddr.parse(text).toByteArray();
   return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
 }
@@ -48,7 +52,7 @@ export function bigIntToIp(value: bigint, family: IpFamily): string {
 
 /** Normalises an address to its canonical text form (compressed IPv6, plain dotted IPv4). */
 export function canonicalIp(text: string): string {
-  return ipaddr.parse(text).toString();
+  return DOTTED_QUAD.test(text) ? text : ipaddr.parse(text).toString();
 }
 
 export class CidrError extends Error {}
