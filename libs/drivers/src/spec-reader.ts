@@ -1,15 +1,27 @@
 import { canonicalIp, isCanonicalCidr, isInterfaceName, isIp } from '@qnet/netaddr';
 
-/** Reading a desired spec from the bus: every check names where in the spec it failed. */
+/**
+ * Reading a desired spec from the bus: every check names where in the spec it failed. The path is
+ * spelled out only on failure (a spec may hold thousands of fields, each read with its reader).
+ */
 export class SpecReader {
-  constructor(readonly path: string) {}
+  constructor(
+    private readonly key: string | number,
+    private readonly parent?: SpecReader,
+  ) {}
+
+  get path(): string {
+    if (!this.parent) return String(this.key);
+    const base = this.parent.path;
+    return typeof this.key === 'number' ? `${base}[${this.key}]` : `${base}.${this.key}`;
+  }
 
   fail(message: string): never {
     throw new Error(`${this.path} ${message}`);
   }
 
   at(key: string | number): SpecReader {
-    return new SpecReader(typeof key === 'number' ? `${this.path}[${key}]` : `${this.path}.${key}`);
+    return new SpecReader(key, this);
   }
 }
 
