@@ -141,28 +141,46 @@ const chain = (name: string, hook: string, rules: string[]) =>
  * is nothing to filter.
  */
 export function portsTableBody(spec: LinuxSpec): string {
-  let body = bodies.get(spec);
-  if (body === undefined) bodies.set(spec, (body = renderPortsTable(spec, false)));
-  return body;
+  return rendered(spec).body;
+}
+
+interface RenderedPorts {
+  elements: PortElements;
+  body: string;
+  /** The body without elements: two specs with one shape differ only in elements. */
+  shape: string;
 }
 
 /**
- * Bodies by spec: a reconcile reads the desired spec's when it observes and when it plans, and the
- * applied one's on every reconcile after (a spec is never changed once parsed).
+ * Rendered once per spec (a spec is never changed once parsed): a reconcile reads the desired
+ * spec's table when it observes and when it plans, and the applied one's on every reconcile after.
  */
-const bodies = new WeakMap<LinuxSpec, string>();
+const renderings = new WeakMap<LinuxSpec, RenderedPorts>();
 
-/** The body without elements: two specs with one shape differ only in elements. */
-function renderPortsTable(spec: LinuxSpec, shape: boolean): string {
-  const ports = securedPorts(spec);
+function rendered(spec: LinuxSpec): RenderedPorts {
+  let r = renderings.get(spec);
+  if (r === undefined) {
+    const elements = portElements(securedPorts(spec));
+    r = {
+      elements,
+      body: renderPortsTable(spec, elements, false),
+      shape: renderPortsTable(spec, elements, true),
+    };
+    renderings.set(spec, r);
+  }
+  return r;
+}
+
+function renderPortsTable(spec: LinuxSpec, elements: PortElements, shape: boolean): string {
+  const guarded = elements.ports.length > 0;
   const underlay = underlayRules(spec);
-  const pre = [...underlay.in, ...(ports.length ? ['iifname @guest_ports jump guest'] : [])];
+  const pre = [...underlay.in, ...(guarded ? ['iifname @guest_ports jump guest'] : [])];
   return [
-    ...(ports.length ? [guestSets(portElements(ports), shape)] : []),
+    ...(guarded ? [guestSets(elements, shape)] : []),
     chain('prerouting', 'prerouting', pre),
     chain('forward', 'forward', underlay.forward),
     chain('output', 'output', underlay.out),
-    ...(ports.length ? [GUEST_CHAINS] : []),
+    ...(guarded ? [GUEST_CHAINS] : []),
   ].join('');
 }
 
@@ -173,8 +191,9 @@ function renderPortsTable(spec: LinuxSpec, shape: boolean): string {
  * counter. Undefined when anything else differs (the table is replaced); counts stay as they are.
  */
 export function portsTableUpdate(desired: LinuxSpec, held: LinuxSpec): string[] | undefined {
-  if (renderPortsTable(desired, true) !== renderPortsTable(held, true)) return undefined;
-  const [from, to] = [portElements(securedPorts(held)), portElements(securedPorts(desired))];
+  const [was, will] = [rendered(held), rendered(desired)];
+  if (will.shape !== was.shape) return undefined;
+  const [from, to] = [was.elements, will.elements];
   const ref = `${PORTS_TABLE.family} ${PORTS_TABLE.name}`;
   const diff = (k: keyof PortElements, which: 'gone' | 'new') => {
     const [a, b] = which === 'gone' ? [from[k], new Set(to[k])] : [to[k], new Set(from[k])];
@@ -194,6 +213,17 @@ export function portsTableUpdate(desired: LinuxSpec, held: LinuxSpec): string[] 
     ...sets.flatMap((k) => elements('add', k, diff(k, 'new'))),
     ...elements('add', 'port_drops', added.map(dropsElement)),
   ];
+}
+
+/**
+ * Whether going from the table `held` to `desired` replaces it whole (its shape changed), which
+ * keeps each port's count only when the counts are read first.
+ */
+export function rewritesPortsTable(desired: LinuxSpec, held: LinuxSpec): boolean {
+  const [body, before] = [portsTableBody(desired), portsTableBody(held)];
+  return (
+    body !== '' && before !== '' && body !== before && !portsTableUpdate(desired, held)?.length
+  );
 }
 
 const securedPorts = (spec: LinuxSpec): SecuredPort[] =>
