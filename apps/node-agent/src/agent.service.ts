@@ -26,7 +26,7 @@ import {
 import { probeCapabilities, uplinkCandidates, type Executor } from '@qnet/drivers';
 import type { AgentConfig } from './config.js';
 import { storeDeviceConfig } from './device-config.js';
-import type { Runner } from './driver-runner.js';
+import type { ApplyHow, Runner } from './driver-runner.js';
 import type { AgentIdentity } from './identity.js';
 import { LoadSampler } from './routing-metrics.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
@@ -213,10 +213,10 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       }
       const runner = this.runners.get(verb);
       if (!runner) throw new QnetError('not_found', `this agent has no ${verb} driver`);
-      const state = await validatePayload(DesiredState, msg.json<unknown>());
+      const state = await readDesiredState(msg.json<unknown>());
       if (state.driver !== verb)
         throw QnetError.invalid('driver', `must be ${verb} on this subject`);
-      const result = await this.applyAndReport(state);
+      const result = await this.applyAndReport(state, { delta: true });
       if (!result.ok) agentMetrics.commandFailures.inc({ driver: verb });
       respond({ data: result });
     } catch (err) {
@@ -249,10 +249,10 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     });
   }
 
-  private async applyAndReport(state: DesiredState): Promise<ApplyResult> {
+  private async applyAndReport(state: DesiredState, how?: ApplyHow): Promise<ApplyResult> {
     const runner = this.runners.get(state.driver);
     if (!runner) throw new QnetError('not_found', `this agent has no ${state.driver} driver`);
-    const result = await runner.apply(state);
+    const result = await runner.apply(state, how);
     if (result.superseded) return result;
     this.report(result);
     if (!result.ok)
@@ -317,4 +317,17 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       version: QNET_VERSION,
     };
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A pushed desired state: its envelope is validated here, its spec by the driver (Driver.parse reads
+ * every field and names the one it refuses) — not walked twice, as it may name thousands of NICs.
+ */
+async function readDesiredState(body: unknown): Promise<DesiredState> {
+  if (!isObject(body) || !isObject(body.spec)) return validatePayload(DesiredState, body);
+  const state = await validatePayload(DesiredState, { ...body, spec: {} });
+  return { ...state, spec: body.spec };
 }
