@@ -24,6 +24,12 @@ export const agentMetrics = {
     buckets: SECONDS,
     registers: [processMetrics],
   }),
+  deltaFallbacks: new Counter({
+    name: 'qnet_agent_delta_fallbacks_total',
+    help: 'pushed changes that failed against the last applied state and were planned again against a full observation',
+    labelNames: ['driver'],
+    registers: [processMetrics],
+  }),
   commandFailures: new Counter({
     name: 'qnet_agent_command_failures_total',
     help: 'commands on qnet.agent.<host>.cmd.<driver> refused or failed, by driver',

@@ -1,4 +1,4 @@
-import { DryRunExecutor, linuxDriver } from '@qnet/drivers';
+import { DryRunExecutor, linuxDriver, type Driver, type Executor } from '@qnet/drivers';
 import { DriverRunner } from './driver-runner.js';
 
 const state = (generation: number, bridge: string) => ({
@@ -41,5 +41,64 @@ describe('DriverRunner', () => {
     await runner.apply(state(2, 'qbr2'));
     expect(await runner.status()).toMatchObject({ observed: 1 });
     expect(polls).toBe(1);
+  });
+});
+
+/**
+ * A host that holds one number, and a driver that sets it: enough to see which observation a
+ * push is planned against.
+ */
+function numberHost() {
+  const host = { n: 0, failures: 0, reads: [] as string[] };
+  const exec: Executor = {
+    mode: 'real',
+    read: async () => ({ stdout: '', stderr: '' }),
+    run: async (argv) => {
+      if (host.failures-- > 0) throw new Error('command failed');
+      host.n = Number(argv[1]);
+      return { stdout: '', stderr: '' };
+    },
+  };
+  const driver: Driver<{ n?: number }, { n?: number }> = {
+    name: 'number',
+    parse: (spec) => spec as { n?: number },
+    observe: async () => (host.reads.push('whole host'), { n: host.n }),
+    observeSince: async (_exec, _desired, applied) => (host.reads.push('since'), applied),
+    plan: (desired, observed) => (desired.n === observed.n ? [] : [['set', String(desired.n)]]),
+    assumeApplied: (spec) => spec,
+  };
+  const runner = new DriverRunner(driver, exec);
+  const push = (generation: number, n: number) =>
+    runner.apply({ driver: 'number', generation, spec: { n } }, { delta: true });
+  return { host, runner, push };
+}
+
+describe('DriverRunner deltas', () => {
+  it('plans a push against the last successful apply, and pulls and resyncs against the host', async () => {
+    const { host, runner, push } = numberHost();
+    await push(1, 1); // nothing applied yet: the whole host
+    await push(2, 2);
+    await runner.apply({ driver: 'number', generation: 3, spec: { n: 3 } }); // a pull
+    await runner.resync();
+    expect(host.reads).toEqual(['whole host', 'since', 'whole host', 'whole host']);
+    expect(host.n).toBe(3);
+  });
+
+  it('a push that fails against the last apply is planned again against the host', async () => {
+    const { host, push } = numberHost();
+    await push(1, 1);
+    host.n = 7; // drift the last apply does not know of (the resync's to repair)
+    await push(2, 1);
+    expect(host.n).toBe(7);
+    host.reads.length = 0;
+    host.failures = 1;
+    expect(await push(3, 5)).toMatchObject({ ok: true, changes: [['set', '5']] });
+    expect(host.reads).toEqual(['since', 'whole host']);
+    host.failures = 2;
+    expect(await push(4, 6)).toMatchObject({ ok: false });
+    // After a failed apply the host is unknown: the next push reads it whole.
+    host.reads.length = 0;
+    expect(await push(5, 6)).toMatchObject({ ok: true });
+    expect(host.reads).toEqual(['whole host']);
   });
 });

@@ -7,10 +7,18 @@ export interface Runner {
   readonly name: string;
   readonly appliedGeneration: number;
   onLiveChange: () => void;
-  apply(state: DesiredState): Promise<ApplyResult>;
+  apply(state: DesiredState, how?: ApplyHow): Promise<ApplyResult>;
   resync(): Promise<ApplyResult> | undefined;
   status(): Promise<(ApplyResult & { observed: unknown }) | undefined>;
   stop(): void;
+}
+
+/**
+ * A push is a `delta`: planned against what the last apply left (Driver.observeSince), when that
+ * apply succeeded with nothing left out. Pulls and resyncs observe the whole host.
+ */
+export interface ApplyHow {
+  delta?: boolean;
 }
 
 /**
@@ -21,6 +29,8 @@ export interface Runner {
 export class DriverRunner<S, O> implements Runner {
   private desired: S | undefined;
   private applied: S | undefined;
+  /** The host holds exactly `applied`: its apply succeeded and left nothing out. */
+  private holdsApplied = false;
   private generation = -1;
   private desiredGeneration = -1;
   private chain: Promise<unknown> = Promise.resolve();
@@ -63,13 +73,13 @@ export class DriverRunner<S, O> implements Runner {
     return { ...this.last, changes: [], observed: await this.driver.status(this.exec) };
   }
 
-  apply(state: DesiredState): Promise<ApplyResult> {
+  apply(state: DesiredState, how: ApplyHow = {}): Promise<ApplyResult> {
     this.newest = Math.max(this.newest, state.generation);
     const run = this.chain.then(async () =>
       // Superseded only while the newer state is still to be applied; older than applied is stale.
       state.generation < this.newest && this.newest > this.generation
         ? this.superseded(state)
-        : (this.last = await this.applyNow(state)),
+        : (this.last = await this.applyNow(state, how)),
     );
     this.chain = run.catch(() => undefined);
     return run;
@@ -96,7 +106,7 @@ export class DriverRunner<S, O> implements Runner {
     };
   }
 
-  private async applyNow(state: DesiredState): Promise<ApplyResult> {
+  private async applyNow(state: DesiredState, how: ApplyHow): Promise<ApplyResult> {
     const base = { driver: this.driver.name, generation: state.generation };
     if (state.generation < this.generation) {
       return {
@@ -119,10 +129,18 @@ export class DriverRunner<S, O> implements Runner {
       this.desired = spec;
       this.desiredGeneration = state.generation;
       this.driver.follow?.(spec, () => this.onLiveChange());
-      const { changes, rejected } = await reconcile(this.driver, this.exec, spec, this.applied, {
-        confirmDrift: state.generation === this.generation,
-      });
+      const delta = Boolean(how.delta) && this.holdsApplied && state.generation > this.generation;
+      this.holdsApplied = false;
+      const { changes, rejected, fallback } = await reconcile(
+        this.driver,
+        this.exec,
+        spec,
+        this.applied,
+        { confirmDrift: state.generation === this.generation, delta },
+      );
+      if (fallback !== undefined) agentMetrics.deltaFallbacks.inc({ driver: this.name });
       this.applied = spec;
+      this.holdsApplied = Object.keys(rejected).length === 0;
       this.generation = state.generation;
       agentMetrics.appliedGeneration.set({ driver: this.name }, state.generation);
       timer({ outcome: 'ok' });

@@ -52,6 +52,13 @@ export interface Driver<Spec = unknown, Observed = unknown> {
   /** What the host would look like after applying `desired` (used in dry-run, where nothing is observed). */
   assumeApplied(desired: Spec): Observed;
   /**
+   * What the host holds when it is taken to be as the last apply (`applied`) left it, reading only
+   * what that cannot tell: a pushed change then costs what it changes, not what the host holds.
+   * Drift elsewhere is the resync's to repair; a change that fails against it is planned again
+   * against a full observation.
+   */
+  observeSince?(exec: Executor, desired: Spec, applied: Spec): Promise<Observed>;
+  /**
    * Parts of `desired` this host cannot realize as observed (resource name → why), which `plan`
    * leaves out so that the rest applies: the agent reports them, the control plane shows them.
    */
@@ -74,20 +81,37 @@ export interface ApplyOutcome {
   rejected: Record<string, string>;
 }
 
-/** observe → plan → run each command in order; stops at the first failing command. */
+/**
+ * observe → plan → run each command in order; stops at the first failing command. A `delta`
+ * (a pushed change after a successful apply of `previous`) is planned against what `previous`
+ * left where the driver can say so (observeSince), and against a full observation if that fails.
+ */
 export async function reconcile<S, O>(
   driver: Driver<S, O>,
   exec: Executor,
   desired: S,
   previous: S | undefined,
-  opts: { confirmDrift?: boolean } = {},
-): Promise<ApplyOutcome> {
+  opts: { confirmDrift?: boolean; delta?: boolean } = {},
+): Promise<ApplyOutcome & { fallback?: string }> {
   if (exec.mode === 'dry-run')
     return execute(
       exec,
       driver.plan(desired, driver.assumeApplied(previous ?? driver.parse({}))),
       {},
     );
+  let fallback: string | undefined;
+  if (opts.delta && previous !== undefined && driver.observeSince) {
+    try {
+      const observed = await driver.observeSince(exec, desired, previous);
+      return await execute(
+        exec,
+        driver.plan(desired, observed),
+        driver.unrealizable?.(desired, observed) ?? {},
+      );
+    } catch (err) {
+      fallback = (err as Error).message;
+    }
+  }
   let observed = await driver.observe(exec, desired, previous);
   let changes = driver.plan(desired, observed);
   // A state already applied that now looks different must look so twice: one observation taken
@@ -96,7 +120,8 @@ export async function reconcile<S, O>(
     observed = await driver.observe(exec, desired, previous);
     changes = driver.plan(desired, observed);
   }
-  return execute(exec, changes, driver.unrealizable?.(desired, observed) ?? {});
+  const outcome = await execute(exec, changes, driver.unrealizable?.(desired, observed) ?? {});
+  return fallback === undefined ? outcome : { ...outcome, fallback };
 }
 
 async function execute(

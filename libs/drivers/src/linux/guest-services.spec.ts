@@ -1,5 +1,7 @@
 import type { LinuxSpec } from '@qnet/contracts';
 import { argvOf } from '../driver.js';
+import type { Executor } from '../executor.js';
+import { linuxDriver } from './driver.js';
 import { parseLeases, planDnsmasq, renderDnsmasq, type ObservedDnsmasq } from './dnsmasq.js';
 import {
   parsePortDrops,
@@ -254,6 +256,43 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
     );
     const [replace] = scripts({});
     expect(replace).toContain('delete table bridge qnet_ports');
+  });
+
+  it('plans a pushed attach against the last apply: the new port only, with nothing read', async () => {
+    const reads: string[][] = [];
+    const exec: Executor = {
+      mode: 'real',
+      read: async (argv) => {
+        reads.push([...argv]);
+        return { stdout: 'counter drops_7461702d61 { packets 3 bytes 180 }', stderr: '' };
+      },
+      run: async () => ({ stdout: '', stderr: '' }),
+    };
+    const driver = linuxDriver({ dnsmasqDir: DIR });
+    const one = spec();
+    const tapB = { ...one.taps[0]!, name: 'tap-b', security: { pairs: [] } };
+    const two: LinuxSpec = { ...one, taps: [...one.taps, tapB] };
+    const plan = driver.plan(two, await driver.observeSince!(exec, two, one)).map(argvOf);
+    expect(reads).toEqual([]);
+    expect(plan.filter((c) => c[0] !== 'write' && c[0] !== 'dnsmasq')).toEqual([
+      ['ip', 'tuntap', 'add', 'dev', 'tap-b', 'mode', 'tap'],
+      ['ip', 'link', 'set', 'dev', 'tap-b', 'alias', 'qnet-managed'],
+      ['ip', 'link', 'set', 'dev', 'tap-b', 'master', 'qbrweb', 'mtu', '1400', 'up'],
+      ['nft', '-f', '-'],
+    ]);
+    const inputs = (changes: ReturnType<typeof driver.plan>) =>
+      changes.flatMap((c) => ('input' in c && c.input ? [c.input] : [])).join('');
+    expect(inputs(driver.plan(two, await driver.observeSince!(exec, two, one)))).toContain(
+      'add element bridge qnet_ports guest_ports { "tap-b" }',
+    );
+    // A change of the table's shape rewrites it: the counts are read first, and kept.
+    const overlay: LinuxSpec = { ...one, bridges: [{ ...one.bridges[0]!, nat: false }] };
+    overlay.vxlans = [
+      { name: 'vx7', vni: 7, bridge: 'qbrweb', local: '192.0.2.1', port: 4789, mtu: 1400 },
+    ].map((x) => ({ ...x, flood: [], fdb: [], neigh: [] }));
+    const rewrite = driver.plan(overlay, await driver.observeSince!(exec, overlay, one));
+    expect(reads).toEqual([['nft', '-t', 'list', 'table', 'bridge', 'qnet_ports']]);
+    expect(inputs(rewrite)).toContain('counter drops_7461702d61 { packets 3 bytes 180 }');
   });
 
   it("keeps an overlay's DHCP and its distributed gateway off the underlay, both ways", () => {
