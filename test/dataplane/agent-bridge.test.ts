@@ -104,6 +104,13 @@ describe('node agent drives a real kernel inside its host namespace', () => {
       (await cluster.logs('node-agent-dp-1')).filter((l) => String(l.msg).includes('in netns mode'))
         .length;
     await waitFor(async () => (await started()) === 2, 10_000, 'the restarted agent');
+    // It logs its start before its command subscription reaches the server.
+    const answers = () =>
+      busRequest(control, 'qnet.agent.dp-1.cmd.ping', {}).then(
+        () => true,
+        () => false,
+      );
+    await waitFor(answers, 10_000, 'the restarted agent answering');
     const result = await busRequest<ApplyResult>(control, 'qnet.agent.dp-1.cmd.linux', desired);
     expect(result).toMatchObject({ ok: true, changes: [] });
     const after = await host.exec(['ip', '-j', 'link', 'show', 'qbr0']);
@@ -121,5 +128,89 @@ describe('node agent drives a real kernel inside its host namespace', () => {
       0,
     );
     expect(await vms[0]!.ping('10.77.0.2', 1)).toBe(false);
+  });
+});
+
+/**
+ * A push is planned against what the agent's last apply left, not against a fresh listing of the
+ * host: drift it does not know of makes a command fail, and that change is then planned again
+ * against the whole host — the push still converges, without waiting for the resync (disabled
+ * here: one every ten minutes).
+ */
+describe('a push on a host that drifted since the last apply', () => {
+  let cluster: TestCluster;
+  let control: NatsConnection;
+  let host: Netns;
+  let desired = {
+    driver: 'linux',
+    generation: 1,
+    spec: { bridges: [{ name: 'qbr1', mtu: 1500 }], taps: [{ name: 'qtap1', bridge: 'qbr1' }] },
+  };
+  const push = async (generation: number, spec: typeof desired.spec) => {
+    desired = { driver: 'linux', generation, spec };
+    return busRequest<ApplyResult>(control, 'qnet.agent.dp-2.cmd.linux', desired);
+  };
+  const masterOf = async (dev: string) => {
+    const r = await host.exec(['ip', '-j', 'link', 'show', dev], { reject: false });
+    return r.exitCode === 0 ? ((JSON.parse(r.stdout)[0].master as string) ?? '') : undefined;
+  };
+
+  beforeAll(async () => {
+    host = await Netns.create('qhost');
+    cluster = await TestCluster.create({
+      hostIds: ['dp-2'],
+      env: { HEARTBEAT_INTERVAL_MS: '500', RESYNC_INTERVAL_MS: '600000' },
+    });
+    control = await cluster.connectAs('network-registry');
+    control.subscribe('qnet.agent.dp-2.desired.linux', {
+      callback: (_e, m) => void m.respond(encodeJson({ data: desired })),
+    });
+    await control.flush();
+    cluster.start('node-agent', { hostId: 'dp-2', mode: 'netns', netns: host.name });
+    await waitFor(async () => (await masterOf('qtap1')) === 'qbr1', 10_000, 'qtap1 in qbr1');
+  });
+  afterAll(async () => {
+    await cluster?.teardown();
+    await host?.delete();
+  });
+
+  it('rebuilds a bridge deleted by hand when a push adds a port to it', async () => {
+    await host.exec(['ip', 'link', 'del', 'qbr1']);
+    const taps = [
+      { name: 'qtap1', bridge: 'qbr1' },
+      { name: 'qtap2', bridge: 'qbr1' },
+    ];
+    const result = await push(2, { bridges: [{ name: 'qbr1', mtu: 1500 }], taps });
+    expect(result.ok).toBe(true);
+    expect(result.changes).toContainEqual(expect.arrayContaining(['ip', 'link', 'add', 'qbr1']));
+    expect(await masterOf('qtap1')).toBe('qbr1');
+    expect(await masterOf('qtap2')).toBe('qbr1');
+  });
+
+  it('removes a port already deleted by hand without failing', async () => {
+    await host.exec(['ip', 'link', 'del', 'qtap2']);
+    const result = await push(3, {
+      bridges: [{ name: 'qbr1', mtu: 1500 }],
+      taps: [{ name: 'qtap1', bridge: 'qbr1' }],
+    });
+    expect(result).toMatchObject({ ok: true, changes: [] });
+    expect(await masterOf('qtap1')).toBe('qbr1');
+  });
+
+  it('plans an undrifted push from the last apply: only the new port', async () => {
+    const result = await push(4, {
+      bridges: [{ name: 'qbr1', mtu: 1500 }],
+      taps: [
+        { name: 'qtap1', bridge: 'qbr1' },
+        { name: 'qtap3', bridge: 'qbr1' },
+      ],
+    });
+    expect(result.ok).toBe(true);
+    expect(result.changes.map((c) => c.slice(0, 5).join(' '))).toEqual([
+      'ip tuntap add dev qtap3',
+      'ip link set dev qtap3',
+      'ip link set dev qtap3',
+    ]);
+    expect(await masterOf('qtap3')).toBe('qbr1');
   });
 });
