@@ -49,6 +49,8 @@ export class ExecaExecutor implements Executor {
 
   private async exec(argv: readonly string[], input?: string): Promise<CommandResult> {
     if (argv.length === 0) throw new Error('empty command');
+    const signal = signalOf(argv);
+    if (signal) return sendSignal(argv, signal);
     const full = this.opts.netns ? inNamespace(this.opts.netns, argv) : [...argv];
     const res = await execa(full[0]!, full.slice(1), {
       input,
@@ -74,6 +76,35 @@ export class ExecaExecutor implements Executor {
       );
     }
     return { stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? '') };
+  }
+}
+
+const SIGNALS = new Set(['HUP', 'TERM']);
+
+/** `kill -<SIG> <pid>` as the agent plans it (a daemon's reload or stop). */
+function signalOf(argv: readonly string[]): { name: NodeJS.Signals; pid: number } | undefined {
+  const [cmd, flag, pid, ...rest] = argv;
+  if (cmd !== 'kill' || rest.length || !flag?.startsWith('-') || !/^[1-9]\d*$/.test(pid ?? ''))
+    return undefined;
+  const name = flag.slice(1);
+  return SIGNALS.has(name) ? { name: `SIG${name}` as NodeJS.Signals, pid: Number(pid) } : undefined;
+}
+
+/**
+ * Sent by the agent itself, as kill(1) would (a signal reaches a process in any namespace): one
+ * process start fewer per DHCP change. Fails the same way kill(1) does.
+ */
+function sendSignal(
+  argv: readonly string[],
+  s: { name: NodeJS.Signals; pid: number },
+): CommandResult {
+  try {
+    process.kill(s.pid, s.name);
+    return { stdout: '', stderr: '' };
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ESRCH' ? 'No such process' : String(err);
+    throw new CommandError(argv, 1, `kill: (${s.pid}) - ${reason}`, 'exit 1');
   }
 }
 
