@@ -1,4 +1,5 @@
 import type { NetworkView, NicView } from '@qnet/contracts';
+import { eui64LinkLocal } from '@qnet/netaddr';
 import { waitFor } from '@qnet/stack';
 import { DhcpClient, linkNamespaces, Netns, TestCluster } from '@qnet/testing';
 import { rm } from 'node:fs/promises';
@@ -9,6 +10,21 @@ const UPSTREAM_IP = '198.51.100.2';
 const HOST_UPLINK_IP = '198.51.100.1';
 const GATEWAY = '10.66.0.1';
 const RUN_DIR = `/run/qnet/${HOST}-test`;
+
+/**
+ * An unsolicited neighbour advertisement (override flag) to all nodes: argv source, target,
+ * interface. The kernel fills in an ICMPv6 raw socket's checksum.
+ */
+const SEND_NEIGHBOUR_ADVERTISEMENT = `
+import socket, struct, sys
+source, target, dev = sys.argv[1:4]
+ifindex = socket.if_nametoindex(dev)
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.bind((source, 0, 0, ifindex))
+na = struct.pack('!BBHI', 136, 0, 0, 0x20000000) + socket.inet_pton(socket.AF_INET6, target)
+s.sendto(na, ('ff02::1', 0, 0, ifindex))
+`;
 
 /**
  * A nat network that serves its guests, on a real kernel with a real agent and a real dnsmasq:
@@ -206,28 +222,58 @@ describe('guest services: DHCP and DNS from IPAM, port security', () => {
     ).toBe(0);
   });
 
-  it('lets IPv6 through from link-local addresses only (IPAM is IPv4), unless the port is open', async () => {
-    const [, b, , open] = guests as [Netns, Netns, Netns, Netns];
+  it("lets IPv6 through from the NIC's own link-local address only (IPAM is IPv4), unless the port is open", async () => {
+    const [a, b, , open] = guests as [Netns, Netns, Netns, Netns];
     const ping6 = async (g: Netns, args: string[]) =>
       (await g.exec(['ping', '-6', '-c', '2', '-W', '1', ...args], { reject: false })).exitCode;
+    const drops = async () => (await nicView(nics[1]!.id)).port_security_drops;
     for (const address of ['fe80::fe/64', '2001:db8:66::fe/64'])
       await host.exec(['ip', '-6', 'addr', 'add', address, 'dev', 'qbrweb', 'nodad']);
-    // udhcpc's deconfig flushed the guests' kernel-made link-local addresses: one by hand.
-    await b.exec(['ip', '-6', 'addr', 'add', 'fe80::2/64', 'dev', 'eth0', 'nodad']);
-    // Neighbour discovery and traffic from the guest's link-local address pass.
+    // udhcpc's deconfig flushed the guests' kernel-made link-local addresses: they come back
+    // by hand, each derived from the guest's MAC as the kernel derives it.
+    const own = nics.map((n) => eui64LinkLocal(n.guest_mac));
+    for (const [i, g] of [a, b, open].entries()) {
+      const nic = i === 2 ? 3 : i;
+      await g.exec(['ip', '-6', 'addr', 'replace', `${own[nic]}/64`, 'dev', 'eth0', 'nodad']);
+    }
+    // Neighbour discovery and traffic from the guest's own link-local address pass.
     await waitFor(
       async () => (await ping6(b, ['-I', 'eth0', 'fe80::fe'])) === 0,
       10_000,
       'guest → the bridge, link-local',
     );
-    const before = (await nicView(nics[1]!.id)).port_security_drops;
+    let before = await drops();
     await b.exec(['ip', '-6', 'addr', 'add', '2001:db8:66::2/64', 'dev', 'eth0', 'nodad']);
     expect(await ping6(b, ['-I', '2001:db8:66::2', '2001:db8:66::fe'])).not.toBe(0);
+    await waitFor(async () => (await drops()) >= before + 2, 10_000, 'global IPv6 drops counted');
+    // Another link-local address is someone else's (ND spoofing starts there).
+    before = await drops();
+    const [ownAddress, foreign] = [`${own[1]}/64`, 'fe80::2/64'];
+    await b.exec(['ip', '-6', 'addr', 'del', ownAddress, 'dev', 'eth0']);
+    await b.exec(['ip', '-6', 'addr', 'add', foreign, 'dev', 'eth0', 'nodad']);
+    expect(await ping6(b, ['-I', 'eth0', 'fe80::fe'])).not.toBe(0);
+    await waitFor(async () => (await drops()) >= before + 2, 10_000, 'foreign link-local drops');
+    await b.exec(['ip', '-6', 'addr', 'del', foreign, 'dev', 'eth0']);
+    await b.exec(['ip', '-6', 'addr', 'add', ownAddress, 'dev', 'eth0', 'nodad']);
+    // A neighbour advertisement from its own address claiming guest a's: dropped, counted, and
+    // never seen by a; the open port's passes.
+    const advertisement = async (from: Netns, source: string) => {
+      const seen = a.exec(
+        ['timeout', '3', 'tcpdump', '-i', 'eth0', '-n', '-c', '1', `icmp6 and ip6[40] == 136`],
+        { reject: false },
+      );
+      await new Promise((r) => setTimeout(r, 800)); // tcpdump listening
+      await from.exec(['python3', '-c', SEND_NEIGHBOUR_ADVERTISEMENT, source, own[0]!, 'eth0']);
+      return (await seen).stdout.includes(`tgt is ${own[0]}`);
+    };
+    before = await drops();
+    expect(await advertisement(b, own[1]!)).toBe(false);
     await waitFor(
-      async () => (await nicView(nics[1]!.id)).port_security_drops >= before + 2,
+      async () => (await drops()) > before,
       10_000,
-      'the IPv6 drops counted on the NIC',
+      'the spoofed advertisement counted',
     );
+    expect(await advertisement(open, own[3]!)).toBe(true);
     await open.exec(['ip', '-6', 'addr', 'add', '2001:db8:66::3/64', 'dev', 'eth0', 'nodad']);
     expect(await ping6(open, ['-I', '2001:db8:66::3', '2001:db8:66::fe'])).toBe(0);
     await b.exec(['ip', '-6', 'addr', 'del', '2001:db8:66::2/64', 'dev', 'eth0']);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { canonicalIp } from './cidr.js';
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
@@ -27,4 +28,32 @@ export function randomLocalMac(prefix = ''): string {
   const first = (parseInt(bytes[0]!, 16) | 0x02) & 0xfe;
   bytes[0] = first.toString(16).padStart(2, '0');
   return bytes.join(':');
+}
+
+/**
+ * The IPv6 link-local address a host derives from a MAC (modified EUI-64, RFC 4291 appendix A:
+ * U/L bit flipped, ff:fe in the middle), as its 8 groups of 16 bits.
+ */
+function eui64Groups(mac: string): number[] {
+  const b = normalizeMac(mac)
+    .split(':')
+    .map((x) => parseInt(x, 16));
+  const id = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
+  return [0xfe80, 0, 0, 0, ...[0, 2, 4, 6].map((i) => (id[i]! << 8) | id[i + 1]!)];
+}
+
+/** That link-local address in its canonical text form, e.g. fe80::ff:fe00:a for 02:00:00:00:00:0a. */
+export function eui64LinkLocal(mac: string): string {
+  return canonicalIp(
+    eui64Groups(mac)
+      .map((x) => x.toString(16))
+      .join(':'),
+  );
+}
+
+/** The same address as one 128-bit hexadecimal number (how nft compares raw header fields). */
+export function eui64LinkLocalHex(mac: string): string {
+  return `0x${eui64Groups(mac)
+    .map((x) => x.toString(16).padStart(4, '0'))
+    .join('')}`;
 }

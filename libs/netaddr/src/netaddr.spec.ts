@@ -1,4 +1,6 @@
 import {
+  eui64LinkLocal,
+  eui64LinkLocalHex,
   addressAt,
   canonicalIp,
   cidrContainsCidr,
@@ -88,6 +90,12 @@ describe('MACs', () => {
       expect(parseInt(mac.slice(0, 2), 16) & 0x02).toBe(2);
     }
     expect(randomLocalMac('aa:fc').startsWith('aa:fc:')).toBe(true);
+  });
+
+  it("derives a MAC's EUI-64 link-local address, as the kernel does", () => {
+    expect(eui64LinkLocal('52:54:00:12:34:56')).toBe('fe80::5054:ff:fe12:3456');
+    expect(eui64LinkLocal('02:00:00:00:00:0A')).toBe('fe80::ff:fe00:a');
+    expect(eui64LinkLocalHex('02:00:00:00:00:0a')).toBe('0xfe80000000000000000000fffe00000a');
   });
 });
 

@@ -168,8 +168,17 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
       'ether type ip iifname . ether saddr . ip saddr != @port_addrs counter name iifname map @port_drops drop',
     );
     expect(body).toContain('ether type ip udp sport 67 counter name iifname map @port_drops drop');
+    // IPv6 only from the MAC's link-local address (or ::), which is also the only target a
+    // neighbour advertisement may claim.
+    expect(setOf('port_lladdrs')).toContain('elements = { "tap-a" . fe80::ff:fe00:a }');
+    expect(setOf('port_nd_targets')).toContain(
+      'elements = { "tap-a" . 0xfe80000000000000000000fffe00000a }',
+    );
     expect(body).toContain(
-      'ether type ip6 ip6 saddr != { ::, fe80::/10 } counter name iifname map @port_drops drop',
+      'ether type ip6 ip6 saddr != :: iifname . ip6 saddr != @port_lladdrs counter name iifname map @port_drops drop',
+    );
+    expect(body).toContain(
+      'icmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd_targets counter name iifname map @port_drops drop',
     );
     // An allowed CIDR covering the NIC's own address replaces it (an interval set refuses the
     // overlap); another MAC's pair stays.
@@ -208,6 +217,8 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
       `add element ${ref} addressed_ports { "tap-b" }`,
       `add element ${ref} port_macs { "tap-b" . 02:00:00:00:00:0b }`,
       `add element ${ref} port_addrs { "tap-b" . 02:00:00:00:00:0b . 10.70.0.11 }`,
+      `add element ${ref} port_lladdrs { "tap-b" . fe80::ff:fe00:b }`,
+      `add element ${ref} port_nd_targets { "tap-b" . 0xfe80000000000000000000fffe00000b }`,
       `add element ${ref} port_drops { "tap-b" : "drops_7461702d62" }`,
     ]);
     // Removed: the map entry before the counter it names.
@@ -217,6 +228,8 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
       `delete element ${ref} addressed_ports { "tap-b" }`,
       `delete element ${ref} port_macs { "tap-b" . 02:00:00:00:00:0b }`,
       `delete element ${ref} port_addrs { "tap-b" . 02:00:00:00:00:0b . 10.70.0.11 }`,
+      `delete element ${ref} port_lladdrs { "tap-b" . fe80::ff:fe00:b }`,
+      `delete element ${ref} port_nd_targets { "tap-b" . 0xfe80000000000000000000fffe00000b }`,
       `delete counter ${ref} drops_7461702d62`,
     ]);
     // The last port gone, or another chain: the table is replaced.

@@ -1,5 +1,5 @@
 import { PORT_SECURITY_TABLE, type LinuxSpec, type PortSecurity } from '@qnet/contracts';
-import { cidrsOverlap, parseCidr } from '@qnet/netaddr';
+import { cidrsOverlap, eui64LinkLocal, eui64LinkLocalHex, parseCidr } from '@qnet/netaddr';
 import { namedCounters, type OwnedTable } from '../nft.js';
 
 /** The agent's bridge-family table: every guest port's filter, and DHCP kept off the underlay. */
@@ -32,18 +32,21 @@ const GUEST_CHAINS = `  chain guest {
     ether type arp iifname . arp saddr ether . arp saddr ip != @port_addrs ${DROP}
     ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return
     ether type ip iifname . ether saddr . ip saddr != @port_addrs ${DROP}
-    ether type ip6 ip6 saddr != { ::, fe80::/10 } ${DROP}
+    ether type ip6 ip6 saddr != :: iifname . ip6 saddr != @port_lladdrs ${DROP}
+    ether type ip6 icmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd_targets ${DROP}
   }
 `;
 // Read as: a port's own MAC is checked first; DHCP snooping (a guest is never a DHCP server, nor
 // an IPv6 router); an ARP probe (RFC 5227) asks from 0.0.0.0 whether an address is free; IPAM
-// hands out IPv4 only, so IPv6 may come only from a link-local address or, for duplicate address
-// detection, from ::; a NIC without an address (a network without IPAM) is held to its MAC only;
+// hands out IPv4 only, so IPv6 may come only from the link-local address the port's MAC derives
+// (EUI-64, as Neutron and OVN allow) or, for duplicate address detection, from ::, and a neighbour
+// advertisement may claim only that address (ND spoofing); a NIC without an address (a network without IPAM) is held to its MAC only;
 // tagged or other frames would bypass the checks.
 
+/** `type` is a set's declaration: `type <datatype>`, or `typeof <expression>` for raw fields. */
 function set(name: string, type: string, elements: string[], flags = '', kind = 'set'): string {
   const els = elements.length ? `    elements = { ${elements.join(', ')} }\n` : '';
-  return `  ${kind} ${name} {\n    type ${type}\n${flags ? `    flags ${flags}\n` : ''}${els}  }\n`;
+  return `  ${kind} ${name} {\n    ${type}\n${flags ? `    flags ${flags}\n` : ''}${els}  }\n`;
 }
 
 /**
@@ -71,6 +74,9 @@ interface PortElements {
   addressed_ports: string[];
   port_macs: string[];
   port_addrs: string[];
+  /** Each of the port's MACs' link-local address, as an address and as nft's raw 128 bits. */
+  port_lladdrs: string[];
+  port_nd_targets: string[];
 }
 
 type SecuredPort = { name: string; security: PortSecurity };
@@ -78,17 +84,22 @@ type SecuredPort = { name: string; security: PortSecurity };
 const quoted = (port: string) => `"${port}"`;
 const dropsElement = (port: string) => `${quoted(port)} : "${counterOf(port)}"`;
 
+const macsOf = (p: SecuredPort) => [...new Set(p.security.pairs.map((x) => x.mac))];
+
 function portElements(ports: SecuredPort[]): PortElements {
+  const addressed = ports.filter((p) => p.security.pairs.some((x) => x.ip));
   return {
     ports: ports.map((p) => p.name),
-    addressed_ports: ports
-      .filter((p) => p.security.pairs.some((x) => x.ip))
-      .map((p) => quoted(p.name)),
-    port_macs: ports.flatMap((p) =>
-      [...new Set(p.security.pairs.map((x) => x.mac))].map((m) => `${quoted(p.name)} . ${m}`),
-    ),
+    addressed_ports: addressed.map((p) => quoted(p.name)),
+    port_macs: ports.flatMap((p) => macsOf(p).map((m) => `${quoted(p.name)} . ${m}`)),
     port_addrs: ports.flatMap((p) =>
       addressPairs(p.security).map((x) => `${quoted(p.name)} . ${x.mac} . ${x.ip}`),
+    ),
+    port_lladdrs: addressed.flatMap((p) =>
+      macsOf(p).map((m) => `${quoted(p.name)} . ${eui64LinkLocal(m)}`),
+    ),
+    port_nd_targets: addressed.flatMap((p) =>
+      macsOf(p).map((m) => `${quoted(p.name)} . ${eui64LinkLocalHex(m)}`),
     ),
   };
 }
@@ -97,11 +108,13 @@ function portElements(ports: SecuredPort[]): PortElements {
 function guestSets(e: PortElements, shape: boolean): string {
   const els = (list: string[]) => (shape ? [] : list);
   return [
-    set('guest_ports', 'ifname', els(e.ports.map(quoted))),
-    set('addressed_ports', 'ifname', els(e.addressed_ports)),
-    set('port_macs', 'ifname . ether_addr', els(e.port_macs)),
-    set('port_addrs', 'ifname . ether_addr . ipv4_addr', els(e.port_addrs), 'interval'),
-    set('port_drops', 'ifname : counter', els(e.ports.map(dropsElement)), '', 'map'),
+    set('guest_ports', 'type ifname', els(e.ports.map(quoted))),
+    set('addressed_ports', 'type ifname', els(e.addressed_ports)),
+    set('port_macs', 'type ifname . ether_addr', els(e.port_macs)),
+    set('port_addrs', 'type ifname . ether_addr . ipv4_addr', els(e.port_addrs), 'interval'),
+    set('port_lladdrs', 'type ifname . ipv6_addr', els(e.port_lladdrs)),
+    set('port_nd_targets', 'typeof iifname . @th,64,128', els(e.port_nd_targets)),
+    set('port_drops', 'type ifname : counter', els(e.ports.map(dropsElement)), '', 'map'),
   ].join('');
 }
 
@@ -201,7 +214,13 @@ export function portsTableUpdate(desired: LinuxSpec, held: LinuxSpec): string[] 
   };
   const elements = (verb: string, name: string, list: string[]) =>
     list.length ? [`${verb} element ${ref} ${name} { ${list.join(', ')} }`] : [];
-  const sets = ['addressed_ports', 'port_macs', 'port_addrs'] as const;
+  const sets = [
+    'addressed_ports',
+    'port_macs',
+    'port_addrs',
+    'port_lladdrs',
+    'port_nd_targets',
+  ] as const;
   const [gone, added] = [diff('ports', 'gone'), diff('ports', 'new')];
   return [
     ...elements('delete', 'port_drops', gone.map(quoted)),
