@@ -94,20 +94,18 @@ describe('a nat overlay: a distributed gateway, DHCP and DNS on every host, none
     await dhcp?.delete();
   });
 
-  it('refuses modes an overlay cannot serve, naming the field', async () => {
-    for (const mode of ['routed', 'bridged']) {
-      const res = await cluster.http('POST', '/v1/networks', {
-        name: `x-${mode}`,
-        network_type: 'overlay',
-        host_ids: [...HOSTS],
-        cidr: '10.93.0.0/24',
-        gateway: '10.93.0.1',
-        mode,
-        ...(mode === 'bridged' ? { uplink_interface: 'eth0' } : {}),
-      });
-      expect({ mode, status: res.status }).toEqual({ mode, status: 400 });
-      expect(res.body).toMatchObject({ details: [{ field: 'mode' }] });
-    }
+  it('refuses the mode an overlay cannot serve, naming the field', async () => {
+    const res = await cluster.http('POST', '/v1/networks', {
+      name: 'x-bridged',
+      network_type: 'overlay',
+      host_ids: [...HOSTS],
+      cidr: '10.93.0.0/24',
+      gateway: '10.93.0.1',
+      mode: 'bridged',
+      uplink_interface: 'eth0',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ details: [{ field: 'mode' }] });
   });
 
   it('each guest leases its IPAM address from its own host, and no DHCP crosses the underlay', async () => {
@@ -194,6 +192,52 @@ describe('a nat overlay: a distributed gateway, DHCP and DNS on every host, none
       );
       expect({ i, elsewhere }).toEqual({ i, elsewhere: [] });
     }
+  });
+
+  it('routed: upstream reaches every guest by its own address through any one host, and sees it unmasqueraded', async () => {
+    await cluster.api('PATCH', `/v1/networks/${network.id}`, { mode: 'routed' });
+    await applied();
+    const agentRoutes = async (i: number) =>
+      JSON.parse((await host(i).exec(['ip', '-j', 'route', 'show', 'proto', '113'])).stdout) as {
+        dst: string;
+        gateway: string;
+      }[];
+    // Each host routes every other host's guest to that host over the underlay.
+    for (const [i] of HOSTS.entries())
+      expect((await agentRoutes(i)).map((r) => `${r.dst} via ${r.gateway}`).sort()).toEqual(
+        nics.flatMap((n, j) => (j === i ? [] : [`${n.ip_address} via ${underlay.ip(j)}`])).sort(),
+      );
+    // The upstream router knows the network through host 0 only.
+    await underlay.ns.exec(['ip', 'route', 'replace', '10.92.0.0/24', 'via', underlay.ip(0)]);
+    try {
+      for (const [i, g] of guests.entries()) {
+        const cap = underlay.ns.capture('ub', 'icmp');
+        let lines: string[] = [];
+        try {
+          await cap.ready;
+          expect({ i, in: await underlay.ns.ping(nics[i]!.ip_address!, 2) }).toEqual({
+            i,
+            in: true,
+          });
+          expect({ i, out: await g.ping(UPSTREAM, 2) }).toEqual({ i, out: true });
+        } finally {
+          lines = await cap.stop();
+        }
+        const out = lines.filter((l) => l.includes(`> ${UPSTREAM}: ICMP echo request`));
+        expect(out.length).toBeGreaterThan(0);
+        expect({ i, out }).toEqual({
+          i,
+          out: out.filter((l) => l.includes(`IP ${nics[i]!.ip_address} > ${UPSTREAM}`)),
+        });
+      }
+    } finally {
+      await underlay.ns.exec(['ip', 'route', 'del', '10.92.0.0/24']);
+    }
+    // Back to nat: the routes are gone, and guests leave masqueraded again.
+    await cluster.api('PATCH', `/v1/networks/${network.id}`, { mode: 'nat' });
+    await applied();
+    for (const [i] of HOSTS.entries()) expect(await agentRoutes(i)).toEqual([]);
+    expect(await guests[1]!.ping(UPSTREAM, 2)).toBe(true);
   });
 
   it('detaching a NIC removes its name on every host', async () => {

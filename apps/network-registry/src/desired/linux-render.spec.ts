@@ -119,7 +119,22 @@ describe('registry → linux desired state', () => {
           ],
         },
       ],
+      routes: [],
     });
+  });
+
+  it("routes a routed overlay's remote guests to their own hosts, and nothing else", () => {
+    const routed = { ...overlay, mode: 'routed' as const };
+    const spec = renderLinuxSpec({ ...input, networks: [routed, input.networks[1]!] });
+    // Its own guest is on its bridge; one without an address needs no route.
+    expect(spec.routes).toEqual([{ destination: '10.0.0.3/32', via: '192.0.2.2' }]);
+    expect(spec.bridges.find((b) => b.name === 'qbr7')).toMatchObject({
+      gateway: '10.0.0.1/24',
+      mac: '02:71:6e:00:00:07',
+    });
+    expect(spec.bridges.find((b) => b.name === 'qbr7')!.nat).toBeUndefined();
+    const nat = { ...overlay, mode: 'nat' as const };
+    expect(renderLinuxSpec({ ...input, networks: [nat] }).routes).toEqual([]);
   });
 
   it('leaves out NICs of hosts that are not registered members (no underlay address to send to)', () => {

@@ -3,6 +3,7 @@ import {
   VXLAN_PORT,
   type LinuxBridge,
   type LinuxDhcp,
+  type LinuxRoute,
   type PortSecurity,
   type StaticRoute,
   type LinuxSpec,
@@ -122,6 +123,24 @@ export interface RenderInput {
   dnsDomain: string;
 }
 
+/**
+ * A routed overlay's gateway is on every member host, and traffic routed in at one of them for a
+ * guest of another cannot cross the overlay (no gateway frame does): it goes to the guest's own
+ * host over the underlay, by a host route per remote guest address.
+ */
+function routedOverlayRoutes(input: RenderInput): LinuxRoute[] {
+  const routed = new Set(
+    input.networks.filter((n) => n.type === 'overlay' && n.mode === 'routed').map((n) => n.id),
+  );
+  return input.nics
+    .filter((c) => routed.has(c.network_id) && c.ip && c.host_id !== input.hostId)
+    .flatMap((c) => {
+      const via = input.members.get(c.network_id)?.get(c.host_id);
+      return via ? [{ destination: `${c.ip}/32`, via }] : [];
+    })
+    .sort((a, b) => a.destination.localeCompare(b.destination));
+}
+
 export function vxlanName(vni: number): string {
   return `vx${vni}`;
 }
@@ -157,6 +176,7 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
     };
   };
   return {
+    routes: routedOverlayRoutes(input),
     bridges: [...bridges.values()].sort((a, b) => a.name.localeCompare(b.name)),
     taps: local.filter((c) => c.kind === 'tap').map(port),
     veths: local

@@ -13,7 +13,7 @@ export const linuxOf = (host_id: string): HostDriver => ({ host_id, driver: LINU
 
 export const linuxOn = (hostIds: readonly string[]): HostDriver[] => hostIds.map(linuxOf);
 
-const EMPTY: LinuxSpec = { bridges: [], taps: [], veths: [], vxlans: [] };
+const EMPTY: LinuxSpec = { bridges: [], taps: [], veths: [], vxlans: [], routes: [] };
 
 /**
  * Registry intent → each host's `linux` desired state: its networks' bridges, its NICs and, per

@@ -32,8 +32,8 @@ export function checkGateway(cidr: Cidr | undefined, gateway: string | undefined
 /**
  * nat and routed put the gateway on the network's bridge: they need a cidr and a gateway; bridged
  * needs the uplink it enslaves. An overlay's gateway is distributed — every member host carries it
- * and masquerades its own guests — so an overlay is isolated or nat: routed would need a route to
- * each guest's own host, which nothing announces yet. VLAN sub-interfaces are to come.
+ * (nat: and masquerades its own guests; routed: and routes to each remote guest via its host) —
+ * and an overlay enslaves no uplink. VLAN sub-interfaces are to come.
  */
 export function checkMode(
   type: NetworkType,
@@ -45,12 +45,12 @@ export function checkMode(
   if (mode !== 'bridged' && uplink !== undefined)
     throw QnetError.invalid('uplink_interface', 'is for bridged networks only');
   if (mode === 'isolated') return;
-  if (type === 'vlan' || (type === 'overlay' && mode !== 'nat'))
+  if (type === 'vlan' || (type === 'overlay' && mode === 'bridged'))
     throw QnetError.invalid(
       'mode',
       type === 'vlan'
         ? `${mode} is not supported on vlan networks yet`
-        : `an overlay's gateway is distributed over its hosts: isolated or nat (not ${mode})`,
+        : `an overlay spans hosts and enslaves no uplink: isolated, nat or routed (not bridged)`,
     );
   if (mode === 'bridged') {
     if (!uplink) throw QnetError.invalid('uplink_interface', 'is required in bridged mode');

@@ -7,7 +7,23 @@ export interface LinuxSpec {
   taps: LinuxTap[];
   veths: LinuxVeth[];
   vxlans: LinuxVxlan[];
+  /**
+   * Host routes the agent owns (routing protocol HOST_ROUTE_PROTO): on a routed overlay, each
+   * remote guest's address via its own host's underlay address, so that traffic routed in at any
+   * member host reaches the guest without crossing the overlay (which carries no gateway frames).
+   */
+  routes: LinuxRoute[];
 }
+
+export interface LinuxRoute {
+  /** address/32 */
+  destination: string;
+  /** The next hop: another host's underlay address, on a directly connected network. */
+  via: string;
+}
+
+/** The routing protocol number marking the agent's routes (`ip route … proto 113`). */
+export const HOST_ROUTE_PROTO = 113;
 
 export interface LinuxBridge {
   name: string;

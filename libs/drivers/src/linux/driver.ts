@@ -1,11 +1,12 @@
 import { readdir } from 'node:fs/promises';
-import type { LinuxSpec, LinuxStatus } from '@qnet/contracts';
+import { HOST_ROUTE_PROTO, type LinuxSpec, type LinuxStatus } from '@qnet/contracts';
 import type { Driver } from '../driver.js';
 import type { Executor } from '../executor.js';
 import {
   parseFdb,
   parseLinks,
   parseNeigh,
+  parseRoutes,
   type LinuxObserved,
   type ObservedLink,
 } from './observed.js';
@@ -41,17 +42,31 @@ async function observeLinux(
 ): Promise<LinuxObserved> {
   // Independent reads run in parallel, since each is a process start (tens of ms on a busy host);
   // only the forwarding and neighbour reads wait, for the links they are about.
-  const [{ links, vxlans, bridges, fdbs, neighs }, nat, ports, ipForward, dnsmasq, namespaces] =
-    await Promise.all([
-      observeLinksAndForwarding(exec),
-      observeOwnedTable(exec, NAT_TABLE, natTableBody, desired, previous),
-      observeOwnedTable(exec, PORTS_TABLE, portsTableBody, desired, previous),
-      desired?.bridges.some((b) => b.gateway) ? readIpForward(exec) : undefined,
-      observeDnsmasq(opts.dnsmasqDir),
-      namedNamespaces(),
-    ]);
+  const [
+    { links, vxlans, bridges, fdbs, neighs },
+    nat,
+    ports,
+    ipForward,
+    dnsmasq,
+    namespaces,
+    routes,
+  ] = await Promise.all([
+    observeLinksAndForwarding(exec),
+    observeOwnedTable(exec, NAT_TABLE, natTableBody, desired, previous),
+    observeOwnedTable(exec, PORTS_TABLE, portsTableBody, desired, previous),
+    desired?.bridges.some((b) => b.gateway) ? readIpForward(exec) : undefined,
+    observeDnsmasq(opts.dnsmasqDir),
+    namedNamespaces(),
+    // Like an owned table: read where routes are wanted, were held, or nothing is known yet.
+    desired?.routes.length || previous === undefined || previous.routes.length
+      ? exec
+          .read(['ip', '-j', 'route', 'show', 'proto', String(HOST_ROUTE_PROTO)])
+          .then((r) => parseRoutes(r.stdout))
+      : undefined,
+  ]);
   return {
     links,
+    ...(routes !== undefined ? { routes } : {}),
     dnsmasq,
     ...(nat !== undefined ? { nat: nat.fingerprint } : {}),
     ...(ports !== undefined
@@ -200,6 +215,7 @@ function assumeApplied(spec: LinuxSpec): LinuxObserved {
       ]),
     ),
     neigh: Object.fromEntries(spec.vxlans.map((x) => [x.bridge, x.neigh])),
+    routes: spec.routes,
     ...(nat ? { nat } : {}),
     ...(ports ? { ports, portDrops: {}, portsHeld: spec } : {}),
     ipForward: true,

@@ -337,6 +337,8 @@ describe('guest DHCP/DNS (dnsmasq) and port security', () => {
     expect(chainOf('output')).toContain('oifname "vx7" ether saddr 02:71:6e:00:00:07 drop');
     // An isolated overlay (no gateway, no DHCP) filters nothing.
     const plain = { name: 'qbrweb', mtu: 1400, vlan_filtering: false };
-    expect(portsTableBody({ bridges: [plain], taps: [], veths: [], vxlans: [vx] })).toBe('');
+    expect(
+      portsTableBody({ bridges: [plain], taps: [], veths: [], vxlans: [vx], routes: [] }),
+    ).toBe('');
   });
 });

@@ -3,7 +3,14 @@ import { argvOf, batched, reconcile } from '../driver.js';
 import { DryRunExecutor, type Executor } from '../executor.js';
 import { PYTHON } from './announce.js';
 import { linuxDriver as linuxDriverWith } from './driver.js';
-import { OWNED_ALIAS, parseFdb, parseLinks, parseNeigh, type LinuxObserved } from './observed.js';
+import {
+  OWNED_ALIAS,
+  parseFdb,
+  parseLinks,
+  parseNeigh,
+  parseRoutes,
+  type LinuxObserved,
+} from './observed.js';
 import { planLinux } from './plan.js';
 import { parseLinuxSpec } from './spec.js';
 
@@ -72,7 +79,18 @@ describe('linux driver: spec validation', () => {
     expect(() =>
       parseLinuxSpec({ ...base, vxlans: [{ name: 'x', vni: 0, bridge: 'b', local: '192.0.2.1' }] }),
     ).toThrow('vxlans[0].vni');
-    expect(parseLinuxSpec({})).toEqual({ bridges: [], taps: [], veths: [], vxlans: [] });
+    const route = (destination: string, via: unknown) => ({ routes: [{ destination, via }] });
+    expect(() => parseLinuxSpec(route('10.0.0.0/24', '192.0.2.2'))).toThrow(
+      'routes[0].destination must be one IPv4 address',
+    );
+    expect(() => parseLinuxSpec(route('10.0.0.5/32', '192.0.2.2 dev x'))).toThrow('routes[0].via');
+    expect(parseLinuxSpec({})).toEqual({
+      bridges: [],
+      taps: [],
+      veths: [],
+      vxlans: [],
+      routes: [],
+    });
   });
 });
 
@@ -223,6 +241,31 @@ describe('linux driver: plan', () => {
   it('plans nothing when the host already matches', () => {
     const spec = overlay();
     expect(planLinux(spec, linuxDriver.assumeApplied(spec))).toEqual([]);
+  });
+
+  it('replaces and removes only its own host routes, and only where they differ', () => {
+    const spec = parseLinuxSpec({
+      routes: [
+        { destination: '10.9.0.2/32', via: '192.0.2.12' },
+        { destination: '10.9.0.3/32', via: '192.0.2.13' },
+      ],
+    });
+    const observed = {
+      ...empty,
+      routes: [
+        { destination: '10.9.0.2/32', via: '192.0.2.12' },
+        { destination: '10.9.0.3/32', via: '192.0.2.99' },
+        { destination: '10.9.0.4/32', via: '192.0.2.14' },
+      ],
+    };
+    expect(planLinux(spec, observed)).toEqual([
+      ['ip', 'route', 'del', '10.9.0.4/32', 'proto', '113'],
+      ['ip', 'route', 'replace', '10.9.0.3/32', 'via', '192.0.2.13', 'proto', '113'],
+    ]);
+    expect(planLinux(spec, linuxDriver.assumeApplied(spec))).toEqual([]);
+    expect(parseRoutes('[{"dst":"10.9.0.2","gateway":"192.0.2.12","protocol":"113"}]')).toEqual([
+      { destination: '10.9.0.2/32', via: '192.0.2.12' },
+    ]);
   });
 
   it('plans only the differences when a host joins, another leaves and a NIC moves', () => {

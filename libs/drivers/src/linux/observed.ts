@@ -1,6 +1,6 @@
 import type { ObservedDnsmasq } from './dnsmasq.js';
 import type { PortDrops } from './port-security.js';
-import type { LinuxSpec } from '@qnet/contracts';
+import type { LinuxRoute, LinuxSpec } from '@qnet/contracts';
 
 /** What the agent reads back from the kernel, parsed from the JSON output of ip(8) and bridge(8). */
 
@@ -39,6 +39,8 @@ export interface LinuxObserved {
   fdb: Record<string, ObservedFdb[]>;
   /** Permanent neighbour entries per bridge. */
   neigh: Record<string, { ip: string; mac: string }[]>;
+  /** The agent's own routes (HOST_ROUTE_PROTO); undefined when not read (none wanted or held). */
+  routes?: LinuxRoute[];
   /** Named network namespaces (`ip netns`); undefined when not observed (dry-run). */
   namespaces?: string[];
   /** Fingerprint of the agent's NAT table; undefined when it does not exist (or was not read). */
@@ -121,4 +123,12 @@ export function parseNeigh(stdout: string): { ip: string; mac: string }[] {
   return json<{ dst: string; lladdr?: string }>(stdout)
     .filter((n) => n.lladdr)
     .map((n) => ({ ip: n.dst, mac: n.lladdr!.toLowerCase() }));
+}
+
+/** `ip -j route show proto <ours>` → routes (address/32 via next hop). */
+export function parseRoutes(stdout: string): LinuxRoute[] {
+  return json<{ dst: string; gateway?: string }>(stdout).map((r) => ({
+    destination: r.dst.includes('/') ? r.dst : `${r.dst}/32`,
+    via: r.gateway ?? '',
+  }));
 }

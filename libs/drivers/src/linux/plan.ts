@@ -1,6 +1,8 @@
 import {
   GATEWAY_MAC_PREFIX,
+  HOST_ROUTE_PROTO,
   type LinuxBridge,
+  type LinuxRoute,
   type LinuxSpec,
   type LinuxTap,
   type LinuxVeth,
@@ -109,6 +111,19 @@ function planBridgeL3(b: LinuxBridge, cur: ObservedLink | undefined): string[][]
     ...(b.gateway && !have.includes(b.gateway)
       ? [['ip', 'addr', 'add', b.gateway, 'dev', b.name]]
       : []),
+  ];
+}
+
+/** The agent's host routes: only those it marked (its protocol number) are replaced or removed. */
+function planRoutes(wanted: LinuxRoute[], held: LinuxRoute[]): string[][] {
+  const proto = ['proto', String(HOST_ROUTE_PROTO)];
+  const have = new Map(held.map((r) => [r.destination, r.via]));
+  const want = new Set(wanted.map((r) => r.destination));
+  return [
+    ...[...have.keys()].filter((d) => !want.has(d)).map((d) => ['ip', 'route', 'del', d, ...proto]),
+    ...wanted
+      .filter((r) => have.get(r.destination) !== r.via)
+      .map((r) => ['ip', 'route', 'replace', r.destination, 'via', r.via, ...proto]),
   ];
 }
 
@@ -328,6 +343,7 @@ export function planLinux(
   }
   for (const t of desired.taps) cmds.push(...planTap(t, links.get(t.name)));
   for (const v of desired.veths) cmds.push(...planVeth(v, links.get(v.name)));
+  cmds.push(...planRoutes(desired.routes, observed.routes ?? []));
   for (const l of observed.links)
     if (l.owned && l.kind === 'bridge' && !wantedBridges.has(l.name))
       cmds.push(['ip', 'link', 'del', 'dev', l.name]);

@@ -220,8 +220,20 @@ export function parseLinuxSpec(spec: unknown): LinuxSpec {
     };
   });
 
+  const routes = unique(
+    list(root.routes, R('routes')).map((v, i) => {
+      const r = R('routes').at(i);
+      const o = obj(v, r);
+      const destination = cidr(o.destination, r.at('destination'));
+      if (!destination.endsWith('/32')) r.at('destination').fail('must be one IPv4 address, a /32');
+      return { destination, via: ip(o.via, r.at('via')) };
+    }),
+    (route) => route.destination,
+    R('routes'),
+  );
+
   const all = [...bridges, ...taps, ...veths, ...vxlans].map((d) => ({ name: d.name }));
   unique(all, (d) => d.name, R('interfaces'));
   unique(vxlans, (x) => String(x.vni), R('vxlans'));
-  return { bridges, taps, veths, vxlans };
+  return { bridges, taps, veths, vxlans, routes };
 }
