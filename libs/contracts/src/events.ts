@@ -9,6 +9,8 @@ export interface EventEnvelope<T = unknown> {
   type: string;
   occurred_at: string;
   resource_id: string;
+  /** The project of the resource (absent: the cluster's own); the event stream filters by it. */
+  project_id?: string;
   request_id?: string;
   data: T;
 }
@@ -20,12 +22,14 @@ export function makeEvent<T>(
   resourceId: string,
   data: T,
   requestId?: string,
+  projectId?: string,
 ): { subject: string; envelope: EventEnvelope<T> } {
   const envelope: EventEnvelope<T> = {
     id: randomUUID(),
     type: `${service}.${resource}.${event}`,
     occurred_at: new Date().toISOString(),
     resource_id: resourceId,
+    ...(projectId ? { project_id: projectId } : {}),
     ...(requestId ? { request_id: requestId } : {}),
     data,
   };

@@ -82,6 +82,7 @@ export class SessionStatusService implements DriverObserver {
             resource: 'peer',
             event: 'state_changed',
             id: p.id,
+            project: speaker.project_id,
             data: {
               speaker_id: p.speaker_id,
               peer_address: p.peer_address,

@@ -34,6 +34,7 @@ export class LbStatusService implements DriverObserver {
             resource: 'member',
             event: 'health_changed',
             id: t.id,
+            project: t.project_id,
             data: {
               load_balancer_id: t.load_balancer_id,
               address: t.address,

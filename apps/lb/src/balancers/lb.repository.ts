@@ -37,6 +37,7 @@ export const driverOf = (provider: LbProvider): LbDriver =>
 export interface HealthTransition {
   id: string;
   load_balancer_id: string;
+  project_id: string;
   address: string;
   port: number;
   from: MemberHealth;
@@ -438,7 +439,7 @@ export class LbRepository {
             .innerJoin('load_balancers as b', (j) =>
               j.onRef('b.id', '=', 'm.load_balancer_id').on('b.host_id', '=', hostId),
             )
-            .select(['m.id', 'm.health'])
+            .select(['m.id', 'm.health', 'b.project_id'])
             .forUpdate(['m']),
         )
         .updateTable('lb_members as m')
@@ -457,6 +458,7 @@ export class LbRepository {
           'm.port',
           'old.health as from',
           'm.health as to',
+          'old.project_id',
         ]),
     );
   }

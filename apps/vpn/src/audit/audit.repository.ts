@@ -54,8 +54,11 @@ export function auditEvent(e: AuditEventView): DomainEvent {
 export class AuditLog {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
-  /** Recorded in the transaction of the change it describes: no change without its audit row. */
-  async record(tx: SqlTx, e: AuditEntry): Promise<AuditEventView> {
+  /**
+   * Recorded in the transaction of the change it describes: no change without its audit row. With
+   * its project, which its event carries (the trail's listing does not repeat it).
+   */
+  async record(tx: SqlTx, e: AuditEntry): Promise<AuditEventView & { project_id: string }> {
     const ctx = currentContext();
     const actor = e.actor ?? (ctx?.project ? `project:${ctx.project}` : 'admin');
     const [row] = await tx.run(
@@ -73,10 +76,10 @@ export class AuditLog {
             (SELECT project_id FROM vpn_services WHERE id = ${e.vpn_service_id}),
             (SELECT project_id FROM vpn_audit_events WHERE vpn_service_id = ${e.vpn_service_id} LIMIT 1))`,
         })
-        .returning(COLUMNS),
+        .returning([...COLUMNS, 'project_id']),
     );
     if (!row) throw new Error('INSERT returned no row');
-    return toView(row);
+    return { ...toView(row), project_id: row.project_id };
   }
 
   /** A service's trail, oldest first; it outlives the service (404 only when there is neither). */

@@ -42,6 +42,11 @@ export interface DomainEvent {
   event: string;
   id: string;
   data: unknown;
+  /**
+   * The project whose resource it is; by default the data's `project_id`. An event without one is
+   * the cluster's (hosts, devices, tunnels): only the admin token's event stream carries it.
+   */
+  project?: string;
 }
 
 /** What one transaction has to say once it commits: its events (stored) and plain messages. */
@@ -67,6 +72,7 @@ export class Outgoing {
       e.id,
       e.data,
       currentContext()?.requestId,
+      e.project ?? projectOf(e.data),
     );
     this.events.push({ id: envelope.id, subject, payload: JSON.stringify(envelope) });
     return envelope;
@@ -81,6 +87,11 @@ export class Outgoing {
   publish(subject: string, data: unknown): void {
     this.transient.push({ subject, payload: JSON.stringify(data) });
   }
+}
+
+function projectOf(data: unknown): string | undefined {
+  const p = (data as { project_id?: unknown } | null)?.project_id;
+  return typeof p === 'string' ? p : undefined;
 }
 
 /**
