@@ -8,6 +8,7 @@ import { AUTH, AuthGuard, type AuthSettings } from './auth/auth.guard.js';
 import { GATEWAY_CONFIG, PROTO_CATALOG, type GatewayConfig } from './config.js';
 import { ConnectController } from './connect/connect.controller.js';
 import { RpcForwarder } from './connect/rpc-forwarder.js';
+import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { MetricsController } from './http/metrics.js';
@@ -43,6 +44,7 @@ export class GatewayModule {
         VpnRestController,
         BgpRestController,
         LbRestController,
+        EventsController,
         ConnectController,
       ],
       providers: [

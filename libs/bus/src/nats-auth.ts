@@ -19,8 +19,9 @@ export const NATS_USERS = {
 const inbox = (user: string) => `${inboxPrefixFor(user)}.>`;
 const JS_CLIENT = ['$JS.API.>', '$JS.ACK.>', '$JS.FC.>'];
 
+/** RPCs out; replies and the domain events (GET /v1/events) in. */
 export function gatewayPermissions(): NatsPermissions {
-  return { publish: ['qnet.rpc.>'], subscribe: [inbox(NATS_USERS.gateway)] };
+  return { publish: ['qnet.rpc.>'], subscribe: [inbox(NATS_USERS.gateway), 'qnet.evt.>'] };
 }
 
 /**

@@ -302,8 +302,11 @@ export interface Operation {
 }
 
 const CONNECT_PREFIX = '/limiquantix.network.v1.';
-/** Gateway routes that are not the API (probes, docs, metrics). */
-const NOT_API = new Set(['/health', '/ready', '/metrics']);
+/**
+ * Gateway routes that are not request/reply API (probes, docs, metrics), and the event stream,
+ * which never ends: its scoping is test/integration/event-stream.test.ts's.
+ */
+const NOT_API = new Set(['/health', '/ready', '/metrics', '/v1/events']);
 
 /**
  * Every API operation of a running gateway, from its OpenAPI document: the Connect path of each
