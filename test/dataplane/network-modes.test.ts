@@ -132,7 +132,8 @@ describe('network modes: isolated, nat, routed', () => {
       {
         network_type: 'overlay',
         host_ids: [HOST],
-        mode: 'routed',
+        mode: 'bridged',
+        uplink_interface: 'lan0',
         cidr: '10.62.0.0/24',
         gateway: '10.62.0.1',
       },
