@@ -3,7 +3,7 @@ import { busRequest, encodeJson } from '@qnet/bus';
 import type { DesiredState, DriverStatus, NetworkView, NicView } from '@qnet/contracts';
 import { DryRunExecutor, linuxDriver, reconcile } from '@qnet/drivers';
 import { TestCluster, Underlay } from '@qnet/testing';
-import { quantile, round } from './measure.js';
+import { cpuMs, quantile, round, rssKb } from './measure.js';
 
 /**
  * B2: from the API call attaching a NIC to the moment every host of its overlay reported (status.linux)
@@ -23,7 +23,8 @@ export interface ConvergenceResult {
 }
 
 export interface B2Result {
-  real_3_hosts: ConvergenceResult;
+  /** With each real agent's resident memory after the run and CPU per attach. */
+  real_3_hosts: ConvergenceResult & { agents: { rss_mb: number[]; cpu_ms_per_change: number[] } };
   dry_run_200_hosts: ConvergenceResult;
   /** A 3-host overlay while 200 agents exist: messages per attach must stay 3. */
   small_network_among_200: { hosts_in_network: number; messages_per_change: number };
@@ -102,7 +103,7 @@ export async function measure(
 }
 
 /** Three host namespaces on one underlay, each with a real node-agent process (netns mode). */
-async function realHosts(attaches: number): Promise<ConvergenceResult> {
+async function realHosts(attaches: number): Promise<B2Result['real_3_hosts']> {
   const ids = ['b2-1', 'b2-2', 'b2-3'];
   const cluster = await TestCluster.create({ hostIds: ids, env: { LOG_LEVEL: 'warn' } });
   const underlay = await Underlay.create(ids.length, '172.31.1');
@@ -124,7 +125,16 @@ async function realHosts(attaches: number): Promise<ConvergenceResult> {
       cidr: '10.128.0.0/16',
     });
     const observer = await cluster.connectAs('network-registry');
-    return await measure(cluster, observer, network, ids, attaches, 100);
+    const pids = ids.map((id) => cluster.apps.get(`node-agent-${id}`)!.child.pid!);
+    const cpuBefore = pids.map(cpuMs);
+    const result = await measure(cluster, observer, network, ids, attaches, 100);
+    return {
+      ...result,
+      agents: {
+        rss_mb: pids.map((pid) => round(rssKb(pid) / 1024, 1)),
+        cpu_ms_per_change: pids.map((pid, k) => round((cpuMs(pid) - cpuBefore[k]!) / attaches, 2)),
+      },
+    };
   } finally {
     await cluster.teardown();
     await underlay.delete();

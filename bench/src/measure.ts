@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DriverStatus } from '@qnet/contracts';
 
@@ -95,4 +96,15 @@ export async function applyTimer(
     await op();
     return (await done) - t0;
   };
+}
+
+/** utime + stime of a process, in ms (clock ticks are 10 ms on Linux). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** A process's resident memory, in kB. */
+export function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 }
