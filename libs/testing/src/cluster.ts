@@ -146,11 +146,24 @@ export class TestCluster {
 
   async waitForService(id: BusServiceId, timeoutMs = 30_000): Promise<void> {
     const nc = await this.connectAs(NATS_USERS.gateway);
+    const app = BUS_SERVICES.find((s) => s.id === id)!.app;
     await waitFor(
       async () => Boolean(await request(nc, pingRpc(id), {}, { timeoutMs: 500 })),
       timeoutMs,
       `${id} Ping`,
-    );
+    ).catch((err: Error) => {
+      // Why it never answered (it died at start, or is stuck) is in its log.
+      throw new Error(`${err.message}; its log ends: ${this.logTail(app)}`);
+    });
+  }
+
+  private logTail(name: string): string {
+    try {
+      const file = path.join(this.deployment.logDir, `${name}.log`);
+      return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ');
+    } catch {
+      return '(no log)';
+    }
   }
 
   /** An HTTP request to the gateway; the body is parsed JSON (undefined when empty). */
