@@ -1,5 +1,6 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import http from 'node:http';
+import { execaNode } from 'execa';
 import pg from 'pg';
 import { busRequest, encodeJson, NATS_USERS } from '@qnet/bus';
 import { freePort } from '@qnet/stack';
@@ -60,19 +61,27 @@ function httpPost(agent: http.Agent, port: number, path: string, body: string): 
 }
 
 /** The floor's two processes (b1-floor.ts), as the gateway's and the registry's NATS users. */
-async function startFloor(cluster: TestCluster, port: number): Promise<ChildProcess[]> {
+/** Each started process as a way to stop it (a subprocess is a promise: it is not returned whole). */
+async function startFloor(cluster: TestCluster, port: number): Promise<(() => void)[]> {
   const env = (user: string) => ({
-    ...process.env,
     NATS_URL: cluster.nats.url,
     NATS_CREDS: cluster.nats.credsFile(user),
     DATABASE_URL: cluster.db.url,
   });
-  const start = (role: string[], user: string) =>
-    new Promise<ChildProcess>((resolve, reject) => {
-      const child = fork(FLOOR_SCRIPT, role, { env: env(user), stdio: 'inherit' });
-      child.once('message', () => resolve(child));
-      child.once('exit', (code) => reject(new Error(`B1 floor ${role[0]} exited ${code}`)));
+  const start = async (role: string[], user: string) => {
+    const child = execaNode(FLOOR_SCRIPT, role, {
+      env: env(user),
+      stdio: 'inherit',
+      reject: false,
     });
+    await Promise.race([
+      once(child, 'message'),
+      child.then((r) => {
+        throw new Error(`B1 floor ${role[0]} exited ${r.exitCode}`);
+      }),
+    ]);
+    return () => void child.kill();
+  };
   return [
     await start(['service'], NATS_USERS.service('registry')),
     await start(['edge', String(port)], NATS_USERS.gateway),
@@ -85,7 +94,7 @@ async function measureFloor(
   body: () => string,
 ): Promise<LoadResult[]> {
   const port = await freePort();
-  const children = await startFloor(cluster, port);
+  const stops = await startFloor(cluster, port);
   try {
     const results: LoadResult[] = [];
     for (const c of CONCURRENCY) {
@@ -95,7 +104,7 @@ async function measureFloor(
     }
     return results;
   } finally {
-    for (const child of children) child.kill();
+    for (const stop of stops) stop();
   }
 }
 
