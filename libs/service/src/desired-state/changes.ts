@@ -1,8 +1,6 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeJson, NATS_CONNECTION } from '@qnet/bus';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { Subjects, type DesiredState, type DriverStatusReport } from '@qnet/contracts';
+import type { DesiredState, DriverStatusReport } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
 import {
   agentDriversRepository,
@@ -10,7 +8,6 @@ import {
   type HostDriver,
 } from './agent-drivers.repository.js';
 import { Outbox, type DomainEvent } from './outbox.js';
-import { DriverPushes } from './pushes.js';
 
 export type { HostDriver } from './agent-drivers.repository.js';
 
@@ -60,33 +57,25 @@ export interface Touch {
 
 /**
  * How every change to what agents realize is made, in one transaction: the change names the hosts
- * it touches, which takes each one's next generation; it is applied, and its events are written to
- * the outbox with it. Once it commits the events are relayed and each touched host's new state is
- * rendered and pushed (DriverPushes: after the commit, so that no host's lock is held while its
- * whole state renders, and coalesced across changes).
+ * it touches, which takes each one's next generation; it is applied; each touched host's new state
+ * is rendered in the same transaction — so a state never carries older content under a newer
+ * generation. Once it commits the states are pushed to the agents, and the change's events, written
+ * to the outbox in the transaction, are relayed.
  */
 @Injectable()
-export class DesiredStateChanges implements BeforeApplicationShutdown {
-  private readonly pushes = new Map<string, DriverPushes>();
-
+export class DesiredStateChanges {
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(AGENT_DRIVERS) private readonly drivers: AgentDriverMap,
     private readonly outbox: Outbox,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
   ) {}
 
-  /** The change's result once it committed; its pushes follow without holding the caller. */
-  async run<T>(fn: (tx: SqlTx, touch: Touch) => Promise<Change<T>>): Promise<T> {
-    let taken: Generation[] = [];
-    const result = await this.outbox.transaction(async (tx, out) => {
-      // A transaction retried (serialization) starts over.
-      taken = [];
-      let touched = false;
+  run<T>(fn: (tx: SqlTx, touch: Touch) => Promise<Change<T>>): Promise<T> {
+    return this.outbox.transaction(async (tx, out) => {
+      let taken: Generation[] | undefined;
       const change = await fn(tx, {
         hosts: async (hosts) => {
-          if (touched) throw new Error('a change names the hosts it touches once');
-          touched = true;
+          if (taken) throw new Error('a change names the hosts it touches once');
           taken = hosts.length ? await agentDriversRepository.next(tx, unique(hosts)) : [];
           const generations = new Map(taken.map((g) => [keyOf(g), g.generation]));
           return (h) => {
@@ -96,30 +85,18 @@ export class DesiredStateChanges implements BeforeApplicationShutdown {
           };
         },
       });
+      for (const [driver, group] of byDriver(taken ?? [])) {
+        const specs = await this.renderer(driver).render(
+          tx,
+          group.map((g) => g.host_id),
+        );
+        group.forEach((g, i) =>
+          out.push(g.host_id, { driver, generation: g.generation, spec: specs[i] }),
+        );
+      }
       for (const e of change.events ?? []) out.event(e);
       return change.result;
     });
-    for (const g of taken) void this.pushesOf(g.driver).push(g.host_id, g.generation);
-    return result;
-  }
-
-  /** Lets the pushes of committed changes go out before the bus and the pool close. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.pushes.values()].map((p) => p.idle()));
-  }
-
-  private pushesOf(driver: string): DriverPushes {
-    let p = this.pushes.get(driver);
-    if (!p) {
-      const renderer = this.renderer(driver);
-      p = new DriverPushes(
-        driver,
-        (hostIds) => renderer.render(autocommit(this.ds), hostIds),
-        (hostId, state) => this.nc.publish(Subjects.agentCmd(hostId, driver), encodeJson(state)),
-      );
-      this.pushes.set(driver, p);
-    }
-    return p;
   }
 
   /** What an agent pulls: the host's current state (generation 0 and an empty spec if it has none). */
@@ -149,4 +126,10 @@ function unique(hosts: readonly HostDriver[]): HostDriver[] {
   return [
     ...new Map(hosts.map((h) => [keyOf(h), { host_id: h.host_id, driver: h.driver }])).values(),
   ];
+}
+
+function byDriver<G extends HostDriver>(rows: readonly G[]): Map<string, G[]> {
+  const out = new Map<string, G[]>();
+  for (const r of rows) out.set(r.driver, [...(out.get(r.driver) ?? []), r]);
+  return out;
 }

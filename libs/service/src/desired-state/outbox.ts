@@ -9,7 +9,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { DataSource } from 'typeorm';
 import { NATS_CONNECTION, SERVICE_INFO, type ServiceInfo } from '@qnet/bus';
-import { makeEvent, type BusServiceId, type EventEnvelope } from '@qnet/contracts';
+import {
+  makeEvent,
+  Subjects,
+  type BusServiceId,
+  type DesiredState,
+  type EventEnvelope,
+} from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
 import { currentContext } from '@qnet/runtime';
 import { randomUUID } from 'node:crypto';
@@ -70,6 +76,11 @@ export class Outgoing {
     );
     this.events.push({ id: envelope.id, subject, payload: JSON.stringify(envelope) });
     return envelope;
+  }
+
+  /** A host's new desired state for one driver, for its agent's command subject. */
+  push(hostId: string, state: DesiredState): void {
+    this.publish(Subjects.agentCmd(hostId, state.driver), state);
   }
 
   /** A plain NATS message, sent after the commit and not stored (see `transient`). */
