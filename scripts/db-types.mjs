@@ -30,8 +30,13 @@ const contractTypes = {
   },
   'device-controller': {
     columns: {
-      'devices.config': 'Generated<Record<string, unknown>>',
+      'devices.config': 'Generated<DeviceConfigDocument>',
       'devices.status_details': 'Generated<Record<string, unknown>>',
+      'tunnel_reports.observed': 'TunnelObserved',
+    },
+    imports: {
+      DeviceConfigDocument: '@qnet/contracts#DeviceConfigDocument',
+      TunnelObserved: '@qnet/contracts#TunnelObserved',
     },
   },
 };

@@ -23,13 +23,18 @@ import {
   type DriverStatus,
   type ReportMetricsRequest,
 } from '@qnet/contracts';
-import { probeCapabilities, uplinkCandidates, type Executor } from '@qnet/drivers';
+import {
+  probeCapabilities,
+  uplinkCandidates,
+  type Executor,
+  type TunnelDriver,
+} from '@qnet/drivers';
 import type { AgentConfig } from './config.js';
 import { storeDeviceConfig } from './device-config.js';
 import type { ApplyHow, Runner } from './driver-runner.js';
 import type { AgentIdentity } from './identity.js';
 import { LoadSampler } from './routing-metrics.js';
-import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR } from './tokens.js';
+import { AGENT_CONFIG, AGENT_IDENTITY, DRIVER_RUNNERS, EXECUTOR, TUNNEL } from './tokens.js';
 import { agentMetrics } from './agent-metrics.js';
 
 /**
@@ -51,6 +56,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
     @Inject(EXECUTOR) private readonly exec: Executor,
     @Inject(DRIVER_RUNNERS) private readonly runners: Map<string, Runner>,
+    @Inject(TUNNEL) private readonly tunnel: TunnelDriver | undefined,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -60,7 +66,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         `${this.id.mode === 'dry-run' ? ': commands are recorded, not executed' : ''}; capabilities: ${this.capabilities.join(', ') || 'none'}`,
     );
     for (const runner of this.runners.values())
-      runner.onLiveChange = () => void this.reconcileLive(runner);
+      runner.onLiveChange = (report) => void this.reconcileLive(runner, report);
     this.commands = this.nc.subscribe(Subjects.agentCmdAll(this.id.hostId), {
       callback: (err, msg) => {
         if (!err) void this.onCommand(msg);
@@ -233,7 +239,9 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Routing-server role: the seed's metrics document on qnet.metrics.routing.<hostId>. */
   private async startMetrics(): Promise<void> {
-    const sampler = new LoadSampler(this.exec, this.config.routingInterface);
+    const sampler = new LoadSampler(this.exec, this.config.routingInterface, () =>
+      this.tunnel ? this.tunnel.activeTunnels() : Promise.resolve(0),
+    );
     await sampler.read(); // the first reading is the baseline of the first rates
     this.every(this.config.routingMetricsMs, async () => {
       const load = await sampler.read();
@@ -268,13 +276,14 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * A driver's live observations changed (a member's health, connection counts): reconcile its
-   * last desired state now, and when that changed the host, say so with its live status.
+   * A driver's live observations changed (a member's health, connection counts, a tunnel's
+   * verdict): reconcile its last desired state now, and when that changed the host — or the
+   * driver asks to `report` — say so with its live status.
    */
-  private async reconcileLive(runner: Runner): Promise<void> {
+  private async reconcileLive(runner: Runner, report: boolean): Promise<void> {
     const result = await runner.resync();
-    if (!result || result.superseded || (result.ok && !result.changes.length)) return;
-    this.report(result);
+    if (!result || result.superseded || (result.ok && !result.changes.length && !report)) return;
+    if (result.changes.length || !result.ok) this.report(result);
     const status = await runner.status();
     if (status) this.report(status);
   }

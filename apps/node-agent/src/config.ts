@@ -66,14 +66,36 @@ export const agentConfigSpec = {
     pattern: /^(?:[0-9A-Za-z.:[\]-]+:)?\d{1,5}$/,
   }),
   routingServer: env.bool('ROUTING_SERVER', {
-    description: 'this host is a tunnel routing server: publish its metrics to the tunnel balancer',
+    description:
+      'this host is a tunnel routing server (seed 004): it registers with the device controller, runs the tunnel listener with a peer per endpoint that names it, NATs tunnelled traffic out of ROUTING_EGRESS_INTERFACE, and publishes its metrics to the balancer',
     default: false,
+  }),
+  tunnelEndpoint: env.bool('TUNNEL_ENDPOINT', {
+    description:
+      'this host is a network access endpoint (seed 004): it registers with the device controller and keeps two tunnels, to its primary and backup router, routing its routes through the one that answers',
+    default: false,
+  }),
+  deviceControllerUrl: env.string('DEVICE_CONTROLLER_URL', {
+    description:
+      "the device controller's seed API, where a routing server or endpoint registers (signed)",
+    default: 'http://127.0.0.1:8090',
+    pattern: /^https?:\/\/[^\s/]+\/?$/,
+  }),
+  deviceBootstrapPsk: env.optional('DEVICE_BOOTSTRAP_PSK', {
+    description:
+      "the controller's bootstrap PSK: signs this device's first registration (later ones are signed with the device's own PSK, kept in AGENT_STATE_DIR/tunnel.json)",
+    secret: true,
+  }),
+  deviceName: env.optional('DEVICE_NAME', {
+    description:
+      "the device's name at the controller; default: ROUTING_SERVER_NAME, else the hostname",
   }),
   routingServerName: env.optional('ROUTING_SERVER_NAME', {
     description: 'server_name in the metrics; default: the hostname',
   }),
   routingInterface: env.string('ROUTING_EGRESS_INTERFACE', {
-    description: 'interface whose egress rate is the reported bandwidth',
+    description:
+      "a routing server's egress: tunnelled traffic leaves through it masqueraded, and its egress rate is the reported bandwidth",
     default: 'eth0',
     pattern: /^[A-Za-z0-9_.-]{1,15}$/,
   }),

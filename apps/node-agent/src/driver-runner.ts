@@ -6,7 +6,7 @@ import { agentMetrics } from './agent-metrics.js';
 export interface Runner {
   readonly name: string;
   readonly appliedGeneration: number;
-  onLiveChange: () => void;
+  onLiveChange: (report: boolean) => void;
   apply(state: DesiredState, how?: ApplyHow): Promise<ApplyResult>;
   resync(): Promise<ApplyResult> | undefined;
   status(): Promise<(ApplyResult & { observed: unknown }) | undefined>;
@@ -38,7 +38,7 @@ export class DriverRunner<S, O> implements Runner {
   /** Highest generation handed to apply(): a queued older state is superseded, not applied. */
   private newest = -1;
   /** Called when the driver's live observations call for a reconcile (see Driver.follow). */
-  onLiveChange: () => void = () => undefined;
+  onLiveChange: (report: boolean) => void = () => undefined;
 
   /** The empty desired state, as the driver normalizes it. */
   private readonly nothing: string;
@@ -128,7 +128,7 @@ export class DriverRunner<S, O> implements Runner {
     try {
       this.desired = spec;
       this.desiredGeneration = state.generation;
-      this.driver.follow?.(spec, () => this.onLiveChange());
+      this.driver.follow?.(spec, (report) => this.onLiveChange(report === true));
       const delta = Boolean(how.delta) && this.holdsApplied && state.generation > this.generation;
       this.holdsApplied = false;
       const { changes, rejected, fallback } = await reconcile(

@@ -15,7 +15,9 @@ import {
 } from '@qnet/runtime';
 import { AgentModule } from './agent.module.js';
 import { agentConfigSpec, type AgentConfig } from './config.js';
+import { deviceTypeOf } from './device-registration.js';
 import { agentCredentials } from './enrollment.js';
+import { loadTunnelIdentity } from './tunnel-identity.js';
 import { enterNamespace, resolveIdentity, type AgentIdentity } from './identity.js';
 
 const logger = createLogger('node-agent');
@@ -69,8 +71,15 @@ try {
     );
     process.exit(1);
   });
+  const tunnelIdentity = deviceTypeOf(config) && (await loadTunnelIdentity(config.stateDir));
   app = await NestFactory.createApplicationContext(
-    AgentModule.create({ nc, id, config, exec: executorFor(id, config) }),
+    AgentModule.create({
+      nc,
+      id,
+      config,
+      exec: executorFor(id, config),
+      tunnelIdentity: tunnelIdentity || undefined,
+    }),
     {
       logger: new PinoNestLogger(logger),
     },

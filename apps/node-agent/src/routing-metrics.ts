@@ -40,20 +40,6 @@ export function linkCounters(ipJson: string): { rx: Counters; tx: Counters } | u
   return link?.stats64 && { rx: link.stats64.rx ?? {}, tx: link.stats64.tx ?? {} };
 }
 
-/** Tunnels carried by this server: TUN interfaces that are administratively up (`ip -d -j link show`). */
-export function activeTunnels(ipJson: string): number {
-  const links = JSON.parse(ipJson || '[]') as {
-    flags?: string[];
-    linkinfo?: { info_kind?: string; info_data?: { type?: string } };
-  }[];
-  return links.filter(
-    (l) =>
-      l.linkinfo?.info_kind === 'tun' &&
-      l.linkinfo.info_data?.type === 'tun' &&
-      (l.flags ?? []).includes('UP'),
-  ).length;
-}
-
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
@@ -69,8 +55,8 @@ export interface LoadReading {
 
 /**
  * Reads a routing server's load from the kernel: CPU and memory from /proc (the host's), egress
- * bandwidth and TUN count from the interfaces of the agent's namespace. Rates are over the
- * interval since the previous reading.
+ * bandwidth from the interface of the agent's namespace, active tunnels as its WireGuard peers
+ * with a live session (`activeTunnels`). Rates are over the interval since the previous reading.
  */
 export class LoadSampler {
   private prev?: { cpu: CpuTimes; tx: number | undefined; at: number };
@@ -78,16 +64,17 @@ export class LoadSampler {
   constructor(
     private readonly exec: Executor,
     private readonly egressInterface: string,
+    private readonly activeTunnels: () => Promise<number>,
   ) {}
 
   async read(): Promise<LoadReading> {
-    const [stat, meminfo, link, links] = await Promise.all([
+    const [stat, meminfo, link, tunnels] = await Promise.all([
       readFile('/proc/stat', 'utf8'),
       readFile('/proc/meminfo', 'utf8'),
       this.exec
         .read(['ip', '-s', '-j', 'link', 'show', 'dev', this.egressInterface])
         .catch(() => ({ stdout: '' })),
-      this.exec.read(['ip', '-d', '-j', 'link', 'show']),
+      this.activeTunnels().catch(() => 0),
     ]);
     const counters = linkCounters(link.stdout);
     const cur = { cpu: parseProcStat(stat), tx: counters?.tx.bytes, at: Date.now() };
@@ -102,7 +89,7 @@ export class LoadSampler {
       cpu_percent: prev ? cpuPercent(prev.cpu, cur.cpu) : 0,
       memory_percent: memoryPercent(meminfo),
       bandwidth_mbps: Math.max(bandwidth, 0),
-      active_tunnels: activeTunnels(links.stdout),
+      active_tunnels: tunnels,
       total_rx_packets: counters?.rx.packets ?? 0,
       total_tx_packets: counters?.tx.packets ?? 0,
     };

@@ -20,6 +20,7 @@ export * from './tunnel/balancer.js';
 export * from './device/devices.js';
 export * from './device/signature.js';
 export * from './agent/wireguard.js';
+export * from './agent/tunnel.js';
 export * from './vpn/vpn.js';
 export * from './agent/frr.js';
 export * from './bgp/bgp.js';

@@ -52,7 +52,7 @@ export const BUS_SERVICES = [
     app: 'device-controller',
     proto: 'DeviceControllerService',
     complete: true,
-    drivers: ['config'],
+    drivers: ['config', 'tunnel'],
     metricsPort: 9106,
   },
 ] as const;

@@ -67,9 +67,11 @@ export interface Driver<Spec = unknown, Observed = unknown> {
   status?(exec: Executor): Promise<unknown>;
   /**
    * For drivers whose realization follows live observations (health probes, connection counts):
-   * told each desired state, they call `changed` whenever the host should be reconciled again.
+   * told each desired state, they call `changed` whenever the host should be reconciled again —
+   * with `report` when their live status changed and must be published even if the reconcile
+   * changes nothing (a tunnel that failed over).
    */
-  follow?(desired: Spec, changed: () => void): void;
+  follow?(desired: Spec, changed: (report?: boolean) => void): void;
   /** Ends what `follow` started (probe processes, timers). */
   stop?(): void;
 }

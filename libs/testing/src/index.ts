@@ -8,3 +8,4 @@ export * from './api-samples.js';
 export * from './sample-project.js';
 export * from './hostile-values.js';
 export * from './dhcp-client.js';
+export * from './tunnel-lab.js';

@@ -4,6 +4,7 @@
  * Please do not edit it manually.
  */
 
+import type { DeviceConfigDocument, TunnelObserved } from '@qnet/contracts';
 import type { ColumnType } from 'kysely';
 
 export type Generated<T> =
@@ -15,11 +16,12 @@ export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface Devices {
   addresses: Generated<string[]>;
-  config: Generated<Record<string, unknown>>;
+  config: Generated<DeviceConfigDocument>;
   device_id: string;
   last_seen_at: Generated<Timestamp>;
   name: string;
   psk_sealed: string;
+  public_key: string | null;
   registered_at: Generated<Timestamp>;
   status: Generated<'registered' | 'online' | 'degraded' | 'offline'>;
   status_details: Generated<Record<string, unknown>>;
@@ -35,7 +37,23 @@ export interface SeenSignatures {
   signature: string;
 }
 
+export interface TunnelDecisions {
+  backup_router_id: string | null;
+  decided_at: number;
+  endpoint_id: string;
+  primary_router_id: string | null;
+}
+
+export interface TunnelReports {
+  device_id: string;
+  failed_router_ids: Generated<string[]>;
+  observed: TunnelObserved;
+  reported_at: Generated<Timestamp>;
+}
+
 export interface DB {
   devices: Devices;
   seen_signatures: SeenSignatures;
+  tunnel_decisions: TunnelDecisions;
+  tunnel_reports: TunnelReports;
 }

@@ -5,6 +5,7 @@ import {
   pageOf,
   pageStart,
   QnetError,
+  type DeviceConfigDocument,
   type DeviceStatus,
   type DeviceType,
   type DeviceView,
@@ -18,7 +19,8 @@ import type { DB } from '../db/schema.js';
 import type { AddressPool } from './pools.js';
 
 /** A device as stored: its view's fields plus the sealed PSK, with times as dates. */
-export interface DeviceRow extends Omit<DeviceView, 'last_seen' | 'registered_at'> {
+export interface DeviceRow extends Omit<DeviceView, 'last_seen' | 'registered_at' | 'public_key'> {
+  public_key: string | null;
   psk_sealed: string;
   last_seen_at: Date;
   registered_at: Date;
@@ -34,6 +36,7 @@ export interface NewDevice {
   tun_ipv6: string;
   tun_ipv6_offset: number;
   psk_sealed: string;
+  public_key: string | null;
 }
 
 const COLUMNS = [
@@ -45,6 +48,7 @@ const COLUMNS = [
   hostText('tun_ipv6').as('tun_ipv6'),
   'status',
   'config',
+  'public_key',
   'psk_sealed',
   'last_seen_at',
   'registered_at',
@@ -113,13 +117,33 @@ export class DeviceRepository {
     return row;
   }
 
-  /** A repeated registration refreshes the name and addresses; the tunnel addresses stay. */
-  async refresh(tx: SqlTx, id: string, name: string, addresses: string[]): Promise<DeviceRow> {
-    return this.updateOne(tx, id, { name, addresses, last_seen_at: sql`now()` });
+  /**
+   * A repeated registration refreshes the name, addresses and key (one not given stays); the
+   * tunnel addresses stay.
+   */
+  async refresh(
+    tx: SqlTx,
+    id: string,
+    set: { name: string; addresses: string[]; public_key?: string },
+  ): Promise<DeviceRow> {
+    return this.updateOne(tx, id, { ...set, last_seen_at: sql`now()` });
   }
 
-  async setConfig(tx: SqlTx, id: string, config: Record<string, unknown>): Promise<DeviceRow> {
+  async setConfig(tx: SqlTx, id: string, config: DeviceConfigDocument): Promise<DeviceRow> {
     return this.updateOne(tx, id, { config });
+  }
+
+  /** Its agent reported: seen now, and online if it had never said how it is. */
+  async seen(tx: SqlTx, id: string): Promise<void> {
+    await tx.run(
+      db
+        .updateTable('devices')
+        .set({
+          last_seen_at: sql`now()`,
+          status: sql`CASE WHEN status = 'registered' THEN 'online' ELSE status END`,
+        })
+        .where('device_id', '=', id),
+    );
   }
 
   async setStatus(

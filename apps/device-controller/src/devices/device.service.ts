@@ -6,10 +6,10 @@ import { NATS_CONNECTION, requestAgent } from '@qnet/bus';
 import {
   DeviceConfigCall,
   QnetError,
-  TunnelRpc,
+  TUNNEL_DRIVER,
   type DeviceConfigCommand,
+  type DeviceConfigDocument,
   type DeviceView,
-  type EndpointRoutersView,
   type ListDevicesRequest,
   type ListDevicesResponse,
   type PushConfigResponse,
@@ -18,12 +18,15 @@ import {
   type TopologyView,
   type UpdateDeviceStatusRequest,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE } from '@qnet/persistence';
-import { allPages, Outbox } from '@qnet/service';
+import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import { DesiredStateChanges, Outbox, type Touch } from '@qnet/service';
 import type { SecretBox } from '@qnet/runtime';
 import type { DeviceConfig } from '../config.js';
+import { liveEdge } from '../tunnels/report.js';
+import { TunnelRepository } from '../tunnels/tunnel.repository.js';
 import { DeviceRepository, type DeviceRow } from './device.repository.js';
 import { addressOf, poolsOf, type AddressPool } from './pools.js';
+import { checkTunnelConfig } from './tunnel-config.js';
 import { DEVICE_CONFIG, SECRET_BOX } from './tokens.js';
 
 @Injectable()
@@ -36,6 +39,8 @@ export class DeviceService {
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     private readonly repo: DeviceRepository,
+    private readonly tunnels: TunnelRepository,
+    private readonly changes: DesiredStateChanges,
     private readonly outbox: Outbox,
   ) {
     this.pools = poolsOf(config);
@@ -43,11 +48,13 @@ export class DeviceService {
 
   /**
    * Registers a device, allocating one tunnel address from each pool; registering it again answers
-   * the same addresses. A new device gets its own PSK, returned this once and stored sealed.
+   * the same addresses. A new device gets its own PSK, returned this once and stored sealed. A
+   * device with a key takes part in the tunnels: its state, and when its key or address changed
+   * that of the devices it has tunnels with, are rendered and pushed.
    */
   async register(req: RegisterDeviceRequest): Promise<RegisteredDeviceView> {
     const psk = randomBytes(32).toString('base64');
-    return this.outbox.transaction(async (tx, out) => {
+    return this.changes.run<RegisteredDeviceView>(async (tx, touch) => {
       await this.repo.lockPools(tx);
       const existing = await this.repo.find(tx, req.device_id);
       if (existing) {
@@ -57,8 +64,15 @@ export class DeviceService {
             `device ${req.device_id} is registered as ${existing.type}`,
             [{ field: 'type', message: `must be ${existing.type} for this device` }],
           );
-        const row = await this.repo.refresh(tx, req.device_id, req.name, req.addresses ?? []);
-        return { ...toView(row, this.config.offlineAfterMs), created: false };
+        const row = await this.repo.refresh(tx, req.device_id, {
+          name: req.name,
+          addresses: req.addresses ?? [],
+          ...(req.public_key ? { public_key: req.public_key } : {}),
+        });
+        const moved =
+          row.public_key !== existing.public_key || row.addresses[0] !== existing.addresses[0];
+        await this.touchTunnels(tx, touch, row, moved);
+        return { result: { ...toView(row, this.config.offlineAfterMs), created: false } };
       }
       const v4 = await this.repo.lowestFree(tx, 'tun_ipv4_offset', this.pools.v4);
       const v6 = await this.repo.lowestFree(tx, 'tun_ipv6_offset', this.pools.v6);
@@ -81,10 +95,15 @@ export class DeviceService {
         tun_ipv6: addressOf(this.pools.v6, v6),
         tun_ipv6_offset: v6,
         psk_sealed: this.secrets.seal(psk),
+        public_key: req.public_key ?? null,
       });
+      // A router registered again after a delete may be named by decisions already.
+      await this.touchTunnels(tx, touch, row, true);
       const view = toView(row, this.config.offlineAfterMs);
-      out.event({ resource: 'device', event: 'registered', id: row.device_id, data: view });
-      return { ...view, created: true, psk };
+      return {
+        result: { ...view, created: true, psk },
+        events: [{ resource: 'device', event: 'registered', id: row.device_id, data: view }],
+      };
     });
   }
 
@@ -100,11 +119,18 @@ export class DeviceService {
     };
   }
 
-  updateConfig(id: string, config: Record<string, unknown>): Promise<DeviceView> {
-    return this.outbox.transaction(async (tx, out) => {
+  /** Replaces a device's config, checked against its type; a router's endpoints follow its port. */
+  updateConfig(id: string, config: DeviceConfigDocument): Promise<DeviceView> {
+    return this.changes.run(async (tx, touch) => {
+      const device = await this.repo.find(tx, id);
+      if (!device) throw QnetError.notFound('device', id);
+      checkTunnelConfig(device.type, config, this.pools);
       const row = await this.repo.setConfig(tx, id, config);
-      out.event(deviceEvent('config_updated', id, { device_id: id }));
-      return toView(row, this.config.offlineAfterMs);
+      await this.touchTunnels(tx, touch, row, row.type === 'routing_server');
+      return {
+        result: toView(row, this.config.offlineAfterMs),
+        events: [deviceEvent('config_updated', id, { device_id: id })],
+      };
     });
   }
 
@@ -121,10 +147,23 @@ export class DeviceService {
     });
   }
 
+  /** Deletes a device: its agent tears its tunnels down, and its peers lose it. */
   async delete(id: string): Promise<void> {
-    await this.outbox.transaction(async (tx, out) => {
+    await this.changes.run(async (tx, touch) => {
       const row = await this.repo.delete(tx, id);
-      out.event(deviceEvent('deleted', id, { device_id: id, type: row.type }));
+      const related = await this.relatedTo(tx, row);
+      await this.tunnels.forgetDecision(tx, id);
+      const hosts = await this.tunnels.keyedDevices(tx, related);
+      await touch.hosts(
+        [...(row.public_key ? [id] : []), ...hosts].map((host_id) => ({
+          host_id,
+          driver: TUNNEL_DRIVER,
+        })),
+      );
+      return {
+        result: undefined,
+        events: [deviceEvent('deleted', id, { device_id: id, type: row.type })],
+      };
     });
   }
 
@@ -159,11 +198,20 @@ export class DeviceService {
     }
   }
 
-  /** Devices as nodes; endpoint → router edges from the balancer's current decisions. */
+  /**
+   * Devices as nodes; endpoint → router edges from the balancer's decisions, each with what the
+   * endpoint (else the router) last reported of that tunnel.
+   */
   async topology(): Promise<TopologyView> {
-    const devices = await this.repo.all();
-    const decisions = await this.allDecisions();
+    const tx = autocommit(this.ds);
+    const [devices, decisions, reports] = await Promise.all([
+      this.repo.all(),
+      this.tunnels.allDecisions(tx),
+      this.tunnels.reports(tx),
+    ]);
     const known = new Set(devices.map((d) => d.device_id));
+    const observed = new Map(reports.map((r) => [r.device_id, r.observed]));
+    const now = Date.now() / 1000;
     return {
       nodes: devices.map((d) => {
         const v = toView(d, this.config.offlineAfterMs);
@@ -177,16 +225,41 @@ export class DeviceService {
           ] as const
         )
           .filter(([router]) => router && known.has(d.endpoint_id))
-          .map(([router, role]) => ({ from_device_id: d.endpoint_id, to_device_id: router, role })),
+          .map(([router, role]) => ({
+            from_device_id: d.endpoint_id,
+            to_device_id: router!,
+            role,
+            ...liveEdge(
+              observed.get(d.endpoint_id),
+              observed.get(router!),
+              d.endpoint_id,
+              router!,
+              now,
+            ),
+          })),
       ),
     };
   }
 
-  private async allDecisions(): Promise<EndpointRoutersView[]> {
-    const out: EndpointRoutersView[] = [];
-    for await (const page of allPages(this.nc, TunnelRpc.ListDecisions, {}))
-      out.push(...page.decisions);
-    return out;
+  /** The devices a device has tunnels with: an endpoint's routers, a router's endpoints. */
+  private async relatedTo(tx: SqlTx, d: Pick<DeviceRow, 'device_id' | 'type'>): Promise<string[]> {
+    if (d.type === 'routing_server') return this.tunnels.endpointsOf(tx, [d.device_id]);
+    const [decision] = await this.tunnels.decisions(tx, [d.device_id], { lock: false });
+    return [decision?.primary_router_id, decision?.backup_router_id].filter(
+      (id): id is string => typeof id === 'string',
+    );
+  }
+
+  /** The device's tunnel state, and with `related` that of the devices it has tunnels with. */
+  private async touchTunnels(
+    tx: SqlTx,
+    touch: Touch,
+    d: DeviceRow,
+    related: boolean,
+  ): Promise<void> {
+    const ids = [d.device_id, ...(related ? await this.relatedTo(tx, d) : [])];
+    const hosts = await this.tunnels.keyedDevices(tx, ids);
+    await touch.hosts(hosts.map((host_id) => ({ host_id, driver: TUNNEL_DRIVER })));
   }
 
   private describe(p: AddressPool): string {
@@ -204,6 +277,7 @@ export function toView(r: DeviceRow, offlineAfterMs: number): DeviceView {
     addresses: r.addresses,
     tun_ipv4: r.tun_ipv4,
     tun_ipv6: r.tun_ipv6,
+    public_key: r.public_key ?? '',
     status: silent ? 'offline' : r.status,
     config: r.config,
     last_seen: r.last_seen_at.toISOString(),

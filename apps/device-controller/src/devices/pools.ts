@@ -28,3 +28,18 @@ function check(prefix: string, p: AddressPool, family: IpFamily): void {
 export function addressOf(p: AddressPool, offset: number): string {
   return bigIntToIp(ipToBigInt(p.base) + BigInt(offset), ipFamily(p.base));
 }
+
+/** The length of the shortest prefix holding the whole pool: a router's tunnel device carries it. */
+export function coveringPrefix(p: AddressPool): number {
+  const family = ipFamily(p.base);
+  const base = ipToBigInt(p.base);
+  const spread = (base + BigInt(p.start)) ^ (base + BigInt(p.end));
+  return (family === 4 ? 32 : 128) - spread.toString(2).length + (spread === 0n ? 1 : 0);
+}
+
+/** An endpoint's second tunnel device: its first one's trailing number plus one (tun0 → tun1). */
+export function secondTunnelName(first: string): string {
+  const m = /^(.*?)(\d+)$/.exec(first);
+  if (!m) throw new Error(`${first} does not end in a number`);
+  return `${m[1]}${Number(m[2]) + 1}`;
+}

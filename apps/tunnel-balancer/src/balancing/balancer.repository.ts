@@ -26,6 +26,11 @@ export interface EndpointRow {
   changed_ms: number;
 }
 
+/** An endpoint as a round decides it: with the routers its tunnels found unreachable lately. */
+export interface RoundEndpointRow extends EndpointRow {
+  avoid: string[];
+}
+
 export interface DecisionRow extends EndpointRow {
   primary_internal_ip: string | null;
   primary_external_ip: string | null;
@@ -53,6 +58,7 @@ const epochMs = (column: string) =>
 
 /** `now() - ms`, as an interval expression. */
 const msAgo = (ms: number) => sql<Date>`now() - make_interval(secs => ${ms}::float8 / 1000)`;
+const msFromNow = (ms: number) => msAgo(-ms);
 
 /** Routing servers and endpoint decisions. Times come from the database's clock, shared by every instance. */
 @Injectable()
@@ -136,7 +142,7 @@ export class BalancerRepository {
     return tx.run(db.selectFrom('routing_servers').select(ROUTER_COLUMNS).orderBy('server_id'));
   }
 
-  endpoints(tx: SqlTx): Promise<EndpointRow[]> {
+  endpoints(tx: SqlTx): Promise<RoundEndpointRow[]> {
     return tx.run(
       db
         .selectFrom('endpoints')
@@ -145,8 +151,23 @@ export class BalancerRepository {
           'primary_router_id',
           'backup_router_id',
           epochMs('changed_at').as('changed_ms'),
+          sql<string[]>`CASE WHEN avoid_until > now() THEN avoid_router_ids ELSE '{}' END`.as(
+            'avoid',
+          ),
         ]),
     );
+  }
+
+  /** An endpoint's tunnels to these routers stopped answering: keep them from it for `holdMs`. */
+  async avoid(endpointId: string, routerIds: string[], holdMs: number): Promise<boolean> {
+    const rows = await autocommit(this.ds).run(
+      db
+        .updateTable('endpoints')
+        .set({ avoid_router_ids: routerIds, avoid_until: msFromNow(holdMs) })
+        .where('endpoint_id', '=', endpointId)
+        .returning('endpoint_id'),
+    );
+    return rows.length > 0;
   }
 
   async databaseNow(): Promise<Date> {

@@ -91,4 +91,13 @@ export class BalancerService {
   async removeEndpoint(id: string): Promise<void> {
     await this.repo.removeEndpoint(id);
   }
+
+  /**
+   * The endpoint's own probes found its tunnels to these routers dead (it already moved its
+   * routes): it is given other routers now, and these not again within the hold time.
+   */
+  async tunnelsFailed(endpointId: string, routerIds: string[]): Promise<void> {
+    if (await this.repo.avoid(endpointId, routerIds, this.config.antiFlapHoldMs))
+      await this.evaluator.kick();
+  }
 }

@@ -11,6 +11,8 @@ export interface Assignment {
   primary: string | null;
   backup: string | null;
   changedAt: number;
+  /** Routers this endpoint's own probes found unreachable lately: not given to it now. */
+  avoid?: readonly string[];
 }
 
 export interface AntiFlapPolicy {
@@ -51,8 +53,9 @@ export class Ranking {
     return this.order.map((r) => r.id);
   }
 
-  best(): RankedRouter | undefined {
-    return this.order[0];
+  /** The best router, leaving out `avoid`. */
+  best(avoid: readonly string[] = []): RankedRouter | undefined {
+    return avoid.length ? this.order.find((r) => !avoid.includes(r.id)) : this.order[0];
   }
 
   /**
@@ -60,13 +63,13 @@ export class Ranking {
    * charged for the endpoints of the same primary it already backs (they would all fail over onto
    * it together), so that a failed router's endpoints land on many survivors.
    */
-  bestOtherThan(primary: string): RankedRouter | undefined {
+  bestOtherThan(primary: string, avoid: readonly string[] = []): RankedRouter | undefined {
     const shared = this.backups.get(primary);
     let best: (RankedRouter & { tunnels: number }) | undefined;
     let bestScore = -Infinity;
-    // The primary may be one of them: one more look.
-    for (const r of this.order.slice(0, BACKUP_CANDIDATES + 1)) {
-      if (r.id === primary) continue;
+    // The primary and the avoided may be among them: as many more looks.
+    for (const r of this.order.slice(0, BACKUP_CANDIDATES + 1 + avoid.length)) {
+      if (r.id === primary || avoid.includes(r.id)) continue;
       const score = r.score - (shared?.get(r.id) ?? 0) * this.perTunnel;
       if (score > bestScore) [best, bestScore] = [r, score];
     }
@@ -167,7 +170,9 @@ export function decideAll<E extends { id: string; cur: Assignment }>(
 /**
  * The next primary and backup router of one endpoint, or null when nothing changes.
  * - A primary that is no longer active fails over at once to the backup (if active), without
- *   waiting for the hold time; a backup that is no longer active is replaced at once.
+ *   waiting for the hold time; a backup that is no longer active is replaced at once. A router
+ *   the endpoint's own tunnel found unreachable (`avoid`) counts as inactive for it, unless that
+ *   would leave it no router at all.
  * - Otherwise an endpoint moves only to a router better by at least the threshold, and only
  *   when the hold time has passed since its last change; the old primary becomes the backup,
  *   since the endpoint already has a tunnel to it. The backup is upgraded under the same rule.
@@ -179,12 +184,13 @@ export function decide(
   now: number,
   policy: AntiFlapPolicy,
 ): Change | null {
-  const best = ranked.best();
+  const avoid = cur.avoid?.length && ranked.best(cur.avoid) ? cur.avoid : [];
+  const best = ranked.best(avoid);
   if (!best) {
     if (cur.primary === null && cur.backup === null) return null;
     return { next: { primary: null, backup: null, changedAt: now }, reason: 'no_active_router' };
   }
-  const active = (id: string) => ranked.scoreOf(id) !== undefined;
+  const active = (id: string) => ranked.scoreOf(id) !== undefined && !avoid.includes(id);
   const held = now - cur.changedAt < policy.antiFlapHoldMs;
   const gains = (candidate: RankedRouter, current: string) =>
     candidate.id !== current &&
@@ -196,15 +202,15 @@ export function decide(
     primary = best.id;
     reason = 'initial';
   } else if (!active(primary)) {
+    reason = avoid.includes(primary) ? 'tunnel_failed' : 'failover';
     primary = backup !== null && active(backup) ? backup : best.id;
-    reason = 'failover';
   } else if (!held && gains(best, primary)) {
     backup = primary;
     primary = best.id;
     reason = 'better_router';
   }
 
-  const alternative = ranked.bestOtherThan(primary);
+  const alternative = ranked.bestOtherThan(primary, avoid);
   if (backup === null || backup === primary || !active(backup)) {
     const replaced = backup !== (alternative?.id ?? null);
     backup = alternative?.id ?? null;

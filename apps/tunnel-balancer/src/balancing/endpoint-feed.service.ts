@@ -8,16 +8,26 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
 import { NATS_CONNECTION } from '@qnet/bus';
-import { EVENTS_STREAM, Subjects, type DeviceView, type EventEnvelope } from '@qnet/contracts';
+import {
+  EVENTS_STREAM,
+  Subjects,
+  type DeviceView,
+  type EventEnvelope,
+  type TunnelFailedEvent,
+} from '@qnet/contracts';
 import { BalancerService } from './balancer.service.js';
+
+type DeviceEvent = Pick<DeviceView, 'device_id'> &
+  Partial<Pick<DeviceView, 'type'> & Pick<TunnelFailedEvent, 'failed_router_ids'>>;
 
 /** A durable consumer shared by every balancer instance: nothing registered while we were down is missed. */
 export const ENDPOINT_FEED_CONSUMER = 'tunnel-balancer-endpoints';
 
 /**
  * The balancer decides for the endpoints the device controller registered. It follows the
- * controller's device events through a durable JetStream consumer (at-least-once, so both
- * operations are idempotent) and acknowledges each event once the endpoint has its first decision.
+ * controller's device events through a durable JetStream consumer (at-least-once, so every
+ * operation is idempotent) and acknowledges each event once the endpoint has its first decision
+ * — or, for an endpoint whose tunnels failed, once it has been given other routers.
  */
 @Injectable()
 export class EndpointFeedService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -47,7 +57,7 @@ export class EndpointFeedService implements OnApplicationBootstrap, OnApplicatio
     this.messages = await consumer.consume({ max_messages: 256 });
     this.done = (async () => {
       for await (const m of this.messages!) {
-        let event: EventEnvelope<Pick<DeviceView, 'device_id' | 'type'>>;
+        let event: EventEnvelope<DeviceEvent>;
         try {
           event = m.json();
           if (typeof event?.data?.device_id !== 'string') throw new Error('no data.device_id');
@@ -72,13 +82,13 @@ export class EndpointFeedService implements OnApplicationBootstrap, OnApplicatio
     await this.done;
   }
 
-  private async apply(
-    subject: string,
-    event: EventEnvelope<Pick<DeviceView, 'device_id' | 'type'>>,
-  ): Promise<void> {
-    if (event.data.type !== 'endpoint') return;
+  private async apply(subject: string, event: EventEnvelope<DeviceEvent>): Promise<void> {
     const verb = subject.split('.').pop();
-    if (verb === 'registered') await this.balancer.addEndpoint(event.data.device_id);
-    else if (verb === 'deleted') await this.balancer.removeEndpoint(event.data.device_id);
+    const d = event.data;
+    if (verb === 'tunnel_failed' && Array.isArray(d.failed_router_ids))
+      await this.balancer.tunnelsFailed(d.device_id, d.failed_router_ids);
+    if (d.type !== 'endpoint') return;
+    if (verb === 'registered') await this.balancer.addEndpoint(d.device_id);
+    else if (verb === 'deleted') await this.balancer.removeEndpoint(d.device_id);
   }
 }

@@ -74,7 +74,12 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       const routers = await this.repo.routers(tx);
       const endpoints = (await this.repo.endpoints(tx)).map((e) => ({
         id: e.endpoint_id,
-        cur: { primary: e.primary_router_id, backup: e.backup_router_id, changedAt: e.changed_ms },
+        cur: {
+          primary: e.primary_router_id,
+          backup: e.backup_router_id,
+          changedAt: e.changed_ms,
+          avoid: e.avoid,
+        },
       }));
       const ranking = projectedRanking(
         routers

@@ -16,6 +16,8 @@ export type Int8 = ColumnType<string, bigint | number | string, bigint | number 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface Endpoints {
+  avoid_router_ids: Generated<string[]>;
+  avoid_until: Timestamp | null;
   backup_router_id: string | null;
   changed_at: Generated<Timestamp>;
   endpoint_id: string;

@@ -54,6 +54,7 @@ export const DECISION_REASONS = [
   'backup_replaced',
   'better_backup',
   'no_active_router',
+  'tunnel_failed',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 

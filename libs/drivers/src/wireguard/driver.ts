@@ -57,6 +57,7 @@ function assumeApplied(spec: WireguardSpec): WireguardObservedHost {
         latest_handshake: 0,
         rx_bytes: 0,
         tx_bytes: 0,
+        persistent_keepalive: 0,
       })),
     })),
     kernel: false,

@@ -3,6 +3,8 @@ import type { WireguardPeerObserved } from '@qnet/contracts';
 export interface ObservedWgPeer extends WireguardPeerObserved {
   preshared_key?: string;
   allowed_ips: string[];
+  /** Seconds; 0 = off. */
+  persistent_keepalive: number;
 }
 
 export interface ObservedWgInterface {
@@ -28,7 +30,7 @@ export function parseWgDump(
     public_key: publicKey,
     listen_port: Number(port),
     peers: rest.map((line) => {
-      const [pub = '', psk, endpoint, allowed, handshake, rx, tx] = line.split('\t');
+      const [pub = '', psk, endpoint, allowed, handshake, rx, tx, keepalive] = line.split('\t');
       return {
         public_key: pub,
         preshared_key: none(psk),
@@ -37,6 +39,7 @@ export function parseWgDump(
         latest_handshake: Number(handshake ?? 0),
         rx_bytes: Number(rx ?? 0),
         tx_bytes: Number(tx ?? 0),
+        persistent_keepalive: Number(keepalive) || 0, // 'off' → 0
       };
     }),
   };

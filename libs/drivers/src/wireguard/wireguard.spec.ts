@@ -130,6 +130,7 @@ describe('wireguard driver', () => {
           latest_handshake: 1795311228,
           rx_bytes: 692,
           tx_bytes: 604,
+          persistent_keepalive: 0,
         },
       ],
     });
