@@ -1,14 +1,19 @@
 import { execa } from 'execa';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { BalancerStatusView, PushConfigResponse, ServerStatusView } from '@qnet/contracts';
+import type {
+  BalancerStatusView,
+  DeviceView,
+  PushConfigResponse,
+  ServerStatusView,
+} from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
 import { Netns, TestCluster } from '@qnet/testing';
 
 /**
  * A routing server is a namespace run by a real node-agent in the routing-server role: its metrics
- * come from the kernel (TUN devices, egress counters, /proc) and reach the balancer over NATS;
- * the device controller pushes its config to that agent, which stores it 0600.
+ * come from the kernel (egress counters, /proc, its WireGuard peers) and reach the balancer over
+ * NATS; it registers itself with the device controller, which pushes its config to that agent.
  */
 describe('node agent as a routing server', () => {
   let cluster: TestCluster;
@@ -41,18 +46,10 @@ describe('node agent as a routing server', () => {
     await peer.exec(['ip', 'addr', 'add', '10.88.0.2/24', 'dev', 'eth0']);
     await host.exec(['ip', 'link', 'set', 'eth0', 'up']);
     await peer.exec(['ip', 'link', 'set', 'eth0', 'up']);
-    // Two tunnels up, one down: the agent reports 2.
-    for (const [name, up] of [
-      ['tun0', true],
-      ['tun1', true],
-      ['tun2', false],
-    ] as const) {
-      await host.exec(['ip', 'tuntap', 'add', 'mode', 'tun', 'name', name]);
-      if (up) await host.exec(['ip', 'link', 'set', name, 'up']);
-    }
     cluster = await TestCluster.create({
       hostIds: ['rs-1'],
       env: {
+        DEVICE_BOOTSTRAP_PSK: 'bootstrap-psk-for-routing-agent-0123456789',
         TUNNEL_REPORT_INTERVAL_MS: '300',
         TUNNEL_EVALUATE_INTERVAL_MS: '100',
         DEVICE_PUSH_TIMEOUT_MS: '2000',
@@ -70,6 +67,7 @@ describe('node agent as a routing server', () => {
         ROUTING_INTERNAL_IP: '10.88.0.1',
         ROUTING_EXTERNAL_IP: '198.51.100.7',
         QNET_UNDERLAY_IP: '10.88.0.1',
+        DEVICE_CONTROLLER_URL: cluster.seedUrl('device'),
       },
     );
   });
@@ -78,9 +76,10 @@ describe('node agent as a routing server', () => {
     await Promise.all([host, peer].map((n) => n?.delete()));
   });
 
-  it('publishes real metrics: TUN devices that are up, egress rate on the interface, CPU and memory', async () => {
+  it('publishes real metrics: egress rate on the interface, CPU and memory, tunnels with a live session', async () => {
     await waitFor(async () => (await server()) !== undefined, 10_000, 'rs-1 in the balancer');
-    expect(await server()).toMatchObject({ status: 'active', active_tunnels: 2 });
+    // No endpoint has a tunnel to it yet (test/dataplane/tunnels.test.ts counts real ones).
+    expect(await server()).toMatchObject({ status: 'active', active_tunnels: 0 });
     const s = (await server())!;
     expect(s.memory_percent).toBeGreaterThan(0);
     expect(s.memory_percent).toBeLessThan(100);
@@ -98,11 +97,30 @@ describe('node agent as a routing server', () => {
       'egress bandwidth',
     );
     await traffic;
-    await host.exec(['ip', 'link', 'set', 'tun2', 'up']);
+  });
+
+  it('registers itself with the device controller and runs its tunnel listener', async () => {
     await waitFor(
-      async () => (await server())?.active_tunnels === 3,
-      5_000,
-      'third tunnel counted',
+      async () =>
+        Boolean((await cluster.http<DeviceView>('GET', '/api/v1/devices/rs-1')).body.public_key),
+      10_000,
+      'rs-1 registered with its key',
+    );
+    const device = await cluster.api<DeviceView>('GET', '/api/v1/devices/rs-1');
+    expect(device).toMatchObject({ type: 'routing_server', addresses: ['198.51.100.7'] });
+    await waitFor(
+      async () =>
+        (
+          await host.exec(['wg', 'show', 'tun0', 'listen-port'], { reject: false })
+        ).stdout.trim() === '51820',
+      10_000,
+      'tun0 listening on 51820',
+    );
+    expect((await host.exec(['wg', 'show', 'tun0', 'public-key'])).stdout.trim()).toBe(
+      device.public_key,
+    );
+    expect((await host.exec(['ip', 'addr', 'show', 'tun0'])).stdout).toContain(
+      `${device.tun_ipv4}/24`,
     );
   });
 

@@ -91,6 +91,25 @@ describe('decide', () => {
     expect(decide(at(null, null), routers({}), 5, policy)).toBeNull();
   });
 
+  it("moves off a router the endpoint's own tunnel found dead, at once, and gives it no new tunnel", () => {
+    const ranked = routers({ r1: 0.9, r2: 0.7, r3: 0.6 });
+    const cur = { ...at('r1', 'r2', 1_000), avoid: ['r1'] };
+    // r1 still reports best, and the hold time has not passed: the endpoint's word wins.
+    expect(decide(cur, ranked, 1_001, policy)).toEqual({
+      next: { primary: 'r2', backup: 'r3', changedAt: 1_001 },
+      reason: 'tunnel_failed',
+    });
+    // A failed backup is replaced, the primary kept.
+    expect(decide({ ...at('r1', 'r2', 1_000), avoid: ['r2'] }, ranked, 1_001, policy)).toEqual({
+      next: { primary: 'r1', backup: 'r3', changedAt: 1_001 },
+      reason: 'backup_replaced',
+    });
+    // When avoiding would leave it no router at all, it is not avoided.
+    expect(
+      decide({ ...at('r1', null, 1_000), avoid: ['r1'] }, routers({ r1: 0.9 }), 1_001, policy),
+    ).toBeNull();
+  });
+
   it('moves at most once per hold time under a flapping metric stream', () => {
     let cur = at(null, null);
     let moves = 0;
