@@ -30,7 +30,7 @@ interface Spy {
 
 /**
  * What each component must never read: the bus carries generated private keys and PSKs in
- * replies, MD5 passwords and gateway keys in agents' desired states. Each NATS user subscribes
+ * replies, MD5 passwords, gateway keys and tunnel PSKs in agents' desired states. Each NATS user subscribes
  * to every subject its permissions allow (and tries `>` and `_INBOX.>`, which the server refuses)
  * while those secrets travel; a secret may show up only for the components it is meant for.
  */
@@ -108,10 +108,12 @@ describe('no secrets for onlookers on the bus', () => {
       remote_asn: 65000,
       md5_password: MD5,
     });
+    // An endpoint with a key takes part in tunnels: its state, pushed to its host, holds its PSK.
     const device = await cluster.api<{ psk: string }>('POST', '/api/v1/devices', {
-      device_id: 'endpoint_sec',
+      device_id: OTHER_HOST,
       type: 'endpoint',
       name: 'endpoint',
+      public_key: 'kZ3Ii3RzDDH5rpu6vhh7f3VVGLNU1ZaYM7xfIXTd3xc=',
     });
 
     // The gateway key exists only sealed in the database and in the host's desired state.
@@ -145,7 +147,10 @@ describe('no secrets for onlookers on the bus', () => {
         value: MD5,
         for: ['bgp', NATS_USERS.gateway, NATS_USERS.agent(VPN_HOST)],
       },
-      'device PSK': { value: device.psk, for: ['device-controller', NATS_USERS.gateway] },
+      'device PSK': {
+        value: device.psk,
+        for: ['device-controller', NATS_USERS.gateway, NATS_USERS.agent(OTHER_HOST)],
+      },
     };
     const saw = (spy: Spy) =>
       Object.entries(secrets)
@@ -165,7 +170,7 @@ describe('no secrets for onlookers on the bus', () => {
       ['client private key', 'device PSK', 'preshared key'].sort(),
     );
     expect(saw(agent)).toEqual(['MD5 password', 'gateway private key', 'preshared key'].sort());
-    expect(saw(spyOf(NATS_USERS.agent(OTHER_HOST)))).toEqual([]);
+    expect(saw(spyOf(NATS_USERS.agent(OTHER_HOST)))).toEqual(['device PSK']);
     expect(saw(spyOf(NATS_USERS.observer))).toEqual([]);
     // No user may subscribe to everything, nor to every reply inbox.
     for (const spy of spies) {

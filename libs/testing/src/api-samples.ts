@@ -93,7 +93,7 @@ export const RPC_SAMPLES: Record<string, Sample> = {
   }),
   'DeviceControllerService/UpdateDeviceConfig': (r) => ({
     device_id: r.device,
-    config: { mtu: 1400 },
+    config: { tunnel: { mtu: 1400 } },
   }),
   'DeviceControllerService/UpdateDeviceStatus': (r) => ({ device_id: r.device, status: 'online' }),
   'DeviceControllerService/GetDevice': (r) => ({ device_id: r.device }),
@@ -281,7 +281,7 @@ export const REST_BODIES: Record<string, Sample> = {
     local_preference: 100,
   }),
   'POST /api/v1/devices': RPC_SAMPLES['DeviceControllerService/RegisterDevice']!,
-  'POST /api/v1/devices/{id}/config': () => ({ config: { mtu: 1400 } }),
+  'POST /api/v1/devices/{id}/config': () => ({ config: { tunnel: { mtu: 1400 } } }),
   'POST /api/v1/devices/{id}/status': () => ({ status: 'online' }),
   'POST /api/v1/devices/{id}/push-config': () => ({}),
   'POST /api/v1/tunnel/metrics': RPC_SAMPLES['TunnelBalancerService/ReportMetrics']!,
