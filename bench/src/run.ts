@@ -10,6 +10,7 @@ import { runB5 } from './b5-ovn.js';
 import { runB6 } from './b6-vpn.js';
 import { runB7 } from './b7-bgp.js';
 import { runB8 } from './b8-tunnel.js';
+import { runB11 } from './b11-tunnels.js';
 
 /** `npm run bench`: runs every benchmark, writes bench/results/*.json and prints the README table. */
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5_000);
@@ -23,7 +24,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8,b9,b10').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8,b9,b10,b11').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -174,6 +175,18 @@ if (only.includes('b10')) {
     `| AttachNic → udhcpc bound (${b10.attaches} attaches) | ${b10.lease_p50_ms} | ${b10.lease_p99_ms} | p99 ≤ 2× floor + 100 = ${b10.target_p99_ms} | ${b10.meets_target ? 'meets' : 'MISSES'} |`,
     `| B10b one more attach at ${few!.at_nics} NICs | ${few!.p50_ms} | ${few!.p99_ms} | | |`,
     `| B10b one more attach at ${many!.at_nics} NICs | ${many!.p50_ms} | ${many!.p99_ms} | ≤ 2× (p50 ${b10.one_more_ratio}×) | ${b10.one_more_meets_target ? 'meets' : 'MISSES'} |`,
+  );
+}
+
+if (only.includes('b11')) {
+  const b11 = await runB11();
+  save('b11', b11);
+  ok &&= b11.meets_target && b11.b12_meets_target;
+  lines.push(
+    '',
+    '| B11/B12 tunnels (seed 004 data plane) | value |',
+    '|---|---|',
+    ...Object.entries(b11.figures).map(([k, v]) => `| ${k} | ${v} |`),
   );
 }
 

@@ -1,15 +1,9 @@
 import { execa } from 'execa';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type {
-  BalancerStatusView,
-  DecisionView,
-  DeviceView,
-  TopologyEdgeView,
-  TopologyView,
-} from '@qnet/contracts';
+import type { BalancerStatusView } from '@qnet/contracts';
 import { waitFor } from '@qnet/stack';
-import { TestCluster, TunnelLab, type EchoServer, type Netns } from '@qnet/testing';
+import { TestCluster, TunnelLab, TunnelNetwork, type EchoServer } from '@qnet/testing';
 
 const BOOTSTRAP = 'bootstrap-psk-for-tunnel-tests-0123456789';
 const ECHO_PORT = 7000;
@@ -22,40 +16,19 @@ const HOLD_MS = 2_000;
  * well under 100 ms and move make-before-break when the balancer decides; routers forward and NAT.
  */
 describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
+  let net: TunnelNetwork;
   let cluster: TestCluster;
   let lab: TunnelLab;
   let echo: EchoServer;
   const ep = () => lab.endpoints[0]!;
-
-  const device = (id: string) => cluster.api<DeviceView>('GET', `/api/v1/devices/${id}`);
-  const decision = (id: string) =>
-    cluster.api<DecisionView>('GET', `/api/v1/tunnel/decision/${id}`);
-  const edges = async (id: string): Promise<TopologyEdgeView[]> =>
-    (await cluster.api<TopologyView>('GET', '/api/v1/devices/topology')).edges.filter(
-      (e) => e.from_device_id === id,
-    );
+  const device = (id: string) => net.device(id);
+  const decision = (id: string) => net.decision(id);
   const routerIndex = (id: string) => Number(id.split('-')[1]) - 1;
   /** The device that carries ep-1's route to the business network now, from the kernel. */
-  const carrying = async (ns: Netns = ep()) =>
-    /dev (\S+)/.exec((await ns.exec(['ip', 'route', 'get', TunnelLab.BUSINESS_V4])).stdout)?.[1];
-  /** Both tunnels answer and the routes are on the primary's, as the endpoint reports it. */
-  const settled = async (id = 'ep-1') => {
-    const d = await decision(id);
-    const e = await edges(id);
-    const primary = e.find((x) => x.to_device_id === d.optimal_router_id);
-    return (
-      e.length === 2 &&
-      e.every((x) => x.up === true) &&
-      primary?.role === 'primary' &&
-      primary.carries_routes === true
-    );
-  };
-  const startAgent = (host: Netns, id: string, env: Record<string, string>) =>
-    cluster.start(
-      'node-agent',
-      { hostId: id, mode: 'netns', netns: host.name },
-      { ...env, DEVICE_CONTROLLER_URL: cluster.seedUrl('device') },
-    );
+  const carrying = async () =>
+    /dev (\S+)/.exec((await ep().exec(['ip', 'route', 'get', TunnelLab.BUSINESS_V4])).stdout)?.[1];
+  const stateFile = () =>
+    path.join(path.dirname(cluster.deployment.logDir), 'agent-ep-1', 'tunnel.json');
 
   beforeAll(async () => {
     lab = await TunnelLab.create({ endpoints: 2, routers: 3 });
@@ -77,43 +50,8 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
         RESYNC_INTERVAL_MS: '5000',
       },
     });
-    await cluster.startServices(['registry', 'tunnel', 'device']);
-    await cluster.startGateway();
-    // Operators provision the routers and ep-2 with their device names (wireguard-go keeps its
-    // control sockets in one directory for every namespace: names are unique on this machine).
-    for (const i of [0, 1, 2])
-      await cluster.api('POST', '/api/v1/devices', {
-        device_id: lab.routerId(i),
-        type: 'routing_server',
-        name: `Routing Server ${i + 1}`,
-      });
-    for (const i of [0, 1, 2])
-      await cluster.api('POST', `/api/v1/devices/${lab.routerId(i)}/config`, {
-        config: { tunnel: { interface_name: `rt${i + 1}`, port: 51820 } },
-      });
-    await cluster.api('POST', '/api/v1/devices', {
-      device_id: 'ep-2',
-      type: 'endpoint',
-      name: 'Endpoint 2',
-    });
-    await cluster.api('POST', '/api/v1/devices/ep-2/config', {
-      config: { tunnel: { interface_name: 'ept0', routes: TunnelLab.ROUTES } },
-    });
-    for (const [i, r] of lab.routers.entries()) startAgent(r, lab.routerId(i), lab.routerEnv(i));
-    // ep-1 registers itself (bootstrap PSK, then its own); the operator then gives it its routes.
-    for (const [i, e] of lab.endpoints.entries())
-      startAgent(e, lab.endpointId(i), lab.endpointEnv(i));
-    await waitFor(
-      async () => Boolean((await device('ep-1').catch(() => undefined))?.public_key),
-      20_000,
-      'ep-1 registered its key',
-    );
-    await cluster.api('POST', '/api/v1/devices/ep-1/config', {
-      config: { tunnel: { routes: TunnelLab.ROUTES } },
-    });
+    net = await TunnelNetwork.deploy(cluster, lab);
     echo = await lab.startEcho(ECHO_PORT);
-    await waitFor(() => settled('ep-1'), 30_000, 'ep-1: both tunnels up, routes on the primary');
-    await waitFor(() => settled('ep-2'), 30_000, 'ep-2: both tunnels up, routes on the primary');
   }, 120_000);
 
   afterAll(async () => {
@@ -154,7 +92,7 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
 
   it('reports real tunnels: active tunnels are peers with a recent handshake; the topology shows them live', async () => {
     const d = await decision('ep-1');
-    const e = await edges('ep-1');
+    const e = await net.edges('ep-1');
     expect(e).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -268,53 +206,40 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
 
   it('fails over locally when the link of the router carrying the routes dies: the loss window stays well under 100 ms', async () => {
     const windows: number[] = [];
-    for (let trial = 0; trial < 3; trial++) {
-      await waitFor(() => settled('ep-1'), 40_000, `ep-1 settled before trial ${trial}`);
-      const d = await decision('ep-1');
-      const dead = lab.routers[routerIndex(d.optimal_router_id)]!;
-      const stream = lab.stream(ep(), TunnelLab.BUSINESS_V4, ECHO_PORT, 1000, 2000);
-      await new Promise((r) => setTimeout(r, 700));
-      await dead.exec(['ip', 'link', 'set', 'eth0', 'down']);
-      const result = await stream;
-      await dead.exec(['ip', 'link', 'set', 'eth0', 'up']);
-      windows.push(result.longest);
-      // The endpoint told the control plane: the balancer moved it to the router it now uses.
-      await waitFor(
-        async () => (await decision('ep-1')).optimal_router_id === d.backup_router_id,
-        10_000,
-        `balancer follows ep-1 to ${d.backup_router_id}`,
-      );
-    }
+    for (let trial = 0; trial < 3; trial++) windows.push((await net.failover(ECHO_PORT)).longest);
     windows.sort((a, b) => a - b);
     expect(windows[1]).toBeLessThan(100);
     expect(windows[2]).toBeLessThan(250);
   });
 
   it('moves make-before-break when the balancer finds a better router: not one probe lost', async () => {
-    await waitFor(() => settled('ep-1'), 40_000, 'ep-1 settled');
-    await new Promise((r) => setTimeout(r, HOLD_MS)); // past the hold time of the last move
-    const d = await decision('ep-1');
-    const busy = lab.routers[routerIndex(d.optimal_router_id)]!;
-    const stream = lab.stream(ep(), TunnelLab.BUSINESS_V4, ECHO_PORT, 1000, 6000);
-    // ~10 Mbit/s out of the primary's egress (not through a tunnel, to a port nobody answers):
-    // half its 20 Mbit/s capacity.
-    const load = lab.stream(busy, TunnelLab.BUSINESS_V4, 9, 1000, 4000, 1200);
-    const [result] = await Promise.all([stream, load]);
-    const after = await decision('ep-1');
-    expect(after.optimal_router_id).not.toBe(d.optimal_router_id);
-    expect(result).toMatchObject({ sent: 6000, lost: 0 });
-    await waitFor(() => settled('ep-1'), 20_000, 'ep-1 settled on its new primary');
+    const move = await net.plannedMove(ECHO_PORT, HOLD_MS);
+    expect(move).toMatchObject({ moved: true, sent: 6000, lost: 0 });
   });
 
+  /** Traffic through the tunnels, both families, without a loss: the tunnels work again. */
+  const flows = async () => {
+    for (const dest of [TunnelLab.BUSINESS_V4, TunnelLab.BUSINESS_V6])
+      if ((await lab.stream(ep(), dest, ECHO_PORT, 200, 300)).lost) return false;
+    return true;
+  };
+
   it('converges by itself after a routing server restarts with its tunnel device gone', async () => {
-    await waitFor(() => settled('ep-1'), 40_000, 'ep-1 settled');
+    await waitFor(() => net.settled('ep-1'), 40_000, 'ep-1 settled');
     const d = await decision('ep-1');
     const i = routerIndex(d.optimal_router_id);
     await cluster.stop(`node-agent-${lab.routerId(i)}`);
     await lab.routers[i]!.exec(['ip', 'link', 'del', `rt${i + 1}`]);
-    startAgent(lab.routers[i]!, lab.routerId(i), lab.routerEnv(i));
-    await waitFor(() => settled('ep-1'), 40_000, 'ep-1 settled again');
-    expect((await lab.stream(ep(), TunnelLab.BUSINESS_V4, ECHO_PORT, 200, 500)).lost).toBe(0);
+    net.startRouter(i);
+    await waitFor(
+      async () =>
+        (await lab.routers[i]!.exec(['ip', 'link', 'show', `rt${i + 1}`], { reject: false }))
+          .exitCode === 0,
+      20_000,
+      `rt${i + 1} made again`,
+    );
+    await waitFor(flows, 40_000, 'traffic through the tunnels again');
+    await waitFor(() => net.settled('ep-1'), 40_000, 'ep-1 settled again');
   });
 
   it('converges by itself after an endpoint restarts with its tunnels gone, keeping its addresses', async () => {
@@ -322,19 +247,22 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
     await cluster.stop('node-agent-ep-1');
     for (const dev of ['tun0', 'tun1'])
       await ep().exec(['ip', 'link', 'del', dev], { reject: false });
-    startAgent(ep(), 'ep-1', lab.endpointEnv(0));
-    await waitFor(() => settled('ep-1'), 40_000, 'ep-1 settled again');
+    expect(await flows()).toBe(false);
+    net.startEndpoint(0);
+    await waitFor(flows, 40_000, 'traffic through the tunnels again');
+    await waitFor(() => net.settled('ep-1'), 40_000, 'ep-1 settled again');
     expect(await device('ep-1')).toMatchObject({
       tun_ipv4: before.tun_ipv4,
       public_key: before.public_key,
     });
-    expect((await lab.stream(ep(), TunnelLab.BUSINESS_V6, ECHO_PORT, 200, 500)).lost).toBe(0);
   });
 
   it('keeps the keys to itself: private key and PSK in files 0600, never in a log', async () => {
-    const state = path.join(path.dirname(cluster.deployment.logDir), 'agent-ep-1', 'tunnel.json');
-    expect(statSync(state).mode & 0o777).toBe(0o600);
-    const kept = JSON.parse(readFileSync(state, 'utf8')) as { private_key: string; psk: string };
+    expect(statSync(stateFile()).mode & 0o777).toBe(0o600);
+    const kept = JSON.parse(readFileSync(stateFile(), 'utf8')) as {
+      private_key: string;
+      psk: string;
+    };
     expect(kept.psk).toMatch(/=$/); // ep-1 registered itself: its PSK was kept to sign with
     const logs = [
       'node-agent-ep-1',

@@ -263,16 +263,20 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     const result = await runner.apply(state, how);
     if (result.superseded) return result;
     this.report(result);
-    if (!result.ok)
-      this.logger.warn(`${state.driver} generation ${state.generation}: ${result.error}`);
+    this.logApplied(result);
+    return result;
+  }
+
+  private logApplied(result: ApplyResult, why = ''): void {
+    const what = `${result.driver} generation ${result.generation}${why}`;
+    if (!result.ok) this.logger.warn(`${what}: ${result.error}`);
     else if (result.changes.length)
       this.logger.log(
-        `${state.driver} generation ${state.generation}: ${result.changes.length} change(s): ${result.changes
+        `${what}: ${result.changes.length} change(s): ${result.changes
           .slice(0, 5)
           .map((c) => c.join(' '))
           .join('; ')}${result.changes.length > 5 ? '; …' : ''}`,
       );
-    return result;
   }
 
   /**
@@ -284,6 +288,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     const result = await runner.resync();
     if (!result || result.superseded || (result.ok && !result.changes.length && !report)) return;
     if (result.changes.length || !result.ok) this.report(result);
+    this.logApplied(result, ' (live)');
     const status = await runner.status();
     if (status) this.report(status);
   }

@@ -137,7 +137,7 @@ export class DriverRunner<S, O> implements Runner {
         spec,
         this.applied,
         { confirmDrift: state.generation === this.generation, delta },
-      );
+      ).finally(() => this.driver.applied?.());
       if (fallback !== undefined) agentMetrics.deltaFallbacks.inc({ driver: this.name });
       this.applied = spec;
       this.holdsApplied = Object.keys(rejected).length === 0;

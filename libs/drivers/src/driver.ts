@@ -72,6 +72,8 @@ export interface Driver<Spec = unknown, Observed = unknown> {
    * changes nothing (a tunnel that failed over).
    */
   follow?(desired: Spec, changed: (report?: boolean) => void): void;
+  /** Told when an apply of `plan`'s changes has ended, well or not (see the tunnel driver). */
+  applied?(): void;
   /** Ends what `follow` started (probe processes, timers). */
   stop?(): void;
 }

@@ -9,6 +9,7 @@ export * from './spec-reader.js';
 export * from './nft.js';
 export * from './wireguard/driver.js';
 export * from './wireguard/observed.js';
+export * from './wireguard/peers.js';
 export * from './wireguard/plan.js';
 export * from './wireguard/render.js';
 export * from './wireguard/spec.js';

@@ -2,8 +2,9 @@
 //   echo <address> <port>            answers every datagram to its sender; prints "ready", then
 //                                    one line per new source address it hears from
 //   send <host> <port> <pps> <ms> [bytes]  numbered datagrams (32 bytes, or [bytes]) at <pps> for
-//                                    <ms>; prints one JSON line: {sent, lost, longest} — longest =
-//                                    the most consecutive lost, at 1,000 pps the loss window in ms
+//                                    <ms>; prints one JSON line: {sent, lost, longest, started_at,
+//                                    lost_seqs} — longest = the most consecutive lost (at 1,000 pps
+//                                    the loss window in ms), lost_seqs the first 100 lost
 import dgram from 'node:dgram';
 
 const [mode, host, portText, ppsText, msText, bytesText = '32'] = process.argv.slice(2);
@@ -28,7 +29,9 @@ if (mode === 'echo') {
     if (m.length >= 4) answered[m.readUInt32BE(0)] = 1;
   });
   socket.on('error', () => undefined); // a send refused while no route exists counts as lost
+  let startedAt = 0;
   socket.bind(0, () => {
+    startedAt = Date.now();
     const start = performance.now();
     let next = 0;
     const tick = () => {
@@ -48,14 +51,18 @@ if (mode === 'echo') {
     let lost = 0;
     let run = 0;
     let longest = 0;
-    for (const a of answered) {
+    const first = [];
+    answered.forEach((a, seq) => {
       if (a) run = 0;
       else {
         lost++;
         longest = Math.max(longest, ++run);
+        if (first.length < 100) first.push(seq);
       }
-    }
-    process.stdout.write(`${JSON.stringify({ sent: total, lost, longest })}\n`);
+    });
+    process.stdout.write(
+      `${JSON.stringify({ sent: total, lost, longest, started_at: startedAt, lost_seqs: first })}\n`,
+    );
     socket.close();
   };
 } else {

@@ -1,5 +1,8 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
+import type { DecisionView, DeviceView, TopologyEdgeView, TopologyView } from '@qnet/contracts';
+import { waitFor } from '@qnet/stack';
+import type { TestCluster } from './cluster.js';
 import { linkNamespaces, Netns, Underlay } from './netns.js';
 
 const script = fileURLToPath(new URL('../scripts/probe-stream.mjs', import.meta.url));
@@ -9,6 +12,9 @@ export interface StreamResult {
   sent: number;
   lost: number;
   longest: number;
+  /** When the first datagram left (epoch ms), and the first 100 lost (sequence numbers). */
+  started_at: number;
+  lost_seqs: number[];
 }
 
 export interface EchoServer {
@@ -152,5 +158,158 @@ export class TunnelLab {
 
   async delete(): Promise<void> {
     await Promise.all([this.underlay.delete(), this.business.delete()]);
+  }
+}
+
+/**
+ * A TunnelLab run by the product: the balancer and controller (with the registry and gateway) of
+ * `cluster`, a real agent per namespace. The operator provisions the routers and every endpoint
+ * but the first with their device names (wireguard-go keeps its control sockets in one directory
+ * for every namespace, so names must be unique on one machine: rt<n>, ep<n>t0/1); the first
+ * endpoint registers itself and keeps the default tun0/tun1, and the operator then gives it its
+ * routes.
+ */
+export class TunnelNetwork {
+  private constructor(
+    readonly cluster: TestCluster,
+    readonly lab: TunnelLab,
+  ) {}
+
+  /**
+   * The cluster's env holds DEVICE_BOOTSTRAP_PSK (every app gets it: the agents sign with it)
+   * and the intervals; its hostIds name every device.
+   */
+  static async deploy(cluster: TestCluster, lab: TunnelLab): Promise<TunnelNetwork> {
+    if (!cluster.deployment.env.DEVICE_BOOTSTRAP_PSK)
+      throw new Error('the cluster needs DEVICE_BOOTSTRAP_PSK');
+    const net = new TunnelNetwork(cluster, lab);
+    await cluster.startServices(['registry', 'tunnel', 'device']);
+    await cluster.startGateway();
+    for (const i of lab.routers.keys()) {
+      const id = lab.routerId(i);
+      await cluster.api('POST', '/api/v1/devices', {
+        device_id: id,
+        type: 'routing_server',
+        name: id,
+      });
+      await cluster.api('POST', `/api/v1/devices/${id}/config`, {
+        config: { tunnel: { interface_name: `rt${i + 1}` } },
+      });
+    }
+    for (const i of lab.endpoints.keys()) {
+      if (i === 0) continue;
+      const id = lab.endpointId(i);
+      await cluster.api('POST', '/api/v1/devices', { device_id: id, type: 'endpoint', name: id });
+      await cluster.api('POST', `/api/v1/devices/${id}/config`, {
+        config: { tunnel: { interface_name: `ep${i + 1}t0`, routes: TunnelLab.ROUTES } },
+      });
+    }
+    for (const i of lab.routers.keys()) net.startRouter(i);
+    for (const i of lab.endpoints.keys()) net.startEndpoint(i);
+    const first = lab.endpointId(0);
+    await waitFor(
+      async () => Boolean((await net.device(first).catch(() => undefined))?.public_key),
+      20_000,
+      `${first} registered its key`,
+    );
+    await cluster.api('POST', `/api/v1/devices/${first}/config`, {
+      config: { tunnel: { routes: TunnelLab.ROUTES } },
+    });
+    for (const i of lab.endpoints.keys())
+      await waitFor(
+        () => net.settled(lab.endpointId(i)),
+        30_000,
+        `${lab.endpointId(i)}: both tunnels up, routes on the primary`,
+      );
+    return net;
+  }
+
+  startRouter(i: number) {
+    return this.startAgent(this.lab.routers[i]!, this.lab.routerId(i), this.lab.routerEnv(i));
+  }
+
+  startEndpoint(i: number) {
+    return this.startAgent(this.lab.endpoints[i]!, this.lab.endpointId(i), this.lab.endpointEnv(i));
+  }
+
+  private startAgent(host: Netns, id: string, env: Record<string, string>) {
+    return this.cluster.start(
+      'node-agent',
+      { hostId: id, mode: 'netns', netns: host.name },
+      { ...env, DEVICE_CONTROLLER_URL: this.cluster.seedUrl('device') },
+    );
+  }
+
+  device = (id: string) => this.cluster.api<DeviceView>('GET', `/api/v1/devices/${id}`);
+  decision = (id: string) => this.cluster.api<DecisionView>('GET', `/api/v1/tunnel/decision/${id}`);
+  /** The router namespace of a router id. */
+  router = (id: string) => this.lab.routers[Number(id.split('-')[1]) - 1]!;
+
+  /** An endpoint's tunnels as the topology shows them. */
+  async edges(id: string): Promise<TopologyEdgeView[]> {
+    return (await this.cluster.api<TopologyView>('GET', '/api/v1/devices/topology')).edges.filter(
+      (e) => e.from_device_id === id,
+    );
+  }
+
+  /** Both tunnels answer and the routes are on the primary's, as the endpoint reports it. */
+  async settled(id: string): Promise<boolean> {
+    const d = await this.decision(id).catch(() => undefined);
+    const e = await this.edges(id);
+    const primary = e.find((x) => x.to_device_id === d?.optimal_router_id);
+    return (
+      e.length === 2 &&
+      e.every((x) => x.up === true) &&
+      primary?.role === 'primary' &&
+      primary.carries_routes === true
+    );
+  }
+
+  /**
+   * One local failover of the first endpoint: a 1,000 pps stream while the link of the router
+   * carrying its routes dies; the link comes back once the balancer has followed the endpoint.
+   */
+  async failover(echoPort: number): Promise<StreamResult> {
+    const id = this.lab.endpointId(0);
+    await waitFor(() => this.settled(id), 40_000, `${id} settled`);
+    const d = await this.decision(id);
+    const dead = this.router(d.optimal_router_id);
+    const stream = this.lab.stream(
+      this.lab.endpoints[0]!,
+      TunnelLab.BUSINESS_V4,
+      echoPort,
+      1000,
+      2000,
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    await dead.exec(['ip', 'link', 'set', 'eth0', 'down']);
+    const result = await stream;
+    await dead.exec(['ip', 'link', 'set', 'eth0', 'up']);
+    await waitFor(
+      async () => (await this.decision(id)).optimal_router_id === d.backup_router_id,
+      10_000,
+      `the balancer follows ${id} to ${d.backup_router_id}`,
+    );
+    return result;
+  }
+
+  /**
+   * One planned move of the first endpoint: a 1,000 pps stream while ~10 Mbit/s leave its primary's
+   * egress (not through a tunnel, to a port nobody answers) — half of TUNNEL_MAX_BANDWIDTH_MBPS=20
+   * — until the balancer moves it. Needs the CPU and memory weights at 0 (one machine's readings).
+   */
+  async plannedMove(echoPort: number, holdMs: number): Promise<StreamResult & { moved: boolean }> {
+    const id = this.lab.endpointId(0);
+    await waitFor(() => this.settled(id), 40_000, `${id} settled`);
+    await new Promise((r) => setTimeout(r, holdMs));
+    const d = await this.decision(id);
+    const busy = this.router(d.optimal_router_id);
+    const [result] = await Promise.all([
+      this.lab.stream(this.lab.endpoints[0]!, TunnelLab.BUSINESS_V4, echoPort, 1000, 6000),
+      this.lab.stream(busy, TunnelLab.BUSINESS_V4, 9, 1000, 4000, 1200),
+    ]);
+    const moved = (await this.decision(id)).optimal_router_id !== d.optimal_router_id;
+    await waitFor(() => this.settled(id), 20_000, `${id} settled on its new primary`);
+    return { ...result, moved };
   }
 }

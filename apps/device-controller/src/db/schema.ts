@@ -49,6 +49,7 @@ export interface TunnelReports {
   failed_router_ids: Generated<string[]>;
   observed: TunnelObserved;
   reported_at: Generated<Timestamp>;
+  router_ids: Generated<string[]>;
 }
 
 export interface DB {

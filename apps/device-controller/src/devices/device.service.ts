@@ -210,7 +210,9 @@ export class DeviceService {
       this.tunnels.reports(tx),
     ]);
     const known = new Set(devices.map((d) => d.device_id));
-    const observed = new Map(reports.map((r) => [r.device_id, r.observed]));
+    // What an agent has not said again lately is not shown as live.
+    const fresh = reports.filter((r) => Date.now() - r.reported_at.getTime() <= REPORT_STALE_MS);
+    const observed = new Map(fresh.map((r) => [r.device_id, r.observed]));
     const now = Date.now() / 1000;
     return {
       nodes: devices.map((d) => {
@@ -266,6 +268,9 @@ export class DeviceService {
     return `${addressOf(p, p.start)}–${addressOf(p, p.end)}`;
   }
 }
+
+/** An agent's tunnel report older than this is stale (agents report every 5 s by default). */
+const REPORT_STALE_MS = 30_000;
 
 /** A device as the API shows it; one not seen within the window is offline whatever it last said. */
 export function toView(r: DeviceRow, offlineAfterMs: number): DeviceView {

@@ -20,14 +20,18 @@ export class Tunnels1733900000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX tunnel_decisions_primary ON tunnel_decisions (primary_router_id)`);
     await q.query(`CREATE INDEX tunnel_decisions_backup ON tunnel_decisions (backup_router_id)`);
-    // What each device's agent last reported of its tunnels (no keys but public ones).
+    // What each device's agent last reported of its tunnels (no keys but public ones). An
+    // endpoint's router_ids are the routers it still has tunnels to: a router keeps such an
+    // endpoint's peer after a decision dropped it, until the endpoint has moved its routes away.
     await q.query(`
       CREATE TABLE tunnel_reports (
         device_id         text PRIMARY KEY REFERENCES devices ON DELETE CASCADE,
         observed          jsonb NOT NULL,
+        router_ids        text[] NOT NULL DEFAULT '{}',
         failed_router_ids text[] NOT NULL DEFAULT '{}',
         reported_at       timestamptz NOT NULL DEFAULT now()
       )`);
+    await q.query(`CREATE INDEX tunnel_reports_routers ON tunnel_reports USING gin (router_ids)`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -18,6 +18,12 @@ export function tunnelSettings(config: DeviceConfigDocument) {
   return { ...TUNNEL_DEFAULTS, routes: [] as string[], ...config.tunnel };
 }
 
+/**
+ * How long an endpoint's report of a tunnel keeps it on a router the decision no longer names
+ * (agents report at least every DRIVER_STATUS_INTERVAL_MS, 5 s by default).
+ */
+const DRAINING_REPORTS_MS = 60_000;
+
 const udpEndpoint = (address: string, port: number) =>
   address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
@@ -54,7 +60,7 @@ export class TunnelRenderer implements DriverRenderer<TunnelSpec> {
     );
     const routers = new Map((await this.repo.devices(tx, named)).map((d) => [d.device_id, d]));
     const peers = new Map<string, PeerRow[]>();
-    for (const p of await this.repo.peersOf(tx, of('routing_server')))
+    for (const p of await this.repo.peersOf(tx, of('routing_server'), DRAINING_REPORTS_MS))
       peers.set(p.router_id, [...(peers.get(p.router_id) ?? []), p]);
 
     return hostIds.map((id): TunnelSpec => {

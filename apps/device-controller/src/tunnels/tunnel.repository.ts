@@ -26,6 +26,7 @@ export interface PeerRow {
 export interface ReportRow {
   device_id: string;
   observed: TunnelObserved;
+  router_ids: string[];
   failed_router_ids: string[];
   reported_at: Date;
 }
@@ -144,49 +145,72 @@ export class TunnelRepository {
     );
   }
 
-  /** Every keyed endpoint whose decision names one of these routers, once per router. */
-  peersOf(tx: SqlTx, routerIds: readonly string[]): Promise<PeerRow[]> {
+  /**
+   * Every keyed endpoint a router has a tunnel for, once per router: those its decision names,
+   * and those that still reported a tunnel to it within `reportedWithinMs` (an endpoint moving
+   * make-before-break drains its old tunnel: the router keeps its peer until it has moved).
+   */
+  peersOf(tx: SqlTx, routerIds: readonly string[], reportedWithinMs: number): Promise<PeerRow[]> {
     const roles = sql<{
       router_id: string;
     }>`(VALUES (d.primary_router_id), (d.backup_router_id))`.as<'r'>(sql`r(router_id)`);
+    const reported = sql<{ router_id: string }>`unnest(t.router_ids)`.as<'r'>(sql`r(router_id)`);
+    const endpoint = [
+      'e.device_id as endpoint_id',
+      sql<string>`e.public_key`.as('public_key'),
+      'e.psk_sealed',
+      hostText('e.tun_ipv4').as('tun_ipv4'),
+      hostText('e.tun_ipv6').as('tun_ipv6'),
+    ] as const;
     return tx.run(
       db
         .selectFrom('tunnel_decisions as d')
         .innerJoin('devices as e', 'e.device_id', 'd.endpoint_id')
         .innerJoinLateral(roles, (j) => j.onTrue())
-        .select([
-          'r.router_id',
-          'd.endpoint_id',
-          sql<string>`e.public_key`.as('public_key'),
-          'e.psk_sealed',
-          hostText('e.tun_ipv4').as('tun_ipv4'),
-          hostText('e.tun_ipv6').as('tun_ipv6'),
-        ])
+        .select(['r.router_id', ...endpoint])
         .where('r.router_id', '=', anyOf(routerIds))
         .where('e.public_key', 'is not', null)
         .where('e.type', '=', 'endpoint')
-        .orderBy('d.endpoint_id'),
+        .union(
+          db
+            .selectFrom('tunnel_reports as t')
+            .innerJoin('devices as e', 'e.device_id', 't.device_id')
+            .innerJoinLateral(reported, (j) => j.onTrue())
+            .select(['r.router_id', ...endpoint])
+            .where('r.router_id', '=', anyOf(routerIds))
+            .where(
+              't.reported_at',
+              '>',
+              sql<Date>`now() - make_interval(secs => ${reportedWithinMs}::float8 / 1000)`,
+            )
+            .where('e.public_key', 'is not', null)
+            .where('e.type', '=', 'endpoint'),
+        )
+        .orderBy('endpoint_id'),
     );
   }
 
-  /** Records a report; returns the failed routers the previous report named. */
+  /**
+   * Records a report (the routers it has tunnels to, those it failed away from); returns what
+   * the previous one said, or undefined when the device is not known (deleted meanwhile).
+   */
   async saveReport(
     tx: SqlTx,
     deviceId: string,
     observed: TunnelObserved,
-    failed: string[],
-  ): Promise<string[] | undefined> {
+    routers: { router_ids: string[]; failed_router_ids: string[] },
+  ): Promise<{ router_ids: string[]; failed_router_ids: string[] } | undefined> {
     const [before] = await tx.run(
       db
         .selectFrom('tunnel_reports')
-        .select('failed_router_ids')
+        .select(['router_ids', 'failed_router_ids'])
         .where('device_id', '=', deviceId)
         .forUpdate(),
     );
     const saved = await tx.run(
       db
         .insertInto('tunnel_reports')
-        .columns(['device_id', 'observed', 'failed_router_ids'])
+        .columns(['device_id', 'observed', 'router_ids', 'failed_router_ids'])
         // A report from the agent of a device deleted meanwhile is dropped.
         .expression(
           db
@@ -194,20 +218,22 @@ export class TunnelRepository {
             .select([
               'device_id',
               sql<TunnelObserved>`${JSON.stringify(observed)}::jsonb`.as('observed'),
-              sql<string[]>`${failed}::text[]`.as('failed_router_ids'),
+              sql<string[]>`${routers.router_ids}::text[]`.as('router_ids'),
+              sql<string[]>`${routers.failed_router_ids}::text[]`.as('failed_router_ids'),
             ])
             .where('device_id', '=', deviceId),
         )
         .onConflict((oc) =>
           oc.column('device_id').doUpdateSet((eb) => ({
             observed: eb.ref('excluded.observed'),
+            router_ids: eb.ref('excluded.router_ids'),
             failed_router_ids: eb.ref('excluded.failed_router_ids'),
             reported_at: sql`now()`,
           })),
         )
         .returning('device_id'),
     );
-    return saved.length ? (before?.failed_router_ids ?? []) : undefined;
+    return saved.length ? (before ?? { router_ids: [], failed_router_ids: [] }) : undefined;
   }
 
   reports(tx: SqlTx): Promise<ReportRow[]> {

@@ -41,6 +41,24 @@ export interface TunnelDriverOptions {
 export const SESSION_LIFETIME_S = 180;
 /** A tunnel that never answered counts as failed once it has had this long to come up. */
 const COME_UP_MS = 10_000;
+/**
+ * When a new tunnel has not answered yet, its peer is made anew after these delays: a handshake
+ * that reached the router before the router had the endpoint's peer is otherwise retried by
+ * WireGuard only after 5 s (REKEY_TIMEOUT).
+ */
+const RESTART_HANDSHAKE_MS = [1_000, 2_000, 4_000];
+
+/** `o` with the endpoint's routes on `dev`. */
+function withRoutesOn(
+  o: TunnelObservedHost,
+  e: TunnelEndpointSpec,
+  dev: string,
+): TunnelObservedHost {
+  return {
+    ...o,
+    routes: o.routes.map((r) => (e.routes.includes(r.dst) ? { ...r, dev } : r)),
+  };
+}
 
 export type TunnelDriver = Driver<TunnelSpec, TunnelObservedHost> & {
   /** A routing server's peers with a handshake within the session lifetime (its active tunnels). */
@@ -67,6 +85,11 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
   const since = new Map<string, { at: number; answered: boolean }>();
   let failovers = 0;
   let moving = Promise.resolve();
+  /** Fast moves decided so far, and how many there had been when the last observation began. */
+  let moves = 0;
+  let movesObserved = 0;
+  /** The apply of the last plan that changed something, while it runs. */
+  let applying: { done: Promise<void>; end: () => void } | undefined;
   const prober = new TunnelProber(opts.netns, () => void onVerdict());
 
   const slotOf = (key: string) => last?.slots.find((s) => s.key === key);
@@ -87,7 +110,11 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
     for (const k of since.keys()) if (!held.has(k)) since.delete(k);
     for (const k of routers.keys())
       if (!held.has(k) && !e.routers.some((r) => r.public_key === k)) routers.delete(k);
-    for (const k of held) if (!since.has(k)) since.set(k, { at: Date.now(), answered: false });
+    for (const k of held)
+      if (!since.has(k)) {
+        since.set(k, { at: Date.now(), answered: false });
+        if (opts.probe) restartHandshake(k, 0);
+      }
     if (!opts.probe) return;
     prober.probe(
       layout.slots.flatMap((s) => {
@@ -106,6 +133,8 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
    */
   async function onVerdict(): Promise<void> {
     for (const [k, s] of since) if (health(k) === true) s.answered = true;
+    // An apply in flight may be giving a tunnel another router: decide on what it leaves.
+    await applying?.done;
     const e = current.endpoint;
     if (e && last?.target !== undefined) {
       const next = layoutEndpoint(
@@ -123,6 +152,7 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
       ) {
         avoided.add(from);
         failovers++;
+        moves++;
         const to = last.slots[next.target]!.name;
         opts.onFailover?.(
           `${last.slots[last.target]!.name} (${routers.get(from)?.router_id}) stopped answering: routes moved to ${to} (${routers.get(last.slots[next.target]!.key ?? '')?.router_id})`,
@@ -133,6 +163,22 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
       }
     }
     changed(true);
+  }
+
+  /** Makes the peer of a tunnel that has not answered yet anew; the next reconcile adds it back. */
+  function restartHandshake(key: string, attempt: number): void {
+    const delay = RESTART_HANDSHAKE_MS[attempt];
+    if (delay === undefined) return;
+    setTimeout(() => {
+      void (async () => {
+        await applying?.done;
+        const slot = slotOf(key);
+        if (!slot || since.get(key)?.answered || health(key) === true) return;
+        await opts.exec.run(['wg', 'set', slot.name, 'peer', key, 'remove']).catch(() => undefined);
+        changed();
+        restartHandshake(key, attempt + 1);
+      })();
+    }, delay).unref();
   }
 
   async function moveRoutes(e: TunnelEndpointSpec, dev: string): Promise<void> {
@@ -240,15 +286,33 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
   return {
     name: 'tunnel',
     parse: parseTunnelSpec,
-    observe: (exec, desired, previous) => observeTunnels(exec, desired, previous, live()),
+    observe(exec, desired, previous) {
+      movesObserved = moves;
+      return observeTunnels(exec, desired, previous, live());
+    },
     plan(desired, observed) {
-      const changes = planTunnel(desired, observed, host);
-      if (desired.endpoint) remember(desired.endpoint, endpointLayout(desired.endpoint, observed));
+      const e = desired.endpoint;
+      // Routes the fast path moved while the host was being read are where it moved them.
+      const seen =
+        e && last?.target !== undefined && moves !== movesObserved
+          ? withRoutesOn(observed, e, last.slots[last.target]!.name)
+          : observed;
+      const changes = planTunnel(desired, seen, host);
+      if (e) remember(e, endpointLayout(e, seen));
       else {
         last = undefined;
         prober.stop();
       }
+      if (changes.length && !applying) {
+        let end = () => undefined as void;
+        const done = new Promise<void>((resolve) => (end = resolve));
+        applying = { done, end };
+      }
       return changes;
+    },
+    applied() {
+      applying?.end();
+      applying = undefined;
     },
     unrealizable(desired, observed) {
       return Object.fromEntries(

@@ -8,6 +8,7 @@ import {
 import { DOCUMENT, type Change } from '../driver.js';
 import { planForwarding } from '../forwarding.js';
 import { planTable } from '../nft.js';
+import { planPeers } from '../wireguard/peers.js';
 import { layoutEndpoint, type EndpointLayout, type Slot } from './layout.js';
 import { TUNNEL_TABLE, type TunnelLink, type TunnelObservedHost } from './observed.js';
 import { renderEndpointWgConf, renderRouterWgConf, renderTunnelTableBody } from './render.js';
@@ -29,13 +30,12 @@ export const usable = (o: TunnelObservedHost, name: string): boolean =>
 
 /**
  * A WireGuard device as wanted: created (a wireguard-go process where the kernel has no module),
- * marked ours, its keys and peers synced (`wg syncconf` changes only what differs, so other
- * sessions are untouched), its addresses, MTU and state.
+ * marked ours, its keys and peers brought to what is wanted (`sync`), its addresses, MTU, state.
  */
 function device(
   name: string,
   link: TunnelLink | undefined,
-  want: { document: string; same: (l: TunnelLink) => boolean; addresses: string[]; mtu: number },
+  want: { sync: (link: TunnelLink | undefined) => Change[]; addresses: string[]; mtu: number },
   kernel: boolean,
 ): Change[] {
   const changes: Change[] = [];
@@ -45,8 +45,7 @@ function device(
     );
   if (link?.alias !== TUNNEL_DEVICE_ALIAS)
     changes.push(['ip', 'link', 'set', 'dev', name, 'alias', TUNNEL_DEVICE_ALIAS]);
-  if (!link || !want.same(link))
-    changes.push({ argv: ['wg', 'syncconf', name, DOCUMENT], document: want.document });
+  changes.push(...want.sync(link));
   for (const a of link?.addresses ?? [])
     if (!want.addresses.includes(a)) changes.push(['ip', 'address', 'del', a, 'dev', name]);
   for (const a of want.addresses)
@@ -66,30 +65,45 @@ function device(
   return changes;
 }
 
+const syncconf = (name: string, document: string): Change => ({
+  argv: ['wg', 'syncconf', name, DOCUMENT],
+  document,
+});
+
+/**
+ * A router's listener: configured whole when it is created, after that only what differs — its
+ * key or port, and the peers that come, go or change — so that one endpoint's change never
+ * touches another's session.
+ */
 function planRouter(r: TunnelRouterSpec, o: TunnelObservedHost, host: TunnelHost): Change[] {
-  const link = o.links.find((l) => l.name === r.interface_name);
-  const want = new Set(
-    r.peers.map(
-      (p) => `${p.public_key}|${p.preshared_key}|${sorted([`${p.ipv4}/32`, `${p.ipv6}/128`])}`,
-    ),
-  );
-  const same = (l: TunnelLink) =>
-    l.private_key === host.privateKey &&
-    l.listen_port === r.listen_port &&
-    l.peers.length === want.size &&
-    l.peers.every((p) =>
-      want.has(`${p.public_key}|${p.preshared_key ?? ''}|${sorted(p.allowed_ips)}`),
-    );
+  const sync = (link: TunnelLink | undefined): Change[] => {
+    if (!link) return [syncconf(r.interface_name, renderRouterWgConf(r, host.privateKey))];
+    const changes: Change[] = [];
+    if (link.private_key !== host.privateKey || link.listen_port !== r.listen_port)
+      changes.push({
+        argv: [
+          'wg',
+          'set',
+          r.interface_name,
+          'private-key',
+          DOCUMENT,
+          'listen-port',
+          String(r.listen_port),
+        ],
+        document: host.privateKey,
+      });
+    const peers = r.peers.map((p) => ({
+      public_key: p.public_key,
+      preshared_key: p.preshared_key,
+      allowed_ips: [`${p.ipv4}/32`, `${p.ipv6}/128`],
+    }));
+    return [...changes, ...planPeers(r.interface_name, link.peers, peers)];
+  };
   return [
     ...device(
       r.interface_name,
-      link,
-      {
-        document: renderRouterWgConf(r, host.privateKey),
-        same,
-        addresses: [r.ipv4, r.ipv6],
-        mtu: r.mtu,
-      },
+      o.links.find((l) => l.name === r.interface_name),
+      { sync, addresses: [r.ipv4, r.ipv6], mtu: r.mtu },
       o.kernel,
     ),
     ...planForwarding({ v4: true, v6: true }, o.forwarding),
@@ -156,16 +170,14 @@ function planEndpoint(
     };
     const routes = [r.ipv4, r.ipv6].map(hostRoute);
     routes.forEach((dst) => kept.routes.add(routeKey(dst, s.name)));
+    // One peer, the tunnel's router: a tunnel given another router is configured whole.
+    const sync = (l: TunnelLink | undefined) =>
+      l && same(l) ? [] : [syncconf(s.name, renderEndpointWgConf(e, r, host.privateKey))];
     return [
       ...device(
         s.name,
         o.links.find((l) => l.name === s.name),
-        {
-          document: renderEndpointWgConf(e, r, host.privateKey),
-          same,
-          addresses: [`${e.ipv4}/32`, `${e.ipv6}/128`],
-          mtu: e.mtu,
-        },
+        { sync, addresses: [`${e.ipv4}/32`, `${e.ipv6}/128`], mtu: e.mtu },
         o.kernel,
       ),
       ...routes

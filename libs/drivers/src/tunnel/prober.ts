@@ -20,8 +20,10 @@ export interface ProbeReport {
  * as the gratuitous-ARP sender is). One raw ICMP socket per tunnel, bound to its device: an echo
  * request to each router every interval; a tunnel is down once no answer has arrived for
  * `misses` intervals — time since the last answer, whatever its sequence number, so a round-trip
- * time longer than the interval is no failure — and up again after `misses` answers. It prints a
- * JSON line on each verdict and a reading of every tunnel each second.
+ * time longer than the interval is no failure — and up again after `misses` answers. Answers
+ * already waiting are read before any verdict, and a loop that was not scheduled in time (a busy
+ * host) counts the silence only from when it sent again: its own lateness is no tunnel's fault.
+ * It prints a JSON line on each verdict and a reading of every tunnel each second.
  */
 const SCRIPT = `
 import json, os, select, socket, struct, sys, time
@@ -32,6 +34,7 @@ def csum(b):
     return ~(s + (s >> 16)) & 0xFFFF
 class T: pass
 ts = []
+start = time.monotonic()
 for i in range(3, len(sys.argv), 2):
     t = T()
     t.dev, t.ip = sys.argv[i], sys.argv[i + 1]
@@ -40,15 +43,36 @@ for i in range(3, len(sys.argv), 2):
     t.s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, t.dev.encode())
     t.s.setblocking(False)
     t.id = (os.getpid() + i) & 0xFFFF
-    t.seq, t.last, t.up, t.ok, t.rtt = 0, time.monotonic(), None, 0, None
+    t.seq, t.last, t.up, t.ok, t.rtt = 0, start, None, 0, None
     ts.append(t)
 by_fd = {t.s.fileno(): t for t in ts}
 def emit(t):
     print(json.dumps({'dev': t.dev, 'up': t.up, 'rtt_ms': t.rtt}), flush=True)
-next_send = next_read = time.monotonic()
+def answers(t, now):
+    while True:
+        try:
+            d = t.s.recv(2048)
+        except BlockingIOError:
+            return
+        h = (d[0] & 15) * 4
+        if len(d) < h + 16 or d[h] != 0 or d[12:16] != t.raw:
+            continue
+        ident, _, sent = struct.unpack('!HHd', d[h + 4:h + 16])
+        if ident != t.id:
+            continue
+        t.rtt, t.last, t.ok = round((now - sent) * 1000, 3), now, t.ok + 1
+        if t.up is not True and t.ok >= misses:
+            t.up = True
+            emit(t)
+next_send = next_read = silent_from = start
 while True:
+    ready = select.select(list(by_fd), [], [], max(0, min(next_send, next_read) - time.monotonic()))[0]
     now = time.monotonic()
+    for fd in ready:
+        answers(by_fd[fd], now)
     if now >= next_send:
+        if now - next_send > interval:
+            silent_from = now
         for t in ts:
             t.seq = (t.seq + 1) & 0xFFFF
             body = struct.pack('!HHd', t.id, t.seq, now)
@@ -59,32 +83,13 @@ while True:
                 pass
         next_send = max(next_send + interval, now)
     for t in ts:
-        if t.up is not False and now - t.last > misses * interval:
+        if t.up is not False and now - max(t.last, silent_from) > misses * interval:
             t.up, t.ok = False, 0
             emit(t)
     if now >= next_read:
         for t in ts:
             emit(t)
         next_read = now + 1
-    ready = select.select(list(by_fd), [], [], max(0, min(next_send, next_read) - time.monotonic()))[0]
-    now = time.monotonic()
-    for fd in ready:
-        t = by_fd[fd]
-        while True:
-            try:
-                d = t.s.recv(2048)
-            except BlockingIOError:
-                break
-            h = (d[0] & 15) * 4
-            if len(d) < h + 16 or d[h] != 0 or d[12:16] != t.raw:
-                continue
-            ident, _, sent = struct.unpack('!HHd', d[h + 4:h + 16])
-            if ident != t.id:
-                continue
-            t.rtt, t.last, t.ok = round((now - sent) * 1000, 3), now, t.ok + 1
-            if t.up is not True and t.ok >= misses:
-                t.up = True
-                emit(t)
 `;
 
 /**

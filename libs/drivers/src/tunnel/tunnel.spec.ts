@@ -305,6 +305,21 @@ describe('tunnel plan', () => {
       table: (plan[9] as { input: string }).input.match(/qnet:([0-9a-f]{16})/)![1],
     });
     expect(planTunnel({ router: routerSpec }, held, host)).toEqual([]);
+    // One endpoint more, one less: those peers alone, never a syncconf over every session.
+    const other = {
+      ...routerSpec.peers[0]!,
+      endpoint_id: 'ep-2',
+      public_key: RB,
+      ipv4: '10.10.100.12',
+      ipv6: 'fd00:100::12',
+    };
+    expect(planTunnel({ router: { ...routerSpec, peers: [other] } }, held, host)).toEqual([
+      ['wg', 'set', 'rt1', 'peer', EP, 'remove'],
+      {
+        argv: ['wg', 'addconf', 'rt1', '<document>'],
+        document: `[Peer]\nPublicKey = ${RB}\nPresharedKey = ${PSK}\nAllowedIPs = 10.10.100.12/32, fd00:100::12/128\n`,
+      },
+    ]);
   });
 
   it("makes an endpoint's first tunnel ready, routes through it, then the second", () => {

@@ -4,6 +4,7 @@ import { DOCUMENT, type Change } from '../driver.js';
 import { planForwarding, type Forwarding } from '../forwarding.js';
 import { planTable, type OwnedTable } from '../nft.js';
 import type { ObservedWgInterface } from './observed.js';
+import { planPeers } from './peers.js';
 import { renderVpnTableBody, renderWgConf } from './render.js';
 
 export const VPN_TABLE: OwnedTable = { family: 'inet', name: WIREGUARD_NFT_TABLE };
@@ -17,20 +18,28 @@ export interface WireguardObservedHost {
   table: string | undefined;
 }
 
-const peerKey = (p: { public_key: string; preshared_key?: string; allowed_ip: string }) =>
-  `${p.public_key}|${p.preshared_key ?? ''}|${p.allowed_ip}`;
-
-function sameConfig(x: WireguardInterface, o: ObservedWgInterface): boolean {
-  if (x.private_key !== o.private_key || x.listen_port !== o.listen_port) return false;
-  const want = new Set(x.peers.map(peerKey));
-  const have = o.peers.map((p) => peerKey({ ...p, allowed_ip: p.allowed_ips.join(',') }));
-  return have.length === want.size && have.every((k) => want.has(k));
+/**
+ * A gateway configured whole when it is created; after that only what differs — its key or port,
+ * and the peers that come, go or change (planPeers) — so one client's change never touches
+ * another client's session.
+ */
+function planDevice(x: WireguardInterface, o: ObservedWgInterface | undefined): Change[] {
+  if (!o) return [{ argv: ['wg', 'syncconf', x.name, DOCUMENT], document: renderWgConf(x) }];
+  const changes: Change[] = [];
+  if (x.private_key !== o.private_key || x.listen_port !== o.listen_port)
+    changes.push({
+      argv: ['wg', 'set', x.name, 'private-key', DOCUMENT, 'listen-port', String(x.listen_port)],
+      document: x.private_key,
+    });
+  const peers = x.peers.map((p) => ({
+    public_key: p.public_key,
+    ...(p.preshared_key ? { preshared_key: p.preshared_key } : {}),
+    allowed_ips: [p.allowed_ip],
+  }));
+  return [...changes, ...planPeers(x.name, o.peers, peers)];
 }
 
-/**
- * Desired interfaces against the host. Peers change through `wg syncconf`, which applies only the
- * difference: adding, removing or re-keying one peer leaves every other session untouched.
- */
+/** Desired interfaces against the host. */
 export function planWireguard(spec: WireguardSpec, observed: WireguardObservedHost): Change[] {
   const changes: Change[] = [];
   const wanted = new Set(spec.interfaces.map((x) => x.name));
@@ -45,8 +54,7 @@ export function planWireguard(spec: WireguardSpec, observed: WireguardObservedHo
           ? ['ip', 'link', 'add', x.name, 'type', 'wireguard']
           : ['wireguard-go', x.name],
       );
-    if (!o || !sameConfig(x, o))
-      changes.push({ argv: ['wg', 'syncconf', x.name, DOCUMENT], document: renderWgConf(x) });
+    changes.push(...planDevice(x, o));
     for (const a of o?.addresses ?? [])
       if (a !== x.address) changes.push(['ip', 'address', 'del', a, 'dev', x.name]);
     if (!o?.addresses.includes(x.address))

@@ -98,13 +98,22 @@ describe('wireguard driver', () => {
     expect(argvs.flat().join(' ')).not.toContain(GW);
   });
 
-  it('plans nothing once applied, and one syncconf when one peer changes', () => {
+  it('plans nothing once applied, and touches only the peers that change', () => {
     const applied = wireguardDriver.assumeApplied(spec());
     expect(planWireguard(spec(), applied)).toEqual([]);
-    const changed = spec();
-    changed.interfaces[0]!.peers.pop();
-    const plan = planWireguard(changed, applied);
-    expect(plan.map(argvOf)).toEqual([['wg', 'syncconf', 'qwg1', '<document>']]);
+    const fewer = spec();
+    fewer.interfaces[0]!.peers.pop();
+    expect(planWireguard(fewer, applied).map(argvOf)).toEqual([
+      ['wg', 'set', 'qwg1', 'peer', B, 'remove'],
+    ]);
+    const rekeyed = spec();
+    rekeyed.interfaces[0]!.peers[0]!.preshared_key = B;
+    expect(planWireguard(rekeyed, applied)).toEqual([
+      {
+        argv: ['wg', 'addconf', 'qwg1', '<document>'],
+        document: `[Peer]\nPublicKey = ${A}\nPresharedKey = ${B}\nAllowedIPs = 10.99.0.10/32\n`,
+      },
+    ]);
   });
 
   it('removes interfaces and the table it no longer wants', () => {
