@@ -20,10 +20,13 @@ export interface ProbeReport {
  * as the gratuitous-ARP sender is). One raw ICMP socket per tunnel, bound to its device: an echo
  * request to each router every interval; a tunnel is down once no answer has arrived for
  * `misses` intervals — time since the last answer, whatever its sequence number, so a round-trip
- * time longer than the interval is no failure — and up again after `misses` answers. Answers
- * already waiting are read before any verdict, and a loop that was not scheduled in time (a busy
- * host) counts the silence only from when it sent again: its own lateness is no tunnel's fault.
- * It prints a JSON line on each verdict and a reading of every tunnel each second.
+ * time longer than the interval is no failure — and up again after `misses` answers. Whatever
+ * else arrives through a tunnel (its device's received packets) is as good as an answer for
+ * keeping it up: a tunnel busy carrying data may queue a probe behind it for longer than the
+ * silence allowed, and it is plainly alive. Answers already waiting are read before any verdict,
+ * and a loop that was not scheduled in time (a busy host) counts the silence only from when it
+ * sent again: its own lateness is no tunnel's fault. It prints a JSON line on each verdict and a
+ * reading of every tunnel each second.
  */
 const SCRIPT = `
 import json, os, select, socket, struct, sys, time
@@ -44,7 +47,17 @@ for i in range(3, len(sys.argv), 2):
     t.s.setblocking(False)
     t.id = (os.getpid() + i) & 0xFFFF
     t.seq, t.last, t.up, t.ok, t.rtt = 0, start, None, 0, None
+    t.rx_file, t.rx = '/sys/class/net/%s/statistics/rx_packets' % t.dev, None
     ts.append(t)
+def received(t):
+    try:
+        with open(t.rx_file) as f:
+            rx = int(f.read())
+    except (OSError, ValueError):
+        return False
+    more = t.rx is not None and rx > t.rx
+    t.rx = rx
+    return more
 by_fd = {t.s.fileno(): t for t in ts}
 def emit(t):
     print(json.dumps({'dev': t.dev, 'up': t.up, 'rtt_ms': t.rtt}), flush=True)
@@ -83,6 +96,8 @@ while True:
                 pass
         next_send = max(next_send + interval, now)
     for t in ts:
+        if t.up and received(t):
+            t.last = max(t.last, now)
         if t.up is not False and now - max(t.last, silent_from) > misses * interval:
             t.up, t.ok = False, 0
             emit(t)
