@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '@qnet/contracts';
 
 /**
@@ -51,4 +51,28 @@ async function putEventStream(nc: NatsConnection, replicas: number): Promise<voi
 
 function isNotFound(err: unknown): boolean {
   return /not found/i.test(String((err as Error)?.message ?? err));
+}
+
+/**
+ * The messages of a durable consumer of the events stream, shared by every instance of a service
+ * (at least once, in order; each message acked, nak'ed or term'ed by the caller): nothing
+ * published while the service was down is missed.
+ */
+export async function followEvents(
+  nc: NatsConnection,
+  durable: string,
+  filterSubject: string,
+  maxMessages: number,
+): Promise<ConsumerMessages> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(EVENTS_STREAM.name, {
+    durable_name: durable,
+    filter_subject: filterSubject,
+    ack_policy: 'explicit',
+    deliver_policy: 'all',
+    max_deliver: -1,
+    ack_wait: 30_000_000_000,
+  });
+  const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM.name, durable);
+  return consumer.consume({ max_messages: maxMessages });
 }

@@ -6,15 +6,9 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { NATS_CONNECTION } from '@qnet/bus';
-import {
-  EVENTS_STREAM,
-  Subjects,
-  TUNNEL_DRIVER,
-  type DecisionPush,
-  type EventEnvelope,
-} from '@qnet/contracts';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { followEvents, NATS_CONNECTION } from '@qnet/bus';
+import { Subjects, TUNNEL_DRIVER, type DecisionPush, type EventEnvelope } from '@qnet/contracts';
 import { isSubjectToken } from '@qnet/netaddr';
 import { DesiredStateChanges } from '@qnet/service';
 import { TunnelRepository, type DecisionRow } from './tunnel.repository.js';
@@ -65,20 +59,12 @@ export class DecisionFeedService implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers.add(EVENTS_STREAM.name, {
-      durable_name: DECISION_FEED_CONSUMER,
-      filter_subject: Subjects.event('tunnel', 'decision', 'changed'),
-      ack_policy: 'explicit',
-      deliver_policy: 'all',
-      max_deliver: -1,
-      ack_wait: 30_000_000_000,
-    });
-    const consumer = await jetstream(this.nc).consumers.get(
-      EVENTS_STREAM.name,
+    const messages = (this.messages = await followEvents(
+      this.nc,
       DECISION_FEED_CONSUMER,
-    );
-    const messages = (this.messages = await consumer.consume({ max_messages: 2 * BATCH }));
+      Subjects.event('tunnel', 'decision', 'changed'),
+      2 * BATCH,
+    ));
     this.done = (async () => {
       let batch: JsMsg[] = [];
       for await (const m of messages) {

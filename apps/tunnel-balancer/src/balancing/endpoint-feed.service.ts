@@ -6,10 +6,9 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
-import { NATS_CONNECTION } from '@qnet/bus';
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import { followEvents, NATS_CONNECTION } from '@qnet/bus';
 import {
-  EVENTS_STREAM,
   Subjects,
   type DeviceView,
   type EventEnvelope,
@@ -41,20 +40,12 @@ export class EndpointFeedService implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers.add(EVENTS_STREAM.name, {
-      durable_name: ENDPOINT_FEED_CONSUMER,
-      filter_subject: Subjects.event('device', 'device', '*'),
-      ack_policy: 'explicit',
-      deliver_policy: 'all',
-      max_deliver: -1,
-      ack_wait: 30_000_000_000,
-    });
-    const consumer = await jetstream(this.nc).consumers.get(
-      EVENTS_STREAM.name,
+    this.messages = await followEvents(
+      this.nc,
       ENDPOINT_FEED_CONSUMER,
+      Subjects.event('device', 'device', '*'),
+      256,
     );
-    this.messages = await consumer.consume({ max_messages: 256 });
     this.done = (async () => {
       for await (const m of this.messages!) {
         let event: EventEnvelope<DeviceEvent>;

@@ -19,6 +19,7 @@ import {
 } from './observed.js';
 import { endpointLayout, planTunnel, usable } from './plan.js';
 import { TunnelProber } from './prober.js';
+import { RouteSwitch } from './route-switch.js';
 import { renderTunnelTableBody } from './render.js';
 import { parseTunnelSpec } from './spec.js';
 
@@ -84,13 +85,13 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
   /** When each router's tunnel was set up, and whether it has answered since. */
   const since = new Map<string, { at: number; answered: boolean }>();
   let failovers = 0;
-  let moving = Promise.resolve();
   /** Fast moves decided so far, and how many there had been when the last observation began. */
   let moves = 0;
   let movesObserved = 0;
   /** The apply of the last plan that changed something, while it runs. */
   let applying: { done: Promise<void>; end: () => void } | undefined;
   const prober = new TunnelProber(opts.netns, () => void onVerdict());
+  const routeSwitch = new RouteSwitch(opts.netns, () => changed(true));
 
   const slotOf = (key: string) => last?.slots.find((s) => s.key === key);
   const health = (key: string): boolean | null => {
@@ -116,6 +117,7 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
         if (opts.probe) restartHandshake(k, 0);
       }
     if (!opts.probe) return;
+    routeSwitch.open();
     prober.probe(
       layout.slots.flatMap((s) => {
         const r = s.key ? routers.get(s.key) : undefined;
@@ -132,6 +134,7 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
    * reports; a planned move waits for that reconcile, which runs it make-before-break.
    */
   async function onVerdict(): Promise<void> {
+    const heard = performance.now();
     for (const [k, s] of since) if (health(k) === true) s.answered = true;
     // An apply in flight may be giving a tunnel another router: decide on what it leaves.
     await applying?.done;
@@ -154,12 +157,10 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
         failovers++;
         moves++;
         const to = last.slots[next.target]!.name;
-        opts.onFailover?.(
-          `${last.slots[last.target]!.name} (${routers.get(from)?.router_id}) stopped answering: routes moved to ${to} (${routers.get(last.slots[next.target]!.key ?? '')?.router_id})`,
-        );
+        const what = `${last.slots[last.target]!.name} (${routers.get(from)?.router_id}) stopped answering: routes moved to ${to} (${routers.get(last.slots[next.target]!.key ?? '')?.router_id})`;
         last = { ...last, target: next.target };
-        moving = moving.then(() => moveRoutes(e, to));
-        await moving;
+        moveRoutes(e, to);
+        opts.onFailover?.(`${what} in ${Math.round(performance.now() - heard)} ms`);
       }
     }
     changed(true);
@@ -181,13 +182,13 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
     }, delay).unref();
   }
 
-  async function moveRoutes(e: TunnelEndpointSpec, dev: string): Promise<void> {
-    if (!e.routes.length) return;
-    const lines = e.routes.map(
-      (cidr) =>
-        `route replace ${cidr} dev ${dev} src ${cidr.includes(':') ? e.ipv6 : e.ipv4} proto ${TUNNEL_ROUTE_PROTO}`,
+  function moveRoutes(e: TunnelEndpointSpec, dev: string): void {
+    routeSwitch.run(
+      e.routes.map(
+        (cidr) =>
+          `route replace ${cidr} dev ${dev} src ${cidr.includes(':') ? e.ipv6 : e.ipv4} proto ${TUNNEL_ROUTE_PROTO}`,
+      ),
     );
-    await opts.exec.run(['ip', '-batch', '-'], `${lines.join('\n')}\n`).catch(() => changed(true));
   }
 
   function failedRouters(e: TunnelEndpointSpec): string[] {
@@ -302,6 +303,7 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
       else {
         last = undefined;
         prober.stop();
+        routeSwitch.stop();
       }
       if (changes.length && !applying) {
         let end = () => undefined as void;
@@ -374,6 +376,7 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
     },
     stop() {
       prober.stop();
+      routeSwitch.stop();
     },
   };
 }
