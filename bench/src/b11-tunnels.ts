@@ -90,11 +90,13 @@ export async function runB11(): Promise<B11Result> {
   // B12 on routers that stay put: a move changes an endpoint's NAT address, which ends TCP
   // connections (iperf3's among them) whichever router it goes to.
   const { throughput, oneMore } = await withTunnels(
-    // A pool for the 1,000 endpoints of oneMoreEndpoint (the seed's has 254 addresses).
     {
       TUNNEL_ANTI_FLAP_HOLD_MS: '3600000',
+      // A pool for the 1,000 endpoints of oneMoreEndpoint (the seed's has 254 addresses).
       DEVICE_TUN_IPV4_BASE: '10.10.96.0',
       DEVICE_TUN_IPV4_END: '4000',
+      // Live reports at the default period: a router's lists every peer.
+      DRIVER_STATUS_INTERVAL_MS: '5000',
     },
     async (net) => ({
       throughput: await compareThroughput(net),
