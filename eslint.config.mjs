@@ -8,7 +8,7 @@ export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', '.qnet/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
         projectService: { allowDefaultProject: ['*.mjs'] },
@@ -77,6 +77,8 @@ export default tseslint.config(
                 'type:util',
               ),
             },
+            // The browser console reads the API's types only (import type: nothing of it ships).
+            { sourceTag: 'type:console', onlyDependOnLibsWithTags: allowed('type:contracts') },
             {
               sourceTag: 'type:tooling',
               onlyDependOnLibsWithTags: allowed(

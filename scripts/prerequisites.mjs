@@ -50,5 +50,7 @@ export async function checkPrerequisites(tier) {
       missing.push('network namespaces are not available');
     }
   }
+  if (tier === 'system' && !canRun('/usr/bin/chromium'))
+    missing.push('the console tests drive /usr/bin/chromium (apt-get install chromium)');
   return missing;
 }

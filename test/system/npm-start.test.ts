@@ -1,19 +1,14 @@
-import { execa, type Subprocess } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { execa } from 'execa';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BUS_SERVICES, signRequest } from '@qnet/contracts';
-import { createTestDatabase, REPO_ROOT, type TestDatabase } from '@qnet/testing';
-import { freePort, waitFor } from '@qnet/stack';
+import { NpmStack, REPO_ROOT } from '@qnet/testing';
+import { waitFor } from '@qnet/stack';
 
 /** The product started exactly as the README starts it, driven through the gateway. */
 describe('npm start', () => {
-  let proc: Subprocess;
-  let db: TestDatabase;
+  let stack: NpmStack;
   let base: string;
-  let stateDir: string;
-  let output = '';
-  let devicePort = 0;
 
   const post = async <T>(p: string, body: object): Promise<T> => {
     const res = await fetch(`${base}${p}`, {
@@ -31,7 +26,9 @@ describe('npm start', () => {
     const { stdout } = await execa('pgrep', ['-f', `apps/${app}/dist/main.js`], { reject: false });
     for (const pid of stdout.split('\n').filter(Boolean).map(Number)) {
       try {
-        if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`QNET_STATE_DIR=${stateDir}`))
+        if (
+          readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`QNET_STATE_DIR=${stack.stateDir}`)
+        )
           return pid;
       } catch {
         // gone meanwhile
@@ -41,44 +38,11 @@ describe('npm start', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    stateDir = mkdtempSync(path.join(os.tmpdir(), 'qnet-system-'));
-    const port = await freePort();
-    devicePort = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    proc = execa('npm', ['start'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        GATEWAY_PORT: String(port),
-        // Free ports, so that this stack never collides with another on 8081/8090.
-        DEVICE_HTTP_PORT: String(devicePort),
-        TUNNEL_HTTP_PORT: String(await freePort()),
-        DATABASE_URL: db.url,
-        QNET_STATE_DIR: stateDir,
-        QNET_HOST_ID: 'system-1',
-        AGENT_MODE: 'dry-run',
-      },
-      stdin: 'ignore',
-      detached: true,
-      buffer: false,
-      reject: false,
-    });
-    proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    stack = await NpmStack.start({ QNET_HOST_ID: 'system-1' });
+    base = stack.base;
   });
 
-  afterAll(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      try {
-        process.kill(-proc.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    await db.drop();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.stop());
 
   it('brings /ready to 200 within 60 s with every service healthy', async () => {
     const started = Date.now();
@@ -87,9 +51,13 @@ describe('npm start', () => {
       details: Record<string, { status: string }>;
     };
     for (const s of BUS_SERVICES) expect(ready.details[s.id]?.status).toBe('up');
-    await waitFor(async () => output.includes('QuantumNet is ready'), 5_000, 'the ready banner');
-    expect(output).toMatch(/gateway \(REST \+ Connect\)\s+http:\/\/127\.0\.0\.1:\d+/);
-    expect(output).toContain('dry-run mode');
+    await waitFor(
+      async () => stack.output.includes('QuantumNet is ready'),
+      5_000,
+      'the ready banner',
+    );
+    expect(stack.output).toMatch(/gateway \(REST \+ Connect\)\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(stack.output).toContain('dry-run mode');
     console.log(`/ready answered 200 after ${Date.now() - started} ms`);
   });
 
@@ -248,8 +216,8 @@ describe('npm start', () => {
   });
 
   it("makes a bootstrap PSK (0600) that signs seed 004's POST /register, and says where it is", async () => {
-    const file = path.join(stateDir, 'device-bootstrap.psk');
-    expect(output).toContain(`bootstrap PSK in ${file}`);
+    const file = path.join(stack.stateDir, 'device-bootstrap.psk');
+    expect(stack.output).toContain(`bootstrap PSK in ${file}`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const psk = readFileSync(file, 'utf8').trim();
     const body = JSON.stringify({
@@ -258,7 +226,7 @@ describe('npm start', () => {
       name: 'endpoint_0',
       addresses: ['2001:da8:205:20c0::c0a8:20b'],
     });
-    const res = await fetch(`http://127.0.0.1:${devicePort}/register`, {
+    const res = await fetch(`http://127.0.0.1:${stack.devicePort}/register`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -271,8 +239,8 @@ describe('npm start', () => {
   });
 
   it("joins a second host to npm start's NATS with a join token, as the banner says", async () => {
-    expect(output).toContain('add a host');
-    const natsUrl = /NATS +(nats:\/\/\S+)/.exec(output)?.[1];
+    expect(stack.output).toContain('add a host');
+    const natsUrl = /NATS +(nats:\/\/\S+)/.exec(stack.output)?.[1];
     expect(natsUrl).toBeDefined();
     const { token } = await post<{ token: string }>('/v1/join-tokens', { host_id: 'system-2' });
     const agent = execa('node', [path.join(REPO_ROOT, 'apps/node-agent/dist/main.js')], {
@@ -283,7 +251,7 @@ describe('npm start', () => {
         QNET_JOIN_TOKEN: token,
         QNET_JOIN_URL: base,
         AGENT_MODE: 'dry-run',
-        AGENT_STATE_DIR: path.join(stateDir, 'second-host'),
+        AGENT_STATE_DIR: path.join(stack.stateDir, 'second-host'),
         METRICS_PORT: '0',
         HEARTBEAT_INTERVAL_MS: '500',
       },
@@ -301,7 +269,9 @@ describe('npm start', () => {
         30_000,
         'the second host registered and healthy',
       );
-      expect(statSync(path.join(stateDir, 'second-host', 'nats.creds')).mode & 0o777).toBe(0o600);
+      expect(statSync(path.join(stack.stateDir, 'second-host', 'nats.creds')).mode & 0o777).toBe(
+        0o600,
+      );
     } finally {
       agent.kill('SIGTERM');
       await agent;
@@ -313,7 +283,7 @@ describe('npm start', () => {
     const killed = Date.now();
     process.kill(registry, 'SIGKILL');
     await waitFor(
-      async () => /network-registry exited with code null; restarting it in/.test(output),
+      async () => /network-registry exited with code null; restarting it in/.test(stack.output),
       5_000,
       'the launcher to report the restart',
     );
@@ -330,20 +300,20 @@ describe('npm start', () => {
 
   it('stops everything cleanly on Ctrl-C', async () => {
     // A terminal's Ctrl-C signals the whole foreground process group: npm, the launcher and the apps.
-    process.kill(-proc.pid!, 'SIGINT');
+    process.kill(-stack.proc.pid!, 'SIGINT');
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-      proc.once('exit', (c, s) => resolve([c, s])),
+      stack.proc.once('exit', (c, s) => resolve([c, s])),
     );
     expect(code === 0 || signal === 'SIGINT').toBe(true);
     await waitFor(
-      async () => output.includes('stopped.'),
+      async () => stack.output.includes('stopped.'),
       5_000,
       'the launcher to report it stopped',
     );
-    expect(output).not.toMatch(/ERROR|FATAL|without waiting|took longer/);
+    expect(stack.output).not.toMatch(/ERROR|FATAL|without waiting|took longer/);
     // Once, in order: the gateway stopped before the services it calls.
-    expect(output.match(/stopping QuantumNet/g)).toHaveLength(1);
-    const logs = path.join(stateDir, 'logs');
+    expect(stack.output.match(/stopping QuantumNet/g)).toHaveLength(1);
+    const logs = path.join(stack.stateDir, 'logs');
     const stoppedAt = (app: string) =>
       Date.parse(
         readFileSync(path.join(logs, `${app}.log`), 'utf8')
@@ -354,9 +324,9 @@ describe('npm start', () => {
       );
     for (const s of BUS_SERVICES)
       expect(stoppedAt(s.app)).toBeGreaterThanOrEqual(stoppedAt('gateway'));
-    const left = await db.query(
+    const left = await stack.db.query(
       `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'qnet-%'`,
-      [db.name],
+      [stack.db.name],
     );
     expect(left).toHaveLength(0);
   });

@@ -14,6 +14,7 @@ import {
 import { GatewayModule } from './app.module.js';
 import { parseApiTokens, resolveAuthMode } from './auth/tokens.js';
 import { gatewayConfigSpec, type GatewayConfig } from './config.js';
+import { serveConsole } from './http/console.js';
 import { jsonBody } from './http/json-body.js';
 import { requestContext } from './http/request-context.js';
 import { setupOpenApi } from './openapi.js';
@@ -53,6 +54,7 @@ try {
   app.use(requestContext(logger));
   app.use(jsonBody());
   setupOpenApi(app, catalog);
+  serveConsole(app, logger);
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
   // RPC replies are not cacheable: hashing each body for an ETag is wasted work.

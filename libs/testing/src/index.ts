@@ -9,3 +9,5 @@ export * from './sample-project.js';
 export * from './hostile-values.js';
 export * from './dhcp-client.js';
 export * from './tunnel-lab.js';
+export * from './browser.js';
+export * from './npm-stack.js';

@@ -38,6 +38,7 @@ const COLUMNS = [
   'agent_version',
   'description',
   'labels',
+  sql<Record<string, number>>`applied`.as('applied'),
   'registered_at',
   'last_seen_at',
 ] as const;

@@ -35,6 +35,7 @@ import { escapeLike } from '../sql.js';
 export type NetworkRow = Omit<
   NetworkView,
   | 'host_ids'
+  | 'vm_count'
   | 'provisioning_status'
   | 'operating_status'
   | 'created_at'
@@ -144,11 +145,15 @@ function view(w: HealthWindows) {
       sql<number>`s.healthy`.as('healthy'),
       sql<number>`s.behind`.as('behind'),
       sql<number>`s.failed`.as('failed'),
+      sql<number>`(SELECT count(DISTINCT x.vm_id)::int FROM nics x WHERE x.network_id = n.id)`.as(
+        'vm_count',
+      ),
     ]);
 }
 
 type ViewRow = NetworkRow & {
   host_ids: string[];
+  vm_count: number;
   total: number;
   healthy: number;
   behind: number;
@@ -519,6 +524,7 @@ export function toView(r: ViewRow, dnsDomain: string): NetworkView {
     bridge_name: r.bridge_name,
     host_id: r.host_id,
     host_ids: r.host_ids,
+    vm_count: r.vm_count,
     cidr: r.cidr,
     gateway: r.gateway,
     reserved_ranges: r.reserved_ranges,

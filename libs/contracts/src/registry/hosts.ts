@@ -13,6 +13,8 @@ export interface HostView {
   /** Interfaces a bridged network could take as uplink, as last reported; null when unknown. */
   interfaces: string[] | null;
   drivers: string[];
+  /** The desired-state generation each driver last applied, as the agent's heartbeat said. */
+  applied: Record<string, number>;
   mode: AgentMode;
   agent_version: string;
   description: string;

@@ -83,6 +83,8 @@ export interface NetworkView {
   host_id: string | null;
   /** Hosts the network is realized on: its host, overlay members and hosts with NICs on it. */
   host_ids: string[];
+  /** VMs with a NIC on it (seed 003's Networks page "VMs" column). */
+  vm_count: number;
   cidr: string | null;
   gateway: string | null;
   reserved_ranges: string[];
