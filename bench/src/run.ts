@@ -11,6 +11,7 @@ import { runB6 } from './b6-vpn.js';
 import { runB7 } from './b7-bgp.js';
 import { runB8 } from './b8-tunnel.js';
 import { runB11 } from './b11-tunnels.js';
+import { runB13 } from './b13-console.js';
 
 /** `npm run bench`: runs every benchmark, writes bench/results/*.json and prints the README table. */
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5_000);
@@ -24,7 +25,7 @@ const machine = {
   date: new Date().toISOString(),
 };
 /** BENCH_ONLY=b2,b3 runs a subset (each writes its own results file). */
-const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8,b9,b10,b11').split(',');
+const only = (process.env.BENCH_ONLY ?? 'b1,b2,b3,b4,b5,b6,b7,b8,b9,b10,b11,b13').split(',');
 const save = (name: string, data: object) =>
   writeFileSync(
     new URL(`${name}.json`, results),
@@ -187,6 +188,18 @@ if (only.includes('b11')) {
     '| B11/B12 tunnels (seed 004 data plane) | value |',
     '|---|---|',
     ...Object.entries(b11.figures).map(([k, v]) => `| ${k} | ${v} |`),
+  );
+}
+
+if (only.includes('b13')) {
+  const b13 = await runB13();
+  save('b13', b13);
+  ok &&= b13.meets_target;
+  lines.push(
+    '',
+    '| B13 console | value |',
+    '|---|---|',
+    ...Object.entries(b13.figures).map(([k, v]) => `| ${k} | ${v} |`),
   );
 }
 

@@ -323,6 +323,28 @@ describe('lb service API', () => {
     expect(updated.body).toMatchObject({ algorithm: 'LEAST_CONNECTIONS', description: 'web tier' });
   });
 
+  it("a host-local network's load balancer goes on that network's host, and only there", async () => {
+    const local = await cluster.api<NetworkView>('POST', '/v1/networks', {
+      name: 'on-lb-2',
+      bridge_name: 'qbrlb2',
+      host_id: 'lb-2',
+      cidr: '10.3.0.0/24',
+    });
+    const elsewhere = await call('CreateLoadBalancer', {
+      name: 'x',
+      network_id: local.id,
+      host_id: 'lb-1',
+    });
+    expectError(elsewhere, 412, 'host_id');
+    expect(elsewhere.body.message).toContain('lives on host lb-2');
+    // Twice: least-loaded placement alone would put the second on the other host.
+    const placed = [await newLb('local-1', { network_id: local.id })];
+    placed.push(await newLb('local-2', { network_id: local.id }));
+    expect(placed.map((b) => b.host_id)).toEqual(['lb-2', 'lb-2']);
+    for (const b of placed) await cluster.api('DELETE', `${REST}/${b.id}`);
+    await cluster.api('DELETE', `/v1/networks/${local.id}`);
+  });
+
   it('lists page and filter', async () => {
     const extra = await newLb('api-lb', { host_id: 'lb-2', labels: { tier: 'api' } });
     const another = await newLb('list-lb');

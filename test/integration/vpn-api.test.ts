@@ -339,6 +339,24 @@ describe('vpn service API', () => {
     );
   });
 
+  it("puts a host-local network's gateway on that host and refuses another", async () => {
+    const local = await cluster.api<NetworkView>('POST', '/v1/networks', {
+      name: 'gw-1-lan',
+      bridge_name: 'qbrgw1',
+      host_id: 'gw-1',
+      cidr: '10.0.7.0/24',
+    });
+    const before = await count('vpn_services');
+    const res = await call('CreateVpnService', {
+      ...seedService,
+      network_id: local.id,
+      host_id: 'gw-2',
+    });
+    expectError(res, 412, 'host_id');
+    expect(await count('vpn_services')).toBe(before);
+    expect((await newService({ network_id: local.id })).host_id).toBe('gw-1');
+  });
+
   it('lists services with filters and pages', async () => {
     await newService();
     const opsNetwork = await cluster.api<NetworkView>('POST', '/v1/networks', {

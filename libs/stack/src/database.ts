@@ -28,9 +28,13 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+function checkDatabaseName(name: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name ${name}`);
+}
+
 /** Creates a database if it does not exist (CREATE DATABASE has no IF NOT EXISTS). */
 export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name ${name}`);
+  checkDatabaseName(name);
   const c = new pg.Client({ connectionString: serverUrl });
   await c.connect();
   try {
@@ -47,16 +51,39 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
   return url.toString();
 }
 
-/** DATABASE_URL if given; else a local PostgreSQL if one answers; else embedded ones (one per service). */
+/** Drops a database, closing whatever sessions still use it. */
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  checkDatabaseName(name);
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * DATABASE_URL if given; else a local PostgreSQL if one answers; else embedded ones (one per
+ * service, in the state directory). `scratch` names a throwaway local database instead of the
+ * development one: made empty on start, dropped on stop (the demo's).
+ */
 export async function resolveDatabase(opts: {
   databaseUrl?: string;
   stateDir: string;
   services: string[];
+  scratch?: string;
 }): Promise<DatabaseHandle> {
   const none = async () => undefined;
   if (opts.databaseUrl) return { url: opts.databaseUrl, kind: 'given', stop: none };
-  if (await answers(LOCAL_SERVER))
-    return { url: await ensureDatabase(LOCAL_SERVER, DEV_DATABASE), kind: 'local', stop: none };
+  if (await answers(LOCAL_SERVER)) {
+    if (!opts.scratch)
+      return { url: await ensureDatabase(LOCAL_SERVER, DEV_DATABASE), kind: 'local', stop: none };
+    const name = opts.scratch;
+    await dropDatabase(LOCAL_SERVER, name);
+    const url = await ensureDatabase(LOCAL_SERVER, name);
+    return { url, kind: 'local', stop: () => dropDatabase(LOCAL_SERVER, name) };
+  }
   // The first creates the template cluster the others copy; then they open in parallel.
   const first = await startEmbeddedPostgres(
     path.join(opts.stateDir, 'pgdata', opts.services[0]!),

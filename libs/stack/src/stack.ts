@@ -102,6 +102,8 @@ export interface StackOptions {
   stateDir: string;
   natsUrl?: string;
   databaseUrl?: string;
+  /** Without databaseUrl: a throwaway local database of this name (see resolveDatabase). */
+  scratchDatabase?: string;
   gatewayHost?: string;
   gatewayPort?: number;
   hostId: string;
@@ -165,6 +167,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       databaseUrl: o.databaseUrl,
       stateDir: o.stateDir,
       services: BUS_SERVICES.map((s) => s.app),
+      scratch: o.scratchDatabase,
     });
     const d: Deployment = {
       root: o.root,

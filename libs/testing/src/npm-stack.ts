@@ -60,16 +60,29 @@ export class NpmStack {
     );
   }
 
-  /** Kills the whole process group if it still runs; drops the database and state. */
-  async stop(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) {
-      try {
-        process.kill(-this.proc.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+  /**
+   * Stops it as a terminal's Ctrl-C would (the stack drains and stops its own NATS, which runs in a
+   * process group of its own), then kills whatever is left; drops the database and state.
+   */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (this.running()) {
+      this.signal('SIGINT');
+      await Promise.race([this.proc, new Promise((r) => setTimeout(r, graceMs))]);
+      if (this.running()) this.signal('SIGKILL');
     }
     await this.db.drop();
     rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  private running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    try {
+      process.kill(-this.proc.pid!, sig);
+    } catch {
+      /* already gone */
+    }
   }
 }

@@ -70,7 +70,7 @@ function SpeakerDialog(props: { onClose: () => void }) {
             <option value="">— choose a host —</option>
             {(hosts.data ?? []).map((h) => (
               <option key={h.id} value={h.id}>
-                {h.hostname || h.id}
+                {h.id}
               </option>
             ))}
           </select>

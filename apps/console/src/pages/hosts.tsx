@@ -6,7 +6,7 @@ import type {
 } from '@qnet/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { allPages, allRest } from '../api';
-import { ago, Status } from '../components/status';
+import { ago, count, Status } from '../components/status';
 import { Table } from '../components/table';
 import { useHosts } from './networks';
 
@@ -61,8 +61,9 @@ export function HostsPage() {
           {
             header: 'Host',
             width: '1.2fr',
-            cell: (h) => <strong title={h.id}>{h.hostname || h.id}</strong>,
+            cell: (h) => <strong>{h.id}</strong>,
           },
+          { header: 'Hostname', width: '1fr', cell: (h) => h.hostname },
           { header: 'Health', width: '90px', cell: (h) => <Status value={h.health} /> },
           { header: 'Underlay', width: '1fr', cell: (h) => h.underlay_ip },
           { header: 'Mode', width: '70px', cell: (h) => h.mode },
@@ -79,7 +80,7 @@ export function HostsPage() {
             cell: (h) => {
               const o = on(h.id);
               return [
-                `${o.networks} networks`,
+                count(o.networks, 'network'),
                 ...o.lbs.map((n) => `LB ${n}`),
                 ...o.vpn.map((n) => `VPN ${n}`),
                 ...o.speakers.map((n) => `BGP ${n}`),

@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, get } from '../api';
 import { confirmed, Field, FormError, useApiForm } from '../components/form';
-import { bytes, Status } from '../components/status';
+import { bytes, count, Status } from '../components/status';
 import { Table } from '../components/table';
 import { href } from '../router';
 import { usePlacement } from './hosts';
@@ -14,7 +14,7 @@ export function LoadBalancersPage() {
     <section>
       <header className="page-head">
         <h1>Load balancers</h1>
-        <span className="count">{lbs.length} load balancers</span>
+        <span className="count">{count(lbs.length, 'load balancer')}</span>
       </header>
       <Table
         label="Load balancers"

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { allRest, api, ApiError, get } from '../api';
 import { Dialog } from '../components/dialog';
 import { confirmed, Field, FormError, useApiForm } from '../components/form';
-import { ago, Status } from '../components/status';
+import { ago, count, Status } from '../components/status';
 import { Table } from '../components/table';
 import { href } from '../router';
 
@@ -70,12 +70,12 @@ export function NetworksPage() {
           <option value="">All hosts</option>
           {(hosts.data ?? []).map((h) => (
             <option key={h.id} value={h.id}>
-              {h.hostname || h.id}
+              {h.id}
             </option>
           ))}
         </select>
         <span className="count">
-          {networks.data ? `${networks.data.length} networks` : 'loading…'}
+          {networks.data ? count(networks.data.length, 'network') : 'loading…'}
         </span>
       </div>
       {refused && (
@@ -217,7 +217,7 @@ function NetworkDialog(props: {
                 <option value="">— none (overlay: every member) —</option>
                 {props.hosts.map((h) => (
                   <option key={h.id} value={h.id}>
-                    {h.hostname || h.id}
+                    {h.id}
                   </option>
                 ))}
               </select>
@@ -302,7 +302,7 @@ export function NetworkPage(props: { id: string }) {
         empty="Not realized on any host yet."
         maxHeight={200}
         columns={[
-          { header: 'Host', cell: (h) => health.get(h)?.hostname ?? h },
+          { header: 'Host', cell: (h) => h },
           { header: 'Health', cell: (h) => <Status value={health.get(h)?.health} /> },
           { header: 'Applied (linux)', cell: (h) => health.get(h)?.applied?.linux ?? '—' },
           { header: 'Last heartbeat', cell: (h) => ago(health.get(h)?.last_seen_at) },

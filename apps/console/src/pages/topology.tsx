@@ -1,7 +1,7 @@
 import type { NicView } from '@qnet/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { allRest } from '../api';
-import { Status } from '../components/status';
+import { count, Status } from '../components/status';
 import { href } from '../router';
 import { usePlacement } from './hosts';
 import { useHosts } from './networks';
@@ -34,23 +34,24 @@ export function TopologyPage() {
       <header className="page-head">
         <h1>Topology</h1>
         <span className="count">
-          {list.length} hosts, {overlays.length} overlays
+          {count(list.length, 'host')}, {count(overlays.length, 'overlay')}
         </span>
       </header>
       <svg
         className="picture"
+        style={{ maxWidth: width }}
         viewBox={`0 0 ${width} ${height}`}
         role="img"
         aria-label="Cluster topology"
       >
         <line className="underlay" x1={10} y1={TOP - 15} x2={width - 10} y2={TOP - 15} />
-        <text className="small" x={12} y={TOP - 22}>
+        <text className="small start" x={12} y={TOP - 22}>
           underlay
         </text>
         {list.map((h) => {
           const left = x.get(h.id)!;
           const lines = [
-            `${vms(h.id)} VMs, ${p.networks.filter((n) => n.host_ids.includes(h.id)).length} networks`,
+            `${count(vms(h.id), 'VM')}, ${count(p.networks.filter((n) => n.host_ids.includes(h.id)).length, 'network')}`,
             ...p.lbs.filter((b) => b.host_id === h.id).map((b) => `LB ${b.name} ${b.vip}`),
             ...p.vpn.filter((s) => s.host_id === h.id).map((s) => `VPN ${s.name}`),
             ...p.speakers.filter((s) => s.node_id === h.id).map((s) => `BGP AS${s.local_asn}`),
@@ -60,7 +61,7 @@ export function TopologyPage() {
               <line className="underlay" x1={left + 80} y1={TOP - 15} x2={left + 80} y2={TOP} />
               <rect x={left} y={TOP} width={160} height={130} rx={6} />
               <text x={left + 8} y={TOP + 18} className="strong">
-                {h.hostname || h.id}
+                {h.id}
               </text>
               <text x={left + 8} y={TOP + 34} className="small">
                 {h.underlay_ip} · {h.health}
@@ -97,7 +98,7 @@ export function TopologyPage() {
       <ul className="legend">
         {list.map((h) => (
           <li key={h.id}>
-            {h.hostname || h.id}: <Status value={h.health} />
+            {h.id}: <Status value={h.health} />
           </li>
         ))}
       </ul>

@@ -2,6 +2,7 @@ import type { BalancerStatusView, TopologyView } from '@qnet/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { get } from '../api';
 import { useEventLog } from '../events';
+import { count } from '../components/status';
 import { Table } from '../components/table';
 
 const W = 960;
@@ -44,7 +45,7 @@ export function TunnelsPage() {
       <header className="page-head">
         <h1>Tunnels</h1>
         <span className="count">
-          {routers.length} routing servers, {endpoints.length} endpoints
+          {count(routers.length, 'routing server')}, {count(endpoints.length, 'endpoint')}
         </span>
       </header>
       <svg

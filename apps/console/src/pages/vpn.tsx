@@ -10,7 +10,7 @@ import { useState } from 'react';
 import { allPages, api, get } from '../api';
 import { Dialog } from '../components/dialog';
 import { confirmed, Field, FormError, useApiForm } from '../components/form';
-import { ago, bytes, Status } from '../components/status';
+import { ago, bytes, count, Status } from '../components/status';
 import { Table } from '../components/table';
 import { href } from '../router';
 import { usePlacement } from './hosts';
@@ -21,7 +21,7 @@ export function VpnServicesPage() {
     <section>
       <header className="page-head">
         <h1>VPN</h1>
-        <span className="count">{vpn.length} gateways</span>
+        <span className="count">{count(vpn.length, 'gateway')}</span>
       </header>
       <Table
         label="VPN services"
@@ -159,7 +159,7 @@ export function VpnServicePage(props: { id: string }) {
           },
           {
             header: '',
-            width: '250px',
+            width: '270px',
             cell: (c) => (
               <span className="actions">
                 <button onClick={() => void showConfig(c)}>Config</button>

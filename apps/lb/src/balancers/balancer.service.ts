@@ -77,7 +77,7 @@ export class BalancerService {
       ]);
     const hostId = await placeOnHost(
       this.nc,
-      providerRule(provider, (ids) => this.repo.countsOn(ids)),
+      { ...providerRule(provider, (ids) => this.repo.countsOn(ids)), only: network.host_id },
       req.host_id,
     );
     const id = randomUUID();

@@ -163,11 +163,11 @@ export class LbRepository {
 
   async placementOf(
     id: string,
-  ): Promise<{ host_id: string; driver: LbDriver; provider: LbProvider }> {
+  ): Promise<{ host_id: string; driver: LbDriver; provider: LbProvider; network_id: string }> {
     const [row] = await autocommit(this.ds).run(
       db
         .selectFrom('load_balancers')
-        .select(['host_id', 'driver', 'provider'])
+        .select(['host_id', 'driver', 'provider', 'network_id'])
         .where('id', '=', id)
         .where(inCallerScope('project_id')),
     );

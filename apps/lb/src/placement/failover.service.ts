@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION } from '@qnet/bus';
-import { allPages, placeOnHost } from '@qnet/service';
+import { allPages, placeOnHost, registryNetwork } from '@qnet/service';
 import { QnetError, RegistryHostRpc, type HostHealth } from '@qnet/contracts';
 import { LbChanges } from '../balancers/changes.js';
 import { LbRepository } from '../balancers/lb.repository.js';
@@ -63,10 +63,11 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     const from = await this.repo.placementOf(id);
     let to: string;
     try {
-      to = await placeOnHost(
-        this.nc,
-        providerRule(from.provider, (ids) => this.repo.countsOn(ids), [from.host_id]),
-      );
+      const network = await registryNetwork(this.nc, from.network_id, 'network_id');
+      to = await placeOnHost(this.nc, {
+        ...providerRule(from.provider, (ids) => this.repo.countsOn(ids), [from.host_id]),
+        only: network.host_id,
+      });
     } catch (err) {
       if (err instanceof QnetError && err.code === 'failed_precondition') {
         this.logger.warn(

@@ -69,7 +69,12 @@ export class GatewayService {
         `network_id: network ${network.id} belongs to project ${network.project_id}, not ${projectId}`,
         [{ field: 'network_id', message: `belongs to project ${network.project_id}` }],
       );
-    const hostId = await placeGateway(this.nc, (ids) => this.repo.serviceCounts(ids), req.host_id);
+    const hostId = await placeGateway(
+      this.nc,
+      (ids) => this.repo.serviceCounts(ids),
+      req.host_id,
+      network.host_id,
+    );
     const id = randomUUID();
     const keys = generateKeyPair();
     return this.changes.onHost(hostId, async (tx, generation) => {

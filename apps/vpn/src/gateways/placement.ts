@@ -7,12 +7,13 @@ const canRunWireguard = (h: HostView) =>
 
 /**
  * The gateway host: the one asked for, if it is healthy and can run WireGuard (412 otherwise), or
- * the healthy WireGuard-capable host with the fewest gateways.
+ * the healthy WireGuard-capable host with the fewest gateways; a host-local network's own host.
  */
 export function placeGateway(
   nc: NatsConnection,
   countsOf: (hostIds: string[]) => Promise<Map<string, number>>,
-  requested?: string,
+  requested: string | undefined,
+  only: string | null,
 ): Promise<string> {
   return placeOnHost(
     nc,
@@ -20,6 +21,7 @@ export function placeGateway(
       capable: canRunWireguard,
       lacks: 'has neither the WireGuard kernel module nor wireguard-go',
       countsOf,
+      only,
     },
     requested,
   );

@@ -12,6 +12,8 @@ export interface PlacementRule {
   countsOf: (hostIds: string[]) => Promise<Map<string, number>>;
   /** Hosts not to choose (the one being left in a failover). */
   exclude?: string[];
+  /** The only host that can do it: a host-local network's host (no other host reaches it). */
+  only?: string | null;
 }
 
 /** Every healthy host the rule accepts, walking the registry's pages. */
@@ -19,7 +21,8 @@ export async function capableHealthyHosts(nc: NatsConnection, rule: PlacementRul
   const found: string[] = [];
   for await (const page of allPages(nc, RegistryHostRpc.ListHosts, { health: 'healthy' }))
     for (const h of page.hosts)
-      if (rule.capable(h) && !rule.exclude?.includes(h.id)) found.push(h.id);
+      if (rule.capable(h) && !rule.exclude?.includes(h.id) && (!rule.only || h.id === rule.only))
+        found.push(h.id);
   return found;
 }
 
@@ -32,6 +35,12 @@ export async function placeOnHost(
   rule: PlacementRule,
   requested?: string,
 ): Promise<string> {
+  if (requested && rule.only && requested !== rule.only)
+    throw new QnetError(
+      'failed_precondition',
+      `host_id: the network lives on host ${rule.only} only; ${requested} cannot reach it`,
+      [{ field: 'host_id', message: `the network lives on host ${rule.only}` }],
+    );
   if (requested) {
     const host = await registryHost(nc, requested, 'host_id');
     const why = !rule.capable(host)
