@@ -64,7 +64,8 @@ function dataOf(frame: string): LiveEvent | undefined {
 /**
  * Follows the event stream with the user's token (a fetch, not EventSource, which cannot send a
  * header) and marks the queries each event concerns stale — every page updates without a reload.
- * Reconnects with backoff; stops on a 401 (the console asks for a token) or when `signal` aborts.
+ * Reconnects with backoff, refetching everything then (the stream does not replay what it missed);
+ * stops on a 401 (the console asks for a token) or when `signal` aborts.
  */
 export async function followEvents(client: QueryClient, signal: AbortSignal): Promise<void> {
   let pending = new Set<string>();
@@ -77,12 +78,15 @@ export async function followEvents(client: QueryClient, signal: AbortSignal): Pr
       flush = undefined;
     }, 50);
   };
+  let reconnect = false;
   for (let delay = 500; !signal.aborted; delay = Math.min(delay * 2, 10_000)) {
     try {
       const res = await fetch('/v1/events', { headers: authHeaders(), signal });
       if (res.status === 401) return;
       if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
       update({ connected: true });
+      if (reconnect) void client.invalidateQueries();
+      reconnect = true;
       delay = 500;
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';

@@ -52,6 +52,7 @@ export async function runFromCli(root: string): Promise<void> {
     const lines = [
       '',
       'QuantumNet is starting:',
+      `  console                   ${stack.gatewayUrl}/`,
       `  gateway (REST + Connect)  ${stack.gatewayUrl}   docs ${stack.gatewayUrl}/docs   ready ${stack.gatewayUrl}/ready`,
       `  NATS                      ${stack.natsUrl}${stack.nats ? `   monitoring ${stack.nats.monitorUrl}` : ' (given by NATS_URL)'}`,
       stack.database.kind === 'embedded'
