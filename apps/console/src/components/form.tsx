@@ -1,5 +1,17 @@
 import { cloneElement, useId, useState, type FormEvent, type ReactElement } from 'react';
+import type { HostView } from '@qnet/contracts';
 import { ApiError } from '../api';
+
+/**
+ * A form's values as strings: `on(key)` is the change handler of that key's input or select,
+ * `reset()` gives back the initial values.
+ */
+export function useValues<T extends Record<string, string>>(initial: T) {
+  const [values, setValues] = useState(initial);
+  const on = (k: keyof T) => (e: { target: { value: string } }) =>
+    setValues((cur) => ({ ...cur, [k]: e.target.value }));
+  return { values, on, reset: () => setValues(initial) };
+}
 
 /**
  * A form whose submit calls the API: while it runs the button waits; a refusal shows its message
@@ -60,7 +72,35 @@ export function FormError(props: { error?: ApiError }) {
   );
 }
 
+/** A dialog form's Cancel and submit buttons; submit waits while the call runs. */
+export function DialogButtons(props: { onCancel: () => void; busy: boolean; submit: string }) {
+  return (
+    <footer>
+      <button type="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="primary" disabled={props.busy}>
+        {props.submit}
+      </button>
+    </footer>
+  );
+}
+
 /** Every destructive action asks first. */
 export function confirmed(what: string): boolean {
   return window.confirm(what);
+}
+
+/** One option per host, by id, after a first option meaning "none" or "all". */
+export function HostOptions(props: { hosts: HostView[] | undefined; first: string }) {
+  return (
+    <>
+      <option value="">{props.first}</option>
+      {(props.hosts ?? []).map((h) => (
+        <option key={h.id} value={h.id}>
+          {h.id}
+        </option>
+      ))}
+    </>
+  );
 }

@@ -3,7 +3,15 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { allPages, api, get } from '../api';
 import { Dialog } from '../components/dialog';
-import { confirmed, Field, FormError, useApiForm } from '../components/form';
+import {
+  confirmed,
+  DialogButtons,
+  Field,
+  FormError,
+  HostOptions,
+  useApiForm,
+  useValues,
+} from '../components/form';
 import { Status } from '../components/status';
 import { Table } from '../components/table';
 import { href } from '../router';
@@ -44,9 +52,7 @@ export function BgpSpeakersPage() {
 function SpeakerDialog(props: { onClose: () => void }) {
   const client = useQueryClient();
   const hosts = useHosts();
-  const [v, setV] = useState({ name: '', node_id: '', local_asn: '', router_id: '' });
-  const set = (k: keyof typeof v) => (e: { target: { value: string } }) =>
-    setV({ ...v, [k]: e.target.value });
+  const { values: v, on: set } = useValues({ name: '', node_id: '', local_asn: '', router_id: '' });
   const form = useApiForm(
     () =>
       api('POST', '/api/v1/bgp-speakers', {
@@ -67,12 +73,7 @@ function SpeakerDialog(props: { onClose: () => void }) {
         </Field>
         <Field label="Node" error={form.fieldError('spec.node_id')}>
           <select name="node_id" value={v.node_id} onChange={set('node_id')}>
-            <option value="">— choose a host —</option>
-            {(hosts.data ?? []).map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.id}
-              </option>
-            ))}
+            <HostOptions hosts={hosts.data} first="— choose a host —" />
           </select>
         </Field>
         <Field label="Local ASN" error={form.fieldError('spec.local_asn')}>
@@ -91,14 +92,7 @@ function SpeakerDialog(props: { onClose: () => void }) {
             placeholder="192.0.2.10"
           />
         </Field>
-        <footer>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={form.busy}>
-            Create
-          </button>
-        </footer>
+        <DialogButtons onCancel={props.onClose} busy={form.busy} submit="Create" />
       </form>
     </Dialog>
   );
@@ -123,8 +117,10 @@ export function BgpSpeakerPage(props: { id: string }) {
     queryFn: () => allPages<BgpAdvertisementView>(`${base}/advertisements`, 'advertisements'),
     refetchInterval: 5_000,
   });
-  const [peer, setPeer] = useState({ name: '', peer_ip: '', remote_asn: '', md5_password: '' });
-  const [ad, setAd] = useState({ cidr: '', local_preference: '', communities: '' });
+  const peerForm = useValues({ name: '', peer_ip: '', remote_asn: '', md5_password: '' });
+  const adForm = useValues({ cidr: '', local_preference: '', communities: '' });
+  const peer = peerForm.values;
+  const ad = adForm.values;
   const addPeer = useApiForm(
     () =>
       api('POST', `${base}/peers`, {
@@ -134,7 +130,7 @@ export function BgpSpeakerPage(props: { id: string }) {
         ...(peer.md5_password ? { md5_password: peer.md5_password } : {}),
       }),
     () => {
-      setPeer({ name: '', peer_ip: '', remote_asn: '', md5_password: '' });
+      peerForm.reset();
       void refresh();
     },
   );
@@ -146,7 +142,7 @@ export function BgpSpeakerPage(props: { id: string }) {
         ...(ad.communities ? { communities: ad.communities.split(/[\s,]+/).filter(Boolean) } : {}),
       }),
     () => {
-      setAd({ cidr: '', local_preference: '', communities: '' });
+      adForm.reset();
       void refresh();
     },
   );
@@ -208,27 +204,20 @@ export function BgpSpeakerPage(props: { id: string }) {
       >
         <FormError error={addPeer.error} />
         <Field label="Peer name" error={addPeer.fieldError('name')}>
-          <input value={peer.name} onChange={(e) => setPeer({ ...peer, name: e.target.value })} />
+          <input value={peer.name} onChange={peerForm.on('name')} />
         </Field>
         <Field label="Peer IP" error={addPeer.fieldError('peer_ip')}>
-          <input
-            value={peer.peer_ip}
-            onChange={(e) => setPeer({ ...peer, peer_ip: e.target.value })}
-          />
+          <input value={peer.peer_ip} onChange={peerForm.on('peer_ip')} />
         </Field>
         <Field label="Remote ASN" error={addPeer.fieldError('remote_asn')}>
-          <input
-            inputMode="numeric"
-            value={peer.remote_asn}
-            onChange={(e) => setPeer({ ...peer, remote_asn: e.target.value })}
-          />
+          <input inputMode="numeric" value={peer.remote_asn} onChange={peerForm.on('remote_asn')} />
         </Field>
         <Field label="MD5 password (write-only)" error={addPeer.fieldError('md5_password')}>
           <input
             type="password"
             autoComplete="new-password"
             value={peer.md5_password}
-            onChange={(e) => setPeer({ ...peer, md5_password: e.target.value })}
+            onChange={peerForm.on('md5_password')}
           />
         </Field>
         <button type="submit" className="primary" disabled={addPeer.busy}>
@@ -271,23 +260,19 @@ export function BgpSpeakerPage(props: { id: string }) {
       >
         <FormError error={advertise.error} />
         <Field label="Prefix" error={advertise.fieldError('cidr')}>
-          <input
-            value={ad.cidr}
-            onChange={(e) => setAd({ ...ad, cidr: e.target.value })}
-            placeholder="10.0.1.0/24"
-          />
+          <input value={ad.cidr} onChange={adForm.on('cidr')} placeholder="10.0.1.0/24" />
         </Field>
         <Field label="Local preference" error={advertise.fieldError('local_preference')}>
           <input
             inputMode="numeric"
             value={ad.local_preference}
-            onChange={(e) => setAd({ ...ad, local_preference: e.target.value })}
+            onChange={adForm.on('local_preference')}
           />
         </Field>
         <Field label="Communities" error={advertise.fieldError('communities')}>
           <input
             value={ad.communities}
-            onChange={(e) => setAd({ ...ad, communities: e.target.value })}
+            onChange={adForm.on('communities')}
             placeholder="65001:100 no-export"
           />
         </Field>

@@ -1,8 +1,7 @@
 import type { LoadBalancerStatsView, LoadBalancerView } from '@qnet/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { api, get } from '../api';
-import { confirmed, Field, FormError, useApiForm } from '../components/form';
+import { confirmed, Field, FormError, useApiForm, useValues } from '../components/form';
 import { bytes, count, Status } from '../components/status';
 import { Table } from '../components/table';
 import { href } from '../router';
@@ -53,7 +52,8 @@ export function LoadBalancerPage(props: { id: string }) {
     queryFn: () => get<LoadBalancerStatsView>(`/api/v1/load-balancers/${props.id}/stats`),
     refetchInterval: 5_000,
   });
-  const [member, setMember] = useState({ address: '', port: '' });
+  const memberForm = useValues({ address: '', port: '' });
+  const member = memberForm.values;
   const add = useApiForm(
     () =>
       api('POST', `/api/v1/load-balancers/${props.id}/members`, {
@@ -61,7 +61,7 @@ export function LoadBalancerPage(props: { id: string }) {
         port: Number(member.port),
       }),
     () => {
-      setMember({ address: '', port: '' });
+      memberForm.reset();
       void client.invalidateQueries({ queryKey: ['lb'] });
     },
   );
@@ -138,17 +138,10 @@ export function LoadBalancerPage(props: { id: string }) {
       <form className="inline" onSubmit={(e) => void add.onSubmit(e)} noValidate>
         <FormError error={add.error} />
         <Field label="Member address" error={add.fieldError('address')}>
-          <input
-            value={member.address}
-            onChange={(e) => setMember({ ...member, address: e.target.value })}
-          />
+          <input value={member.address} onChange={memberForm.on('address')} />
         </Field>
         <Field label="Port" error={add.fieldError('port')}>
-          <input
-            inputMode="numeric"
-            value={member.port}
-            onChange={(e) => setMember({ ...member, port: e.target.value })}
-          />
+          <input inputMode="numeric" value={member.port} onChange={memberForm.on('port')} />
         </Field>
         <button type="submit" className="primary" disabled={add.busy}>
           Add member

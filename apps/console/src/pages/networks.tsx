@@ -3,7 +3,15 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { allRest, api, ApiError, get } from '../api';
 import { Dialog } from '../components/dialog';
-import { confirmed, Field, FormError, useApiForm } from '../components/form';
+import {
+  confirmed,
+  DialogButtons,
+  Field,
+  FormError,
+  HostOptions,
+  useApiForm,
+  useValues,
+} from '../components/form';
 import { ago, count, Status } from '../components/status';
 import { Table } from '../components/table';
 import { href } from '../router';
@@ -15,7 +23,12 @@ export const useHosts = () =>
 
 /** Seed 003's Networks page: every network across hosts, searched and filtered by the API. */
 export function NetworksPage() {
-  const [filters, setFilters] = useState({ name: '', type: '', bridge_name: '', host_id: '' });
+  const { values: filters, on: set } = useValues({
+    name: '',
+    type: '',
+    bridge_name: '',
+    host_id: '',
+  });
   const [editing, setEditing] = useState<NetworkView | 'new' | undefined>();
   const [refused, setRefused] = useState<string>();
   const hosts = useHosts();
@@ -25,8 +38,6 @@ export function NetworksPage() {
     placeholderData: (previous) => previous,
   });
   const client = useQueryClient();
-  const set = (k: keyof typeof filters) => (e: { target: { value: string } }) =>
-    setFilters({ ...filters, [k]: e.target.value });
 
   const remove = async (n: NetworkView) => {
     if (!confirmed(`Delete network ${n.name}?`)) return;
@@ -67,12 +78,7 @@ export function NetworksPage() {
           onChange={set('bridge_name')}
         />
         <select aria-label="Host" value={filters.host_id} onChange={set('host_id')}>
-          <option value="">All hosts</option>
-          {(hosts.data ?? []).map((h) => (
-            <option key={h.id} value={h.id}>
-              {h.id}
-            </option>
-          ))}
+          <HostOptions hosts={hosts.data} first="All hosts" />
         </select>
         <span className="count">
           {networks.data ? count(networks.data.length, 'network') : 'loading…'}
@@ -148,7 +154,7 @@ function NetworkDialog(props: {
   onSaved: () => void;
 }) {
   const n = props.network;
-  const [v, setV] = useState({
+  const { values: v, on: set } = useValues({
     name: n?.name ?? '',
     description: n?.description ?? '',
     network_type: 'bridge',
@@ -158,8 +164,6 @@ function NetworkDialog(props: {
     cidr: n?.cidr ?? '',
     gateway: n?.gateway ?? '',
   });
-  const set = (k: keyof typeof v) => (e: { target: { value: string } }) =>
-    setV({ ...v, [k]: e.target.value });
   const opt = (s: string) => (s.trim() === '' ? undefined : s.trim());
   const form = useApiForm(
     () =>
@@ -214,12 +218,7 @@ function NetworkDialog(props: {
             </Field>
             <Field label="Host" error={form.fieldError('host_id')}>
               <select name="host_id" value={v.host_id} onChange={set('host_id')}>
-                <option value="">— none (overlay: every member) —</option>
-                {props.hosts.map((h) => (
-                  <option key={h.id} value={h.id}>
-                    {h.id}
-                  </option>
-                ))}
+                <HostOptions hosts={props.hosts} first="— none (overlay: every member) —" />
               </select>
             </Field>
           </>
@@ -235,14 +234,7 @@ function NetworkDialog(props: {
             onChange={set('gateway')}
           />
         </Field>
-        <footer>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={form.busy}>
-            {n ? 'Save' : 'Create'}
-          </button>
-        </footer>
+        <DialogButtons onCancel={props.onClose} busy={form.busy} submit={n ? 'Save' : 'Create'} />
       </form>
     </Dialog>
   );
