@@ -449,6 +449,30 @@ describe('tunnel balancer and device controller', () => {
     expect(list.next_page_token).not.toBe('');
   });
 
+  it('decides endpoints written behind its back (SQL), though it holds the table between rounds', async () => {
+    await cluster.db.query(
+      `INSERT INTO tunnel_balancer.endpoints (endpoint_id) VALUES ('sql_added')`,
+    );
+    await waitFor(
+      async () => (await balancer('GET', '/decision/sql_added')).status === 200,
+      5_000,
+      'a decision for the endpoint inserted with SQL',
+    );
+    // A decision rewritten to a router nobody knows: the next round must see it and fail over.
+    await cluster.db.query(
+      `UPDATE tunnel_balancer.endpoints SET primary_router_id = 'unknown_router', backup_router_id = NULL
+       WHERE endpoint_id = 'sql_added'`,
+    );
+    await waitFor(
+      async () => {
+        const body = (await balancer('GET', '/decision/sql_added')).body as DecisionPush;
+        return !['unknown_router', ''].includes(body.optimal_router_id);
+      },
+      5_000,
+      'the rewritten decision repaired',
+    );
+  });
+
   it('keeps its decisions across a restart, and two instances answer alike', async () => {
     const decision = () => cluster.http('GET', '/api/v1/tunnel/decision/endpoint_flap');
     const before = (await decision()).body;

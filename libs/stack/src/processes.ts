@@ -67,10 +67,18 @@ export interface SpawnOptions {
   console: boolean;
 }
 
+/** With QNET_CPU_PROF_DIR set, each app writes a V8 CPU profile there when it exits. */
+function profiling(o: SpawnOptions): string[] {
+  const dir = o.env.QNET_CPU_PROF_DIR ?? process.env.QNET_CPU_PROF_DIR;
+  return dir
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${o.name}.${Date.now()}.cpuprofile`]
+    : [];
+}
+
 export function spawnApp(o: SpawnOptions): AppProcess {
   mkdirSync(o.logDir, { recursive: true });
   const file: WriteStream = createWriteStream(path.join(o.logDir, `${o.name}.log`), { flags: 'a' });
-  const child: Subprocess = execa(process.execPath, [o.script], {
+  const child: Subprocess = execa(process.execPath, [...profiling(o), o.script], {
     env: o.env,
     stdin: 'ignore',
     buffer: false,

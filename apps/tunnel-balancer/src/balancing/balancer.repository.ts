@@ -26,9 +26,13 @@ export interface EndpointRow {
   changed_ms: number;
 }
 
-/** An endpoint as a round decides it: with the routers its tunnels found unreachable lately. */
+/**
+ * An endpoint as a round decides it: with the routers its tunnels found unreachable lately and
+ * until when (ms) they are kept from it.
+ */
 export interface RoundEndpointRow extends EndpointRow {
-  avoid: string[];
+  avoid_router_ids: string[];
+  avoid_until_ms: number | null;
 }
 
 export interface DecisionRow extends EndpointRow {
@@ -151,11 +155,19 @@ export class BalancerRepository {
           'primary_router_id',
           'backup_router_id',
           epochMs('changed_at').as('changed_ms'),
-          sql<string[]>`CASE WHEN avoid_until > now() THEN avoid_router_ids ELSE '{}' END`.as(
-            'avoid',
-          ),
+          'avoid_router_ids',
+          sql<number | null>`(extract(epoch FROM avoid_until) * 1000)::float8`.as('avoid_until_ms'),
         ]),
     );
+  }
+
+  /** How many statements have written endpoints so far (the trigger's counter; see its migration). */
+  async endpointsGeneration(tx: SqlTx): Promise<number> {
+    const [row] = await tx.run(
+      db.selectFrom('endpoints_generation').select(sql<number>`n::float8`.as('n')),
+    );
+    if (!row) throw new Error('endpoints_generation has no row');
+    return row.n;
   }
 
   /** An endpoint's tunnels to these routers stopped answering: keep them from it for `holdMs`. */

@@ -141,12 +141,12 @@ describe('decideAll (one round)', () => {
     return { min: Math.min(...n), max: Math.max(...n), mean: primaries.length / routerIds.length };
   };
 
-  it('spreads 1,000 new endpoints over equal routers instead of herding them onto one', () => {
+  it('spreads 1,000 new endpoints over equal routers instead of herding them onto one', async () => {
     const endpoints = Array.from({ length: 1_000 }, (_, i) => ({
       id: `ep-${i}`,
       cur: at(null, null),
     }));
-    const changes = decideAll(endpoints, new Ranking(tenRouters(), PER_TUNNEL), 0, policy);
+    const changes = await decideAll(endpoints, new Ranking(tenRouters(), PER_TUNNEL), 0, policy);
     expect(changes).toHaveLength(1_000);
     const primaries = spread(
       changes.map((c) => c.next.primary),
@@ -162,13 +162,18 @@ describe('decideAll (one round)', () => {
 
     // Steady state: the routers now report the tunnels (equal again): nothing moves.
     const assigned = changes.map((c) => ({ id: c.id, cur: c.next }));
-    expect(decideAll(assigned, new Ranking(tenRouters(), PER_TUNNEL), 10 * HOLD, policy)).toEqual(
-      [],
-    );
+    expect(
+      await decideAll(assigned, new Ranking(tenRouters(), PER_TUNNEL), 10 * HOLD, policy),
+    ).toEqual([]);
 
     // r00 fails: its endpoints move to their backups, and the survivors share them.
     const survivors = tenRouters().filter((r) => r.id !== 'r00');
-    const failover = decideAll(assigned, new Ranking(survivors, PER_TUNNEL), 10 * HOLD, policy);
+    const failover = await decideAll(
+      assigned,
+      new Ranking(survivors, PER_TUNNEL),
+      10 * HOLD,
+      policy,
+    );
     const moved = failover.filter((c) => c.reason === 'failover');
     expect(moved.length).toBe(assigned.filter((e) => e.cur.primary === 'r00').length);
     const share = spread(
@@ -179,7 +184,7 @@ describe('decideAll (one round)', () => {
     expect(failover.every((c) => c.next.primary !== 'r00' && c.next.backup !== 'r00')).toBe(true);
   });
 
-  it('reaches a steady state (0 moves per round) while the reports lag the decisions', () => {
+  it('reaches a steady state (0 moves per round) while the reports lag the decisions', async () => {
     // Unequal routers whose reports never change: each round starts from the tunnels assigned.
     const routersNow = Array.from({ length: 10 }, (_, i) => ({
       id: `r${i}`,
@@ -197,9 +202,8 @@ describe('decideAll (one round)', () => {
         endpoints.map((e) => e.cur),
         PER_TUNNEL,
       );
-      const changes = new Map(
-        decideAll(endpoints, ranking, round * HOLD, policy).map((c) => [c.id, c.next]),
-      );
+      const decided = await decideAll(endpoints, ranking, round * HOLD, policy);
+      const changes = new Map(decided.map((c) => [c.id, c.next]));
       movesPerRound.push(changes.size);
       endpoints = endpoints.map((e) => ({ id: e.id, cur: changes.get(e.id) ?? e.cur }));
     }

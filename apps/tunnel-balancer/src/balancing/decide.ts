@@ -40,6 +40,8 @@ export class Ranking {
   private readonly byId: Map<string, RankedRouter & { tunnels: number }>;
   /** primary → backup → endpoints so paired. */
   private readonly backups = new Map<string, Map<string, number>>();
+  /** bestOtherThan(primary) without `avoid`, until the ranking or the pairs change. */
+  private readonly backupMemo = new Map<string, RankedRouter | undefined>();
 
   constructor(
     routers: RankedRouter[],
@@ -64,13 +66,24 @@ export class Ranking {
    * it together), so that a failed router's endpoints land on many survivors.
    */
   bestOtherThan(primary: string, avoid: readonly string[] = []): RankedRouter | undefined {
+    // A round where nothing moves asks the same question once per endpoint of each primary.
+    if (avoid.length) return this.searchBackup(primary, avoid);
+    if (this.backupMemo.has(primary)) return this.backupMemo.get(primary);
+    const best = this.searchBackup(primary, avoid);
+    this.backupMemo.set(primary, best);
+    return best;
+  }
+
+  private searchBackup(primary: string, avoid: readonly string[]): RankedRouter | undefined {
     const shared = this.backups.get(primary);
     let best: (RankedRouter & { tunnels: number }) | undefined;
     let bestScore = -Infinity;
     // The primary and the avoided may be among them: as many more looks.
-    for (const r of this.order.slice(0, BACKUP_CANDIDATES + 1 + avoid.length)) {
-      if (r.id === primary || avoid.includes(r.id)) continue;
-      const score = r.score - (shared?.get(r.id) ?? 0) * this.perTunnel;
+    const looks = Math.min(this.order.length, BACKUP_CANDIDATES + 1 + avoid.length);
+    for (let i = 0; i < looks; i++) {
+      const r = this.order[i]!;
+      if (r.id === primary || (avoid.length && avoid.includes(r.id))) continue;
+      const score = shared ? r.score - (shared.get(r.id) ?? 0) * this.perTunnel : r.score;
       if (score > bestScore) [best, bestScore] = [r, score];
     }
     return best;
@@ -79,6 +92,7 @@ export class Ranking {
   /** Records that an endpoint of `primary` is backed by `backup` (or no longer, with -1). */
   pair(primary: string | null, backup: string | null, n: number): void {
     if (!primary || !backup) return;
+    this.backupMemo.clear();
     const of = this.backups.get(primary) ?? new Map<string, number>();
     of.set(backup, (of.get(backup) ?? 0) + n);
     this.backups.set(primary, of);
@@ -92,6 +106,7 @@ export class Ranking {
   charge(id: string, tunnels: number): void {
     const r = this.byId.get(id);
     if (!r || tunnels === 0) return;
+    this.backupMemo.clear();
     // The order is total (ids are unique), so the search for `r` lands on it.
     this.order.splice(this.insertionPoint(r), 1);
     r.score -= tunnels * this.perTunnel;
@@ -141,19 +156,27 @@ export function projectedRanking(
   );
 }
 
+/** How many endpoints a round decides between two turns of the event loop it shares. */
+const SLICE = 256;
+
 /**
  * One round over every endpoint: each decision is charged to the routers it gives a tunnel (and
- * credited to those it takes one from) before the next endpoint is decided.
+ * credited to those it takes one from) before the next endpoint is decided. `pause` is awaited
+ * after every slice of endpoints, so that a service answering requests on the same event loop
+ * keeps answering during a round of 10,000 (about 5 µs each).
  */
-export function decideAll<E extends { id: string; cur: Assignment }>(
+export async function decideAll<E extends { id: string; cur: Assignment }>(
   endpoints: E[],
   ranking: Ranking,
   now: number,
   policy: AntiFlapPolicy,
-): (Change & { id: string })[] {
+  pause: () => Promise<void> = () => Promise.resolve(),
+): Promise<(Change & { id: string })[]> {
   const changes: (Change & { id: string })[] = [];
   for (const e of endpoints) ranking.pair(e.cur.primary, e.cur.backup, 1);
-  for (const e of endpoints) {
+  for (let i = 0; i < endpoints.length; i++) {
+    if (i % SLICE === SLICE - 1) await pause();
+    const e = endpoints[i]!;
     const change = decide(e.cur, ranking, now, policy);
     if (!change) continue;
     changes.push({ id: e.id, ...change });

@@ -8,10 +8,19 @@ import {
 import { Subjects, type DecisionPush } from '@qnet/contracts';
 import { Outbox, type Outgoing } from '@qnet/service';
 import type { TunnelConfig } from '../config.js';
-import { BalancerRepository, type RouterRow } from './balancer.repository.js';
+import {
+  BalancerRepository,
+  type RoundEndpointRow,
+  type RouterRow,
+} from './balancer.repository.js';
 import { decideAll, projectedRanking, type Change } from './decide.js';
 import { decisionDocument } from './decision-view.js';
 import { TUNNEL_CONFIG } from './tokens.js';
+
+/** Gives requests on the same event loop a turn during a long round. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Changed decisions serialized between two turns. */
+const PUBLISH_SLICE = 256;
 
 /**
  * Re-evaluates every endpoint's routers: on a timer (which is also what notices silent routers)
@@ -26,6 +35,8 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
   private startedAt = new Date();
   private running?: Promise<void>;
   private next?: Promise<void>;
+  /** The endpoints as this instance's last round left them, and the table's generation then. */
+  private held?: { generation: number; rows: RoundEndpointRow[] };
 
   constructor(
     @Inject(TUNNEL_CONFIG) private readonly config: TunnelConfig,
@@ -63,43 +74,59 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
 
   private async round(): Promise<void> {
     const started = performance.now();
-    const outcome = await this.outbox.transaction(async (tx, out) => {
-      if (!(await this.repo.tryEvaluatorLock(tx))) return undefined;
-      const transitions = await this.repo.refreshActivity(
-        tx,
-        this.config.reportIntervalMs * this.config.missedReports,
-        this.startedAt,
-      );
-      const now = await this.repo.nowMs(tx);
-      const routers = await this.repo.routers(tx);
-      const endpoints = (await this.repo.endpoints(tx)).map((e) => ({
-        id: e.endpoint_id,
-        cur: {
-          primary: e.primary_router_id,
-          backup: e.backup_router_id,
-          changedAt: e.changed_ms,
-          avoid: e.avoid,
-        },
-      }));
-      const ranking = projectedRanking(
-        routers
-          .filter((r) => r.active)
-          .map((r) => ({ id: r.server_id, score: r.score, reportedTunnels: r.active_tunnels })),
-        endpoints.map((e) => e.cur),
-        this.config.weightConnections / this.config.maxConnections,
-      );
-      const changes = decideAll(endpoints, ranking, now, this.config);
-      await this.repo.saveAssignments(tx, changes);
-      for (const t of transitions)
-        out.event({
-          resource: 'server',
-          event: t.active ? 'active' : 'inactive',
-          id: t.server_id,
-          data: t,
-        });
-      this.publish(out, changes, routers);
-      return { transitions, routers, changes, endpoints: endpoints.length };
-    });
+    const outcome = await this.outbox
+      .transaction(async (tx, out) => {
+        if (!(await this.repo.tryEvaluatorLock(tx))) return undefined;
+        const transitions = await this.repo.refreshActivity(
+          tx,
+          this.config.reportIntervalMs * this.config.missedReports,
+          this.startedAt,
+        );
+        const now = await this.repo.nowMs(tx);
+        const routers = await this.repo.routers(tx);
+        const generation = await this.repo.endpointsGeneration(tx);
+        const rows =
+          this.held?.generation === generation ? this.held.rows : await this.repo.endpoints(tx);
+        const endpoints = rows.map((e) => ({
+          id: e.endpoint_id,
+          cur: {
+            primary: e.primary_router_id,
+            backup: e.backup_router_id,
+            changedAt: e.changed_ms,
+            avoid: (e.avoid_until_ms ?? 0) > now ? e.avoid_router_ids : [],
+          },
+        }));
+        const ranking = projectedRanking(
+          routers
+            .filter((r) => r.active)
+            .map((r) => ({ id: r.server_id, score: r.score, reportedTunnels: r.active_tunnels })),
+          endpoints.map((e) => e.cur),
+          this.config.weightConnections / this.config.maxConnections,
+        );
+        const changes = await decideAll(endpoints, ranking, now, this.config, nextTurn);
+        await this.repo.saveAssignments(tx, changes);
+        // What this round wrote is known: the table is held for the next round, unless another
+        // writer committed since it was read (the counter moved by more than this round's save).
+        const after = changes.length ? await this.repo.endpointsGeneration(tx) : generation;
+        const held =
+          after === generation + (changes.length ? 1 : 0)
+            ? { generation: after, rows: withChanges(rows, changes) }
+            : undefined;
+        for (const t of transitions)
+          out.event({
+            resource: 'server',
+            event: t.active ? 'active' : 'inactive',
+            id: t.server_id,
+            data: t,
+          });
+        await this.publish(out, changes, routers);
+        return { transitions, routers, changes, endpoints: endpoints.length, held };
+      })
+      .catch((err: unknown) => {
+        this.held = undefined;
+        throw err;
+      });
+    this.held = outcome?.held;
     if (!outcome) return; // another instance holds the evaluator lock
     for (const t of outcome.transitions)
       this.logger.log(`routing server ${t.server_id} is ${t.active ? 'active again' : 'inactive'}`);
@@ -110,9 +137,14 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Each changed decision, to its endpoint and as an event. */
-  private publish(out: Outgoing, changes: (Change & { id: string })[], routers: RouterRow[]): void {
+  private async publish(
+    out: Outgoing,
+    changes: (Change & { id: string })[],
+    routers: RouterRow[],
+  ): Promise<void> {
     const byId = new Map(routers.map((r) => [r.server_id, r]));
-    for (const c of changes) {
+    for (const [i, c] of changes.entries()) {
+      if (i % PUBLISH_SLICE === PUBLISH_SLICE - 1) await nextTurn();
       const primary = c.next.primary ? byId.get(c.next.primary) : undefined;
       const backup = c.next.backup ? byId.get(c.next.backup) : undefined;
       const push: DecisionPush = {
@@ -136,4 +168,19 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
       out.event({ resource: 'decision', event: 'changed', id: c.id, data: push });
     }
   }
+}
+
+/** The rows with a round's changes applied, as its save wrote them. */
+function withChanges(
+  rows: RoundEndpointRow[],
+  changes: (Change & { id: string })[],
+): RoundEndpointRow[] {
+  if (!changes.length) return rows;
+  const next = new Map(changes.map((c) => [c.id, c.next]));
+  return rows.map((r) => {
+    const n = next.get(r.endpoint_id);
+    return n
+      ? { ...r, primary_router_id: n.primary, backup_router_id: n.backup, changed_ms: n.changedAt }
+      : r;
+  });
 }

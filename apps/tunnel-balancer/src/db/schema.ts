@@ -26,6 +26,11 @@ export interface Endpoints {
   version: Generated<Int8>;
 }
 
+export interface EndpointsGeneration {
+  n: Int8;
+  singleton: Generated<boolean>;
+}
+
 export interface RoutingServers {
   active: Generated<boolean>;
   active_tunnels: number;
@@ -45,5 +50,6 @@ export interface RoutingServers {
 
 export interface DB {
   endpoints: Endpoints;
+  endpoints_generation: EndpointsGeneration;
   routing_servers: RoutingServers;
 }

@@ -26,6 +26,8 @@ const SWEEP_EVERY_MS = 1_000;
 const UNSENT_AFTER_MS = 2_000;
 /** Rows (transactions) per sweep and per DELETE. */
 const SWEEP_BATCH = 100;
+/** Events of one batch awaiting their stream acknowledgement at once. */
+const RELAY_WINDOW = 256;
 /** How long sent rows wait to be deleted together. */
 const FORGET_EVERY_MS = 100;
 
@@ -190,7 +192,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     await Promise.all(
       batches.map(async (b) => {
         try {
-          await Promise.all(b.events.map((e) => this.send(e)));
+          // A window at a time: a round's 10,000 events at once would hold 10,000 requests open.
+          for (let i = 0; i < b.events.length; i += RELAY_WINDOW)
+            await Promise.all(b.events.slice(i, i + RELAY_WINDOW).map((e) => this.send(e)));
           sent.push(b.id);
         } catch (err) {
           this.logger.warn(`events of ${b.id} not all stored yet (the sweep retries)`, err);
