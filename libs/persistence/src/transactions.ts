@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { QnetError } from '@qnet/contracts';
 import { remainingMs } from '@qnet/runtime';
 import { poolOf } from './data-source.js';
+import { quoteLiteral } from './quote-literal.js';
 import type { Query } from './query.js';
 
 /** Where statements run: one transaction (inTransaction) or each on its own (autocommit). */
@@ -122,10 +123,9 @@ export async function inTransaction<T>(
     // Committing after the caller stopped waiting would make its timeout hide a write.
     if ((remainingMs() ?? 1) <= 0)
       throw busy("the work did not finish within the caller's deadline");
-    const quote = (v: string) => client.escapeLiteral(v);
     const carried = joined.getStore();
-    const extra = carried && !carried.committed ? carried.sql(quote) : undefined;
-    const last = [extra, commitWith?.(quote), 'COMMIT'].filter(Boolean).join('; ');
+    const extra = carried && !carried.committed ? carried.sql(quoteLiteral) : undefined;
+    const last = [extra, commitWith?.(quoteLiteral), 'COMMIT'].filter(Boolean).join('; ');
     await client.query(last);
     if (extra) carried!.committed = true;
     return result;
