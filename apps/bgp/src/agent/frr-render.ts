@@ -27,7 +27,7 @@ export class FrrRenderer implements DriverRenderer<FrrSpec> {
     const speaker = await this.repo.speakerOnNode(tx, nodeId);
     if (!speaker) return {};
     const peers = await this.repo.peers(tx, speaker.id);
-    const ads = await this.repo.advertisements(tx, speaker.id);
+    const ads = await this.repo.renderedAdvertisements(tx, speaker.id);
     return {
       speaker: {
         local_asn: speaker.local_asn,

@@ -85,6 +85,10 @@ export type NewPeer = Omit<
   'state' | 'prefixes_received' | 'prefixes_sent' | 'established_at' | 'last_error' | 'created_at'
 >;
 export type NewAdvertisement = Omit<AdvertisementRow, 'active' | 'created_at'>;
+export type RenderedAdvertisement = Pick<
+  AdvertisementRow,
+  'prefix' | 'next_hop' | 'communities' | 'local_pref'
+>;
 
 /** A peer's session as the node's FRR reports it. */
 export interface PeerSession {
@@ -145,13 +149,18 @@ const PEER_COLUMNS = [
   'created_at',
 ] as const;
 
-const ADVERTISEMENT_COLUMNS = [
-  'id',
-  'speaker_id',
+/** What a node's FRR state says of an advertisement (a render reads ~1,000 per change). */
+const RENDERED_ADVERTISEMENT_COLUMNS = [
   asText('prefix').as('prefix'),
   hostText<string | null>('next_hop').as('next_hop'),
   'communities',
   sql<number | null>`local_pref::float8`.as('local_pref'),
+] as const;
+
+const ADVERTISEMENT_COLUMNS = [
+  'id',
+  'speaker_id',
+  ...RENDERED_ADVERTISEMENT_COLUMNS,
   'active',
   'created_at',
 ] as const;
@@ -288,6 +297,17 @@ export class BgpRepository {
       db
         .selectFrom('bgp_advertisements')
         .select(ADVERTISEMENT_COLUMNS)
+        .where('speaker_id', '=', speakerId)
+        .orderBy('bgp_advertisements.prefix'),
+    );
+  }
+
+  /** A speaker's advertisements as its node's FRR state carries them, in prefix order. */
+  renderedAdvertisements(tx: SqlTx, speakerId: string): Promise<RenderedAdvertisement[]> {
+    return tx.run(
+      db
+        .selectFrom('bgp_advertisements')
+        .select(RENDERED_ADVERTISEMENT_COLUMNS)
         .where('speaker_id', '=', speakerId)
         .orderBy('bgp_advertisements.prefix'),
     );
