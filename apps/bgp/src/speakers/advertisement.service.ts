@@ -41,7 +41,7 @@ export class AdvertisementService {
     await this.filter.check(this.nc, speaker.project_id, req.prefix);
     const id = randomUUID();
     return this.changes.onSpeaker(req.speaker_id, async (tx) => {
-      await this.repo
+      const row = await this.repo
         .insertAdvertisement(tx, {
           id,
           speaker_id: req.speaker_id,
@@ -51,7 +51,7 @@ export class AdvertisementService {
           local_pref: req.local_pref ?? null,
         })
         .catch((err: unknown) => explainViolation(err, ADVERTISEMENT_CONSTRAINTS));
-      const view = advertisementView(await this.repo.advertisement(tx, req.speaker_id, id));
+      const view = advertisementView(row);
       return {
         result: view,
         events: [{ resource: 'advertisement', event: 'created', id, data: view }],

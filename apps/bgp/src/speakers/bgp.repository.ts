@@ -313,18 +313,6 @@ export class BgpRepository {
     );
   }
 
-  async advertisement(tx: SqlTx, speakerId: string, id: string): Promise<AdvertisementRow> {
-    const [row] = await tx.run(
-      db
-        .selectFrom('bgp_advertisements')
-        .select(ADVERTISEMENT_COLUMNS)
-        .where('id', '=', id)
-        .where('speaker_id', '=', speakerId),
-    );
-    if (!row) throw QnetError.notFound('bgp advertisement', id);
-    return row;
-  }
-
   listAdvertisements(speakerId: string, req: PageRequest): Promise<Page<AdvertisementRow>> {
     return pageIn(
       autocommit(this.ds),
@@ -340,8 +328,13 @@ export class BgpRepository {
     );
   }
 
-  async insertAdvertisement(tx: SqlTx, a: NewAdvertisement): Promise<void> {
-    await tx.run(db.insertInto('bgp_advertisements').values(a));
+  /** The new advertisement as stored (normalized prefix and next hop). */
+  async insertAdvertisement(tx: SqlTx, a: NewAdvertisement): Promise<AdvertisementRow> {
+    const [row] = await tx.run(
+      db.insertInto('bgp_advertisements').values(a).returning(ADVERTISEMENT_COLUMNS),
+    );
+    if (!row) throw new Error('INSERT … RETURNING gave no row');
+    return row;
   }
 
   /** Withdraws by id or by prefix; 404 when neither names an advertisement of the speaker. */
