@@ -104,14 +104,8 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
           this.config.weightConnections / this.config.maxConnections,
         );
         const changes = await decideAll(endpoints, ranking, now, this.config, nextTurn);
-        await this.repo.saveAssignments(tx, changes);
-        // What this round wrote is known: the table is held for the next round, unless another
-        // writer committed since it was read (the counter moved by more than this round's save).
-        const after = changes.length ? await this.repo.endpointsGeneration(tx) : generation;
-        const held =
-          after === generation + (changes.length ? 1 : 0)
-            ? { generation: after, rows: withChanges(rows, changes) }
-            : undefined;
+        // Serialized before the save: writing endpoints holds the generation counter's row (and
+        // so registrations and reported tunnel failures) until the commit.
         for (const t of transitions)
           out.event({
             resource: 'server',
@@ -120,6 +114,14 @@ export class EvaluatorService implements OnApplicationBootstrap, OnApplicationSh
             data: t,
           });
         await this.publish(out, changes, routers);
+        await this.repo.saveAssignments(tx, changes);
+        // What this round wrote is known: the table is held for the next round, unless another
+        // writer committed since it was read (the counter moved by more than this round's save).
+        const after = changes.length ? await this.repo.endpointsGeneration(tx) : generation;
+        const held =
+          after === generation + (changes.length ? 1 : 0)
+            ? { generation: after, rows: withChanges(rows, changes) }
+            : undefined;
         return { transitions, routers, changes, endpoints: endpoints.length, held };
       })
       .catch((err: unknown) => {
