@@ -86,7 +86,10 @@ describe('deploy/docker-compose.yml', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // Two rounds of signing every component's credentials in pure JS (nkeys' ed25519): under
+    // jest's module VM on 2 busy cores this takes 8–11 s (0.8 s in plain node), past the unit
+    // tier's default 10 s.
+  }, 30_000);
 
   it('publishes the gateway on 8080 with authentication required', () => {
     const gw = compose.services.gateway!;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSecretBox, SecretBox } from './secrets.js';
@@ -29,4 +31,22 @@ describe('SecretBox', () => {
     const second = await loadSecretBox({ masterKeyFile: file });
     expect(second.open(first.seal('x'))).toBe('x');
   });
+
+  it('gives services starting together the same whole key (none reads a half-written file)', async () => {
+    const built = fileURLToPath(new URL('../dist/secrets.js', import.meta.url));
+    const script = `import { loadSecretBox } from ${JSON.stringify(built)};
+      process.stdout.write((await loadSecretBox({ masterKeyFile: process.argv[1] })).seal('x'));`;
+    for (let round = 0; round < 4; round++) {
+      const file = path.join(await mkdtemp(path.join(tmpdir(), 'qnet-key-')), 'master.key');
+      const sealed = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const r = await execa(process.execPath, ['--input-type=module', '-e', script, file]);
+          return r.stdout;
+        }),
+      );
+      const box = await loadSecretBox({ masterKeyFile: file });
+      for (const s of sealed) expect(box.open(s)).toBe('x');
+      expect(await readdir(path.dirname(file))).toEqual(['master.key']);
+    }
+  }, 60_000);
 });

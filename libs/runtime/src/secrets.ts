@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { env } from './config.js';
 
@@ -57,12 +57,18 @@ export async function loadSecretBox(c: {
   }
   await mkdir(path.dirname(c.masterKeyFile), { recursive: true });
   const key = randomBytes(32);
+  // Written whole under a name of its own, then linked into place: services starting together
+  // see no file or the whole key, never a file another one is still writing. link() fails if the
+  // name exists: whoever linked first wins and the others use theirs.
+  const draft = `${c.masterKeyFile}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  await writeFile(draft, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    // 'wx': if another service created it first, use theirs.
-    await writeFile(c.masterKeyFile, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    await link(draft, c.masterKeyFile);
     return new SecretBox(key);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     return loadSecretBox(c);
+  } finally {
+    await unlink(draft);
   }
 }
