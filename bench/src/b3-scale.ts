@@ -112,6 +112,7 @@ export async function runB3(): Promise<B3Result> {
     const resync = await reconcile(linux, exec, spec, spec);
     figures[`agent resync with 5,000 entries (observe + plan; ${resync.changes.length} changes)`] =
       `${round(performance.now() - s0, 0)} ms`;
+    await exec.close();
     return { nics: NETWORKS * PER_NETWORK, figures };
   } finally {
     await cluster.teardown();

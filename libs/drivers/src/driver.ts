@@ -187,15 +187,18 @@ type Runnable = { argv: string[]; input?: string; document?: string; file?: File
 /**
  * Consecutive ip(8) or bridge(8) commands for the same namespace (none, or `-n <name>`) run as one
  * `-batch -` process (thousands of fdb entries, or a guest's link, address and route, in one exec);
- * it stops at the first failing line like the loop would. Arguments are validated names and
- * addresses without whitespace, so a line splits back exactly. Dry-run records them one by one.
+ * it stops at the first failing line like the loop would. The host's own namespace gets a batch
+ * even for one line: its batch processes are started ahead (ExecaExecutor). Arguments are
+ * validated names and addresses without whitespace, so a line splits back exactly. Dry-run
+ * records them one by one.
  */
 export function batched(exec: Executor, changes: Change[]): Runnable[] {
   if (exec.mode === 'dry-run') return changes.map((c) => ({ argv: argvOf(c) }));
   const out: Runnable[] = [];
   let group: { prefix: string[]; lines: string[][] } | undefined;
   const flush = () => {
-    if (group?.lines.length === 1) out.push({ argv: [...group.prefix, ...group.lines[0]!] });
+    if (group?.lines.length === 1 && group.prefix.length > 1)
+      out.push({ argv: [...group.prefix, ...group.lines[0]!] });
     else if (group)
       out.push({
         argv: [...group.prefix, '-batch', '-'],

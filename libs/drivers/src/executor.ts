@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 export interface CommandResult {
   stdout: string;
@@ -27,6 +27,8 @@ export interface Executor {
   readonly mode: 'real' | 'dry-run';
   read(argv: readonly string[]): Promise<CommandResult>;
   run(argv: readonly string[], input?: string): Promise<CommandResult>;
+  /** Starts ahead a command a path must not wait for (where the executor does so). */
+  startAhead?(argv: readonly string[]): void;
 }
 
 export interface ExecaExecutorOptions {
@@ -35,8 +37,33 @@ export interface ExecaExecutorOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Commands that take everything they do from stdin, for the host's own namespace: one is started
+ * ahead of its use (a spare, waiting on its stdin), so that a change does not wait for a process
+ * start — 10–100 ms on a busy host, most of an overlay change's time. Each use still gets a fresh
+ * process: ip(8) and bridge(8) remember interface indexes by name, so a batch process kept open
+ * would address a deleted and re-created device by its old index. A guest's namespace may be
+ * replaced under the same name, so its commands are not started ahead.
+ */
+const STARTED_AHEAD = new Set(['ip -batch -', 'ip -force -batch -', 'bridge -batch -', 'nft -f -']);
+
+const SPARE_DELAY_MS = 50;
+
+type Child = ResultPromise<typeof EXECA_OPTIONS>;
+
+const EXECA_OPTIONS = {
+  reject: false,
+  stdin: 'pipe',
+  stripFinalNewline: false,
+  // LOG_LEVEL (ours, for pino) would make wireguard-go's daemon keep our stdout open.
+  env: { LC_ALL: 'C', LOG_LEVEL: undefined },
+} as const;
+
 export class ExecaExecutor implements Executor {
   readonly mode = 'real' as const;
+  private readonly spares = new Map<string, Child>();
+  private closed = false;
+
   constructor(private readonly opts: ExecaExecutorOptions = {}) {}
 
   read(argv: readonly string[]): Promise<CommandResult> {
@@ -47,25 +74,81 @@ export class ExecaExecutor implements Executor {
     return this.exec(argv, input);
   }
 
+  /** Starts the spare of a command started ahead (a path that must not wait for its first use). */
+  startAhead(argv: readonly string[]): void {
+    const key = argv.join(' ');
+    if (STARTED_AHEAD.has(key) && !this.closed && !this.spares.has(key))
+      this.spares.set(key, this.spare(key, argv));
+  }
+
+  /** Ends the commands started ahead (each exits on its empty input); none is started after. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const spares = [...this.spares.values()];
+    this.spares.clear();
+    for (const child of spares) child.stdin?.end();
+    await Promise.all(spares);
+  }
+
   private async exec(argv: readonly string[], input?: string): Promise<CommandResult> {
     if (argv.length === 0) throw new Error('empty command');
     const signal = signalOf(argv);
     if (signal) return sendSignal(argv, signal);
+    const key = argv.join(' ');
+    const child = this.take(key) ?? this.start(argv);
+    try {
+      return await this.finish(argv, child, input);
+    } finally {
+      // Later, out of the way of the change's next commands and its report (a spawn blocks the
+      // event loop for a few milliseconds).
+      if (STARTED_AHEAD.has(key)) setTimeout(() => this.startAhead(argv), SPARE_DELAY_MS).unref();
+    }
+  }
+
+  private start(argv: readonly string[]): Child {
     const full = this.opts.netns ? inNamespace(this.opts.netns, argv) : [...argv];
-    const res = await execa(full[0]!, full.slice(1), {
-      input,
-      reject: false,
-      timeout: this.opts.timeoutMs ?? 10_000,
-      stripFinalNewline: false,
-      // LOG_LEVEL (ours, for pino) would make wireguard-go's daemon keep our stdout open.
-      env: { LC_ALL: 'C', LOG_LEVEL: undefined },
+    return execa(full[0]!, full.slice(1), EXECA_OPTIONS);
+  }
+
+  /** A spare that exits before its use (its namespace gone, say) is dropped, not used. */
+  private spare(key: string, argv: readonly string[]): Child {
+    const child = this.start(argv);
+    hold(child, false);
+    void child.then(() => {
+      if (this.spares.get(key) === child) this.spares.delete(key);
     });
-    if (res.timedOut)
+    return child;
+  }
+
+  private take(key: string): Child | undefined {
+    const child = this.spares.get(key);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    this.spares.delete(key);
+    hold(child, true);
+    return child;
+  }
+
+  private async finish(
+    argv: readonly string[],
+    child: Child,
+    input: string | undefined,
+  ): Promise<CommandResult> {
+    const timeoutMs = this.opts.timeoutMs ?? 10_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdin?.on('error', () => undefined); // a command that exits without reading its input
+    child.stdin?.end(input);
+    const res = await child;
+    clearTimeout(timer);
+    if (timedOut)
       throw new CommandError(
         argv,
         undefined,
         String(res.stderr ?? ''),
-        `timed out after ${this.opts.timeoutMs ?? 10_000} ms`,
+        `timed out after ${timeoutMs} ms`,
       );
     if (res.exitCode !== 0) {
       throw new CommandError(
@@ -77,6 +160,14 @@ export class ExecaExecutor implements Executor {
     }
     return { stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? '') };
   }
+}
+
+/** A spare must not keep the agent running: its process and pipes are referenced only in use. */
+function hold(child: Child, held: boolean): void {
+  type Handle = { ref?(): void; unref?(): void } | null | undefined;
+  for (const h of [child, child.stdin, child.stdout, child.stderr] as Handle[])
+    if (held) h?.ref?.();
+    else h?.unref?.();
 }
 
 const SIGNALS = new Set(['HUP', 'TERM']);

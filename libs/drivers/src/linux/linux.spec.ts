@@ -545,7 +545,7 @@ describe('linux driver: execution', () => {
     expect(exec.recorded).toEqual(first.changes);
   });
 
-  it('runs consecutive ip / bridge commands for one namespace as one batch on a real executor', () => {
+  it("runs consecutive ip / bridge commands for one namespace as one batch on a real executor (the host's own: even one)", () => {
     const real = { mode: 'real' } as Executor;
     expect(
       batched(real, [
@@ -555,6 +555,8 @@ describe('linux driver: execution', () => {
         ['ip', '-n', 'vm1', 'route', 'replace', 'default', 'via', '10.0.0.254'],
         ['ip', '-n', 'vm2', 'addr', 'replace', '10.0.0.2/24', 'dev', 'eth0'],
         ['ip', '-6', 'route', 'show'],
+        ['ip', 'link', 'set', 'br', 'up'],
+        ['nft', '-f', '-'],
         ['ip', 'neigh', 'del', '10.0.0.2', 'dev', 'br'],
         ['ip', 'neigh', 'del', '10.0.0.3', 'dev', 'br'],
       ]),
@@ -570,6 +572,8 @@ describe('linux driver: execution', () => {
       },
       { argv: ['ip', '-n', 'vm2', 'addr', 'replace', '10.0.0.2/24', 'dev', 'eth0'] },
       { argv: ['ip', '-6', 'route', 'show'] },
+      { argv: ['ip', '-batch', '-'], input: 'link set br up\n' },
+      { argv: ['nft', '-f', '-'] },
       {
         argv: ['ip', '-batch', '-'],
         input: 'neigh del 10.0.0.2 dev br\nneigh del 10.0.0.3 dev br\n',

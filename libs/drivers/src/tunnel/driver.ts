@@ -19,7 +19,6 @@ import {
 } from './observed.js';
 import { endpointLayout, planTunnel, usable } from './plan.js';
 import { TunnelProber } from './prober.js';
-import { RouteSwitch } from './route-switch.js';
 import { renderTunnelTableBody } from './render.js';
 import { parseTunnelSpec } from './spec.js';
 
@@ -42,6 +41,8 @@ export interface TunnelDriverOptions {
 export const SESSION_LIFETIME_S = 180;
 /** A tunnel that never answered counts as failed once it has had this long to come up. */
 const COME_UP_MS = 10_000;
+/** The fast failover's route moves: an ip(8) batch the executor starts ahead of its use. */
+const ROUTE_SWITCH = ['ip', '-force', '-batch', '-'];
 /**
  * When a new tunnel has not answered yet, its peer is made anew after these delays: a handshake
  * that reached the router before the router had the endpoint's peer is otherwise retried by
@@ -91,7 +92,6 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
   /** The apply of the last plan that changed something, while it runs. */
   let applying: { done: Promise<void>; end: () => void } | undefined;
   const prober = new TunnelProber(opts.netns, () => void onVerdict());
-  const routeSwitch = new RouteSwitch(opts.netns, () => changed(true));
 
   const slotOf = (key: string) => last?.slots.find((s) => s.key === key);
   const health = (key: string): boolean | null => {
@@ -117,7 +117,7 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
         if (opts.probe) restartHandshake(k, 0);
       }
     if (!opts.probe) return;
-    routeSwitch.open();
+    opts.exec.startAhead?.(ROUTE_SWITCH);
     prober.probe(
       layout.slots.flatMap((s) => {
         const r = s.key ? routers.get(s.key) : undefined;
@@ -183,12 +183,12 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
   }
 
   function moveRoutes(e: TunnelEndpointSpec, dev: string): void {
-    routeSwitch.run(
-      e.routes.map(
-        (cidr) =>
-          `route replace ${cidr} dev ${dev} src ${cidr.includes(':') ? e.ipv6 : e.ipv4} proto ${TUNNEL_ROUTE_PROTO}`,
-      ),
+    const lines = e.routes.map(
+      (cidr) =>
+        `route replace ${cidr} dev ${dev} src ${cidr.includes(':') ? e.ipv6 : e.ipv4} proto ${TUNNEL_ROUTE_PROTO}\n`,
     );
+    // A line that fails has the host reconciled; -force still moves the other routes.
+    void opts.exec.run(ROUTE_SWITCH, lines.join('')).catch(() => changed(true));
   }
 
   function failedRouters(e: TunnelEndpointSpec): string[] {
@@ -303,7 +303,6 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
       else {
         last = undefined;
         prober.stop();
-        routeSwitch.stop();
       }
       if (changes.length && !applying) {
         let end = () => undefined as void;
@@ -376,7 +375,6 @@ export function tunnelDriver(opts: TunnelDriverOptions): TunnelDriver {
     },
     stop() {
       prober.stop();
-      routeSwitch.stop();
     },
   };
 }
