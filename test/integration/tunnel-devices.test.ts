@@ -473,6 +473,40 @@ describe('tunnel balancer and device controller', () => {
     );
   });
 
+  it('answers many concurrent decision reads each with its own endpoint (they share statements)', async () => {
+    await cluster.db.query(
+      `INSERT INTO tunnel_balancer.endpoints (endpoint_id)
+       SELECT 'many_' || i FROM generate_series(1, 200) i`,
+    );
+    await waitFor(
+      async () => (await balancer('GET', '/decision/many_200')).status !== 404,
+      5_000,
+      'the endpoints inserted with SQL decided',
+    );
+    const primaries = async () =>
+      new Map(
+        (
+          await cluster.db.query<{ endpoint_id: string; primary_router_id: string | null }>(
+            `SELECT endpoint_id, primary_router_id FROM tunnel_balancer.endpoints`,
+          )
+        ).map((r) => [r.endpoint_id, r.primary_router_id ?? 'none']),
+      );
+    const before = await primaries();
+    const ids = [...before.keys(), 'nobody_1', 'nobody_2'];
+    const answers = await Promise.all(ids.map((id) => balancer('GET', `/decision/${id}`)));
+    const after = await primaries(); // a round may have moved some meanwhile
+    answers.forEach((a, i) => {
+      const id = ids[i]!;
+      const answered =
+        a.status === 404
+          ? undefined
+          : a.status === 503
+            ? 'none'
+            : (a.body as DecisionPush).optimal_router_id;
+      expect([before.get(id), after.get(id)]).toContain(answered);
+    });
+  });
+
   it('keeps its decisions across a restart, and two instances answer alike', async () => {
     const decision = () => cluster.http('GET', '/api/v1/tunnel/decision/endpoint_flap');
     const before = (await decision()).body;

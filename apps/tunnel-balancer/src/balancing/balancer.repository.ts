@@ -241,8 +241,9 @@ export class BalancerRepository {
     await autocommit(this.ds).run(db.deleteFrom('endpoints').where('endpoint_id', '=', id));
   }
 
-  async decision(endpointId: string): Promise<DecisionRow | undefined> {
-    const [row] = await autocommit(this.ds).run(
+  /** The decisions of these endpoints (those that exist). */
+  decisions(endpointIds: string[]): Promise<DecisionRow[]> {
+    return autocommit(this.ds).run(
       db
         .selectFrom('endpoints as e')
         .leftJoin('routing_servers as p', 'p.server_id', 'e.primary_router_id')
@@ -258,9 +259,8 @@ export class BalancerRepository {
           'b.internal_ip as backup_internal_ip',
           'b.external_ip as backup_external_ip',
         ])
-        .where('e.endpoint_id', '=', endpointId),
+        .where('e.endpoint_id', '=', sql<string>`ANY(${endpointIds})`),
     );
-    return row;
   }
 
   async status(): Promise<{ routers: RouterRow[]; decided: number }> {

@@ -11,6 +11,7 @@ import {
   type ReportMetricsRequest,
   type ReportMetricsResponse,
 } from '@qnet/contracts';
+import { ReadsTogether } from '@qnet/persistence';
 import type { TunnelConfig } from '../config.js';
 import { BalancerRepository } from './balancer.repository.js';
 import { decisionDocument } from './decision-view.js';
@@ -21,6 +22,12 @@ import { TUNNEL_CONFIG } from './tokens.js';
 /** The balancer's operations, whichever way they arrive (bus, gateway, the seed's HTTP API). */
 @Injectable()
 export class BalancerService {
+  /** Endpoints poll their decisions all the time: the reads of one turn share a statement. */
+  private readonly decisions = new ReadsTogether(
+    (ids: string[]) => this.repo.decisions(ids),
+    (row) => row.endpoint_id,
+  );
+
   constructor(
     @Inject(TUNNEL_CONFIG) private readonly config: TunnelConfig,
     private readonly repo: BalancerRepository,
@@ -36,7 +43,7 @@ export class BalancerService {
   }
 
   async decision(endpointId: string): Promise<DecisionView> {
-    const row = await this.repo.decision(endpointId);
+    const row = await this.decisions.get(endpointId);
     if (!row)
       throw new QnetError(
         'not_found',
