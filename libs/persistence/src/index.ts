@@ -7,4 +7,4 @@ export * from './db-errors.js';
 export * from './extensions.js';
 export * from './tenancy.js';
 export * from './query.js';
-export * from './reads-together.js';
+export * from './turn-batch.js';

@@ -11,7 +11,7 @@ import {
   type ReportMetricsRequest,
   type ReportMetricsResponse,
 } from '@qnet/contracts';
-import { ReadsTogether } from '@qnet/persistence';
+import { readsTogether } from '@qnet/persistence';
 import type { TunnelConfig } from '../config.js';
 import { BalancerRepository } from './balancer.repository.js';
 import { decisionDocument } from './decision-view.js';
@@ -23,7 +23,7 @@ import { TUNNEL_CONFIG } from './tokens.js';
 @Injectable()
 export class BalancerService {
   /** Endpoints poll their decisions all the time: the reads of one turn share a statement. */
-  private readonly decisions = new ReadsTogether(
+  private readonly decisions = readsTogether(
     (ids: string[]) => this.repo.decisions(ids),
     (row) => row.endpoint_id,
   );
@@ -43,7 +43,7 @@ export class BalancerService {
   }
 
   async decision(endpointId: string): Promise<DecisionView> {
-    const row = await this.decisions.get(endpointId);
+    const row = await this.decisions.add(endpointId);
     if (!row)
       throw new QnetError(
         'not_found',

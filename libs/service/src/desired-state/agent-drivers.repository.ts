@@ -61,35 +61,52 @@ export const agentDriversRepository = {
     return Number(row?.generation ?? 0);
   },
 
-  /** An agent's report; false when this service has never given the host this driver's state. */
-  async record(tx: SqlTx, r: DriverStatusReport): Promise<boolean> {
-    const rows = await tx.run(
-      db
-        .updateTable('agent_drivers')
-        .set((eb) =>
-          r.ok
-            ? {
-                reported_at: sql`now()`,
-                applied: eb.fn('greatest', ['applied', eb.val(r.generation)]),
-                error: null,
-              }
-            : {
-                reported_at: sql`now()`,
-                error: eb
-                  .case()
-                  .when('applied', '<=', String(r.generation))
-                  .then(r.error ?? 'failed')
-                  .else(eb.ref('error'))
-                  .end(),
-              },
-        )
-        .where('host_id', '=', r.host_id)
-        .where('driver', '=', r.driver)
-        .returning('host_id'),
-    );
-    return rows.length > 0;
+  /**
+   * Agents' reports, each true when this service gave its host the driver's state. One statement
+   * per pass over distinct (host, driver) pairs: an UPDATE … FROM updates a row once, so a second
+   * report of the same pair goes in the next pass, after the first.
+   */
+  async record(tx: SqlTx, reports: readonly DriverStatusReport[]): Promise<boolean[]> {
+    const known = reports.map(() => false);
+    let rest = reports.map((r, i) => ({ r, i }));
+    while (rest.length) {
+      const pairs = new Set<string>();
+      const pass = rest.filter(({ r }) => !pairs.has(keyOf(r)) && !!pairs.add(keyOf(r)));
+      rest = rest.filter((x) => !pass.includes(x));
+      const col = <T>(f: (r: DriverStatusReport) => T) => pass.map(({ r }) => f(r));
+      const reported = sql<{
+        host_id: string;
+        driver: string;
+        generation: string;
+        ok: boolean;
+        error: string | null;
+      }>`unnest(${col((r) => r.host_id)}::text[], ${col((r) => r.driver)}::text[],
+        ${col((r) => r.generation)}::bigint[], ${col((r) => r.ok)}::boolean[],
+        ${col((r) => (r.ok ? null : (r.error ?? 'failed')))}::text[])`.as<'r'>(
+        sql`r(host_id, driver, generation, ok, error)`,
+      );
+      const rows = await tx.run(
+        db
+          .updateTable('agent_drivers as d')
+          .from(reported)
+          .set({
+            reported_at: sql`now()`,
+            // An error is shown until a report of a generation at least as new says it applied.
+            applied: sql`CASE WHEN r.ok THEN greatest(d.applied, r.generation) ELSE d.applied END`,
+            error: sql`CASE WHEN r.ok THEN NULL WHEN d.applied <= r.generation THEN r.error ELSE d.error END`,
+          })
+          .whereRef('d.host_id', '=', 'r.host_id')
+          .whereRef('d.driver', '=', 'r.driver')
+          .returning(['d.host_id', 'd.driver']),
+      );
+      const recorded = new Set(rows.map(keyOf));
+      for (const { r, i } of pass) known[i] = recorded.has(keyOf(r));
+    }
+    return known;
   },
 };
+
+const keyOf = (h: HostDriver) => `${h.host_id}\0${h.driver}`;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

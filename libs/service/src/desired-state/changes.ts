@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { DesiredState, DriverStatusReport } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, TurnBatch, type SqlTx } from '@qnet/persistence';
 import {
   agentDriversRepository,
   type Generation,
@@ -64,6 +64,11 @@ export interface Touch {
  */
 @Injectable()
 export class DesiredStateChanges {
+  /** Every host reports each push: a change to an overlay of 200 hosts brings 200 at once. */
+  private readonly reports = new TurnBatch((reports: DriverStatusReport[]) =>
+    agentDriversRepository.record(autocommit(this.ds), reports),
+  );
+
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(AGENT_DRIVERS) private readonly drivers: AgentDriverMap,
@@ -109,8 +114,8 @@ export class DesiredStateChanges {
 
   /** An agent's report: the applied generation or error, then what the driver's observer takes. */
   async record(report: DriverStatusReport): Promise<void> {
-    const known = await agentDriversRepository.record(autocommit(this.ds), report);
-    if (known) await this.drivers.get(report.driver)?.observer?.observe(report);
+    if (await this.reports.add(report))
+      await this.drivers.get(report.driver)?.observer?.observe(report);
   }
 
   private renderer(driver: string): DriverRenderer {
