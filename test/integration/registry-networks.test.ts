@@ -272,6 +272,15 @@ describe('network registry: networks, NICs, IPAM', () => {
     const refused = more.find((r) => r.status !== 201)!;
     expect(refused.status).toBe(409);
     expect(refused.body.message).toContain('pool exhausted');
+    // Its VM count counts VMs, not NICs: one VM leaves, another gets a second NIC.
+    const vms = async () =>
+      ((await api('GET', `/v1/networks/${net.body.id}`)).body as unknown as NetworkView).vm_count;
+    expect(await vms()).toBe(245);
+    const leaving = more.find((r) => r.status === 201)!.body as unknown as NicView;
+    expect((await api('DELETE', `/v1/nics/${leaving.id}`)).status).toBe(204);
+    const second = { network_id: net.body.id, host_id: 'h2', vm_id: 'vm-0', iface_id: 'eth1' };
+    expect((await api('POST', '/v1/nics', second)).status).toBe(201);
+    expect(await vms()).toBe(244);
   });
 
   it('allocates a requested free address, refuses a taken one, and frees it on detach', async () => {

@@ -9,6 +9,7 @@ import { Enrollment1733500000000 } from './migrations/1733500000000-enrollment.j
 import { NetworkModes1733600000000 } from './migrations/1733600000000-network-modes.js';
 import { GuestServices1733700000000 } from './migrations/1733700000000-guest-services.js';
 import { HostInterfaces1733800000000 } from './migrations/1733800000000-host-interfaces.js';
+import { NicsVmIndex1734200000000 } from './migrations/1734200000000-nics-vm-index.js';
 import { RegistryModule } from './registry.module.js';
 
 export const registryService: ServiceDefinition<RegistryConfig> = {
@@ -28,5 +29,6 @@ export const registryService: ServiceDefinition<RegistryConfig> = {
     NetworkModes1733600000000,
     GuestServices1733700000000,
     HostInterfaces1733800000000,
+    NicsVmIndex1734200000000,
   ],
 };

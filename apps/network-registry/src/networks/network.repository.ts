@@ -145,7 +145,8 @@ function view(w: HealthWindows) {
       sql<number>`s.healthy`.as('healthy'),
       sql<number>`s.behind`.as('behind'),
       sql<number>`s.failed`.as('failed'),
-      sql<number>`(SELECT count(DISTINCT x.vm_id)::int FROM nics x WHERE x.network_id = n.id)`.as(
+      // The distinct VMs as the index (network_id, vm_id) gives them, already unique in order.
+      sql<number>`(SELECT count(*)::int FROM (SELECT DISTINCT x.vm_id FROM nics x WHERE x.network_id = n.id) v)`.as(
         'vm_count',
       ),
     ]);
