@@ -28,7 +28,8 @@ export const agentConfigSpec = {
     min: 100,
   }),
   resyncMs: env.int('RESYNC_INTERVAL_MS', {
-    description: 'full desired-state resync period (repairs drift)',
+    description:
+      'full desired-state resync period (repairs drift; an idle driver reads the host every 5th)',
     default: 30_000,
     min: 100,
   }),

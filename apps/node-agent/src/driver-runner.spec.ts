@@ -49,13 +49,13 @@ describe('DriverRunner', () => {
  * push is planned against.
  */
 function numberHost() {
-  const host = { n: 0, failures: 0, reads: [] as string[] };
+  const host = { n: undefined as number | undefined, failures: 0, reads: [] as string[] };
   const exec: Executor = {
     mode: 'real',
     read: async () => ({ stdout: '', stderr: '' }),
     run: async (argv) => {
       if (host.failures-- > 0) throw new Error('command failed');
-      host.n = Number(argv[1]);
+      host.n = argv[1] === 'undefined' ? undefined : Number(argv[1]);
       return { stdout: '', stderr: '' };
     },
   };
@@ -72,6 +72,31 @@ function numberHost() {
     runner.apply({ driver: 'number', generation, spec: { n } }, { delta: true });
   return { host, runner, push };
 }
+
+describe('DriverRunner while idle', () => {
+  it('reads the host for an empty state again only every 5th time, at once when it holds something', async () => {
+    const { host, runner } = numberHost();
+    const empty = (generation: number) => runner.apply({ driver: 'number', generation, spec: {} });
+    await empty(1);
+    for (let i = 0; i < 10; i++) await runner.resync();
+    expect(host.reads).toHaveLength(3); // the apply, the 5th and the 10th time
+    host.reads.length = 0;
+    await runner.apply({ driver: 'number', generation: 2, spec: { n: 4 } });
+    await runner.resync();
+    expect(host.reads).toEqual(['whole host', 'whole host']);
+    expect(host.n).toBe(4);
+  });
+
+  it('reads it every time while it finds objects of its own to remove', async () => {
+    const { host, runner } = numberHost();
+    host.n = 3; // left by someone
+    await runner.apply({ driver: 'number', generation: 1, spec: {} });
+    host.n = 3;
+    expect(await runner.resync()).toMatchObject({ changes: [['set', 'undefined']] });
+    expect(host.reads).toHaveLength(3); // the apply, and the resync's look twice at drift
+    expect(host.n).toBeUndefined();
+  });
+});
 
 describe('DriverRunner deltas', () => {
   it('plans a push against the last successful apply, and pulls and resyncs against the host', async () => {

@@ -21,6 +21,9 @@ export interface ApplyHow {
   delta?: boolean;
 }
 
+/** An idle driver (nothing desired, nothing of its own found) reads the host every 5th resync. */
+export const IDLE_CHECK_EVERY = 5;
+
 /**
  * Holds one driver's desired state and applies it one at a time: commands never interleave,
  * stale generations are ignored, a queued state that a newer one supersedes is skipped, and the
@@ -37,6 +40,8 @@ export class DriverRunner<S, O> implements Runner {
   private last?: ApplyResult;
   /** Highest generation handed to apply(): a queued older state is superseded, not applied. */
   private newest = -1;
+  /** Re-applies of an empty state that found nothing of the driver's on the host, in a row. */
+  private idleChecks = 0;
   /** Called when the driver's live observations call for a reconcile (see Driver.follow). */
   onLiveChange: (report: boolean) => void = () => undefined;
 
@@ -95,6 +100,17 @@ export class DriverRunner<S, O> implements Runner {
     });
   }
 
+  /**
+   * The same empty state again, after the host was found holding nothing of this driver's: the
+   * host is read only every IDLE_CHECK_EVERY times (drift there means someone else made objects
+   * the agent owns). An idle agent otherwise starts a process or two per driver each resync.
+   */
+  private idleAgain(state: DesiredState): boolean {
+    if (this.idleChecks === 0 || state.generation !== this.generation) return false;
+    if (JSON.stringify(this.driver.parse(state.spec)) !== this.nothing) return false;
+    return this.idleChecks++ % IDLE_CHECK_EVERY !== 0;
+  }
+
   private superseded(state: DesiredState): ApplyResult {
     return {
       driver: this.driver.name,
@@ -116,6 +132,7 @@ export class DriverRunner<S, O> implements Runner {
         error: `ignored: generation ${this.generation} already applied`,
       };
     }
+    if (this.idleAgain(state)) return { ...base, ok: true, changes: [] };
     let spec: S;
     try {
       spec = this.driver.parse(state.spec);
@@ -131,6 +148,7 @@ export class DriverRunner<S, O> implements Runner {
       this.driver.follow?.(spec, (report) => this.onLiveChange(report === true));
       const delta = Boolean(how.delta) && this.holdsApplied && state.generation > this.generation;
       this.holdsApplied = false;
+      this.idleChecks = 0;
       const { changes, rejected, fallback } = await reconcile(
         this.driver,
         this.exec,
@@ -141,6 +159,7 @@ export class DriverRunner<S, O> implements Runner {
       if (fallback !== undefined) agentMetrics.deltaFallbacks.inc({ driver: this.name });
       this.applied = spec;
       this.holdsApplied = Object.keys(rejected).length === 0;
+      this.idleChecks = this.holdsNothing() && !changes.length && this.holdsApplied ? 1 : 0;
       this.generation = state.generation;
       agentMetrics.appliedGeneration.set({ driver: this.name }, state.generation);
       timer({ outcome: 'ok' });
