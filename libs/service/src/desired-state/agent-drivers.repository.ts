@@ -70,9 +70,16 @@ export const agentDriversRepository = {
     const known = reports.map(() => false);
     let rest = reports.map((r, i) => ({ r, i }));
     while (rest.length) {
-      const pairs = new Set<string>();
-      const pass = rest.filter(({ r }) => !pairs.has(keyOf(r)) && !!pairs.add(keyOf(r)));
-      rest = rest.filter((x) => !pass.includes(x));
+      const [pass, later, pairs] = [[] as typeof rest, [] as typeof rest, new Set<string>()];
+      for (const x of rest) {
+        const key = keyOf(x.r);
+        if (pairs.has(key)) later.push(x);
+        else {
+          pairs.add(key);
+          pass.push(x);
+        }
+      }
+      rest = later;
       const col = <T>(f: (r: DriverStatusReport) => T) => pass.map(({ r }) => f(r));
       const reported = sql<{
         host_id: string;
