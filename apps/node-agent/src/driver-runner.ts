@@ -65,7 +65,11 @@ export class DriverRunner<S, O> implements Runner {
 
   /** With nothing desired there is nothing live to report: an idle agent polls no daemon. */
   private holdsNothing(): boolean {
-    return this.desired === undefined || JSON.stringify(this.desired) === this.nothing;
+    return this.desired === undefined || this.isNothing(this.desired);
+  }
+
+  private isNothing(spec: S): boolean {
+    return JSON.stringify(spec) === this.nothing;
   }
 
   get appliedGeneration(): number {
@@ -105,9 +109,9 @@ export class DriverRunner<S, O> implements Runner {
    * host is read only every IDLE_CHECK_EVERY times (drift there means someone else made objects
    * the agent owns). An idle agent otherwise starts a process or two per driver each resync.
    */
-  private idleAgain(state: DesiredState): boolean {
-    if (this.idleChecks === 0 || state.generation !== this.generation) return false;
-    if (JSON.stringify(this.driver.parse(state.spec)) !== this.nothing) return false;
+  private idleAgain(generation: number, spec: S): boolean {
+    if (this.idleChecks === 0 || generation !== this.generation || !this.isNothing(spec))
+      return false;
     return this.idleChecks++ % IDLE_CHECK_EVERY !== 0;
   }
 
@@ -132,7 +136,6 @@ export class DriverRunner<S, O> implements Runner {
         error: `ignored: generation ${this.generation} already applied`,
       };
     }
-    if (this.idleAgain(state)) return { ...base, ok: true, changes: [] };
     let spec: S;
     try {
       spec = this.driver.parse(state.spec);
@@ -141,6 +144,7 @@ export class DriverRunner<S, O> implements Runner {
         { field: 'spec', message: (err as Error).message },
       ]);
     }
+    if (this.idleAgain(state.generation, spec)) return { ...base, ok: true, changes: [] };
     const timer = agentMetrics.applyDuration.startTimer({ driver: this.name });
     try {
       this.desired = spec;
