@@ -6,7 +6,6 @@ import { NATS_CONNECTION } from '@qnet/bus';
 import type { ProtoCatalog } from '@qnet/contracts';
 import { AUTH, AuthGuard, type AuthSettings } from './auth/auth.guard.js';
 import { GATEWAY_CONFIG, PROTO_CATALOG, type GatewayConfig } from './config.js';
-import { ConnectController } from './connect/connect.controller.js';
 import { RpcForwarder } from './connect/rpc-forwarder.js';
 import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health/health.controller.js';
@@ -27,11 +26,13 @@ export class GatewayModule {
     config: GatewayConfig;
     catalog: ProtoCatalog;
     auth: AuthSettings;
+    rpc: RpcForwarder;
   }): DynamicModule {
     return {
       module: GatewayModule,
       imports: [TerminusModule.forRoot({ logger: false, errorLogStyle: 'json' })],
-      // REST controllers come before the generic Connect route so their paths win.
+      // Connect calls (POST /limiquantix.network.v1.<Service>/<Method>) are answered before
+      // these, by connectRoute (connect/connect-route.ts).
       controllers: [
         HealthController,
         MetricsController,
@@ -45,7 +46,6 @@ export class GatewayModule {
         BgpRestController,
         LbRestController,
         EventsController,
-        ConnectController,
       ],
       providers: [
         { provide: NATS_CONNECTION, useValue: deps.nc },
@@ -54,7 +54,7 @@ export class GatewayModule {
         { provide: AUTH, useValue: deps.auth },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
-        RpcForwarder,
+        { provide: RpcForwarder, useValue: deps.rpc },
       ],
     };
   }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -12,6 +13,8 @@ import {
   redactedConfig,
 } from '@qnet/runtime';
 import { GatewayModule } from './app.module.js';
+import { connectRoute } from './connect/connect-route.js';
+import { RpcForwarder } from './connect/rpc-forwarder.js';
 import { parseApiTokens, resolveAuthMode } from './auth/tokens.js';
 import { gatewayConfigSpec, type GatewayConfig } from './config.js';
 import { serveConsole } from './http/console.js';
@@ -44,8 +47,10 @@ try {
     logger,
   );
 
+  const auth = { mode, tokens };
+  const rpc = new RpcForwarder(nc, catalog, config);
   app = await NestFactory.create<NestExpressApplication>(
-    GatewayModule.create({ nc, config, catalog, auth: { mode, tokens } }),
+    GatewayModule.create({ nc, config, catalog, auth, rpc }),
     {
       logger: new PinoNestLogger(logger),
       bodyParser: false,
@@ -59,6 +64,10 @@ try {
   express.disable('x-powered-by');
   // RPC replies are not cacheable: hashing each body for an ETag is wasted work.
   express.set('etag', false);
+  // Connect calls are answered from node:http; Express serves every other request.
+  const server = app.getHttpServer() as Server;
+  server.removeAllListeners('request');
+  server.on('request', connectRoute(rpc, auth, logger, express));
   await app.listen(config.port, config.host);
   const url = await app.getUrl();
   logger.info(

@@ -17,46 +17,58 @@ const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
  */
 const JOIN_PATH = '/v1/hosts/join';
 
+/** What authorization looks at in a request, whichever way it arrived. */
+export interface AuthRequest {
+  path: string;
+  authorization: string | undefined;
+  body: unknown;
+  /** The query string's project_id, if any. */
+  queryProject: unknown;
+}
+
 /**
  * Bearer API tokens with a project scope. A scoped token may only name its own project; the
- * scope travels on the bus (x-qnet-project) so services can filter by it.
+ * scope goes into the request context and travels on the bus (x-qnet-project) so services can
+ * filter by it. Throws 401 or 403.
  */
+export function authorize(auth: AuthSettings, req: AuthRequest): void {
+  if (auth.mode === 'off' || OPEN_PATHS.has(req.path) || req.path.startsWith('/docs')) return;
+  if (req.path === JOIN_PATH && req.authorization === undefined) return;
+  const match = /^Bearer\s+(\S+)$/i.exec(req.authorization ?? '');
+  if (!match)
+    throw new QnetError('unauthenticated', 'missing bearer token (Authorization: Bearer <token>)');
+  const token = findToken(auth.tokens, match[1]!);
+  if (!token) throw new QnetError('unauthenticated', 'unknown API token');
+  if (token.project === '*') return;
+  const ctx = currentContext();
+  // Fail closed: a scoped request must never travel unscoped.
+  if (!ctx) throw new QnetError('internal', 'request context missing');
+  ctx.project = token.project;
+  const body = req.body;
+  const named = [
+    body && typeof body === 'object' ? (body as { project_id?: unknown }).project_id : undefined,
+    req.queryProject,
+  ];
+  if (named.some((p) => p !== undefined && p !== token.project)) {
+    throw new QnetError('permission_denied', `this token is scoped to project ${token.project}`, [
+      { field: 'project_id', message: `must be ${token.project} for this token` },
+    ]);
+  }
+}
+
+/** `authorize` for every route Nest serves. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(@Inject(AUTH) private readonly auth: AuthSettings) {}
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
-    if (this.auth.mode === 'off' || OPEN_PATHS.has(req.path) || req.path.startsWith('/docs'))
-      return true;
-    if (req.path === JOIN_PATH && req.headers.authorization === undefined) return true;
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match)
-      throw new QnetError(
-        'unauthenticated',
-        'missing bearer token (Authorization: Bearer <token>)',
-      );
-    const token = findToken(this.auth.tokens, match[1]!);
-    if (!token) throw new QnetError('unauthenticated', 'unknown API token');
-    if (token.project !== '*') {
-      const ctx = currentContext();
-      // Fail closed: a scoped request must never travel unscoped.
-      if (!ctx) throw new QnetError('internal', 'request context missing');
-      ctx.project = token.project;
-      const body = req.body as Record<string, unknown> | undefined;
-      const named = [
-        body && typeof body === 'object' ? body.project_id : undefined,
-        req.query.project_id,
-      ];
-      if (named.some((p) => p !== undefined && p !== token.project)) {
-        throw new QnetError(
-          'permission_denied',
-          `this token is scoped to project ${token.project}`,
-          [{ field: 'project_id', message: `must be ${token.project} for this token` }],
-        );
-      }
-    }
+    authorize(this.auth, {
+      path: req.path,
+      authorization: req.headers.authorization,
+      body: req.body,
+      queryProject: req.query.project_id,
+    });
     return true;
   }
 }

@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busRequest, NATS_CONNECTION } from '@qnet/bus';
+import { busRequest } from '@qnet/bus';
 import {
   BUS_SERVICES,
   clusterOnlyMessage,
@@ -13,7 +12,7 @@ import {
   type RpcContract,
 } from '@qnet/contracts';
 import { currentContext } from '@qnet/runtime';
-import { GATEWAY_CONFIG, PROTO_CATALOG, type GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../config.js';
 import { httpMetrics } from '../http/metrics.js';
 
 export interface ResolvedRpc {
@@ -25,12 +24,11 @@ export interface ResolvedRpc {
  * Maps a proto RPC to its bus subject and forwards a JSON document to it. The proto is the
  * list of what exists: anything else is a 404 before the bus is touched.
  */
-@Injectable()
 export class RpcForwarder {
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    @Inject(PROTO_CATALOG) private readonly catalog: ProtoCatalog,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly nc: NatsConnection,
+    private readonly catalog: ProtoCatalog,
+    private readonly config: Pick<GatewayConfig, 'rpcTimeoutMs'>,
   ) {}
 
   resolve(protoService: string, methodName: string): ResolvedRpc {

@@ -27,7 +27,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 }
 
-function toBody(exception: unknown, logger: Logger): ErrorBody {
+/** The one error shape of whatever a request threw (unexpected errors are logged, not leaked). */
+export function toBody(exception: unknown, logger: Logger): ErrorBody {
   if (exception instanceof QnetError) return exception.toBody();
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
