@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { QnetError } from '@qnet/contracts';
 import { remainingMs } from '@qnet/runtime';
 import { poolOf } from './data-source.js';
+import { inlineParameters } from './inline-parameters.js';
 import { quoteLiteral } from './quote-literal.js';
 import type { Query } from './query.js';
 
@@ -109,6 +110,8 @@ export function joinFirstTransaction<T>(
  * or if the current request's deadline has passed by then (503 busy: the caller learns nothing
  * was changed, instead of a timeout that hides a commit).
  * `commitWith` (called after `fn`) may give one last statement to send with the COMMIT.
+ * The BEGIN travels with the first statement and the COMMIT with the last: a transaction of one
+ * statement and its outbox row is two round trips.
  */
 export async function inTransaction<T>(
   ds: DataSource,
@@ -117,22 +120,41 @@ export async function inTransaction<T>(
 ): Promise<T> {
   refuseNestedConnection();
   const client = await connectWithin(poolOf(ds));
+  let begun = false;
+  const run = <R>(query: Query<R>): Promise<R[]> => {
+    if (begun) return runOn(client, query);
+    begun = true;
+    return runFirstOn(client, query);
+  };
   try {
-    await client.query('BEGIN');
-    const result = await holding.run(true, () => fn({ run: (query) => runOn(client, query) }));
+    const result = await holding.run(true, () => fn({ run }));
     // Committing after the caller stopped waiting would make its timeout hide a write.
     if ((remainingMs() ?? 1) <= 0)
       throw busy("the work did not finish within the caller's deadline");
     const carried = joined.getStore();
     const extra = carried && !carried.committed ? carried.sql(quoteLiteral) : undefined;
-    const last = [extra, commitWith?.(quoteLiteral), 'COMMIT'].filter(Boolean).join('; ');
-    await client.query(last);
+    const last = [extra, commitWith?.(quoteLiteral)].filter((s): s is string => !!s);
+    if (begun) await client.query([...last, 'COMMIT'].join('; '));
+    // A message of several statements is one transaction of its own.
+    else if (last.length) await client.query(last.join('; '));
     if (extra) carried!.committed = true;
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (begun) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
+}
+
+/** A transaction's first statement, sent with its BEGIN in one message when it can travel as text. */
+async function runFirstOn<R>(client: pg.PoolClient, query: Query<R>): Promise<R[]> {
+  const compiled = query.compile();
+  const text = inlineParameters(compiled.sql, compiled.parameters);
+  if (text === undefined) {
+    await client.query('BEGIN');
+    return runOn(client, query);
+  }
+  const [, first] = (await client.query(`BEGIN; ${text}`)) as unknown as pg.QueryResult[];
+  return first!.rows as R[];
 }
