@@ -2,6 +2,7 @@ import { errors, headers as natsHeaders, type NatsConnection } from '@nats-io/tr
 import { QnetError, type AgentCallContract, type RpcContract } from '@qnet/contracts';
 import {
   currentContext,
+  endOfTurn,
   IDEMPOTENCY_KEY_HEADER,
   PROJECT_HEADER,
   remainingMs,
@@ -72,6 +73,7 @@ export async function busRequest<T>(
     Math.min(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, left ?? Number.POSITIVE_INFINITY),
   );
   h.set(TIMEOUT_HEADER, String(timeout));
+  await endOfTurn();
   try {
     const msg = await nc.request(subject, encodeJson(payload), { timeout, headers: h });
     return decodeReply<T>(msg.data);

@@ -9,7 +9,7 @@ import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { randomUUID } from 'node:crypto';
 import { isErrorBody, QnetError, type ErrorBody } from '@qnet/contracts';
-import { runWithContext } from '@qnet/runtime';
+import { endOfTurn, runWithContext } from '@qnet/runtime';
 import type { ReplyBody } from './codec.js';
 import { contextFromHeaders } from './context.js';
 import { methodLabel, replyCode, rpcMetrics } from './metrics.js';
@@ -83,8 +83,15 @@ export class BusServer extends ServerNats {
     return this.nc;
   }
 
+  /**
+   * Our patterns are subjects. The base class first tries each message's pattern as JSON, which
+   * throws (a SyntaxError with its stack) for every subject.
+   */
+  override getRouteFromPattern(pattern: string): string {
+    return pattern.startsWith('{') ? super.getRouteFromPattern(pattern) : pattern;
+  }
+
   override async handleMessage(channel: string, msg: Msg): Promise<unknown> {
-    if (msg.reply) measureReply(msg);
     if (msg.reply && this.inflight >= this.maxInflight) {
       const error = new QnetError(
         'unavailable',
@@ -94,15 +101,22 @@ export class BusServer extends ServerNats {
       return;
     }
     this.inflight++;
+    let counted = true;
+    const done = () => {
+      if (!counted) return;
+      counted = false;
+      if (--this.inflight === 0) this.onIdle?.();
+    };
+    if (msg.reply) replyAtEndOfTurn(msg, done);
     try {
       return await runWithContext(contextFromHeaders(msg.headers), () =>
         super.handleMessage(channel, msg),
       );
     } finally {
-      // The reply is sent on the next tick after the handler settles.
-      setImmediate(() => {
-        if (--this.inflight === 0) this.onIdle?.();
-      });
+      // A request is done once its reply has gone out, at the end of the turn in which its handler
+      // settled (the reply is sent right after the handler); an event, at once.
+      if (msg.reply) void endOfTurn().then(() => setImmediate(done));
+      else done();
     }
   }
 
@@ -134,17 +148,26 @@ export class BusServer extends ServerNats {
   }
 }
 
-/** Counts and times a request by what its reply says, when the reply goes out. */
-function measureReply(msg: Msg): void {
+/**
+ * Sends the reply with the other messages of its turn (endOfTurn), then calls `sent`; counts and
+ * times the request by what its reply says.
+ */
+function replyAtEndOfTurn(msg: Msg, sent: () => void): void {
   const started = process.hrtime.bigint();
   const respond = msg.respond.bind(msg);
   let measured = false;
   msg.respond = (data, opts) => {
-    if (measured) return respond(data, opts);
-    measured = true;
-    const method = methodLabel(msg.subject);
-    rpcMetrics.requests.inc({ method, code: replyCode(data) });
-    rpcMetrics.duration.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
-    return respond(data, opts);
+    if (!measured) {
+      measured = true;
+      const method = methodLabel(msg.subject);
+      rpcMetrics.requests.inc({ method, code: replyCode(data) });
+      rpcMetrics.duration.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    void endOfTurn()
+      .then(() => respond(data, opts))
+      // Nobody is left to tell when the connection closed meanwhile: the caller times out.
+      .catch(() => undefined)
+      .finally(sent);
+    return true;
   };
 }

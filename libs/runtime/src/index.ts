@@ -4,3 +4,4 @@ export * from './logger.js';
 export * from './shutdown.js';
 export * from './secrets.js';
 export * from './listen.js';
+export * from './end-of-turn.js';

@@ -17,7 +17,7 @@ import {
   type EventEnvelope,
 } from '@qnet/contracts';
 import { autocommit, DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
-import { currentContext } from '@qnet/runtime';
+import { currentContext, endOfTurn } from '@qnet/runtime';
 import { randomUUID } from 'node:crypto';
 import { outboxRepository, type OutboxBatch, type OutboxEvent } from './outbox.repository.js';
 
@@ -188,6 +188,8 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
    * stays for the sweep. Never throws.
    */
   private async relay(batches: readonly OutboxBatch[]): Promise<void> {
+    // With the replies and the other events of this turn: one socket write for all of them.
+    await endOfTurn();
     const sent: string[] = [];
     await Promise.all(
       batches.map(async (b) => {
