@@ -19,40 +19,84 @@ export async function closedLoop(
   durationMs: number,
   warmupMs = 1_000,
 ): Promise<LoadResult> {
-  const run = async (ms: number, record: boolean) => {
-    const latencies: number[] = [];
-    let errors = 0;
-    const end = Date.now() + ms;
-    const started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (Date.now() < end) {
-          const t0 = process.hrtime.bigint();
-          try {
-            await op();
-            if (record) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          } catch {
-            errors++;
-          }
+  return (await interleavedLoops({ op }, concurrency, durationMs, 1, warmupMs)).op;
+}
+
+/** Latencies and errors of one closed-loop run. */
+interface Run {
+  latencies: number[];
+  errors: number;
+  seconds: number;
+}
+
+async function closedRun(op: () => Promise<void>, concurrency: number, ms: number): Promise<Run> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = Date.now() + ms;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const t0 = process.hrtime.bigint();
+        try {
+          await op();
+          latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        } catch {
+          errors++;
         }
-      }),
-    );
-    return { latencies, errors, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-  };
-  await run(warmupMs, false);
-  const { latencies, errors, seconds } = await run(durationMs, true);
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return {
-    concurrency,
-    requests: latencies.length,
-    errors,
-    seconds: round(seconds),
-    rps: round(latencies.length / seconds),
-    p50_ms: round(q(0.5), 3),
-    p99_ms: round(q(0.99), 3),
-  };
+      }
+    }),
+  );
+  return { latencies, errors, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/**
+ * Closed loops of several systems measured in turns: `rounds` rounds, each giving every system
+ * durationMs / rounds in order, so that a shared, noisy machine slows them alike (a floor measured
+ * a minute before its product can meet another machine). Each system is warmed up first.
+ */
+export async function interleavedLoops<K extends string>(
+  ops: Record<K, () => Promise<void>>,
+  concurrency: number,
+  durationMs: number,
+  rounds: number,
+  warmupMs = 1_000,
+  /** Called around each measured round of a system (e.g. to count CPU time). */
+  hooks: { before?(k: K): void; after?(k: K, requests: number): void } = {},
+): Promise<Record<K, LoadResult>> {
+  const names = Object.keys(ops) as K[];
+  const runs = new Map<K, Run>(names.map((k) => [k, { latencies: [], errors: 0, seconds: 0 }]));
+  for (const k of names) await closedRun(ops[k], concurrency, warmupMs);
+  for (let r = 0; r < rounds; r++)
+    for (const k of names) {
+      hooks.before?.(k);
+      const run = await closedRun(ops[k], concurrency, durationMs / rounds);
+      hooks.after?.(k, run.latencies.length);
+      const all = runs.get(k)!;
+      all.latencies.push(...run.latencies);
+      all.errors += run.errors;
+      all.seconds += run.seconds;
+    }
+  return Object.fromEntries(
+    names.map((k) => {
+      const { latencies, errors, seconds } = runs.get(k)!;
+      latencies.sort((a, b) => a - b);
+      const q = (p: number) =>
+        latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+      return [
+        k,
+        {
+          concurrency,
+          requests: latencies.length,
+          errors,
+          seconds: round(seconds),
+          rps: round(latencies.length / seconds),
+          p50_ms: round(q(0.5), 3),
+          p99_ms: round(q(0.99), 3),
+        },
+      ];
+    }),
+  ) as Record<K, LoadResult>;
 }
 
 export function round(v: number, digits = 1): number {

@@ -53,7 +53,7 @@ if (only.includes('b1')) {
     '|---|---|---|---|---|---|',
     ...rows,
     '',
-    `CPU per request at concurrency 32 (ms; includes warm-up): ${Object.entries(
+    `CPU per request at concurrency 32 (ms, over the product’s rounds): ${Object.entries(
       b1.cpu_ms_per_request,
     )
       .map(([k, v]) => `${k} ${v}`)
