@@ -179,6 +179,19 @@ describe('tenant isolation', () => {
       if (path !== '/v1/nics')
         expect({ path, status: forbidden.status }).toEqual({ path, status: 403 });
     }
+    // The Connect path (answered from node:http, not through Nest's guard) checks alike.
+    const listNetworks = '/limiquantix.network.v1.NetworkRegistryService/ListNetworks';
+    const statuses = await Promise.all([
+      http(TOKENS.a, 'POST', `${listNetworks}?project_id=proj-b`, {}),
+      http(TOKENS.a, 'POST', listNetworks, { project_id: 'proj-b' }),
+      http('', 'POST', listNetworks, {}),
+      http('tok-nobody-0123456789abc', 'POST', listNetworks, {}),
+    ]);
+    expect(statuses.map((r) => r.status)).toEqual([403, 403, 401, 401]);
+    const viaConnect = await http(TOKENS.a, 'POST', listNetworks, {});
+    expect(viaConnect.status).toBe(200);
+    expect(idsOfB().filter((id) => viaConnect.text.includes(id))).toEqual([]);
+    expect(viaConnect.text).toContain(a.network);
     const own = await make<NetworkView[]>(TOKENS.a, 'GET', '/v1/networks');
     expect(own.map((n) => n.id)).toEqual([a.network]);
     const nics = await make<NicView[]>(TOKENS.a, 'GET', '/v1/nics');
