@@ -16,3 +16,4 @@ export * from './config.js';
 export * from './metrics.js';
 export * from './nats-jwt.js';
 export * from './nats-account.js';
+export * from './stream-publisher.js';

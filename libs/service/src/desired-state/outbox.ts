@@ -6,9 +6,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { DataSource } from 'typeorm';
-import { NATS_CONNECTION, SERVICE_INFO, type ServiceInfo } from '@qnet/bus';
+import { NATS_CONNECTION, SERVICE_INFO, StreamPublisher, type ServiceInfo } from '@qnet/bus';
 import {
   makeEvent,
   Subjects,
@@ -28,6 +27,8 @@ const UNSENT_AFTER_MS = 2_000;
 const SWEEP_BATCH = 100;
 /** Events of one batch awaiting their stream acknowledgement at once. */
 const RELAY_WINDOW = 256;
+/** How long the stream may take to acknowledge a window of events (nats.js's default). */
+const ACK_TIMEOUT_MS = 5_000;
 /** How long sent rows wait to be deleted together. */
 const FORGET_EVERY_MS = 100;
 
@@ -105,7 +106,7 @@ function projectOf(data: unknown): string | undefined {
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Outbox');
-  private readonly js: JetStreamClient;
+  private readonly stream: StreamPublisher;
   private readonly service: BusServiceId;
   private readonly inFlight = new Set<Promise<void>>();
   private sweeper?: NodeJS.Timeout;
@@ -119,7 +120,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(SERVICE_INFO) info: ServiceInfo,
   ) {
-    this.js = jetstream(nc);
+    this.stream = new StreamPublisher(nc);
     this.service = info.id;
   }
 
@@ -196,7 +197,12 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         try {
           // A window at a time: a round's 10,000 events at once would hold 10,000 requests open.
           for (let i = 0; i < b.events.length; i += RELAY_WINDOW)
-            await Promise.all(b.events.slice(i, i + RELAY_WINDOW).map((e) => this.send(e)));
+            await this.stream.publish(
+              b.events
+                .slice(i, i + RELAY_WINDOW)
+                .map((e) => ({ subject: e.subject, payload: e.payload, msgId: e.id })),
+              ACK_TIMEOUT_MS,
+            );
           sent.push(b.id);
         } catch (err) {
           this.logger.warn(`events of ${b.id} not all stored yet (the sweep retries)`, err);
@@ -227,9 +233,5 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         this.logger.warn('sent outbox rows not deleted (they are sent again, harmlessly)', err);
       }
     }
-  }
-
-  private async send(e: OutboxEvent): Promise<void> {
-    await this.js.publish(e.subject, new TextEncoder().encode(e.payload), { msgID: e.id });
   }
 }
