@@ -31,7 +31,7 @@ describe('StreamPublisher', () => {
     const messages = [0, 1, 2].map((i) => ({
       subject: 'qnet.evt.registry.host.updated',
       payload: JSON.stringify({ i }),
-      msgId: `stream-publisher-${i}`,
+      id: `stream-publisher-${i}`,
     }));
     await publisher.publish(messages, 2_000);
     await publisher.publish(messages, 2_000);
@@ -42,7 +42,7 @@ describe('StreamPublisher', () => {
     const started = Date.now();
     await expect(
       publisher.publish(
-        [{ subject: 'qnet.rpc.lb.NobodyHere', payload: '{}', msgId: 'stream-publisher-x' }],
+        [{ subject: 'qnet.rpc.lb.NobodyHere', payload: '{}', id: 'stream-publisher-x' }],
         2_000,
       ),
     ).rejects.toThrow('no stream stores qnet.rpc.lb.NobodyHere');

@@ -18,6 +18,7 @@ import {
   readRequestBody,
 } from '@qnet/contracts';
 import type { Executor } from '@qnet/drivers';
+import { sendJson } from '@qnet/runtime';
 import type { AgentConfig } from './config.js';
 import type { AgentIdentity } from './identity.js';
 import { AGENT_CONFIG, AGENT_IDENTITY, EXECUTOR } from './tokens.js';
@@ -67,10 +68,7 @@ export class AgentApi implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
+    const reply = (status: number, body: unknown) => sendJson(res, status, body);
     try {
       const route = ROUTES[req.url ?? ''];
       if (!route) throw new QnetError('not_found', `no route ${req.url}`);

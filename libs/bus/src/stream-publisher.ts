@@ -5,11 +5,12 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 
-/** A message for a JetStream stream; the stream stores a msgId once within its duplicate window. */
+/** A message for a JetStream stream; the stream stores an id once within its duplicate window. */
 export interface StreamMessage {
+  /** The message id (Nats-Msg-Id). */
+  id: string;
   subject: string;
   payload: string;
-  msgId: string;
 }
 
 /**
@@ -32,7 +33,7 @@ export class StreamPublisher {
   }
 
   /**
-   * Resolves once a stream has stored every message (a msgId it had already counts as stored);
+   * Resolves once a stream has stored every message (an id it had already counts as stored);
    * rejects with the first refusal, or when not all were acknowledged within `timeoutMs`.
    */
   async publish(messages: readonly StreamMessage[], timeoutMs: number): Promise<void> {
@@ -49,7 +50,7 @@ export class StreamPublisher {
               else resolve();
             });
             const h = natsHeaders();
-            h.set('Nats-Msg-Id', m.msgId);
+            h.set('Nats-Msg-Id', m.id);
             this.nc.publish(m.subject, m.payload, { reply: `${this.inbox}.${token}`, headers: h });
           }),
       ),

@@ -5,3 +5,4 @@ export * from './shutdown.js';
 export * from './secrets.js';
 export * from './listen.js';
 export * from './end-of-turn.js';
+export * from './send-json.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { normalizeError } from '@qnet/bus';
 import { httpStatusOf, parseJsonBody, QnetError, readRequestBody } from '@qnet/contracts';
-import { listenOn } from '@qnet/runtime';
+import { listenOn, sendJson } from '@qnet/runtime';
 
 export interface HttpRequest {
   method: string;
@@ -60,12 +60,7 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Serv
         status = httpStatusOf(body.code);
         payload = body;
       }
-      const text = JSON.stringify(payload ?? {});
-      res.writeHead(status, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(text),
-      });
-      res.end(text);
+      sendJson(res, status, payload ?? {});
     })();
   });
   await listenOn(server, opts.host, opts.port, opts.portVariable);

@@ -8,10 +8,9 @@ import {
   QnetError,
   readRequestBody,
 } from '@qnet/contracts';
-import { runWithContext } from '@qnet/runtime';
+import { runWithContext, sendJson } from '@qnet/runtime';
 import { authorize, type AuthSettings } from '../auth/auth.guard.js';
 import { toBody } from '../http/error.filter.js';
-import { reply } from '../http/reply.js';
 import { openRequest } from '../http/request-context.js';
 import type { RpcForwarder } from './rpc-forwarder.js';
 
@@ -55,10 +54,10 @@ export function connectRoute(
         // Connect unary calls always declare JSON (parseJsonBody also takes an undeclared type).
         if (mediaType(req.headers['content-type']) !== 'application/json')
           throw new QnetError('unsupported_media_type', 'content-type: must be application/json');
-        reply(res, 200, await rpc.forward(resolved, body));
+        sendJson(res, 200, await rpc.forward(resolved, body));
       } catch (err) {
         const body = toBody(err, errors);
-        reply(res, httpStatusOf(body.code), body);
+        sendJson(res, httpStatusOf(body.code), body);
       }
     });
   };

@@ -7,10 +7,10 @@ import {
   REQUEST_ID_HEADER,
   runWithContext,
   sanitizeRequestId,
+  sendJson,
   type RequestContext,
 } from '@qnet/runtime';
 import { httpMetrics } from './metrics.js';
-import { reply } from './reply.js';
 
 /**
  * Opens an HTTP request: gives it an id (the caller's x-request-id if sane), echoes it, and
@@ -48,7 +48,7 @@ export function openRequest(
   const idempotencyKey = req.headers[IDEMPOTENCY_KEY_HEADER];
   if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
     const message = 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"';
-    reply(res, 400, {
+    sendJson(res, 400, {
       code: 'invalid_argument',
       message: `Idempotency-Key: ${message}`,
       details: [{ field: 'Idempotency-Key', message }],

@@ -197,12 +197,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         try {
           // A window at a time: a round's 10,000 events at once would hold 10,000 requests open.
           for (let i = 0; i < b.events.length; i += RELAY_WINDOW)
-            await this.stream.publish(
-              b.events
-                .slice(i, i + RELAY_WINDOW)
-                .map((e) => ({ subject: e.subject, payload: e.payload, msgId: e.id })),
-              ACK_TIMEOUT_MS,
-            );
+            await this.stream.publish(b.events.slice(i, i + RELAY_WINDOW), ACK_TIMEOUT_MS);
           sent.push(b.id);
         } catch (err) {
           this.logger.warn(`events of ${b.id} not all stored yet (the sweep retries)`, err);
