@@ -8,4 +8,4 @@ export * from './extensions.js';
 export * from './tenancy.js';
 export * from './query.js';
 export * from './turn-batch.js';
-export * from './inline-parameters.js';
+export * from './pipeline.js';

@@ -4,8 +4,7 @@ import type pg from 'pg';
 import { QnetError } from '@qnet/contracts';
 import { remainingMs } from '@qnet/runtime';
 import { poolOf } from './data-source.js';
-import { inlineParameters } from './inline-parameters.js';
-import { quoteLiteral } from './quote-literal.js';
+import { runPipeline, type Statement } from './pipeline.js';
 import type { Query } from './query.js';
 
 /** Where statements run: one transaction (inTransaction) or each on its own (autocommit). */
@@ -74,20 +73,26 @@ function refuseNestedConnection(): void {
 }
 
 /** The one place a statement's rows get their type: the one its builder inferred from the schema. */
-async function runOn<R>(client: pg.Pool | pg.PoolClient, query: Query<R>): Promise<R[]> {
-  const compiled = query.compile();
-  return (await client.query(compiled.sql, [...compiled.parameters])).rows as R[];
+async function runOn<R>(client: pg.ClientBase, query: Query<R>): Promise<R[]> {
+  const [result] = await runPipeline(client, [compile(query)]);
+  return result!.rows as R[];
 }
 
-/**
- * A parameterless statement run together with the COMMIT, in the same round trip: `quote` makes a
- * value a safe SQL literal.
- */
-export type CommitWith = (quote: (value: string) => string) => string | undefined;
+function compile(query: Query<unknown>): Statement {
+  const { sql, parameters } = query.compile();
+  return { text: sql, values: parameters };
+}
+
+const BEGIN: Statement = { text: 'BEGIN', values: [] };
+const COMMIT: Statement = { text: 'COMMIT', values: [] };
+const ROLLBACK: Statement = { text: 'ROLLBACK', values: [] };
+
+/** A last statement to run with the COMMIT, in the same round trip (none: undefined). */
+export type CommitWith = () => Query<unknown> | undefined;
 
 /** A statement the current request's first committed transaction must carry. */
 export interface JoinedStatement {
-  sql: CommitWith;
+  statement: () => Query<unknown>;
   /** Set once a transaction carrying it has committed. */
   committed: boolean;
 }
@@ -132,29 +137,23 @@ export async function inTransaction<T>(
     if ((remainingMs() ?? 1) <= 0)
       throw busy("the work did not finish within the caller's deadline");
     const carried = joined.getStore();
-    const extra = carried && !carried.committed ? carried.sql(quoteLiteral) : undefined;
-    const last = [extra, commitWith?.(quoteLiteral)].filter((s): s is string => !!s);
-    if (begun) await client.query([...last, 'COMMIT'].join('; '));
-    // A message of several statements is one transaction of its own.
-    else if (last.length) await client.query(last.join('; '));
+    const extra = carried && !carried.committed ? carried.statement() : undefined;
+    const last = [extra, commitWith?.()].filter((q) => q !== undefined).map(compile);
+    if (begun) await runPipeline(client, [...last, COMMIT]);
+    // Statements sent with one Sync are one transaction of their own.
+    else if (last.length) await runPipeline(client, last);
     if (extra) carried!.committed = true;
     return result;
   } catch (err) {
-    if (begun) await client.query('ROLLBACK').catch(() => undefined);
+    if (begun) await runPipeline(client, [ROLLBACK]).catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
 }
 
-/** A transaction's first statement, sent with its BEGIN in one message when it can travel as text. */
+/** A transaction's first statement, sent with its BEGIN: one round trip. */
 async function runFirstOn<R>(client: pg.PoolClient, query: Query<R>): Promise<R[]> {
-  const compiled = query.compile();
-  const text = inlineParameters(compiled.sql, compiled.parameters);
-  if (text === undefined) {
-    await client.query('BEGIN');
-    return runOn(client, query);
-  }
-  const [, first] = (await client.query(`BEGIN; ${text}`)) as unknown as pg.QueryResult[];
-  return first!.rows as R[];
+  const [, result] = await runPipeline(client, [BEGIN, compile(query)]);
+  return result!.rows as R[];
 }

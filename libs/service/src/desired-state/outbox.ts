@@ -131,10 +131,10 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     const result = await inTransaction(
       this.ds,
       (tx) => fn(tx, out),
-      (quote) => {
+      () => {
         if (!out.events.length) return undefined;
         batch = { id: randomUUID(), events: out.events };
-        return outboxRepository.insertStatement(batch, quote);
+        return outboxRepository.insert(batch);
       },
     );
     this.committed(batch, out.transient);

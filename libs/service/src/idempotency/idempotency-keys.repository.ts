@@ -30,8 +30,13 @@ export class IdempotencyKeysRepository {
   rowStatement(r: KeyedRequest): JoinedStatement {
     return {
       committed: false,
-      sql: (q) =>
-        `INSERT INTO idempotency_keys (project, subject, key, request_hash) VALUES (${q(r.project)}, ${q(r.subject)}, ${q(r.key)}, ${q(r.requestHash)})`,
+      statement: () =>
+        db.insertInto('idempotency_keys').values({
+          project: r.project,
+          subject: r.subject,
+          key: r.key,
+          request_hash: r.requestHash,
+        }),
     };
   }
 
