@@ -11,7 +11,8 @@ const db = queryBuilder<Tables>();
 
 /**
  * Statements sent together with one Sync (runPipeline): a transaction's BEGIN with its first
- * statement, its last statements with the COMMIT; texts used twice become prepared statements.
+ * statement, its last statements with the COMMIT; statements marked `prepare` are prepared once
+ * per connection.
  */
 describe('statements in one round trip (runPipeline)', () => {
   let testDb: TestDatabase;
@@ -68,18 +69,18 @@ describe('statements in one round trip (runPipeline)', () => {
       [new Date('2026-12-07T01:02:03.004Z'), 'timestamptz'],
       [Buffer.from([0, 1, 39, 92, 255]), 'bytea'],
     ];
-    for (const [value, type] of values) {
-      const text = `SELECT $1::${type} AS v, 'kept $1' AS w`;
+    for (const [i, [value, type]] of values.entries()) {
+      const text = `SELECT $1::${type} AS v, 'kept $1 of ${i}' AS w`;
       const expected = (await client.query(text, [value])).rows;
-      // The first use runs unnamed, the second prepares the text, the third reuses it.
-      for (let use = 0; use < 3; use++) {
+      // Unmarked, each use is parsed and planned on its own; marked, the first use prepares it.
+      for (const prepare of [false, false, true, true, true]) {
         const [, result] = await runPipeline(client, [
           { text: 'SELECT 1 AS one', values: [] },
-          { text, values: [value] },
+          { text, values: [value], prepare },
         ]);
         expect(result!.rows).toEqual(expected);
+        expect(await prepared(text)).toBe(prepare ? 1 : 0);
       }
-      expect(await prepared(text)).toBe(1);
     }
   });
 
@@ -102,16 +103,15 @@ describe('statements in one round trip (runPipeline)', () => {
 
   it('prepares a text again after an error left its Parse unconfirmed', async () => {
     const text = "SELECT $1::text || ' again' AS v";
-    await runPipeline(client, [{ text, values: ['first'] }]);
-    // Its second use parses it under a name; the refused statement after it fails the message,
-    // so this connection never learns that the Parse succeeded.
+    // Its first use parses it under a name; the refused statement after it fails the message, so
+    // this connection never learns that the Parse succeeded.
     await expect(
       runPipeline(client, [
-        { text, values: ['second'] },
+        { text, values: ['first'], prepare: true },
         { text: 'SELECT 1/0', values: [] },
       ]),
     ).rejects.toMatchObject({ code: '22012' });
-    const [result] = await runPipeline(client, [{ text, values: ['third'] }]);
+    const [result] = await runPipeline(client, [{ text, values: ['third'], prepare: true }]);
     expect(result!.rows).toEqual([{ v: 'third again' }]);
     expect(await prepared(text)).toBe(1);
   });

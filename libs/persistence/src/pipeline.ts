@@ -5,6 +5,8 @@ import pg from 'pg';
 export interface Statement {
   text: string;
   values: readonly unknown[];
+  /** Prepared once per connection and its plan reused (see `prepared` in query.ts). */
+  prepare?: boolean;
 }
 
 /** pg's own conversion of a parameter to its wire form (dates, arrays, objects, buffers). */
@@ -13,30 +15,18 @@ const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as {
 };
 
 /**
- * Statement texts become named prepared statements on their second use, so PostgreSQL parses and
- * plans them once per connection instead of once per call; a text seen once (a one-off shape such
- * as a long IN list) stays unnamed. A process names at most this many, which bounds what each of
- * its connections keeps on the server.
+ * A process names at most this many statement texts, which bounds what each of its connections
+ * keeps on the server; beyond it statements run unnamed (parsed and planned each time).
  */
 const MAX_NAMED = 256;
-/** Texts seen once, awaiting their second use (forgotten in bulk when this many accumulate). */
-const MAX_SEEN = 4_096;
-
 const names = new Map<string, string>();
-const seenOnce = new Set<string>();
 
-function nameOf(text: string): string | undefined {
-  const name = names.get(text);
-  if (name !== undefined || names.size >= MAX_NAMED) return name;
-  if (!seenOnce.has(text)) {
-    if (seenOnce.size >= MAX_SEEN) seenOnce.clear();
-    seenOnce.add(text);
-    return undefined;
-  }
-  seenOnce.delete(text);
-  const named = `qnet_${names.size}`;
-  names.set(text, named);
-  return named;
+function nameOf(s: Statement): string {
+  if (!s.prepare) return '';
+  let name = names.get(s.text);
+  if (name === undefined && names.size < MAX_NAMED)
+    names.set(s.text, (name = `qnet_${names.size}`));
+  return name ?? '';
 }
 
 /** What pg's Connection offers for writing protocol messages (not in its published types). */
@@ -60,7 +50,8 @@ const PgQuery = pg.Query as unknown as new (config: {
  * Several statements in one message with one Sync (PostgreSQL's extended protocol), answered
  * together: a transaction's BEGIN with its first statement, its last statements with the COMMIT.
  * Without a BEGIN they are one implicit transaction. After an error the server skips the rest up
- * to the Sync, so a statement after a failed one never runs.
+ * to the Sync, so a statement after a failed one never runs. A prepared statement is parsed on a
+ * connection the first time it runs there.
  */
 class Pipeline extends PgQuery {
   /** Named statements this message parses: recorded on the connection once it succeeded. */
@@ -82,7 +73,7 @@ class Pipeline extends PgQuery {
 
   override prepare(connection: Wire): void {
     this.statements.forEach((s, i) => {
-      const name = nameOf(s.text) ?? '';
+      const name = nameOf(s);
       if (!name || connection.parsedStatements[name] !== s.text) {
         // A Parse that an error left unconfirmed may exist: closing a missing one is no error.
         if (name) connection.close({ type: 'S', name });

@@ -31,7 +31,18 @@ export function queryBuilder<DB>(): Kysely<DB> {
 }
 
 /** A statement built by `queryBuilder`, with the row type it returns. */
-export type Query<R> = Compilable<R>;
+export type Query<R> = Compilable<R> & { readonly prepare?: true };
+
+/**
+ * A statement PostgreSQL prepares once per connection and then runs with one plan for all its
+ * values (the generic plan), skipping the planner on every later call. Only for statements whose
+ * best plan does not depend on their values — one row by its key, a single-row INSERT — and on hot
+ * paths: a generic plan for a statement whose values steer the plan (ranges, a key repeated as
+ * several parameters, big arrays) can be far slower than the planner's choice for each call.
+ */
+export function prepared<R>(query: Query<R>): Query<R> {
+  return { compile: () => query.compile(), prepare: true };
+}
 
 /**
  * The tenancy filter in typed form (tenancy.ts): rows whose `column` is the caller's project, or

@@ -80,12 +80,12 @@ async function runOn<R>(client: pg.ClientBase, query: Query<R>): Promise<R[]> {
 
 function compile(query: Query<unknown>): Statement {
   const { sql, parameters } = query.compile();
-  return { text: sql, values: parameters };
+  return { text: sql, values: parameters, prepare: query.prepare };
 }
 
-const BEGIN: Statement = { text: 'BEGIN', values: [] };
-const COMMIT: Statement = { text: 'COMMIT', values: [] };
-const ROLLBACK: Statement = { text: 'ROLLBACK', values: [] };
+const BEGIN: Statement = { text: 'BEGIN', values: [], prepare: true };
+const COMMIT: Statement = { text: 'COMMIT', values: [], prepare: true };
+const ROLLBACK: Statement = { text: 'ROLLBACK', values: [], prepare: true };
 
 /** A last statement to run with the COMMIT, in the same round trip (none: undefined). */
 export type CommitWith = () => Query<unknown> | undefined;

@@ -14,7 +14,7 @@ import {
   type RegisterHostRequest,
   type UpdateHostRequest,
 } from '@qnet/contracts';
-import { anyOf, autocommit, DATA_SOURCE, hostText, type SqlTx } from '@qnet/persistence';
+import { anyOf, autocommit, DATA_SOURCE, hostText, prepared, type SqlTx } from '@qnet/persistence';
 import { sql } from 'kysely';
 import type { HealthWindows } from './health.js';
 import { db } from '../db/index.js';
@@ -147,14 +147,16 @@ export class HostRepository {
 
   async update(tx: SqlTx, req: UpdateHostRequest): Promise<HostView> {
     const [row] = await tx.run(
-      db
-        .updateTable('hosts')
-        .set((eb) => ({
-          description: req.description ?? eb.ref('description'),
-          labels: req.labels ?? eb.ref('labels'),
-        }))
-        .where('id', '=', req.host_id)
-        .returning([...COLUMNS, healthOf(this.windows).as('health')]),
+      prepared(
+        db
+          .updateTable('hosts')
+          .set((eb) => ({
+            description: req.description ?? eb.ref('description'),
+            labels: req.labels ?? eb.ref('labels'),
+          }))
+          .where('id', '=', req.host_id)
+          .returning([...COLUMNS, healthOf(this.windows).as('health')]),
+      ),
     );
     if (!row) throw QnetError.notFound('host', req.host_id);
     return toView(row);

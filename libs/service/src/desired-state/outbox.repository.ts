@@ -1,4 +1,4 @@
-import { queryBuilder, type SqlTx } from '@qnet/persistence';
+import { prepared, queryBuilder, type SqlTx } from '@qnet/persistence';
 import { sql } from 'kysely';
 import type { DB } from './db.js';
 
@@ -25,7 +25,7 @@ export const outboxRepository = {
     const events = batch.events
       .map((e) => `{"subject":${JSON.stringify(e.subject)},"envelope":${e.payload}}`)
       .join(',');
-    return db.insertInto('outbox').values({ id: batch.id, events: `[${events}]` });
+    return prepared(db.insertInto('outbox').values({ id: batch.id, events: `[${events}]` }));
   },
 
   /** Rows at least `minAgeMs` old, oldest first: what no relay has sent (yet). */

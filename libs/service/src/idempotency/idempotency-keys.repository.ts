@@ -1,4 +1,4 @@
-import { autocommit, queryBuilder, type JoinedStatement } from '@qnet/persistence';
+import { autocommit, prepared, queryBuilder, type JoinedStatement } from '@qnet/persistence';
 import { sql } from 'kysely';
 import type { DataSource } from 'typeorm';
 import type { DB } from '../desired-state/db.js';
@@ -31,12 +31,14 @@ export class IdempotencyKeysRepository {
     return {
       committed: false,
       statement: () =>
-        db.insertInto('idempotency_keys').values({
-          project: r.project,
-          subject: r.subject,
-          key: r.key,
-          request_hash: r.requestHash,
-        }),
+        prepared(
+          db.insertInto('idempotency_keys').values({
+            project: r.project,
+            subject: r.subject,
+            key: r.key,
+            request_hash: r.requestHash,
+          }),
+        ),
     };
   }
 
