@@ -40,6 +40,7 @@ describe('frr driver: rendering frr.conf', () => {
         'log syslog informational',
         'service integrated-vtysh-config',
         '!',
+        'bgp route-map delay-timer 0',
         'router bgp 65000',
         ' bgp router-id 10.0.0.1',
         ' bgp log-neighbor-changes',
@@ -126,6 +127,7 @@ frr defaults traditional
 hostname vm
 log syslog informational
 no ip forwarding
+bgp route-map delay-timer 0
 service integrated-vtysh-config
 !
 router bgp 65000

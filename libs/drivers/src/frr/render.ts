@@ -63,6 +63,10 @@ export function renderFrrConf(spec: FrrSpec, hostname: string, kept: string[] = 
   };
 
   out.push(
+    // frr-reload.py adds a new `network … route-map X` line before it creates X (lines of existing
+    // blocks go first). FRR then holds the prefix back until its route-map timer fires, 5 s by
+    // default; with 0 the reload's second pass, which repeats the line, advertises it at once.
+    'bgp route-map delay-timer 0',
     `router bgp ${s.local_asn}`,
     ` bgp router-id ${s.router_id}`,
     ' bgp log-neighbor-changes',
