@@ -11,7 +11,8 @@ const ECHO_PORT = 7000;
 const HOLD_MS = 2_000;
 const FAILOVERS = Number(process.env.BENCH_B11_FAILOVERS ?? 10);
 const MOVES = Number(process.env.BENCH_B11_MOVES ?? 3);
-const THROUGHPUT_RUNS = 3;
+/** iperf3 runs each way, taken in turns: single runs here range ±20%, so 3 medians could miss by noise. */
+const THROUGHPUT_RUNS = 5;
 const PEER_SAMPLES = 20;
 
 /**
