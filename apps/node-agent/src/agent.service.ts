@@ -88,11 +88,20 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     if (!this.nc.isClosed()) await this.nc.drain();
   }
 
+  /**
+   * Runs `fn` every `ms`, skipping a tick while its previous run is still going: on a loaded
+   * host a slow run must not be joined by the next (two metrics readings in flight at once
+   * finished 51 ms apart and reported 238 Mbit/s for 10).
+   */
   private every(ms: number, fn: () => Promise<void>): void {
-    const t = setInterval(
-      () => fn().catch((err: unknown) => this.logger.warn('periodic task failed', err)),
-      ms,
-    );
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      fn()
+        .catch((err: unknown) => this.logger.warn('periodic task failed', err))
+        .finally(() => (running = false));
+    }, ms);
     this.timers.push(t);
   }
 

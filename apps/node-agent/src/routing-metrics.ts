@@ -71,13 +71,11 @@ export class LoadSampler {
     const [stat, meminfo, link, tunnels] = await Promise.all([
       readFile('/proc/stat', 'utf8'),
       readFile('/proc/meminfo', 'utf8'),
-      this.exec
-        .read(['ip', '-s', '-j', 'link', 'show', 'dev', this.egressInterface])
-        .catch(() => ({ stdout: '' })),
+      this.readLink(),
       this.activeTunnels().catch(() => 0),
     ]);
     const counters = linkCounters(link.stdout);
-    const cur = { cpu: parseProcStat(stat), tx: counters?.tx.bytes, at: Date.now() };
+    const cur = { cpu: parseProcStat(stat), tx: counters?.tx.bytes, at: link.at };
     const prev = this.prev;
     this.prev = cur;
     const seconds = prev ? (cur.at - prev.at) / 1000 : 0;
@@ -93,5 +91,18 @@ export class LoadSampler {
       total_rx_packets: counters?.rx.packets ?? 0,
       total_tx_packets: counters?.tx.packets ?? 0,
     };
+  }
+
+  /**
+   * The egress interface's counters, and when they were read: the middle of the command's run,
+   * which on a loaded host takes from ~10 ms to over a second — a rate over ~0.5 s timed at the
+   * command's end would be off by as much.
+   */
+  private async readLink(): Promise<{ stdout: string; at: number }> {
+    const started = Date.now();
+    const { stdout } = await this.exec
+      .read(['ip', '-s', '-j', 'link', 'show', 'dev', this.egressInterface])
+      .catch(() => ({ stdout: '' }));
+    return { stdout, at: (started + Date.now()) / 2 };
   }
 }
