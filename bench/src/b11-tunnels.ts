@@ -54,12 +54,9 @@ async function withTunnels<T>(
   const cluster = await TestCluster.create({
     hostIds: ['ep-1', 'ep-2', 'rs-1', 'rs-2', 'rs-3'],
     env: {
+      ...TunnelNetwork.ENV,
       LOG_LEVEL: 'warn',
       DEVICE_BOOTSTRAP_PSK: 'bootstrap-psk-for-the-tunnel-benchmark',
-      TUNNEL_REPORT_INTERVAL_MS: '500',
-      TUNNEL_EVALUATE_INTERVAL_MS: '200',
-      ROUTING_METRICS_INTERVAL_MS: '500',
-      DRIVER_STATUS_INTERVAL_MS: '500',
       ...env,
     },
   });

@@ -35,9 +35,8 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
     cluster = await TestCluster.create({
       hostIds: ['ep-1', 'ep-2', 'rs-1', 'rs-2', 'rs-3'],
       env: {
+        ...TunnelNetwork.ENV,
         DEVICE_BOOTSTRAP_PSK: BOOTSTRAP,
-        TUNNEL_REPORT_INTERVAL_MS: '500',
-        TUNNEL_EVALUATE_INTERVAL_MS: '200',
         TUNNEL_ANTI_FLAP_HOLD_MS: String(HOLD_MS),
         // Every router here shares one machine's CPU and memory, whose readings at different
         // moments differ by more than the anti-flap threshold: scores count egress and tunnels
@@ -45,8 +44,6 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
         TUNNEL_WEIGHT_CPU: '0',
         TUNNEL_WEIGHT_MEMORY: '0',
         TUNNEL_MAX_BANDWIDTH_MBPS: '20',
-        ROUTING_METRICS_INTERVAL_MS: '500',
-        DRIVER_STATUS_INTERVAL_MS: '500',
         RESYNC_INTERVAL_MS: '5000',
       },
     });

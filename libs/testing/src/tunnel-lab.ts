@@ -170,6 +170,22 @@ export class TunnelLab {
  * routes.
  */
 export class TunnelNetwork {
+  /**
+   * The lab's periods, for clusters that deploy it: reports, rounds and statuses every 200–500 ms
+   * so that tests see moves in seconds. A router counts as silent after 10 missed reports (5 s),
+   * not the default 3: with five agents, seven wireguard-go and their probers on two cores, a
+   * router's metrics arrived up to 2.3 s apart while nothing happened (measured), and 1.5 s of
+   * silence flipped routers inactive and back, moving endpoints for nothing. The lab's failovers
+   * are local (a dead link), which the endpoint reports itself; no router goes silent here.
+   */
+  static readonly ENV = {
+    TUNNEL_REPORT_INTERVAL_MS: '500',
+    TUNNEL_MISSED_REPORTS: '10',
+    TUNNEL_EVALUATE_INTERVAL_MS: '200',
+    ROUTING_METRICS_INTERVAL_MS: '500',
+    DRIVER_STATUS_INTERVAL_MS: '500',
+  };
+
   private constructor(
     readonly cluster: TestCluster,
     readonly lab: TunnelLab,
@@ -283,14 +299,19 @@ export class TunnelNetwork {
     );
     await new Promise((r) => setTimeout(r, 700));
     await dead.exec(['ip', 'link', 'set', 'eth0', 'down']);
-    const result = await stream;
-    await dead.exec(['ip', 'link', 'set', 'eth0', 'up']);
-    await waitFor(
-      async () => (await this.decision(id)).optimal_router_id === d.backup_router_id,
-      10_000,
-      `the balancer follows ${id} to ${d.backup_router_id}`,
-    );
-    return result;
+    try {
+      const result = await stream;
+      // Before the link is back: once it is, the endpoint's tunnel to the old primary answers
+      // again, and a balancer that has not yet seen the failure has nothing left to follow.
+      await waitFor(
+        async () => (await this.decision(id)).optimal_router_id === d.backup_router_id,
+        10_000,
+        `the balancer follows ${id} to ${d.backup_router_id}`,
+      );
+      return result;
+    } finally {
+      await dead.exec(['ip', 'link', 'set', 'eth0', 'up']);
+    }
   }
 
   /**
@@ -304,11 +325,22 @@ export class TunnelNetwork {
     await new Promise((r) => setTimeout(r, holdMs));
     const d = await this.decision(id);
     const busy = this.router(d.optimal_router_id);
+    // Watched during the stream, not only after it: the stream's own traffic loads the router it
+    // moved to, and once the busy router is quiet again the endpoint may be moved back before
+    // the stream ends — a second move, which the stream covers too.
+    let moved = false;
+    let streaming = true;
+    const watching = (async () => {
+      while (streaming && !moved) {
+        moved = (await this.decision(id)).optimal_router_id !== d.optimal_router_id;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     const [result] = await Promise.all([
       this.lab.stream(this.lab.endpoints[0]!, TunnelLab.BUSINESS_V4, echoPort, 1000, 6000),
       this.lab.stream(busy, TunnelLab.BUSINESS_V4, 9, 1000, 4000, 1200),
-    ]);
-    const moved = (await this.decision(id)).optimal_router_id !== d.optimal_router_id;
+    ]).finally(() => (streaming = false));
+    await watching;
     await waitFor(() => this.settled(id), 20_000, `${id} settled on its new primary`);
     return { ...result, moved };
   }
