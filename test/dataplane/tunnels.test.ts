@@ -88,6 +88,8 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
   });
 
   it('reports real tunnels: active tunnels are peers with a recent handshake; the topology shows them live', async () => {
+    // Not in the middle of a move: the last test's streams changed its routers' egress.
+    await waitFor(() => net.settled('ep-1'), 40_000, 'ep-1 settled');
     const d = await decision('ep-1');
     const e = await net.edges('ep-1');
     expect(e).toEqual(
