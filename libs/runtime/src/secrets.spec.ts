@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,13 @@ import { loadSecretBox, SecretBox } from './secrets.js';
 
 describe('SecretBox', () => {
   const box = new SecretBox(randomBytes(32));
+  /** The key files' directories, removed after the tests (they hold master keys). */
+  const dirs: string[] = [];
+  const keyDir = async () => {
+    dirs.push(await mkdtemp(path.join(tmpdir(), 'qnet-key-')));
+    return dirs.at(-1)!;
+  };
+  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
   it('round-trips, with a fresh nonce each time', () => {
     const a = box.seal('s3cret');
@@ -25,7 +32,7 @@ describe('SecretBox', () => {
   });
 
   it('creates the key file 0600 once and reuses it', async () => {
-    const file = path.join(await mkdtemp(path.join(tmpdir(), 'qnet-key-')), 'sub', 'master.key');
+    const file = path.join(await keyDir(), 'sub', 'master.key');
     const first = await loadSecretBox({ masterKeyFile: file });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const second = await loadSecretBox({ masterKeyFile: file });
@@ -37,7 +44,7 @@ describe('SecretBox', () => {
     const script = `import { loadSecretBox } from ${JSON.stringify(built)};
       process.stdout.write((await loadSecretBox({ masterKeyFile: process.argv[1] })).seal('x'));`;
     for (let round = 0; round < 4; round++) {
-      const file = path.join(await mkdtemp(path.join(tmpdir(), 'qnet-key-')), 'master.key');
+      const file = path.join(await keyDir(), 'master.key');
       const sealed = await Promise.all(
         Array.from({ length: 12 }, async () => {
           const r = await execa(process.execPath, ['--input-type=module', '-e', script, file]);
