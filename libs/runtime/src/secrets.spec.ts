@@ -11,8 +11,9 @@ describe('SecretBox', () => {
   /** The key files' directories, removed after the tests (they hold master keys). */
   const dirs: string[] = [];
   const keyDir = async () => {
-    dirs.push(await mkdtemp(path.join(tmpdir(), 'qnet-key-')));
-    return dirs.at(-1)!;
+    const dir = await mkdtemp(path.join(tmpdir(), 'qnet-key-'));
+    dirs.push(dir);
+    return dir;
   };
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 

@@ -336,11 +336,13 @@ export class TunnelNetwork {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const [result] = await Promise.all([
-      this.lab.stream(this.lab.endpoints[0]!, TunnelLab.BUSINESS_V4, echoPort, 1000, 6000),
-      this.lab.stream(busy, TunnelLab.BUSINESS_V4, 9, 1000, 4000, 1200),
-    ]).finally(() => (streaming = false));
-    await watching;
+    const [[result]] = await Promise.all([
+      Promise.all([
+        this.lab.stream(this.lab.endpoints[0]!, TunnelLab.BUSINESS_V4, echoPort, 1000, 6000),
+        this.lab.stream(busy, TunnelLab.BUSINESS_V4, 9, 1000, 4000, 1200),
+      ]).finally(() => (streaming = false)),
+      watching,
+    ]);
     await waitFor(() => this.settled(id), 20_000, `${id} settled on its new primary`);
     return { ...result, moved };
   }
