@@ -58,14 +58,22 @@ describe('seed 004 tunnels: endpoints, routing servers, failover', () => {
   });
 
   it('reaches the business server over IPv4 and IPv6 through its primary tunnel, NATed by the router', async () => {
-    const d = await decision('ep-1');
+    // Both families under one decision: the balancer may move ep-1 between the two streams
+    // (they change its routers' egress; seen once on a busy machine), and then both go again.
+    let d = await decision('ep-1');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await waitFor(() => net.settled('ep-1'), 40_000, 'ep-1 settled');
+      d = await decision('ep-1');
+      echo.sources.clear();
+      for (const dest of [TunnelLab.BUSINESS_V4, TunnelLab.BUSINESS_V6]) {
+        const r = await lab.stream(ep(), dest, ECHO_PORT, 200, 500);
+        expect(r).toMatchObject({ sent: 100, lost: 0 });
+      }
+      if ((await decision('ep-1')).optimal_router_id === d.optimal_router_id) break;
+    }
     const primary = routerIndex(d.optimal_router_id);
     const dev = await carrying();
     expect(['tun0', 'tun1']).toContain(dev);
-    for (const dest of [TunnelLab.BUSINESS_V4, TunnelLab.BUSINESS_V6]) {
-      const r = await lab.stream(ep(), dest, ECHO_PORT, 200, 500);
-      expect(r).toMatchObject({ sent: 100, lost: 0 });
-    }
     // The business server sees the primary router's addresses, never a tunnel address.
     expect(echo.sources).toContain(lab.routerBusinessIp(primary, 4));
     expect(echo.sources).toContain(lab.routerBusinessIp(primary, 6));
