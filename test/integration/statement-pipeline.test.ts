@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { isDatabaseUnavailable } from '@qnet/bus';
 import { inTransaction, openDataSource, queryBuilder, runPipeline } from '@qnet/persistence';
 import { createTestDatabase, type TestDatabase } from '@qnet/testing';
 
@@ -170,4 +171,29 @@ describe('statements in one round trip (runPipeline)', () => {
     );
     expect(counted?.n).toBe(2);
   });
+
+  it('a connection the server ends while a transaction holds it fails that transaction, not the process', async () => {
+    const backendPid = db.selectNoFrom(sql<number>`pg_backend_pid()`.as('pid'));
+    const dropped = inTransaction(ds, async (tx) => {
+      const [row] = await tx.run(backendPid);
+      // Between two statements no query is active: the server's FATAL goes to the client itself.
+      await client.query('SELECT pg_terminate_backend($1)', [row!.pid]);
+      await waitForGone(row!.pid);
+      return tx.run(backendPid);
+    });
+    const err: unknown = await dropped.catch((e: unknown) => e);
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    // The pool dropped the dead connection: the next transaction gets a live one.
+    const [row] = await inTransaction(ds, (tx) => tx.run(backendPid));
+    expect(row!.pid).toEqual(expect.any(Number));
+  });
+
+  const waitForGone = async (pid: number) => {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+      if (!rows.length) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`backend ${pid} was not terminated`);
+  };
 });

@@ -61,6 +61,7 @@ async function migrate(opts: OpenOptions): Promise<DataSource> {
       // RPC_TIMEOUT_MS), so the pool gives up only on a database that does not answer at all.
       connectionTimeoutMillis: 30_000,
       options: `-c search_path=${opts.schema}`,
+      onConnect: keepErrorsOnTheClient,
     },
   });
   await ds.initialize();
@@ -74,6 +75,17 @@ async function migrate(opts: OpenOptions): Promise<DataSource> {
     throw err;
   }
   return ds;
+}
+
+/**
+ * The pool listens for errors only on the connections it holds idle. One a request holds between
+ * two statements (a transaction's JavaScript work) has no listener of its own, so the server ending
+ * it (a restart, pg_terminate_backend) would be an unhandled 'error' event and end the process.
+ * With this one the client is marked unusable instead: its next statement fails as the database
+ * being unavailable (a 503), and the pool drops it when it is released.
+ */
+function keepErrorsOnTheClient(client: pg.Client): void {
+  client.on('error', () => undefined);
 }
 
 export async function ensureSchema(url: string, schema: string): Promise<void> {
