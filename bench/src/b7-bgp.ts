@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { BgpSpeakerView } from '@qnet/contracts';
@@ -153,7 +153,7 @@ async function measureFloors(
   nodeIp: string,
   torIp: string,
 ): Promise<{ vtysh: number; reload: number }> {
-  const dir = path.join(os.tmpdir(), `qnet-b7-${process.pid}`);
+  const file = path.join(os.tmpdir(), `qnet-b7-${process.pid}.conf`);
   const conf = (prefixes: string[]) =>
     [
       'frr defaults traditional',
@@ -173,7 +173,6 @@ async function measureFloors(
       '',
     ].join('\n');
   const reload = async (prefixes: string[]) => {
-    const file = `${dir}.conf`;
     await writeFile(file, conf(prefixes), { mode: 0o600 });
     await frr.ns.exec(['/usr/lib/frr/frr-reload.py', '--reload', '-N', frr.pathspace, file]);
   };
@@ -204,5 +203,6 @@ async function measureFloors(
     30_000,
     'floor session down',
   );
+  await rm(file, { force: true });
   return { vtysh: round(quantile(vtysh, 0.5)), reload: round(quantile(reloads, 0.5)) };
 }
