@@ -5,7 +5,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Server } from 'node:http';
 import { closeMetrics, connectBus, labelProcessMetrics, NATS_USERS, serveMetrics } from '@qnet/bus';
 import { AGENT_METRICS_PORT } from '@qnet/contracts';
-import { DryRunExecutor, ExecaExecutor, type Executor } from '@qnet/drivers';
+import {
+  DryRunExecutor,
+  ExecaExecutor,
+  removeOrphanedDocuments,
+  type Executor,
+} from '@qnet/drivers';
 import {
   createLogger,
   exitOnSignals,
@@ -37,6 +42,9 @@ try {
   let id = resolveIdentity(config);
   if (id.netns) id = await enterNamespace(id, config);
   logger.info({ config: redactedConfig(agentConfigSpec, config), identity: id }, 'starting');
+  const orphaned = await removeOrphanedDocuments();
+  if (orphaned)
+    logger.warn(`removed ${orphaned} private document(s) left by a process killed mid-apply`);
   if (config.netns && id.underlayIp === '127.0.0.1' && !config.underlayIp)
     logger.warn(
       `namespace ${id.netns} has no IPv4 address: this host reports underlay 127.0.0.1, which no other host can reach (overlays stay local); give it one or set QNET_UNDERLAY_IP`,

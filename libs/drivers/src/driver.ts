@@ -1,6 +1,6 @@
-import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { withDocument } from './documents.js';
 import type { Executor } from './executor.js';
 
 /**
@@ -167,17 +167,6 @@ async function makeDirectory(dir: string): Promise<void> {
     });
   }
   await chmod(dir, 0o755);
-}
-
-async function withDocument<T>(content: string, use: (file: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'qnet-doc-'));
-  try {
-    const file = path.join(dir, 'document');
-    await writeFile(file, content, { mode: 0o600 });
-    return await use(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 const BATCHABLE = new Set(['ip', 'bridge']);

@@ -1,5 +1,6 @@
 export * from './executor.js';
 export * from './driver.js';
+export * from './documents.js';
 export * from './capabilities.js';
 export * from './linux/driver.js';
 export * from './linux/observed.js';
