@@ -4,6 +4,7 @@ import path from 'node:path';
 
 /** `qnet-doc-<pid>-XXXXXX`: whose document it is, so that a dead process's can be told apart. */
 const PREFIX = 'qnet-doc-';
+const OWNER = new RegExp(`^${PREFIX}(\\d+)-`);
 
 /**
  * Runs `use` with `content` in a private 0600 file that exists only while it runs: for tools that
@@ -31,7 +32,7 @@ export async function withDocument<T>(
 export async function removeOrphanedDocuments(tmp = os.tmpdir()): Promise<number> {
   let removed = 0;
   for (const name of await readdir(tmp)) {
-    const pid = Number(new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1]);
+    const pid = Number(OWNER.exec(name)?.[1]);
     if (!pid || isAlive(pid)) continue;
     await rm(path.join(tmp, name), { recursive: true, force: true });
     removed++;
