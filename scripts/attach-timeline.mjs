@@ -5,30 +5,12 @@
 // `npm run build && node scripts/attach-timeline.mjs [attaches] [pause ms between attaches]`.
 // Also prints one GET of the network by REST, by Connect and straight over NATS (no gateway).
 import { busRequest } from '@qnet/bus';
-import { TestCluster, Underlay } from '@qnet/testing';
+import { realOverlay } from '../bench/dist/b2-convergence.js';
 
 const [attaches = 50, pauseMs = 0] = process.argv.slice(2).map(Number);
-const ids = ['tl-1', 'tl-2', 'tl-3'];
 
-const cluster = await TestCluster.create({ hostIds: ids, env: { LOG_LEVEL: 'warn' } });
-const underlay = await Underlay.create(ids.length, '172.31.2');
+const { cluster, ids, network, close } = await realOverlay('tl', '172.31.2');
 try {
-  await cluster.startServices(['registry']);
-  await cluster.startGateway();
-  ids.forEach((id, i) =>
-    cluster.start(
-      'node-agent',
-      { hostId: id, mode: 'netns', netns: underlay.hosts[i].name },
-      { QNET_UNDERLAY_IP: underlay.ip(i) },
-    ),
-  );
-  await cluster.waitForHosts(ids, 30_000);
-  const network = await cluster.api('POST', '/v1/networks', {
-    name: 'timeline',
-    network_type: 'overlay',
-    host_ids: ids,
-    cidr: '10.129.0.0/16',
-  });
   const nc = await cluster.connectAs('gateway');
   const scoped = { project: network.project_id };
 
@@ -107,8 +89,7 @@ try {
   await nc.close();
   await observer.close();
 } finally {
-  await cluster.teardown();
-  await underlay.delete();
+  await close();
 }
 
 function summary(ms) {

@@ -102,11 +102,26 @@ export async function measure(
   };
 }
 
-/** Three host namespaces on one underlay, each with a real node-agent process (netns mode). */
-async function realHosts(attaches: number): Promise<B2Result['real_3_hosts']> {
-  const ids = ['b2-1', 'b2-2', 'b2-3'];
+/** Three host namespaces on one underlay, each with a real node-agent (netns mode), and an overlay. */
+export interface RealOverlay {
+  cluster: TestCluster;
+  ids: string[];
+  network: NetworkView;
+  close(): Promise<void>;
+}
+
+/**
+ * B2's hosts, with a registry and a gateway: hosts `<name>-1…3` on the underlay `<subnet>.0/24`
+ * and the overlay `name` across them (also used by scripts/attach-timeline.mjs).
+ */
+export async function realOverlay(name: string, subnet: string): Promise<RealOverlay> {
+  const ids = [1, 2, 3].map((i) => `${name}-${i}`);
   const cluster = await TestCluster.create({ hostIds: ids, env: { LOG_LEVEL: 'warn' } });
-  const underlay = await Underlay.create(ids.length, '172.31.1');
+  const underlay = await Underlay.create(ids.length, subnet);
+  const close = async () => {
+    await cluster.teardown();
+    await underlay.delete();
+  };
   try {
     await cluster.startServices(['registry']);
     await cluster.startGateway();
@@ -119,11 +134,21 @@ async function realHosts(attaches: number): Promise<B2Result['real_3_hosts']> {
     );
     await cluster.waitForHosts(ids, 30_000);
     const network = await cluster.api<NetworkView>('POST', '/v1/networks', {
-      name: 'b2',
+      name,
       network_type: 'overlay',
       host_ids: ids,
       cidr: '10.128.0.0/16',
     });
+    return { cluster, ids, network, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function realHosts(attaches: number): Promise<B2Result['real_3_hosts']> {
+  const { cluster, ids, network, close } = await realOverlay('b2', '172.31.1');
+  try {
     const observer = await cluster.connectAs('network-registry');
     const pids = ids.map((id) => cluster.apps.get(`node-agent-${id}`)!.child.pid!);
     const cpuBefore = pids.map(cpuMs);
@@ -136,8 +161,7 @@ async function realHosts(attaches: number): Promise<B2Result['real_3_hosts']> {
       },
     };
   } finally {
-    await cluster.teardown();
-    await underlay.delete();
+    await close();
   }
 }
 
