@@ -5,7 +5,7 @@
 // `npm run build && node scripts/attach-timeline.mjs [attaches] [pause ms between attaches]`.
 // Also prints one GET of the network by REST, by Connect and straight over NATS (no gateway).
 import { busRequest } from '@qnet/bus';
-import { realOverlay } from '../bench/dist/b2-convergence.js';
+import { appliedAt, collectReports, realOverlay } from '../bench/dist/b2-convergence.js';
 
 const [attaches = 50, pauseMs = 0] = process.argv.slice(2).map(Number);
 
@@ -33,21 +33,8 @@ try {
     console.log(`${name}: ${summary(ms)}`);
   }
 
-  const reports = [];
   const observer = await cluster.connectAs('network-registry'); // the user agents report to
-  observer.subscribe('qnet.agent.*.status.linux', {
-    callback: (err, m) => {
-      if (err) throw err;
-      const s = m.json();
-      if (s.changes.length)
-        reports.push({
-          host: s.host_id,
-          changes: JSON.stringify(s.changes),
-          at: performance.now(),
-        });
-    },
-  });
-  await observer.flush();
+  const { reports, stop } = await collectReports(observer);
   const rows = [];
   for (let i = 0; i < attaches; i++) {
     const own = ids[i % ids.length];
@@ -60,16 +47,12 @@ try {
       kind: 'tap',
     });
     const answered = performance.now() - t0;
-    const seen = new Map();
+    let seen = appliedAt(reports, first, nic);
     while (seen.size < ids.length) {
-      for (const r of reports.slice(first))
-        if (
-          !seen.has(r.host) &&
-          (r.changes.includes(nic.guest_mac) || r.changes.includes(nic.host_dev_name))
-        )
-          seen.set(r.host, r.at - t0);
-      if (seen.size < ids.length) await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, 1));
+      seen = appliedAt(reports, first, nic);
     }
+    for (const [host, at] of seen) seen.set(host, at - t0);
     rows.push({
       answered,
       own: seen.get(own),
@@ -86,6 +69,7 @@ try {
     ['all', 'every host reported (B2)'],
   ])
     console.log(`  ${label}: ${summary(rows.map((r) => r[k]))}`);
+  stop();
   await nc.close();
   await observer.close();
 } finally {

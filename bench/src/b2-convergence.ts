@@ -30,6 +30,51 @@ export interface B2Result {
   small_network_among_200: { hosts_in_network: number; messages_per_change: number };
 }
 
+/** An agent's report with changes, timestamped on arrival. */
+export interface Report {
+  host: string;
+  changes: string;
+  at: number;
+}
+
+/**
+ * Every status.linux report with changes, from now on. An agent may report before the API call
+ * returns the NIC, so reports are matched to a NIC afterwards (appliedAt).
+ */
+export async function collectReports(
+  observer: NatsConnection,
+  onReport: () => void = () => undefined,
+): Promise<{ reports: Report[]; stop(): void }> {
+  const reports: Report[] = [];
+  const sub = observer.subscribe('qnet.agent.*.status.linux', {
+    callback: (err, m) => {
+      if (err) throw err;
+      const s = m.json<DriverStatus>();
+      if (!s.changes.length) return;
+      reports.push({ host: s.host_id, changes: JSON.stringify(s.changes), at: performance.now() });
+      onReport();
+    },
+  });
+  await observer.flush();
+  return { reports, stop: () => sub.unsubscribe() };
+}
+
+/** When each host first reported applying `nic`, among the reports from index `first` on. */
+export function appliedAt(
+  reports: readonly Report[],
+  first: number,
+  nic: Pick<NicView, 'guest_mac' | 'host_dev_name'>,
+): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const r of reports.slice(first))
+    if (
+      !seen.has(r.host) &&
+      (r.changes.includes(nic.guest_mac) || r.changes.includes(nic.host_dev_name))
+    )
+      seen.set(r.host, r.at);
+  return seen;
+}
+
 /** Attaches TAP NICs one at a time and times each until every host reported applying it. */
 export async function measure(
   cluster: TestCluster,
@@ -40,19 +85,8 @@ export async function measure(
   targetMs: number,
   vmPrefix = `b2-${network.vni}`,
 ): Promise<ConvergenceResult> {
-  // Every report with changes, timestamped on arrival: an agent may report before the API call
-  // returns the NIC, so the reports are matched to the NIC afterwards.
-  const reports: { host: string; changes: string; at: number }[] = [];
   let onReport = () => {};
-  const statusSub = observer.subscribe('qnet.agent.*.status.linux', {
-    callback: (_e, m) => {
-      const s = m.json<DriverStatus>();
-      if (!s.changes.length) return;
-      reports.push({ host: s.host_id, changes: JSON.stringify(s.changes), at: performance.now() });
-      onReport();
-    },
-  });
-  await observer.flush();
+  const { reports, stop } = await collectReports(observer, () => onReport());
   const times: number[] = [];
   for (let i = 0; i < attaches; i++) {
     const first = reports.length;
@@ -65,13 +99,7 @@ export async function measure(
     });
     /** When the last host applied this NIC, or undefined while one has not. */
     const convergedAt = () => {
-      const seen = new Map<string, number>();
-      for (const r of reports.slice(first))
-        if (
-          !seen.has(r.host) &&
-          (r.changes.includes(nic.guest_mac) || r.changes.includes(nic.host_dev_name))
-        )
-          seen.set(r.host, r.at);
+      const seen = appliedAt(reports, first, nic);
       return hosts.every((h) => seen.has(h)) ? Math.max(...seen.values()) : undefined;
     };
     const at = await new Promise<number>((resolve, reject) => {
@@ -88,7 +116,7 @@ export async function measure(
     times.push(at - t0);
   }
   const commands = reports.length;
-  statusSub.unsubscribe();
+  stop();
   const p99 = quantile(times, 0.99);
   return {
     hosts: hosts.length,
