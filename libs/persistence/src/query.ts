@@ -58,6 +58,14 @@ export function hostText<T extends string | null = string>(column: string): RawB
   return sql<T>`host(${sql.ref(column)})`;
 }
 
+/**
+ * A timestamptz column as the API shows it (UTC, milliseconds: what `Date.toISOString()` gives),
+ * for views built in SQL.
+ */
+export function isoTime(column: string): RawBuilder<string> {
+  return sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 /** A column (macaddr, cidr, …) as text. */
 export function asText<T extends string | null = string>(column: string): RawBuilder<T> {
   return sql<T>`text(${sql.ref(column)})`;

@@ -152,6 +152,27 @@ export async function inTransaction<T>(
   }
 }
 
+/**
+ * One statement as a transaction of its own, sent with the current request's joined statement
+ * when it carries one (one Sync: one implicit transaction, one round trip). Refused, like a
+ * commit, once the caller's deadline has passed.
+ */
+export async function runAlone<R>(ds: DataSource, query: Query<R>): Promise<R[]> {
+  refuseNestedConnection();
+  const client = await connectWithin(poolOf(ds));
+  try {
+    if ((remainingMs() ?? 1) <= 0)
+      throw busy("the caller's deadline passed before the work started");
+    const carried = joined.getStore();
+    const extra = carried && !carried.committed ? carried.statement() : undefined;
+    const [result] = await runPipeline(client, [query, ...(extra ? [extra] : [])].map(compile));
+    if (extra) carried!.committed = true;
+    return result!.rows as R[];
+  } finally {
+    client.release();
+  }
+}
+
 /** A transaction's first statement, sent with its BEGIN: one round trip. */
 async function runFirstOn<R>(client: pg.PoolClient, query: Query<R>): Promise<R[]> {
   const [, result] = await runPipeline(client, [BEGIN, compile(query)]);

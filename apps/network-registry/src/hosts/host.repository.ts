@@ -14,18 +14,13 @@ import {
   type RegisterHostRequest,
   type UpdateHostRequest,
 } from '@qnet/contracts';
-import { anyOf, autocommit, DATA_SOURCE, hostText, prepared, type SqlTx } from '@qnet/persistence';
+import { anyOf, autocommit, DATA_SOURCE, hostText, isoTime, type SqlTx } from '@qnet/persistence';
 import { sql } from 'kysely';
 import type { HealthWindows } from './health.js';
 import { db } from '../db/index.js';
 import { healthOf } from '../db/health.js';
 import { HEALTH_WINDOWS } from './tokens.js';
 import { escapeLike } from '../sql.js';
-
-type HostRow = Omit<HostView, 'registered_at' | 'last_seen_at'> & {
-  registered_at: Date;
-  last_seen_at: Date;
-};
 
 const COLUMNS = [
   'id',
@@ -39,8 +34,8 @@ const COLUMNS = [
   'description',
   'labels',
   sql<Record<string, number>>`applied`.as('applied'),
-  'registered_at',
-  'last_seen_at',
+  isoTime('registered_at').as('registered_at'),
+  isoTime('last_seen_at').as('last_seen_at'),
 ] as const;
 
 /** All host state changes are single SQL statements: concurrent agents and instances cannot race. */
@@ -86,7 +81,8 @@ export class HostRepository {
         ]),
     );
     if (!row) throw new Error('INSERT … ON CONFLICT DO UPDATE returned no row');
-    return { host: toView(row), created: row.created };
+    const { created, ...host } = row;
+    return { host, created };
   }
 
   /** Records a heartbeat; returns the health before it, or undefined when the host is unknown. */
@@ -123,7 +119,7 @@ export class HostRepository {
         .where('id', '=', id),
     );
     if (!row) throw QnetError.notFound('host', id);
-    return toView(row);
+    return row;
   }
 
   async list(req: ListHostsRequest): Promise<Page<HostView>> {
@@ -142,24 +138,24 @@ export class HostRepository {
         .orderBy('id')
         .limit(limit + 1),
     );
-    return pageOf(rows, limit, toView, (v) => v.id);
+    return pageOf(
+      rows,
+      limit,
+      (r) => r,
+      (v) => v.id,
+    );
   }
 
-  async update(tx: SqlTx, req: UpdateHostRequest): Promise<HostView> {
-    const [row] = await tx.run(
-      prepared(
-        db
-          .updateTable('hosts')
-          .set((eb) => ({
-            description: req.description ?? eb.ref('description'),
-            labels: req.labels ?? eb.ref('labels'),
-          }))
-          .where('id', '=', req.host_id)
-          .returning([...COLUMNS, healthOf(this.windows).as('health')]),
-      ),
-    );
-    if (!row) throw QnetError.notFound('host', req.host_id);
-    return toView(row);
+  /** The UPDATE of a host's description and labels, returning its view (no row: no such host). */
+  update(req: UpdateHostRequest) {
+    return db
+      .updateTable('hosts')
+      .set((eb) => ({
+        description: req.description ?? eb.ref('description'),
+        labels: req.labels ?? eb.ref('labels'),
+      }))
+      .where('id', '=', req.host_id)
+      .returning([...COLUMNS, healthOf(this.windows).as('health')]);
   }
 
   /** Capabilities of the registered hosts among `ids` (absent ones are not registered). */
@@ -198,12 +194,4 @@ export class HostRepository {
         .returning(['h.id', 'n.previous', 'n.health']),
     );
   }
-}
-
-function toView(r: HostRow): HostView {
-  return {
-    ...r,
-    registered_at: r.registered_at.toISOString(),
-    last_seen_at: r.last_seen_at.toISOString(),
-  };
 }

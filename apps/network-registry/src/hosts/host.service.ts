@@ -5,16 +5,17 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type {
-  HeartbeatReply,
-  HeartbeatRequest,
-  HostHealth,
-  HostView,
-  ListHostsRequest,
-  Page,
-  RegisterHostReply,
-  RegisterHostRequest,
-  UpdateHostRequest,
+import {
+  QnetError,
+  type HeartbeatReply,
+  type HeartbeatRequest,
+  type HostHealth,
+  type HostView,
+  type ListHostsRequest,
+  type Page,
+  type RegisterHostReply,
+  type RegisterHostRequest,
+  type UpdateHostRequest,
 } from '@qnet/contracts';
 import { Outbox } from '@qnet/service';
 import { HostRepository } from './host.repository.js';
@@ -63,12 +64,11 @@ export class HostService implements OnApplicationBootstrap, OnApplicationShutdow
     return this.repo.get(id);
   }
 
-  update(req: UpdateHostRequest): Promise<HostView> {
-    return this.outbox.transaction(async (tx, out) => {
-      const host = await this.repo.update(tx, req);
-      out.event({ resource: 'host', event: 'updated', id: host.id, data: host });
-      return host;
-    });
+  async update(req: UpdateHostRequest): Promise<HostView> {
+    const event = { resource: 'host', event: 'updated', id: req.host_id, project: undefined };
+    const host = await this.outbox.change(this.repo.update(req), event);
+    if (!host) throw QnetError.notFound('host', req.host_id);
+    return host;
   }
 
   async sweep(): Promise<void> {

@@ -1,5 +1,5 @@
-import { prepared, queryBuilder, type SqlTx } from '@qnet/persistence';
-import { sql } from 'kysely';
+import { prepared, queryBuilder, type Query, type SqlTx } from '@qnet/persistence';
+import { sql, type Compilable, type OperationNodeSource } from 'kysely';
 import type { DB } from './db.js';
 
 const db = queryBuilder<DB>();
@@ -26,6 +26,28 @@ export const outboxRepository = {
       .map((e) => `{"subject":${JSON.stringify(e.subject)},"envelope":${e.payload}}`)
       .join(',');
     return prepared(db.insertInto('outbox').values({ id: batch.id, events: `[${events}]` }));
+  },
+
+  /**
+   * `change` (one data-modifying statement returning at most one row, already in its API view)
+   * with its event's outbox row written by the same statement: the event is `envelope` with the
+   * changed row as its data. A statement that changed nothing stores no event.
+   */
+  insertWith<R>(
+    change: Compilable<R> & OperationNodeSource,
+    batchId: string,
+    subject: string,
+    envelope: object,
+  ): Query<R> {
+    const statement = sql<R>`WITH changed AS (${change}), stored AS (
+      INSERT INTO outbox (id, events)
+      SELECT ${batchId}::uuid, jsonb_build_array(jsonb_build_object(
+        'subject', ${subject}::text,
+        'envelope', ${JSON.stringify(envelope)}::jsonb || jsonb_build_object('data', to_jsonb(changed))
+      ))::text
+      FROM changed)
+    SELECT * FROM changed`;
+    return prepared({ compile: () => statement.compile(db) });
   },
 
   /** Rows at least `minAgeMs` old, oldest first: what no relay has sent (yet). */

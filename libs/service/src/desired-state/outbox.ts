@@ -15,7 +15,8 @@ import {
   type DesiredState,
   type EventEnvelope,
 } from '@qnet/contracts';
-import { autocommit, DATA_SOURCE, inTransaction, type SqlTx } from '@qnet/persistence';
+import { autocommit, DATA_SOURCE, inTransaction, runAlone, type SqlTx } from '@qnet/persistence';
+import type { Compilable, OperationNodeSource } from 'kysely';
 import { currentContext, endOfTurn } from '@qnet/runtime';
 import { randomUUID } from 'node:crypto';
 import { outboxRepository, type OutboxBatch, type OutboxEvent } from './outbox.repository.js';
@@ -139,6 +140,38 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     );
     this.committed(batch, out.transient);
     return result;
+  }
+
+  /**
+   * A change that is one statement (`change`, returning the changed row in its API view) with one
+   * event carrying that row: the statement, its event's outbox row and the commit are one round
+   * trip. `project` is the event's (the row is not known before). Resolves to the row, or
+   * undefined when the statement changed nothing (and so emitted nothing).
+   */
+  async change<R extends object>(
+    change: Compilable<R> & OperationNodeSource,
+    e: { resource: string; event: string; id: string; project: string | undefined },
+  ): Promise<R | undefined> {
+    const requestId = currentContext()?.requestId;
+    const { subject, envelope } = makeEvent(
+      this.service,
+      e.resource,
+      e.event,
+      e.id,
+      undefined,
+      requestId,
+      e.project,
+    );
+    const batch: OutboxBatch = { id: randomUUID(), events: [] };
+    const [row] = await runAlone(
+      this.ds,
+      outboxRepository.insertWith(change, batch.id, subject, envelope),
+    );
+    if (!row) return undefined;
+    const payload = JSON.stringify({ ...envelope, data: row });
+    batch.events.push({ id: envelope.id, subject, payload });
+    this.committed(batch, []);
+    return row;
   }
 
   onApplicationBootstrap(): void {
