@@ -47,7 +47,13 @@ export interface ExecaExecutorOptions {
  */
 const STARTED_AHEAD = new Set(['ip -batch -', 'ip -force -batch -', 'bridge -batch -', 'nft -f -']);
 
-const SPARE_DELAY_MS = 50;
+/**
+ * How long after a use its spare is started: past the change's next command and its report, which
+ * follow within a millisecond or two; well before the next change, which back-to-back NIC attaches
+ * bring tens of milliseconds later (at 50 ms, most found no spare: measured with
+ * scripts/attach-timeline.mjs).
+ */
+const SPARE_DELAY_MS = 5;
 
 type Child = ResultPromise<typeof EXECA_OPTIONS>;
 
