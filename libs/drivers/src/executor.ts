@@ -50,7 +50,7 @@ const STARTED_AHEAD = new Set(['ip -batch -', 'ip -force -batch -', 'bridge -bat
 /**
  * How long after a use its spare is started: past the change's next command and its report, which
  * follow within a millisecond or two; well before the next change, which back-to-back NIC attaches
- * bring tens of milliseconds later (at 50 ms, most found no spare: measured with
+ * bring tens of milliseconds later (at 50 ms, many found no spare: traced with
  * scripts/attach-timeline.mjs).
  */
 const SPARE_DELAY_MS = 5;
