@@ -163,7 +163,7 @@ export class DriverRunner<S, O> implements Runner {
       if (fallback !== undefined) agentMetrics.deltaFallbacks.inc({ driver: this.name });
       this.applied = spec;
       this.holdsApplied = Object.keys(rejected).length === 0;
-      this.idleChecks = this.holdsNothing() && !changes.length && this.holdsApplied ? 1 : 0;
+      this.idleChecks = !changes.length && this.holdsApplied && this.holdsNothing() ? 1 : 0;
       this.generation = state.generation;
       agentMetrics.appliedGeneration.set({ driver: this.name }, state.generation);
       timer({ outcome: 'ok' });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { canonicalIp } from './cidr.js';
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
@@ -42,13 +41,15 @@ function eui64Groups(mac: string): number[] {
   return [0xfe80, 0, 0, 0, ...[0, 2, 4, 6].map((i) => (id[i]! << 8) | id[i + 1]!)];
 }
 
-/** That link-local address in its canonical text form, e.g. fe80::ff:fe00:a for 02:00:00:00:00:0a. */
+/**
+ * That link-local address in its canonical text form (RFC 5952), e.g. fe80::ff:fe00:a for
+ * 02:00:00:00:00:0a. Written out, not parsed back: a port's filter lists one per MAC on every
+ * change. The interface id's middle groups (xxff, fexx) are never 0, so the longest run of zeros is
+ * groups 1–3, with the 4th when it is 0: the one "::".
+ */
 export function eui64LinkLocal(mac: string): string {
-  return canonicalIp(
-    eui64Groups(mac)
-      .map((x) => x.toString(16))
-      .join(':'),
-  );
+  const [, , , , first, ...rest] = eui64Groups(mac);
+  return `fe80::${[...(first ? [first] : []), ...rest].map((x) => x.toString(16)).join(':')}`;
 }
 
 /** The same address as one 128-bit hexadecimal number (how nft compares raw header fields). */

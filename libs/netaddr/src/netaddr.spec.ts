@@ -95,6 +95,15 @@ describe('MACs', () => {
   it("derives a MAC's EUI-64 link-local address, as the kernel does", () => {
     expect(eui64LinkLocal('52:54:00:12:34:56')).toBe('fe80::5054:ff:fe12:3456');
     expect(eui64LinkLocal('02:00:00:00:00:0A')).toBe('fe80::ff:fe00:a');
+    expect(eui64LinkLocal('02:00:00:00:00:00')).toBe('fe80::ff:fe00:0');
+    expect(eui64LinkLocal('00:00:00:00:00:00')).toBe('fe80::200:ff:fe00:0');
+    expect(eui64LinkLocal('fe:ff:ff:ff:ff:ff')).toBe('fe80::fcff:ffff:feff:ffff');
+    // The text a general IPv6 formatter gives for the same 128 bits, for any MAC.
+    for (let i = 0; i < 500; i++) {
+      const mac = randomLocalMac(i % 2 ? '' : '00:00');
+      const full = eui64LinkLocalHex(mac).slice(2).match(/.{4}/g)!.join(':');
+      expect(eui64LinkLocal(mac)).toBe(canonicalIp(full));
+    }
     expect(eui64LinkLocalHex('02:00:00:00:00:0a')).toBe('0xfe80000000000000000000fffe00000a');
   });
 });

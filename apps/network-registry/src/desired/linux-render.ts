@@ -63,7 +63,8 @@ function bridgeL3(n: RenderNetwork, dhcp: () => LinuxDhcp): Partial<LinuxBridge>
 function dhcpOf(n: RenderNetwork, input: RenderInput): LinuxDhcp {
   const nics = input.nics
     .filter((c) => c.network_id === n.id && c.ip)
-    .sort((a, b) => a.mac.localeCompare(b.mac));
+    // MACs are stored normalized (lower-case hex): code unit order is their order.
+    .sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
   const named = nics.flatMap((c) => {
     const name = dnsNameOf(c);
     return name ? [{ ip: c.ip!, name }] : [];
@@ -203,7 +204,8 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
           .filter(
             (c) => c.network_id === n.id && c.host_id !== input.hostId && members.has(c.host_id),
           )
-          .sort((a, b) => a.mac.localeCompare(b.mac));
+          // MACs are stored normalized (lower-case hex): code unit order is their order.
+          .sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
         return {
           name: vxlanName(n.vni!),
           vni: n.vni!,
