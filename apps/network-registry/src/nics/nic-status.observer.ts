@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { DriverStatusReport, LinuxStatus } from '@qnet/contracts';
+import { TurnBatch } from '@qnet/persistence';
 import type { DriverObserver } from '@qnet/service';
 import { NicRepository } from './nic.repository.js';
 
@@ -10,11 +11,22 @@ import { NicRepository } from './nic.repository.js';
  */
 @Injectable()
 export class NicStatusObserver implements DriverObserver {
+  /**
+   * Every host of an overlay reports each change (200 at once): one UPDATE per turn, after each
+   * host's latest report in it (an agent's reports arrive in the order it sent them).
+   */
+  private readonly rejections = new TurnBatch(
+    async (reports: { host: string; rejected: Record<string, string> }[]) => {
+      await this.nics.recordRejections(new Map(reports.map((r) => [r.host, r.rejected])));
+      return reports.map(() => undefined);
+    },
+  );
+
   constructor(private readonly nics: NicRepository) {}
 
   async observe(report: DriverStatusReport): Promise<void> {
     if (report.ok && report.rejected)
-      await this.nics.recordRejections(report.host_id, report.rejected);
+      await this.rejections.add({ host: report.host_id, rejected: report.rejected });
     const drops = portDropsOf(report.observed);
     if (drops) await this.nics.recordDrops(report.host_id, drops);
   }

@@ -12,6 +12,7 @@ import {
   type Page,
 } from '@qnet/contracts';
 import {
+  anyOf,
   asText,
   autocommit,
   DATA_SOURCE,
@@ -106,14 +107,18 @@ export class NicRepository {
     return row?.id;
   }
 
-  /** What the host's agent reported it could not realize: those NICs ERROR, every other one not. */
-  async recordRejections(hostId: string, rejected: Record<string, string>): Promise<void> {
-    const reasons = sql<unknown>`${JSON.stringify(rejected)}::jsonb`;
+  /**
+   * What hosts' agents reported they could not realize (host id → device → reason): those NICs
+   * ERROR, every other NIC of those hosts not. One statement for any number of hosts.
+   */
+  async recordRejections(rejected: ReadonlyMap<string, Record<string, string>>): Promise<void> {
+    if (!rejected.size) return;
+    const reasons = sql<unknown>`${JSON.stringify(Object.fromEntries(rejected))}::jsonb -> host_id`;
     await autocommit(this.ds).run(
       db
         .updateTable('nics')
         .set({ error: sql<string | null>`${reasons} ->> host_dev_name` })
-        .where('host_id', '=', hostId)
+        .where('host_id', '=', anyOf([...rejected.keys()]))
         .where((eb) =>
           eb.or([
             eb('error', 'is not', null),
