@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { busRequest, encodeJson } from '@qnet/bus';
 import type { DesiredState, DriverStatus, NetworkView, NicView } from '@qnet/contracts';
 import { DryRunExecutor, linuxDriver, reconcile } from '@qnet/drivers';
+import { waitFor } from '@qnet/stack';
 import { TestCluster, Underlay } from '@qnet/testing';
 import { cpuMs, quantile, round, rssKb } from './measure.js';
 
@@ -75,7 +76,10 @@ export function appliedAt(
   return seen;
 }
 
-/** Attaches TAP NICs one at a time and times each until every host reported applying it. */
+/**
+ * Attaches TAP NICs one at a time, once the network is applied everywhere, and times each until
+ * every host reported applying it.
+ */
 export async function measure(
   cluster: TestCluster,
   observer: NatsConnection,
@@ -85,6 +89,16 @@ export async function measure(
   targetMs: number,
   vmPrefix = `b2-${network.vni}`,
 ): Promise<ConvergenceResult> {
+  // On a settled network: the first attach must not wait behind the network's own creation (200
+  // agents applying it and reporting) or a fill.
+  await waitFor(
+    async () =>
+      (await cluster.api<NetworkView>('GET', `/v1/networks/${network.id}`)).provisioning_status ===
+      'ACTIVE',
+    60_000,
+    `network ${network.name} applied on every host`,
+    20,
+  );
   let onReport = () => {};
   const { reports, stop } = await collectReports(observer, () => onReport());
   const times: number[] = [];
