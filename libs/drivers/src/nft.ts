@@ -19,8 +19,18 @@ export interface OwnedTable {
 const FINGERPRINT_RE = /comment "qnet:([0-9a-f]{16})"/;
 
 export function fingerprintOf(body: string): string {
-  return createHash('sha256').update(body).digest('hex').slice(0, 16);
+  // A change hashes the same body (its spec's, its predecessor's) more than once, and a body of
+  // 1,000 ports is 200 KB: the last few are kept (a string compares by reference first).
+  let fingerprint = recentFingerprints.get(body);
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256').update(body).digest('hex').slice(0, 16);
+    if (recentFingerprints.size >= 4) recentFingerprints.clear();
+    recentFingerprints.set(body, fingerprint);
+  }
+  return fingerprint;
 }
+
+const recentFingerprints = new Map<string, string>();
 
 /** The table's listing and fingerprint ('' when it has none); undefined when it does not exist. */
 export async function readTable(

@@ -86,21 +86,51 @@ const dropsElement = (port: string) => `${quoted(port)} : "${counterOf(port)}"`;
 
 const macsOf = (p: SecuredPort) => [...new Set(p.security.pairs.map((x) => x.mac))];
 
+/** One port's elements of each set (see PortElements). */
+interface OnePort {
+  addressed: boolean;
+  macs: string[];
+  addrs: string[];
+  lladdrs: string[];
+  ndTargets: string[];
+}
+
+/**
+ * Each port's elements by its name and pairs: every change brings the host's whole spec, and a
+ * host of 1,000 ports would otherwise derive 1,000 ports' addresses again for the one that came.
+ */
+const derived = new Map<string, OnePort>();
+const MAX_DERIVED = 50_000;
+
+function elementsOf(p: SecuredPort): OnePort {
+  const key = `${p.name}\n${JSON.stringify(p.security)}`;
+  let d = derived.get(key);
+  if (d === undefined) {
+    if (derived.size >= MAX_DERIVED) derived.clear();
+    const q = quoted(p.name);
+    const macs = macsOf(p);
+    const addressed = p.security.pairs.some((x) => x.ip);
+    d = {
+      addressed,
+      macs: macs.map((m) => `${q} . ${m}`),
+      addrs: addressPairs(p.security).map((x) => `${q} . ${x.mac} . ${x.ip}`),
+      lladdrs: addressed ? macs.map((m) => `${q} . ${eui64LinkLocal(m)}`) : [],
+      ndTargets: addressed ? macs.map((m) => `${q} . ${eui64LinkLocalHex(m)}`) : [],
+    };
+    derived.set(key, d);
+  }
+  return d;
+}
+
 function portElements(ports: SecuredPort[]): PortElements {
-  const addressed = ports.filter((p) => p.security.pairs.some((x) => x.ip));
+  const each = ports.map(elementsOf);
   return {
     ports: ports.map((p) => p.name),
-    addressed_ports: addressed.map((p) => quoted(p.name)),
-    port_macs: ports.flatMap((p) => macsOf(p).map((m) => `${quoted(p.name)} . ${m}`)),
-    port_addrs: ports.flatMap((p) =>
-      addressPairs(p.security).map((x) => `${quoted(p.name)} . ${x.mac} . ${x.ip}`),
-    ),
-    port_lladdrs: addressed.flatMap((p) =>
-      macsOf(p).map((m) => `${quoted(p.name)} . ${eui64LinkLocal(m)}`),
-    ),
-    port_nd_targets: addressed.flatMap((p) =>
-      macsOf(p).map((m) => `${quoted(p.name)} . ${eui64LinkLocalHex(m)}`),
-    ),
+    addressed_ports: ports.filter((_, i) => each[i]!.addressed).map((p) => quoted(p.name)),
+    port_macs: each.flatMap((d) => d.macs),
+    port_addrs: each.flatMap((d) => d.addrs),
+    port_lladdrs: each.flatMap((d) => d.lladdrs),
+    port_nd_targets: each.flatMap((d) => d.ndTargets),
   };
 }
 
