@@ -37,6 +37,10 @@ export function gatewayMacOf(vni: number): string {
   return `${GATEWAY_MAC_PREFIX}:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }
 
+/** MACs are stored normalized (lower-case hex): code unit order is their order. */
+const byMac = (a: { mac: string }, b: { mac: string }) =>
+  a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0;
+
 /**
  * A network's layer 3 on its bridge: the agent owns addresses inside its CIDR there, and in nat
  * and routed modes puts the gateway on it (nat: masqueraded on the way out) with the guests' DHCP
@@ -61,10 +65,7 @@ function bridgeL3(n: RenderNetwork, dhcp: () => LinuxDhcp): Partial<LinuxBridge>
  * every NIC of the network that has one (on every host).
  */
 function dhcpOf(n: RenderNetwork, input: RenderInput): LinuxDhcp {
-  const nics = input.nics
-    .filter((c) => c.network_id === n.id && c.ip)
-    // MACs are stored normalized (lower-case hex): code unit order is their order.
-    .sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+  const nics = input.nics.filter((c) => c.network_id === n.id && c.ip).sort(byMac);
   const named = nics.flatMap((c) => {
     const name = dnsNameOf(c);
     return name ? [{ ip: c.ip!, name }] : [];
@@ -204,8 +205,7 @@ export function renderLinuxSpec(input: RenderInput): LinuxSpec {
           .filter(
             (c) => c.network_id === n.id && c.host_id !== input.hostId && members.has(c.host_id),
           )
-          // MACs are stored normalized (lower-case hex): code unit order is their order.
-          .sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+          .sort(byMac);
         return {
           name: vxlanName(n.vni!),
           vni: n.vni!,
